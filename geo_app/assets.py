@@ -1,0 +1,31 @@
+"""Front-end assets shipped inside the package, so maps render with no network.
+
+Leaflet 1.9.4 comes from the npm registry package `leaflet` (BSD-2-Clause, licence beside it in
+geo_app/static/leaflet/LICENSE).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["STATIC_DIR", "LEAFLET_VERSION", "leaflet_js", "leaflet_css"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+LEAFLET_VERSION = "1.9.4"
+
+
+@lru_cache(maxsize=None)
+def leaflet_js() -> str:
+    return (STATIC_DIR / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def leaflet_css() -> str:
+    """Leaflet's CSS without its image URLs (the layer-control icon is inlined as data URI)."""
+    import base64
+
+    css = (STATIC_DIR / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
+    for img in ("layers.png", "layers-2x.png"):
+        data = base64.b64encode((STATIC_DIR / "leaflet" / "images" / img).read_bytes()).decode()
+        css = css.replace(f"url(images/{img})", f"url(data:image/png;base64,{data})")
+    return css

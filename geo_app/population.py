@@ -1,0 +1,175 @@
+"""Population tables keyed by municipality code: the embedded 2020 census or the user's own.
+
+Counts are raw census counts: people of unknown age (年齢不詳) are kept apart, so the aging rate
+is computed the census way, 65+ ÷ (population − 年齢不詳).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .codes import normalize_codes
+from .errors import InputError
+from .tables import TableSource, file_row, read_table, rename_columns, to_numbers
+
+__all__ = [
+    "AGE_BANDS", "COUNT_COLUMNS", "GROUP_COLUMNS", "load_population", "attach_population", "add_rates",
+]
+
+_BAND_EDGES = list(range(0, 100, 5))
+AGE_BANDS = [f"age_{a}_{a + 4}" for a in _BAND_EDGES] + ["age_100_plus"]
+GROUP_COLUMNS = ["age_0_14", "age_15_64", "age_65_plus", "age_75_plus", "age_85_plus"]
+#: Columns that add up over municipalities (rates are derived after summing).
+COUNT_COLUMNS = ["population", "age_unknown", *GROUP_COLUMNS]
+
+_GROUP_BANDS = {
+    "age_0_14": AGE_BANDS[0:3],
+    "age_15_64": AGE_BANDS[3:13],
+    "age_65_plus": AGE_BANDS[13:],
+    "age_75_plus": AGE_BANDS[15:],
+    "age_85_plus": AGE_BANDS[17:],
+}
+
+
+def _aliases() -> dict[str, tuple[str, ...]]:
+    al: dict[str, tuple[str, ...]] = {
+        "code": ("市町村コード", "市区町村コード", "団体コード", "全国地方公共団体コード", "地域コード", "コード", "jiscode", "municipality_code"),
+        "name": ("市町村名", "市区町村名", "市町村", "市区町村", "名称", "地域名", "地域", "municipality"),
+        "population": ("人口", "総人口", "人口総数", "総数", "人口（総数）", "total", "pop"),
+        "age_unknown": ("年齢不詳", "年齢「不詳」", "不詳", "unknown"),
+        "age_0_14": ("0～14歳", "0-14歳", "0〜14歳", "15歳未満", "年少人口", "0_14", "0-14"),
+        "age_15_64": ("15～64歳", "15-64歳", "15〜64歳", "生産年齢人口", "15_64", "15-64"),
+        "age_65_plus": ("65歳以上", "老年人口", "高齢者人口", "65+", "65plus"),
+        "age_75_plus": ("75歳以上", "後期高齢者人口", "75+", "75plus"),
+        "age_85_plus": ("85歳以上", "85+", "85plus"),
+    }
+    for a in _BAND_EDGES:
+        al[f"age_{a}_{a + 4}"] = (f"{a}～{a + 4}歳", f"{a}-{a + 4}歳", f"{a}〜{a + 4}歳", f"{a}_{a + 4}", f"{a}-{a + 4}")
+    al["age_100_plus"] = ("100歳以上", "100+", "100plus")
+    return al
+
+
+ALIASES = _aliases()
+
+
+def _embedded() -> pd.DataFrame:
+    from . import datasets
+
+    df = pd.read_csv(datasets.population_path(), dtype={"code": "string", "parent_code": "string"})
+    return df
+
+
+def load_population(source: "TableSource | pd.DataFrame | str" = "census2020", *, name: str | None = None) -> pd.DataFrame:
+    """A population table with `code` (5-digit), `name`, `population` and whatever age columns exist.
+
+    "census2020" is the embedded 2020 census (1,741 municipalities + 175 wards). Otherwise a
+    user's CSV/XLSX with Japanese or English headers; group columns are derived from 5-year
+    bands when the table has bands and not the groups.
+    """
+    if isinstance(source, str) and source == "census2020":
+        df = _embedded()
+        df.attrs["source"] = "令和2年国勢調査（総務省統計局）"
+        return df
+    raw = source.copy() if isinstance(source, pd.DataFrame) else read_table(source, name=name)
+    label = raw.attrs.get("source", name or "人口表")
+    df = rename_columns(raw, ALIASES)
+    missing = [c for c in ("code", "population") if c not in df.columns]
+    if missing:
+        need = {"code": "市町村コード（code）", "population": "人口（population）"}
+        raise InputError(
+            f"人口表に必要な列がありません: {'、'.join(need[m] for m in missing)}。"
+            f"見出し行に「市町村コード」「人口」などの列名を入れてください（今の列: {'、'.join(map(str, raw.columns[:8]))}）。",
+            source=label,
+        )
+    codes, errors = normalize_codes(df["code"])
+    if errors.notna().any():
+        first = errors[errors.notna()].index[0]
+        raise InputError(f"{errors[first]}。", source=label, row=file_row(first))
+    df = df.assign(code=codes)
+    dup = df["code"].duplicated(keep=False)
+    if dup.any():
+        first = df.index[dup][0]
+        raise InputError(f"市町村コード {df.at[first, 'code']} が2回以上あります。1行にまとめてください。", source=label, row=file_row(first))
+    numeric = [c for c in ["population", "age_unknown", *AGE_BANDS, *GROUP_COLUMNS] if c in df.columns]
+    df = to_numbers(df, numeric, label=label)
+    if all(b in df.columns for b in AGE_BANDS):
+        for group, bands in _GROUP_BANDS.items():
+            if group not in df.columns:
+                df[group] = df[bands].sum(axis=1)
+    if "name" not in df.columns:
+        df["name"] = pd.NA
+    keep = ["code", "name", *[c for c in ["population", "age_unknown", *GROUP_COLUMNS, *AGE_BANDS] if c in df.columns]]
+    out = df[keep].reset_index(drop=True)
+    out.attrs["source"] = label
+    return out
+
+
+def _value_columns(pop: pd.DataFrame) -> list[str]:
+    return [c for c in ["population", "age_unknown", *GROUP_COLUMNS, *AGE_BANDS] if c in pop.columns]
+
+
+def _with_city_totals(pop: pd.DataFrame, wanted: pd.Series) -> pd.DataFrame:
+    """Add a city row summed from its wards where a wanted city has ward rows only."""
+    if "parent_code" not in pop.columns:
+        return pop
+    lacking = set(wanted) - set(pop["code"])
+    wards = pop[pop["parent_code"].isin(lacking)]
+    if wards.empty:
+        return pop
+    sums = wards.groupby("parent_code")[_value_columns(pop)].sum().reset_index().rename(columns={"parent_code": "code"})
+    out = pd.concat([pop, sums], ignore_index=True)
+    out.attrs = dict(pop.attrs)
+    return out
+
+
+def attach_population(munis, pop: pd.DataFrame, *, report=None):
+    """Join population onto municipalities by code and report what matched nothing, both ways."""
+    from .boundaries import LoadReport
+
+    report = report if report is not None else LoadReport()
+    label = pop.attrs.get("source", "人口表")
+    cols = _value_columns(pop)
+    table = _with_city_totals(pop, munis["code"]).drop_duplicates("code").set_index("code")
+    joined = munis.join(table[cols], on="code")
+    joined.attrs = dict(munis.attrs)
+    for c in cols:
+        joined[c] = joined[c].astype("Int64")
+
+    missing = munis.loc[~munis["code"].isin(table.index), "code"].tolist()
+    # Table rows that describe a loaded unit in another granularity are detail, not mismatches:
+    # the city row behind kept wards, and the ward rows of a merged city.
+    related = set(munis["code"]) | set(munis.get("city_code", munis["code"]))
+    if "parent_code" in table.columns:
+        related |= set(table.index[table["parent_code"].isin(munis["code"])])
+    prefs = set(munis["code"].str[:2])
+    extra = [c for c in table.index if c[:2] in prefs and c not in related]
+    report.add(
+        "population_missing",
+        len(missing),
+        f"人口表（{label}）に人口がない市区町村 {len(missing)} 件: {', '.join(missing[:10])}"
+        + (" ほか" if len(missing) > 10 else "")
+        + "。人口は空欄として扱います。",
+    )
+    report.add(
+        "population_unmatched",
+        len(extra),
+        f"人口表（{label}）のコードで境界データにないもの {len(extra)} 件: {', '.join(extra[:10])}"
+        + (" ほか" if len(extra) > 10 else "")
+        + "。合併前の旧コードなどでないか確かめてください。",
+    )
+    return add_rates(joined)
+
+
+def add_rates(df: pd.DataFrame) -> pd.DataFrame:
+    """Aging rate (census way), 75+ share and density, from summed counts."""
+    out = df.copy()
+    if "age_65_plus" in out.columns and "population" in out.columns:
+        known = out["population"].astype("Float64") - out.get("age_unknown", pd.Series(0, index=out.index)).fillna(0).astype("Float64")
+        out["aging_rate"] = (out["age_65_plus"].astype("Float64") / known.where(known > 0)).astype("Float64")
+        if "age_75_plus" in out.columns:
+            out["share_75_plus"] = (out["age_75_plus"].astype("Float64") / known.where(known > 0)).astype("Float64")
+    if "area_km2" in out.columns and "population" in out.columns:
+        out["density"] = (out["population"].astype("Float64") / out["area_km2"].where(out["area_km2"] > 0)).astype("Float64")
+    return out
