@@ -6,13 +6,17 @@ all are normalised here so that the rest of the package only ever sees 5-digit s
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["city_of", "prefecture_code", "PREFECTURES", "check_digit", "normalize_code", "normalize_codes", "NORTHERN_TERRITORIES", "DESIGNATED_CITIES"]
+__all__ = [
+    "city_of", "prefecture_code", "PREFECTURES", "check_digit", "normalize_code", "normalize_codes",
+    "NORTHERN_TERRITORIES", "DESIGNATED_CITIES", "known_codes", "unknown_code_reason",
+]
 
 #: 色丹村, 泊村, 留夜別村, 留別村, 紗那村, 蘂取村: in N03 but with no census population.
 NORTHERN_TERRITORIES = ("01695", "01696", "01697", "01698", "01699", "01700")
@@ -34,53 +38,125 @@ def check_digit(code5: str) -> str:
     return str(digit % 10)  # 11 - 1 = 10 is written as 0
 
 
-_FLOAT_RE = re.compile(r"^(\d+)\.0+$")
+_FLOAT_RE = re.compile(r"^(\d+)\.0*$")
+_QUOTES = "'\"`‘’“”"
+_DASHES = "-‐‑–—―−ー－"
+
+
+def _show(value: object, limit: int = 20) -> str:
+    """A user's value, shortened so that a message stays one line."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _clean_code_text(value: object) -> str:
+    """NFKC, no spaces, no quotes Excel users type to keep zeros ('01100), no float tail (1100.0)."""
+    text = unicodedata.normalize("NFKC", str(value)).strip().strip(_QUOTES).strip()
+    text = "".join(text.split())
+    m = _FLOAT_RE.match(text)
+    return m.group(1) if m else text
 
 
 def normalize_code(value: object) -> str:
-    """Return the 5-digit code or raise ValueError with a Japanese reason."""
-    if value is None or (isinstance(value, float) and value != value):
+    """Return the 5-digit code or raise ValueError with a Japanese reason.
+
+    Accepts 01100, 1100 (Excel dropped the zero), 1100.0 (Excel's float), ０１１００ (full-width),
+    '01100 (text marker) and 011002 (6 digits with a check digit, which must be right).
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         raise ValueError("市町村コードが空です")
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         raise ValueError(f"市町村コード「{value}」は数字ではありません")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(f"市町村コード「{value}」は整数ではありません")
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value) or not float(value).is_integer():
+            raise ValueError(f"市町村コード「{_show(value)}」は整数ではありません")
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
-    m = _FLOAT_RE.match(text)
-    if m:
-        text = m.group(1)
+    text = _clean_code_text(value)
+    if not text:
+        raise ValueError("市町村コードが空です")
     if not text.isdigit() or not text.isascii():
-        raise ValueError(f"市町村コード「{value}」は数字ではありません")
+        raise ValueError(f"市町村コード「{_show(value)}」は数字ではありません")
     if len(text) == 6:
         body, digit = text[:5], text[5]
         if check_digit(body) != digit:
             raise ValueError(
-                f"6桁の市町村コード「{text}」の検査数字が合いません（{body} の検査数字は {check_digit(body)}）"
+                f"6桁の市町村コード「{text}」の検査数字（6桁目）が合いません。{body} の検査数字は {check_digit(body)} です"
+                f"（正しくは {body}{check_digit(body)}、または5桁の {body}）"
             )
         return body
     if len(text) == 5:
         return text
     if len(text) == 4:  # Excel dropped the leading zero (北海道〜茨城県: 01〜09)
         return "0" + text
-    raise ValueError(f"市町村コード「{value}」は5桁（または検査数字付きの6桁）ではありません")
+    raise ValueError(f"市町村コード「{_show(value)}」は5桁（または検査数字付きの6桁）ではありません")
 
 
 def normalize_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Vectorised wrapper: (codes, errors) with one Japanese reason per bad row (else NA)."""
+    """Vectorised wrapper: (codes, errors) with one Japanese reason per bad row (else NA).
+
+    A column of 6-digit codes stored as numbers loses the zero of 01〜09 and shows 5 digits
+    (011002 → 11002). When the column holds 6-digit codes, or when such 5-digit values are not
+    codes at all but are valid 6-digit codes once the zero is put back, they are read as 6-digit.
+    """
     codes: list[object] = []
     errors: list[object] = []
+    texts: list[str | None] = []
     for v in values.tolist():  # strings, not geometries: the per-value rules need Python
         try:
             codes.append(normalize_code(v))
             errors.append(pd.NA)
+            texts.append(_clean_code_text(int(v) if isinstance(v, (float, np.floating)) else v))
         except ValueError as exc:
             codes.append(pd.NA)
             errors.append(str(exc))
+            texts.append(None)
+    five = [i for i, t in enumerate(texts) if t is not None and len(t) == 5]
+    if five:
+        padded = {i: "0" + texts[i] for i in five}
+        valid6 = {i: p[:5] for i, p in padded.items() if check_digit(p[:5]) == p[5]}
+        if len(valid6) == len(five):
+            six_column = any(t is not None and len(t) == 6 for t in texts)
+            known = known_codes()
+            unknown_as5 = all(codes[i] not in known for i in five)
+            known_as6 = all(c in known for c in valid6.values())
+            if six_column or (unknown_as5 and known_as6):
+                for i, body in valid6.items():
+                    codes[i] = body
     return (
         pd.Series(codes, index=values.index, dtype="string"),
         pd.Series(errors, index=values.index, dtype="string"),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _census_codes() -> frozenset[str]:
+    from . import datasets
+
+    try:
+        df = pd.read_csv(datasets.population_path(), dtype=str, usecols=["code"])
+    except (OSError, ValueError):  # data folder missing: every code counts as known
+        return frozenset()
+    return frozenset(df["code"].dropna())
+
+
+def known_codes() -> frozenset[str]:
+    """Codes of the embedded 2020 census (municipalities and wards) plus the Northern Territories."""
+    census = _census_codes()
+    return census | frozenset(NORTHERN_TERRITORIES) if census else frozenset()
+
+
+def unknown_code_reason(code: str) -> str | None:
+    """Why a 5-digit code is no municipality of 2020 (None if it is one), in Japanese."""
+    known = known_codes()
+    if not known or code in known:
+        return None
+    if code[:2] not in PREFECTURES:
+        return f"市町村コード {code} の先頭2桁「{code[:2]}」は都道府県コード（01〜47）ではありません"
+    if code[2:] == "000":
+        return f"{code} は{PREFECTURES[code[:2]]}全体を表すコードで、市町村のコードではありません"
+    return (
+        f"市町村コード {code} は{PREFECTURES[code[:2]]}の市区町村（2020年10月1日時点）にありません。"
+        "合併前の旧市町村のコードかもしれません。今の市町村コードに直してください"
     )
 
 
@@ -98,13 +174,16 @@ PREFECTURES = {
 
 def prefecture_code(name_or_code: str) -> str:
     """'岩手県', '岩手', '03' or '3' → '03'; ValueError with a Japanese reason otherwise."""
-    text = unicodedata.normalize("NFKC", str(name_or_code)).strip()
+    text = "".join(unicodedata.normalize("NFKC", str(name_or_code)).split())
     if text.isdigit() and text.zfill(2) in PREFECTURES:
         return text.zfill(2)
+    if text.isdigit() and len(text) == 5 and text[:2] in PREFECTURES and text[2:] == "000":
+        return text[:2]  # 01000: the prefecture's own 団体コード
     for code, name in PREFECTURES.items():
-        if text in (name, name.rstrip("都道府県")) or (name == "北海道" and text == "北海道"):
+        short = name if name == "北海道" else name[:-1]
+        if text in (name, short):
             return code
-    raise ValueError(f"都道府県「{name_or_code}」が分かりません。例: 北海道、岩手県、03")
+    raise ValueError(f"都道府県「{_show(name_or_code)}」が分かりません。例: 北海道、岩手県、03")
 
 
 def city_of(codes: pd.Series) -> pd.Series:

@@ -27,57 +27,79 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def assign(municipalities: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
-    """Municipalities joined with their areas (inner join on code); the plan decides the rows."""
+def _check_unique(plan: Plan) -> None:
     dup = plan.table["code"].duplicated(keep=False)
     if dup.any():
         codes = sorted(set(plan.table.loc[dup, "code"]))
         raise PlanError(
             f"区域案で同じ市町村コードが2回以上あります: {', '.join(codes[:10])}。1市町村1行にしてから集計してください（geo-app validate で確認できます）。"
         )
-    cols = ["code", *LEVELS, "status", "hub"]
-    return municipalities.merge(plan.table[cols], on="code", how="inner", validate="one_to_one")
+
+
+def _assigned_rows(municipalities: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of matching rows in municipalities and in the plan (inner join on code)."""
+    _check_unique(plan)
+    pos = pd.Index(plan.table["code"]).get_indexer(municipalities["code"])
+    keep = pos >= 0
+    return np.flatnonzero(keep), pos[keep]
+
+
+def assign(municipalities: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
+    """Municipalities joined with their areas (inner join on code); the plan decides the rows."""
+    rows, plan_rows = _assigned_rows(municipalities, plan)
+    out = municipalities.iloc[rows].reset_index(drop=True)
+    extra = plan.table.iloc[plan_rows][[*LEVELS, "status", "hub"]].reset_index(drop=True)
+    for col in extra.columns:
+        out[col] = extra[col].to_numpy()
+    return out
 
 
 def dissolve(municipalities: gpd.GeoDataFrame, plan: Plan, level: Level = "homecare") -> gpd.GeoDataFrame:
     """One row per area of `level`, children next to their parents; a valid coverage."""
     if level not in LEVELS:
         raise PlanError(f"集計の単位「{level}」が分かりません。homecare / secondary / tertiary のいずれかです。")
-    joined = assign(municipalities, plan)
-    joined = joined[joined[level].notna()]
-    if joined.empty:
-        raise PlanError("区域案の市町村コードが境界データと1つも一致しません。都道府県とコードを確かめてください。")
+    rows, plan_rows = _assigned_rows(municipalities, plan)
+    # Attribute work on a plain DataFrame: GeoDataFrame indexing costs more than the sums themselves.
+    counts = [c for c in [*COUNT_COLUMNS, *AGE_BANDS] if c in municipalities.columns]
     parent_level = PARENT_LEVEL[level]
     parent_col = "pref" if parent_level == "prefecture" else parent_level
-    counts = [c for c in [*COUNT_COLUMNS, *AGE_BANDS] if c in joined.columns]
+    df = pd.DataFrame(municipalities[["code", "name", "pref", "area_km2", *counts]]).iloc[rows].reset_index(drop=True)
+    ptab = plan.table.iloc[plan_rows].reset_index(drop=True)
+    for col in (*LEVELS, "status", "hub"):
+        df[col] = ptab[col].to_numpy()
+    present = df[level].notna().to_numpy()
+    df = df[present]
+    geoms = municipalities.geometry.values[rows][present]
+    if df.empty:
+        raise PlanError("区域案の市町村コードが境界データと1つも一致しません。都道府県とコードを確かめてください。")
 
-    grouped = joined.groupby(level, sort=False)
-    stats = grouped[counts].sum(min_count=1) if counts else pd.DataFrame(index=grouped.size().index)
+    key = df[level]
+    grouped = df.groupby(level, sort=False)
+    stats = grouped[[*counts, "area_km2"]].sum(min_count=1)
     stats["municipalities"] = grouped.size()
-    stats["area_km2"] = grouped["area_km2"].sum()
-    # Children stay next to their parents: order by tertiary, then secondary, then own first code.
-    upper = LEVELS[LEVELS.index(level):][::-1]
-    order_keys = pd.DataFrame({lv: joined.groupby(lv)["code"].transform("min") for lv in upper})
-    stats["first_code"] = order_keys.assign(key=joined[level]).groupby("key").min().agg("".join, axis=1)
-    parents = joined[[level, parent_col]].drop_duplicates().dropna()
-    stats["parent"] = parents.groupby(level)[parent_col].agg("・".join)
-    stats["status"] = np.where(grouped["status"].agg(lambda s: (s == UNCONFIRMED).any()), UNCONFIRMED, "確定")
-    hubs = joined[[level, "hub"]].dropna().drop_duplicates(level).set_index(level)["hub"] if level == "homecare" else pd.Series(dtype="string")
-    stats["hub"] = hubs.reindex(stats.index).astype("string")
-    stats["members"] = joined.sort_values("code").groupby(level, sort=False)["name"].agg("、".join)
+    stats["parent"] = df[[level, parent_col]].drop_duplicates().dropna().groupby(level, sort=False)[parent_col].agg("・".join)
+    stats["status"] = np.where((df["status"] == UNCONFIRMED).groupby(key, sort=False).any(), UNCONFIRMED, "確定")
+    if level == "homecare":
+        stats["hub"] = df[[level, "hub"]].dropna().drop_duplicates(level).set_index(level)["hub"].reindex(stats.index).astype("string")
+    else:
+        stats["hub"] = pd.Series(pd.NA, index=stats.index, dtype="string")
+    stats["members"] = df.sort_values("code").groupby(level, sort=False)["name"].agg("、".join)
 
-    keys, unions = grouped_coverage_union(joined.geometry.values, joined[level].to_numpy(dtype=object))
-    geom = pd.Series(unions, index=pd.Index(keys, name=level))
-    stats = stats.sort_values("first_code", kind="stable")
-    areas = gpd.GeoDataFrame(
-        stats.drop(columns="first_code").reset_index().rename(columns={level: "area"}),
-        geometry=geom.reindex(stats.index).to_numpy(),
-        crs=municipalities.crs,
-    )
-    areas["level"] = level
-    areas = add_rates(areas)
-    for c in counts:
-        areas[c] = areas[c].astype("Int64")
-    areas["municipalities"] = areas["municipalities"].astype("int64")
-    ordered = [c for c in AREA_COLUMNS if c in areas.columns] + [b for b in AGE_BANDS if b in areas.columns]
-    return areas[[*ordered, "geometry"]]
+    # Children stay next to their parents: order by the first code of the tertiary, then of the
+    # secondary, then of the area itself.
+    first = df.sort_values("code").drop_duplicates(level).set_index(level)
+    sort_key = first["code"].copy()
+    for lv in LEVELS[LEVELS.index(level) + 1:]:
+        sort_key = df.groupby(lv)["code"].min().reindex(first[lv]).fillna("").to_numpy() + sort_key
+    stats = stats.loc[sort_key.sort_values(kind="stable").index]
+
+    keys, unions = grouped_coverage_union(geoms, key.to_numpy(dtype=object))
+    geometry = pd.Series(unions, index=keys).reindex(stats.index).to_numpy()
+    stats.index.name = "area"
+    out = stats.reset_index()
+    out["level"] = level
+    out = add_rates(out)
+    out[counts] = out[counts].astype("Int64")
+    out["municipalities"] = out["municipalities"].astype("int64")
+    ordered = [c for c in AREA_COLUMNS if c in out.columns] + [b for b in AGE_BANDS if b in out.columns]
+    return gpd.GeoDataFrame(out[ordered], geometry=geometry, crs=municipalities.crs)

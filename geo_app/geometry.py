@@ -1,6 +1,9 @@
 """Vectorised geometry helpers shared by the boundary reader and the dissolve."""
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -24,12 +27,28 @@ def grouped_coverage_union(geoms: np.ndarray, keys: pd.Series | np.ndarray) -> t
     """
     uniques, inverse = np.unique(np.asarray(keys), return_inverse=True)
     order = np.argsort(inverse, kind="stable")
-    collections = shapely.geometrycollections(np.asarray(geoms)[order], indices=inverse[order])
+    geoms = np.asarray(geoms, dtype=object)[order]
+    collections = shapely.geometrycollections(geoms, indices=inverse[order])
     collections = np.asarray(collections, dtype=object)
     if len(collections) < len(uniques):  # a trailing group with only missing geometries
         collections = np.concatenate([collections, np.full(len(uniques) - len(collections), None)])
-    unions = _shapely_lib.coverage_union(collections)
-    return uniques, np.asarray(unions, dtype=object)
+    return uniques, _parallel_coverage_union(collections)
+
+
+_PARALLEL_MIN_COORDS = 100_000  # below this, starting threads costs more than it saves
+
+
+def _parallel_coverage_union(collections: np.ndarray) -> np.ndarray:
+    """GEOS releases the GIL, so large inputs are split across cores by vertex count."""
+    workers = min(os.cpu_count() or 1, 4, len(collections))
+    sizes = shapely.get_num_coordinates(collections)
+    if workers < 2 or sizes.sum() < _PARALLEL_MIN_COORDS:
+        return np.asarray(_shapely_lib.coverage_union(collections), dtype=object)
+    cuts = np.searchsorted(np.cumsum(sizes), sizes.sum() * np.arange(1, workers) / workers)
+    chunks = np.split(collections, cuts)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(_shapely_lib.coverage_union, chunks))
+    return np.concatenate([np.asarray(p, dtype=object) for p in parts])
 
 
 def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -46,3 +65,20 @@ def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def area_km2(geoseries) -> np.ndarray:
     """Area in km² on an equal-area projection (geographic degrees are not areas)."""
     return geoseries.to_crs(EQUAL_AREA_CRS).area.to_numpy() / 1e6
+
+
+def nested_borders(coverages: list[np.ndarray]) -> list[object]:
+    """Border lines of nested coverages, coarse to fine, each edge drawn only once.
+
+    `coverages[0]` is the coarsest level (e.g. tertiary areas), the last the finest
+    (municipalities). Item i holds the edges of level i that are not edges of a coarser level,
+    so a map can style each level's borders without repeating shared linework.
+    """
+    out: list[object] = []
+    drawn = None
+    for geoms in coverages:
+        lines = shapely.line_merge(shapely.union_all(shapely.boundary(np.asarray(geoms, dtype=object))))
+        own = lines if drawn is None else shapely.line_merge(shapely.difference(lines, drawn))
+        out.append(own)
+        drawn = lines if drawn is None else shapely.union(drawn, lines)
+    return out

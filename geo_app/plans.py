@@ -11,9 +11,10 @@ from typing import Iterable, Literal
 
 import pandas as pd
 
-from .codes import PREFECTURES, city_of, normalize_codes, prefecture_code
-from .errors import PlanError
-from .tables import TableSource, file_row, read_table, rename_columns
+from .codes import PREFECTURES, city_of, prefecture_code
+from .errors import InputError, PlanError
+from .names import codes_for_rows
+from .tables import TableSource, as_text_frame, file_row, japanese_errors, read_table, rename_columns
 
 __all__ = ["Plan", "load_plan", "builtin_plans", "LEVELS", "LEVEL_JA", "PARENT_LEVEL", "PLAN_COLUMNS"]
 
@@ -49,41 +50,18 @@ class Plan:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def from_frame(cls, df: pd.DataFrame, name: str = "") -> "Plan":
-        """Accept Japanese or English headers, re-pad Excel-mangled codes, check 6-digit codes."""
-        label = df.attrs.get("source", name or "区域表")
-        t = rename_columns(df, PLAN_ALIASES)
-        if "code" not in t.columns:
-            raise PlanError(
-                "区域表に「市町村コード」（code）の列がありません。1行目に列名（市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏）を入れてください。",
-                source=label,
-            )
-        if "homecare" not in t.columns and "secondary" not in t.columns:
-            raise PlanError("区域表に「在宅医療圏」または「二次医療圏」の列がありません。", source=label)
-        t = t.copy()
-        codes, errors = normalize_codes(t["code"])
-        if errors.notna().any():
-            first = errors[errors.notna()].index[0]
-            raise PlanError(f"{errors[first]}。コードを5桁の文字列で入れてください。", source=label, row=file_row(first))
-        t["code"] = codes
-        for col in ("name", "homecare", "secondary", "tertiary", "status", "hub"):
-            if col not in t.columns:
-                t[col] = pd.NA
-            t[col] = t[col].astype("string").str.strip().replace("", pd.NA)
-        if t["homecare"].isna().all():
-            t["homecare"] = t["secondary"]
-        pref_names = t["code"].str[:2].map(PREFECTURES).astype("string")
-        t["tertiary"] = t["tertiary"].fillna(pref_names)
-        status = t["status"].map(lambda v: _STATUS.get(str(v).strip().lower(), _STATUS.get(str(v).strip())) if pd.notna(v) else CONFIRMED)
-        bad = status.isna()
-        if bad.any():
-            first = bad[bad].index[0]
-            raise PlanError(
-                f"状態「{t.at[first, 'status']}」が分かりません。「確定」か「未確定」にしてください。", source=label, row=file_row(first)
-            )
-        t["status"] = status.astype("string")
-        table = t[[*PLAN_COLUMNS, "hub"]].reset_index(drop=True)
-        return cls(name=name, table=table)
+    def from_frame(
+        cls, df: pd.DataFrame, name: str = "", *, prefecture: str | None = None, strict: bool = False
+    ) -> "Plan":
+        """Accept Japanese or English headers, re-pad Excel-mangled codes, check 6-digit codes.
+
+        Rows without a code are matched by 市町村名 within `prefecture` (or the table's 都道府県
+        column, or the prefecture of the other rows). `strict` (what `load_plan` uses for the
+        user's files) also refuses codes that are no 2020 municipality, a name that contradicts
+        its code, a municipality listed twice, and a city listed with its own wards; without it
+        those are left to `dissolve` and the validation rules. Raises PlanError in Japanese.
+        """
+        return cls(name=name, table=_plan_table(df, name=name, prefecture=prefecture, strict=strict))
 
     def to_frame(self, *, hub: bool = True) -> pd.DataFrame:
         cols = [*PLAN_COLUMNS, "hub"] if hub and self.table["hub"].notna().any() else PLAN_COLUMNS
@@ -157,14 +135,80 @@ def _builtin(name: str) -> Plan:
     raise PlanError(f"組み込みの区域案「{name}」はありません。`geo-app plans` で一覧を表示できます。")
 
 
-def load_plan(source: "str | Path | TableSource | pd.DataFrame", *, name: str | None = None) -> Plan:
-    """A built-in plan by name, or a plan table (CSV/XLSX path, bytes, or DataFrame)."""
+def load_plan(
+    source: "str | Path | TableSource | pd.DataFrame", *, name: str | None = None, prefecture: str | None = None
+) -> Plan:
+    """A built-in plan by name, or a plan table (CSV/XLSX path, bytes, file object, or DataFrame).
+
+    Reading never writes anything: a saved plan is only ever replaced by the store's own save.
+    A user's table is read strictly (see `Plan.from_frame`); every problem is a PlanError whose
+    message names the file, the rows and the fix, in Japanese.
+    """
+    return _load_plan(source, name=name, prefecture=prefecture)
+
+
+_TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
+
+
+@japanese_errors("区域案", PlanError)
+def _load_plan(source, *, name: str | None, prefecture: str | None) -> Plan:
     if isinstance(source, pd.DataFrame):
-        return Plan.from_frame(source, name=name or "区域案")
-    if isinstance(source, str) and (source in ("hokkaido-2024",) or source.startswith("secondary-2020:")):
-        return _builtin(source)
-    if isinstance(source, (str, Path)) and not Path(source).exists() and not str(source).lower().endswith((".csv", ".xlsx", ".xls", ".txt")):
+        return Plan.from_frame(source, name=name or "区域案", prefecture=prefecture, strict=True)
+    if isinstance(source, str) and (source.strip() == "hokkaido-2024" or source.strip().startswith("secondary-2020:")):
+        return _builtin(source.strip())
+    if isinstance(source, (str, Path)) and not Path(source).exists() and not str(source).lower().endswith(_TABLE_SUFFIXES):
         raise PlanError(f"区域案「{source}」は組み込みの名前でもファイルでもありません。`geo-app plans` で一覧を表示できます。")
-    df = read_table(source, name=name)
+    try:
+        df = read_table(source, name=name, header_hints=_PLAN_HINTS)
+    except PlanError:
+        raise
+    except InputError as exc:
+        raise PlanError(exc.message, source=exc.source, row=exc.row) from None
     label = name or (Path(source).stem if isinstance(source, (str, Path)) else df.attrs.get("source", "区域案"))
-    return Plan.from_frame(df, name=str(label))
+    return Plan.from_frame(df, name=str(label), prefecture=prefecture, strict=True)
+
+
+_PLAN_HINTS = [n for key in ("code", "name", "homecare", "secondary") for n in (key, *PLAN_ALIASES[key])]
+
+
+@japanese_errors("区域表", PlanError)
+def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: bool) -> pd.DataFrame:
+    """The reading half of `Plan.from_frame`: headers, codes (or names), areas, status."""
+    label = df.attrs.get("source", name or "区域表") if isinstance(df, pd.DataFrame) else (name or "区域表")
+    t = rename_columns(as_text_frame(df), PLAN_ALIASES)
+    if "code" not in t.columns and "name" not in t.columns:
+        raise PlanError(
+            "区域表に「市町村コード」（code）か「市町村名」（name）の列がありません。"
+            "1行目に列名（市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏）を入れてください"
+            f"（今の列: {'、'.join(map(str, list(t.columns)[:8])) or 'なし'}）。",
+            source=label,
+        )
+    if "homecare" not in t.columns and "secondary" not in t.columns:
+        raise PlanError(
+            "区域表に「在宅医療圏」または「二次医療圏」の列がありません。"
+            f"1行目の列名を確かめてください（今の列: {'、'.join(map(str, list(t.columns)[:8]))}）。",
+            source=label,
+        )
+    codes, keep, _notes = codes_for_rows(
+        t, label=label, prefecture=prefecture, error=PlanError,
+        unknown="error" if strict else "ignore",
+        check_names=strict, check_duplicates=strict, check_wards=strict, what="区域表",
+    )
+    t = t.assign(code=codes)[keep]
+    for col in ("name", "homecare", "secondary", "tertiary", "status", "hub"):
+        if col not in t.columns:
+            t[col] = pd.NA
+        t[col] = t[col].astype("string").str.strip().replace("", pd.NA)
+    if t["homecare"].isna().all():
+        t["homecare"] = t["secondary"]
+    pref_names = t["code"].str[:2].map(PREFECTURES).astype("string")
+    t["tertiary"] = t["tertiary"].fillna(pref_names)
+    status = t["status"].map(lambda v: _STATUS.get(str(v).strip().lower(), _STATUS.get(str(v).strip())) if pd.notna(v) else CONFIRMED)
+    bad = status.isna()
+    if bad.any():
+        first = bad[bad].index[0]
+        raise PlanError(
+            f"状態「{t.at[first, 'status']}」が分かりません。「確定」か「未確定」にしてください。", source=label, row=file_row(first)
+        )
+    t["status"] = status.astype("string")
+    return t[[*PLAN_COLUMNS, "hub"]].reset_index(drop=True)

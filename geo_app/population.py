@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codes import normalize_codes
 from .errors import InputError
-from .tables import TableSource, file_row, read_table, rename_columns, to_numbers
+from .names import codes_for_rows
+from .tables import TableSource, as_text_frame, japanese_errors, read_table, rename_columns, to_numbers
 
 __all__ = [
     "AGE_BANDS", "COUNT_COLUMNS", "GROUP_COLUMNS", "load_population", "attach_population", "add_rates",
@@ -48,10 +48,12 @@ def _aliases() -> dict[str, tuple[str, ...]]:
     for a in _BAND_EDGES:
         al[f"age_{a}_{a + 4}"] = (f"{a}～{a + 4}歳", f"{a}-{a + 4}歳", f"{a}〜{a + 4}歳", f"{a}_{a + 4}", f"{a}-{a + 4}")
     al["age_100_plus"] = ("100歳以上", "100+", "100plus")
+    al["prefecture"] = ("都道府県", "都道府県名", "pref")
     return al
 
 
 ALIASES = _aliases()
+_HINTS = [n for key in ("code", "name", "population") for n in (key, *ALIASES[key])]
 
 
 def _embedded() -> pd.DataFrame:
@@ -61,48 +63,70 @@ def _embedded() -> pd.DataFrame:
     return df
 
 
-def load_population(source: "TableSource | pd.DataFrame | str" = "census2020", *, name: str | None = None) -> pd.DataFrame:
+def load_population(
+    source: "TableSource | pd.DataFrame | str" = "census2020",
+    *,
+    name: str | None = None,
+    prefecture: str | None = None,
+) -> pd.DataFrame:
     """A population table with `code` (5-digit), `name`, `population` and whatever age columns exist.
 
     "census2020" is the embedded 2020 census (1,741 municipalities + 175 wards). Otherwise a
-    user's CSV/XLSX with Japanese or English headers; group columns are derived from 5-year
-    bands when the table has bands and not the groups.
+    user's CSV/XLSX (UTF-8, UTF-8 with BOM, cp932, UTF-16; or a DataFrame) with Japanese or
+    English headers. Codes may be integers that lost their zero, 6 digits with a check digit, or
+    full-width; a table with names and no codes is matched by name within `prefecture` (or its
+    都道府県 column, or the prefecture of the other rows' codes). 「1,234」 is a number and 「-」 is 0.
+    Group columns are derived from 5-year bands when the table has bands and not the groups.
+    Total rows (全国, 北海道, 特別区部, 合計) are dropped; `attrs['notes']` says what was assumed.
+    Any problem raises InputError with a Japanese message naming the file and rows.
     """
+    return _load_population(source, name=name, prefecture=prefecture)
+
+
+@japanese_errors("人口表")
+def _load_population(source, *, name: str | None, prefecture: str | None) -> pd.DataFrame:
     if isinstance(source, str) and source == "census2020":
         df = _embedded()
         df.attrs["source"] = "令和2年国勢調査（総務省統計局）"
+        df.attrs["notes"] = []
         return df
-    raw = source.copy() if isinstance(source, pd.DataFrame) else read_table(source, name=name)
+    if isinstance(source, pd.DataFrame):
+        raw = as_text_frame(source)
+        raw.attrs.setdefault("source", name or "人口表")
+    else:
+        raw = read_table(source, name=name, header_hints=_HINTS)
     label = raw.attrs.get("source", name or "人口表")
+    notes = list(raw.attrs.get("notes", []))
     df = rename_columns(raw, ALIASES)
-    missing = [c for c in ("code", "population") if c not in df.columns]
-    if missing:
-        need = {"code": "市町村コード（code）", "population": "人口（population）"}
+    if "population" not in df.columns or not ({"code", "name"} & set(df.columns)):
+        missing = []
+        if not ({"code", "name"} & set(df.columns)):
+            missing.append("市町村コード（code）か市町村名（name）")
+        if "population" not in df.columns:
+            missing.append("人口（population）")
         raise InputError(
-            f"人口表に必要な列がありません: {'、'.join(need[m] for m in missing)}。"
+            f"人口表に必要な列がありません: {'、'.join(missing)}。"
             f"見出し行に「市町村コード」「人口」などの列名を入れてください（今の列: {'、'.join(map(str, raw.columns[:8]))}）。",
             source=label,
         )
-    codes, errors = normalize_codes(df["code"])
-    if errors.notna().any():
-        first = errors[errors.notna()].index[0]
-        raise InputError(f"{errors[first]}。", source=label, row=file_row(first))
-    df = df.assign(code=codes)
-    dup = df["code"].duplicated(keep=False)
-    if dup.any():
-        first = df.index[dup][0]
-        raise InputError(f"市町村コード {df.at[first, 'code']} が2回以上あります。1行にまとめてください。", source=label, row=file_row(first))
+    codes, keep, code_notes = codes_for_rows(
+        df, label=label, prefecture=prefecture, error=InputError, unknown="note", drop_totals=True,
+        check_wards=False, what="人口表",  # census tables hold a designated city and its wards
+    )
+    notes.extend(code_notes)
+    df = df.assign(code=codes)[keep]
     numeric = [c for c in ["population", "age_unknown", *AGE_BANDS, *GROUP_COLUMNS] if c in df.columns]
     df = to_numbers(df, numeric, label=label)
     if all(b in df.columns for b in AGE_BANDS):
         for group, bands in _GROUP_BANDS.items():
             if group not in df.columns:
-                df[group] = df[bands].sum(axis=1)
+                df[group] = df[bands].sum(axis=1, min_count=len(bands))
     if "name" not in df.columns:
         df["name"] = pd.NA
-    keep = ["code", "name", *[c for c in ["population", "age_unknown", *GROUP_COLUMNS, *AGE_BANDS] if c in df.columns]]
-    out = df[keep].reset_index(drop=True)
+    keep_cols = ["code", "name", *[c for c in ["population", "age_unknown", *GROUP_COLUMNS, *AGE_BANDS] if c in df.columns]]
+    out = df[keep_cols].reset_index(drop=True)
     out.attrs["source"] = label
+    out.attrs["notes"] = notes
     return out
 
 

@@ -1,0 +1,500 @@
+"""Edits of a plan — move, rename, merge, split — each returning a NEW Plan, plus undo/redo.
+
+A Plan is immutable, so an edit is just a function old plan → new plan and undo is keeping the
+old one. Every refusal is a `PlanError` in Japanese that says what to do instead; nothing here
+imports Streamlit, so the app, the CLI and the tests share exactly the same rules.
+
+Hierarchy rule (so that areas stay nested): a municipality moved into an existing home-care
+area takes that area's 二次・三次医療圏 unless told otherwise; a municipality moved into a new
+area keeps its own. `merge_areas` follows the same rule at every level.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from .codes import PREFECTURES, city_of, normalize_code, prefecture_code
+from .errors import PlanError
+from .plans import CONFIRMED, LEVEL_JA, LEVELS, PLAN_COLUMNS, UNCONFIRMED, Level, Plan, load_plan
+
+__all__ = [
+    "move", "rename_area", "merge_areas", "split_area", "one_area_per_municipality",
+    "Edit", "EditHistory", "describe_change", "changed_codes", "check_level",
+]
+
+_COLUMNS = [*PLAN_COLUMNS, "hub"]
+_LEVEL_ALIASES = {
+    **{lv: lv for lv in LEVELS},
+    **{ja: lv for lv, ja in LEVEL_JA.items()},
+    "在宅": "homecare", "二次": "secondary", "三次": "tertiary",
+}
+_MAX_NAMES = 3  # municipalities named in a label before "ほかN市町村"
+
+
+# ---- argument checks -------------------------------------------------------------------------
+def check_level(level: str) -> Level:
+    """'homecare' / 'secondary' / 'tertiary' (or the Japanese names) → the English key."""
+    key = _LEVEL_ALIASES.get(str(level).strip())
+    if key is None:
+        raise PlanError(f"圏域の単位「{level}」が分かりません。在宅医療圏（homecare）・二次医療圏（secondary）・三次医療圏（tertiary）のいずれかです。")
+    return key  # type: ignore[return-value]
+
+
+def _area_name(value: object, what: str) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        raise PlanError(f"{what}の名前が空です。名前を入れてください。")
+    text = str(value).strip()
+    if not text:
+        raise PlanError(f"{what}の名前が空です。名前を入れてください。")
+    return text
+
+
+def _codes(plan: Plan, codes: str | Iterable[str], *, what: str = "移動する市町村") -> list[str]:
+    """Normalised, de-duplicated codes that all exist in the plan."""
+    raw = [codes] if isinstance(codes, (str, int)) else list(codes)
+    out: list[str] = []
+    for value in raw:
+        try:
+            code = normalize_code(value)
+        except ValueError as exc:
+            raise PlanError(f"{exc}。") from None
+        if code not in out:
+            out.append(code)
+    if not out:
+        raise PlanError(f"{what}を1つ以上選んでください。")
+    missing = [c for c in out if c not in set(plan.table["code"])]
+    if missing:
+        raise PlanError(
+            f"市町村コード {', '.join(missing[:10])} は区域案「{plan.name or '区域案'}」にありません。"
+            "区域案の市町村コードを確かめてください。"
+        )
+    return out
+
+
+def _require_area(plan: Plan, level: Level, name: str) -> None:
+    if name not in set(plan.table[level].dropna()):
+        known = plan.areas(level)
+        hint = f"（今ある{LEVEL_JA[level]}: {'、'.join(known[:8])}{' ほか' if len(known) > 8 else ''}）" if known else ""
+        raise PlanError(f"{LEVEL_JA[level]}「{name}」は区域案にありません。名前を確かめてください{hint}。")
+
+
+def _mode(values: pd.Series) -> object:
+    """Most common non-missing value (first seen wins a tie), or NA."""
+    v = values.dropna()
+    if v.empty:
+        return pd.NA
+    return Counter(v.tolist()).most_common(1)[0][0]
+
+
+def _new(plan: Plan, table: pd.DataFrame) -> Plan:
+    return Plan(name=plan.name, table=table.reset_index(drop=True))
+
+
+def _names(plan: Plan, codes: Sequence[str]) -> str:
+    names = plan.table.set_index("code")["name"]
+    shown = [str(names.get(c)) if pd.notna(names.get(c)) else c for c in codes[:_MAX_NAMES]]
+    text = "・".join(shown)
+    return text + (f"ほか{len(codes) - _MAX_NAMES}市町村" if len(codes) > _MAX_NAMES else "")
+
+
+# ---- edits -----------------------------------------------------------------------------------
+def move(
+    plan: Plan,
+    codes: str | Iterable[str],
+    homecare: str,
+    *,
+    secondary: str | None = None,
+    tertiary: str | None = None,
+    status: str | None = None,
+) -> Plan:
+    """Move municipalities to a home-care area, existing or new.
+
+    To an existing area: the municipalities take its 二次・三次医療圏, its status (未確定 when
+    any of its other members is) and its hub. To a new name: the area is created and each
+    municipality keeps its own 二次・三次医療圏 and status. `secondary` / `tertiary` / `status`
+    override; a given `secondary` that exists brings its 三次医療圏 along.
+    """
+    moving = _codes(plan, codes)
+    homecare = _area_name(homecare, "移動先の在宅医療圏")
+    if secondary is not None:
+        secondary = _area_name(secondary, "二次医療圏")
+    if tertiary is not None:
+        tertiary = _area_name(tertiary, "三次医療圏")
+    if status is not None and status not in (CONFIRMED, UNCONFIRMED):
+        raise PlanError(f"状態「{status}」が分かりません。「確定」か「未確定」にしてください。")
+
+    t = plan.table.copy()
+    sel = t["code"].isin(moving)
+    in_target = t["homecare"] == homecare
+    others = t[in_target.fillna(False) & ~sel]
+    existing = bool(in_target.fillna(False).any())
+    ref = others if not others.empty else t[in_target.fillna(False)]
+
+    if secondary is None and existing:
+        secondary = _mode(ref["secondary"])
+    if tertiary is None and secondary is not None:
+        of_secondary = t.loc[(t["secondary"] == secondary).fillna(False) & ~sel, "tertiary"]
+        if not of_secondary.dropna().empty:
+            tertiary = _mode(of_secondary)
+        elif existing:
+            tertiary = _mode(ref["tertiary"])
+    if secondary is not None and secondary is not pd.NA:
+        t.loc[sel, "secondary"] = secondary
+    if tertiary is not None and tertiary is not pd.NA:
+        t.loc[sel, "tertiary"] = tertiary
+    if status is None and existing and not others.empty:
+        status = UNCONFIRMED if (others["status"] == UNCONFIRMED).any() else CONFIRMED
+    if status is not None:
+        t.loc[sel, "status"] = status
+    hub = _mode(others["hub"]) if existing and not others.empty else pd.NA
+    if not (existing and others.empty):  # moving a whole area onto its own name changes nothing
+        t.loc[sel, "hub"] = hub
+    t.loc[sel, "homecare"] = homecare
+    return _new(plan, t)
+
+
+def rename_area(plan: Plan, level: str, old: str, new: str) -> Plan:
+    """Give an area a new name; the new name must not be taken at that level."""
+    lv = check_level(level)
+    old = _area_name(old, f"変更前の{LEVEL_JA[lv]}")
+    new = _area_name(new, f"新しい{LEVEL_JA[lv]}")
+    _require_area(plan, lv, old)
+    if new == old:
+        return plan
+    if new in set(plan.table[lv].dropna()):
+        raise PlanError(
+            f"{LEVEL_JA[lv]}「{new}」はすでにあります。別の名前にするか、2つを1つにするなら「統合」を使ってください。"
+        )
+    t = plan.table.copy()
+    t.loc[t[lv] == old, lv] = new
+    return _new(plan, t)
+
+
+def merge_areas(plan: Plan, level: str, names: Sequence[str], into: str, *, keep_parents: bool = False) -> Plan:
+    """Make several areas one, named `into` (one of `names`, an existing area, or a new name).
+
+    The merged area takes the parent areas (二次・三次医療圏) of `into` when it exists, else of
+    the first of `names`, so that the hierarchy stays nested; `keep_parents=True` leaves each
+    municipality's parents as they were.
+    """
+    lv = check_level(level)
+    if isinstance(names, str):
+        names = [names]
+    wanted = list(dict.fromkeys(_area_name(n, LEVEL_JA[lv]) for n in names))
+    if not wanted:
+        raise PlanError(f"統合する{LEVEL_JA[lv]}を選んでください。")
+    for n in wanted:
+        _require_area(plan, lv, n)
+    into = _area_name(into, f"統合後の{LEVEL_JA[lv]}")
+    existing = set(plan.table[lv].dropna())
+    if len(wanted) < 2 and (into not in existing or into in wanted):
+        raise PlanError(f"統合するには{LEVEL_JA[lv]}を2つ以上選ぶか、統合先に今ある{LEVEL_JA[lv]}を指定してください。")
+    t = plan.table.copy()
+    anchor = into if into in existing else wanted[0]
+    sel = t[lv].isin(set(wanted) | {into}).fillna(False)
+    if not keep_parents:
+        ref = t[(t[lv] == anchor).fillna(False)]
+        for upper in LEVELS[LEVELS.index(lv) + 1:]:
+            value = _mode(ref[upper])
+            if value is not pd.NA:
+                t.loc[sel, upper] = value
+    t.loc[sel, lv] = into
+    if lv == "homecare":
+        hub = _mode(t.loc[sel & (plan.table["homecare"] == anchor).fillna(False), "hub"])
+        if hub is not pd.NA:
+            t.loc[sel, "hub"] = hub
+    return _new(plan, t)
+
+
+def split_area(plan: Plan, level: str, area: str, codes: Iterable[str], new_name: str) -> Plan:
+    """Take some municipalities out of `area` into a new area with the same parents."""
+    lv = check_level(level)
+    area = _area_name(area, LEVEL_JA[lv])
+    _require_area(plan, lv, area)
+    taken = _codes(plan, codes, what="切り出す市町村")
+    new_name = _area_name(new_name, f"新しい{LEVEL_JA[lv]}")
+    t = plan.table.copy()
+    members = set(t.loc[(t[lv] == area).fillna(False), "code"])
+    outside = [c for c in taken if c not in members]
+    if outside:
+        raise PlanError(f"{_names(plan, outside)}は{LEVEL_JA[lv]}「{area}」に入っていません。「{area}」の市町村を選んでください。")
+    if set(taken) == members:
+        raise PlanError(f"「{area}」の市町村をすべて選んでいます。名前を変えるだけなら「名前の変更」を使ってください。")
+    if new_name in set(t[lv].dropna()):
+        raise PlanError(
+            f"{LEVEL_JA[lv]}「{new_name}」はすでにあります。新しい名前にするか、今ある圏域へ移すなら「移動」を使ってください。"
+        )
+    sel = t["code"].isin(taken)
+    t.loc[sel, lv] = new_name
+    if lv == "homecare":
+        t.loc[sel, "hub"] = pd.NA  # the hub served the old area
+    return _new(plan, t)
+
+
+def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: str = UNCONFIRMED) -> Plan:
+    """A starting plan: each municipality its own home-care area, in its 2020 二次医療圏.
+
+    Secondary and tertiary areas come from the built-in `secondary-2020:<prefecture>` plan (a
+    ward takes its city's area; a city whose wards lie in different secondary areas gets none,
+    rather than a guess). Everything starts 未確定: nothing has been decided yet.
+    """
+    try:
+        pref = prefecture_code(prefecture)
+    except ValueError as exc:
+        raise PlanError(f"{exc}。") from None
+    sub = munis[munis["code"].astype(str).str[:2] == pref]
+    if sub.empty:
+        raise PlanError(f"境界データに{PREFECTURES[pref]}の市町村がありません。{PREFECTURES[pref]}を含む境界データを読み込んでください。")
+    base = load_plan(f"secondary-2020:{PREFECTURES[pref]}").table
+    codes = sub["code"].astype("string").reset_index(drop=True)
+    by_code = base.set_index("code")
+    # Wards in the plan, city in the boundaries: the city's area when all its wards agree.
+    base_city = base.assign(city=city_of(base["code"]))
+    agree = base_city.groupby("city")[["secondary", "tertiary"]].agg(lambda s: s.iloc[0] if s.nunique() == 1 else pd.NA)
+    lookup = pd.concat([by_code[["secondary", "tertiary"]], agree[~agree.index.isin(by_code.index)]])
+    own = lookup.reindex(codes)
+    via_city = lookup.reindex(city_of(codes))
+    secondary = own["secondary"].fillna(pd.Series(via_city["secondary"].to_numpy(), index=own.index)).to_numpy()
+    tertiary = own["tertiary"].fillna(pd.Series(via_city["tertiary"].to_numpy(), index=own.index)).to_numpy()
+    names = sub["name"].astype("string").reset_index(drop=True)
+    dup = names.duplicated(keep=False)
+    homecare = names.where(~dup, names + "（" + codes + "）")
+    table = pd.DataFrame({
+        "code": codes, "name": names, "homecare": homecare, "secondary": secondary, "tertiary": tertiary,
+        "status": status, "hub": pd.NA,
+    }).sort_values("code", kind="stable")
+    return Plan.from_frame(table, name=f"{PREFECTURES[pref]} 市町村ごと（初期案）")
+
+
+# ---- describing a change ---------------------------------------------------------------------
+def _aligned(before: Plan, after: Plan) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    a, b = before.table, after.table
+    if len(a) != len(b) or not a["code"].reset_index(drop=True).equals(b["code"].reset_index(drop=True)):
+        return None
+    return a.reset_index(drop=True), b.reset_index(drop=True)
+
+
+def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
+    both_na = a.isna() & b.isna()
+    return ~both_na & (a.isna() | b.isna() | (a.astype(object) != b.astype(object)))
+
+
+def changed_codes(before: Plan, after: Plan) -> tuple[str, ...]:
+    """Codes whose row differs between two plans (added and removed rows included)."""
+    pair = _aligned(before, after)
+    if pair is None:
+        a = before.table.set_index("code")
+        b = after.table.set_index("code")
+        out = set(a.index) ^ set(b.index)
+        common = a.index.intersection(b.index)
+        a, b = a.loc[common], b.loc[common]
+        diff = pd.concat([_differs(a[c], b[c]) for c in _COLUMNS[1:]], axis=1).any(axis=1)
+        return tuple(sorted(out | set(common[diff.to_numpy()])))
+    a, b = pair
+    diff = pd.concat([_differs(a[c], b[c]) for c in _COLUMNS[1:]], axis=1).any(axis=1)
+    return tuple(a.loc[diff, "code"])
+
+
+def describe_change(before: Plan, after: Plan) -> str:
+    """A one-line Japanese label for the history list, e.g. 「当別町を 札幌（未確定） から 石狩市 へ移動」."""
+    pair = _aligned(before, after)
+    if pair is None:
+        return f"区域案を「{after.name or '区域案'}」に置き換え（{len(after)}市町村）"
+    a, b = pair
+    parts: list[str] = []
+    done_levels: set[str] = set()  # parents follow a move or a rename: do not repeat them
+    for lv in LEVELS:
+        diff = _differs(a[lv], b[lv])
+        if not diff.any() or lv in done_levels:
+            continue
+        pairs = pd.DataFrame({"code": a.loc[diff, "code"], "old": a.loc[diff, lv], "new": b.loc[diff, lv]})
+        moves = []
+        for (old, new), g in pairs.groupby(["old", "new"], sort=False, dropna=False):
+            # A rename: all members of an old name, and only they, carry a name that did not exist.
+            whole = (a[lv] == old).fillna(False)
+            if pd.notna(old) and pd.notna(new) and not (a[lv] == new).fillna(False).any() \
+                    and ((b[lv] == new).fillna(False) == whole).all():
+                parts.append(f"{LEVEL_JA[lv]}「{old}」を「{new}」に名前変更")
+            else:
+                moves.append(g)
+        if moves:
+            groups = pd.concat(moves).fillna({"old": "（なし）", "new": "（なし）"})
+            for new, g in groups.groupby("new", sort=False):
+                olds = list(dict.fromkeys(g["old"]))
+                src = "・".join(olds[:_MAX_NAMES]) + ("ほか" if len(olds) > _MAX_NAMES else "")
+                text = f"{_names(after, list(g['code']))}を {src} から {new} へ移動"
+                parts.append(text if lv == "homecare" else f"{LEVEL_JA[lv]}: {text}")
+        done_levels.update(LEVELS[LEVELS.index(lv):])
+    other = [c for c in ("status", "hub", "name") if _differs(a[c], b[c]).any()]
+    if not parts and other:
+        n = int(pd.concat([_differs(a[c], b[c]) for c in other], axis=1).any(axis=1).sum())
+        what = {"status": "状態", "hub": "拠点", "name": "市町村名"}
+        parts.append(f"{'・'.join(what[c] for c in other)}を変更（{n}市町村）")
+    if not parts:
+        return "変更なし" if before.name == after.name else f"区域案の名前を「{after.name}」に変更"
+    return "、".join(parts)
+
+
+# ---- history -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Edit:
+    """One step of the history: what it was called, the plans on both sides, the codes it touched."""
+
+    label: str
+    before: Plan
+    after: Plan
+    codes: tuple[str, ...] = ()
+
+
+class EditHistory:
+    """Undo / redo over immutable plans. Undo hands back the very Plan object from before."""
+
+    def __init__(self, plan: Plan, *, limit: int | None = None):
+        self._base = plan
+        self._done: list[Edit] = []
+        self._undone: list[Edit] = []  # most recently undone last
+        self.limit = limit
+
+    @property
+    def current(self) -> Plan:
+        return self._done[-1].after if self._done else self._base
+
+    @property
+    def base(self) -> Plan:
+        """The plan the history started from (moves forward when `limit` drops old steps)."""
+        return self._base
+
+    def apply(self, edit_fn_result: Plan, label: str | None = None, codes: Iterable[str] = ()) -> Plan:
+        """Record `edit_fn_result` as the next plan; an unchanged plan records nothing."""
+        if not isinstance(edit_fn_result, Plan):
+            raise PlanError("区域案（Plan）ではないものを履歴に記録しようとしました。")
+        before = self.current
+        if edit_fn_result == before and edit_fn_result.name == before.name:
+            return before
+        touched = tuple(codes) or changed_codes(before, edit_fn_result)
+        self._done.append(Edit(label or describe_change(before, edit_fn_result), before, edit_fn_result, touched))
+        self._undone.clear()
+        if self.limit is not None and len(self._done) > self.limit:
+            dropped = self._done.pop(0)
+            self._base = dropped.after
+        return edit_fn_result
+
+    def undo(self) -> Plan | None:
+        """Step back; None when there is nothing to undo."""
+        if not self._done:
+            return None
+        edit = self._done.pop()
+        self._undone.append(edit)
+        return edit.before
+
+    def redo(self) -> Plan | None:
+        """Step forward again; None when there is nothing to redo."""
+        if not self._undone:
+            return None
+        edit = self._undone.pop()
+        self._done.append(edit)
+        return edit.after
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._done)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._undone)
+
+    @property
+    def entries(self) -> list[Edit]:
+        """Applied edits, oldest first."""
+        return list(self._done)
+
+    @property
+    def redo_entries(self) -> list[Edit]:
+        """Undone edits in the order redo would bring them back."""
+        return list(reversed(self._undone))
+
+    @property
+    def undo_label(self) -> str | None:
+        return self._done[-1].label if self._done else None
+
+    @property
+    def redo_label(self) -> str | None:
+        return self._undone[-1].label if self._undone else None
+
+    def __len__(self) -> int:
+        return len(self._done)
+
+    # ---- persistence: the base plan and each step as the cells it changed ------------------------
+    def to_json(self) -> str:
+        """JSON with the base plan and each edit as changed cells (small enough to keep with the plan)."""
+        chain = [*self._done, *reversed(self._undone)]
+        steps = []
+        for e in chain:
+            step: dict[str, object] = {"label": e.label, "codes": list(e.codes), "name": e.after.name}
+            pair = _aligned(e.before, e.after)
+            if pair is None:
+                step["rows"] = _rows(e.after.table)
+            else:
+                a, b = pair
+                changes: dict[str, dict[str, object]] = {}
+                for col in _COLUMNS[1:]:
+                    diff = _differs(a[col], b[col])
+                    for code, value in zip(b.loc[diff, "code"], b.loc[diff, col]):
+                        changes.setdefault(str(code), {})[col] = None if pd.isna(value) else str(value)
+                step["changes"] = changes
+            steps.append(step)
+        doc = {
+            "format": "geo_app.edit_history", "version": 1,
+            "base": {"name": self._base.name, "rows": _rows(self._base.table)},
+            "steps": steps, "position": len(self._done), "limit": self.limit,
+        }
+        return json.dumps(doc, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "EditHistory":
+        """Rebuild a history saved by `to_json` (undo and redo both work afterwards)."""
+        try:
+            doc = json.loads(text)
+            if doc.get("format") != "geo_app.edit_history":
+                raise ValueError
+            base = _plan_from_rows(doc["base"]["name"], doc["base"]["rows"])
+            hist = cls(base, limit=doc.get("limit"))
+            plans = [base]
+            edits: list[Edit] = []
+            for step in doc["steps"]:
+                before = plans[-1]
+                if "rows" in step:
+                    after = _plan_from_rows(step["name"], step["rows"])
+                else:
+                    t = before.table.copy()
+                    pos = pd.Series(range(len(t)), index=t["code"].to_numpy())
+                    for code, cells in step["changes"].items():
+                        for col, value in cells.items():
+                            if col not in _COLUMNS[1:]:
+                                raise ValueError
+                            t.iat[int(pos[code]), t.columns.get_loc(col)] = pd.NA if value is None else value
+                    after = Plan(name=step["name"], table=t)
+                edits.append(Edit(step["label"], before, after, tuple(step.get("codes", ()))))
+                plans.append(after)
+            position = int(doc["position"])
+            if not 0 <= position <= len(edits):
+                raise ValueError
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            raise PlanError("編集履歴のファイルが壊れているか、このアプリの形式ではありません。履歴なしで区域案だけを読み込んでください。") from None
+        hist._done = edits[:position]
+        hist._undone = list(reversed(edits[position:]))
+        return hist
+
+
+def _rows(table: pd.DataFrame) -> list[list[object]]:
+    return [[None if pd.isna(v) else str(v) for v in row] for row in table[_COLUMNS].itertuples(index=False)]
+
+
+def _plan_from_rows(name: str, rows: list[list[object]]) -> Plan:
+    df = pd.DataFrame(rows, columns=_COLUMNS)
+    table = pd.DataFrame({c: df[c].astype("string") for c in _COLUMNS})
+    return Plan(name=name, table=table)

@@ -1,0 +1,134 @@
+"""GIS files for colleagues who use QGIS or web maps: a GeoPackage and RFC 7946 GeoJSON.
+
+Column names are ASCII (some GIS tools and shapefile conversions mangle Japanese field names),
+while the values keep their Japanese names. The GeoPackage is written to a temporary file and
+moved into place, so re-exporting never leaves stale layers from an earlier run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .dissolve import assign, dissolve
+from .errors import InputError
+from .geometry import JGD2011
+from .plans import LEVELS, Plan
+
+__all__ = ["write_gpkg", "write_geojson", "municipality_layer", "GPKG_LAYERS"]
+
+GPKG_LAYERS = ("municipalities", *LEVELS)
+_MUNI_COLUMNS = [
+    "code", "name", "pref", "city_code", "kind", "homecare", "secondary", "tertiary", "status", "hub",
+    "population", "age_unknown", "age_0_14", "age_15_64", "age_65_plus", "age_75_plus", "age_85_plus",
+    "aging_rate", "share_75_plus", "area_km2", "density",
+]
+
+
+def municipality_layer(munis: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
+    """Municipalities of the plan with their three areas, ASCII column names."""
+    joined = assign(munis, plan)
+    cols = [c for c in _MUNI_COLUMNS if c in joined.columns]
+    return gpd.GeoDataFrame(joined[cols], geometry=joined.geometry.values, crs=munis.crs)
+
+
+def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Plain dtypes GDAL understands (nullable ints/floats/strings), polygons as MultiPolygons."""
+    out = gdf.copy()
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        s = out[c]
+        if pd.api.types.is_bool_dtype(s):
+            out[c] = s.astype("Int8")
+        elif pd.api.types.is_integer_dtype(s):
+            out[c] = s.astype("Int64")
+        elif pd.api.types.is_float_dtype(s):
+            out[c] = s.astype("float64")
+        else:
+            out[c] = s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v))
+    geoms = out.geometry.values
+    single = shapely.get_type_id(np.asarray(geoms)) == 3  # Polygon → MultiPolygon, one type per layer
+    if single.any():
+        arr = np.asarray(geoms, dtype=object).copy()
+        arr[single] = shapely.multipolygons(arr[single][:, None])
+        out = out.set_geometry(gpd.GeoSeries(arr, index=out.index, crs=out.crs))
+    if out.crs is None:
+        raise InputError("境界データに座標参照系（CRS）がありません。EPSG:6668（JGD2011）などを設定してから書き出してください。")
+    return out.to_crs(JGD2011)
+
+
+def write_gpkg(munis: gpd.GeoDataFrame, plan: Plan, path: Path | str) -> Path:
+    """Layers municipalities, homecare, secondary, tertiary in EPSG:6668, replacing any old file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    layers = {"municipalities": municipality_layer(munis, plan)}
+    for level in LEVELS:
+        layers[level] = dissolve(munis, plan, level)
+    fd, tmp_name = tempfile.mkstemp(prefix=".tmp_", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # GDAL creates the file itself
+    try:
+        for name, gdf in layers.items():
+            _for_file(gdf).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            if leftover.exists():
+                leftover.unlink()
+    for side in (Path(f"{path}-wal"), Path(f"{path}-shm")):  # journal files of the file we replaced
+        if side.exists():
+            side.unlink()
+    return path
+
+
+def write_geojson(areas: gpd.GeoDataFrame, path: Path | str) -> Path:
+    """RFC 7946 GeoJSON: WGS84 lon/lat, counter-clockwise outer rings, no `crs` member, UTF-8 text."""
+    if areas.crs is None:
+        raise InputError("座標参照系（CRS）のないデータは GeoJSON に書き出せません。EPSG:6668 などを設定してください。")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gdf = areas.to_crs("EPSG:4326")
+    geoms = shapely.orient_polygons(np.asarray(gdf.geometry.values, dtype=object), exterior_cw=False)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, 7))  # ~1 cm; RFC 7946 §11.2
+    props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    records = [
+        {k: _json_value(v) for k, v in row.items()} for row in props.to_dict(orient="records")
+    ]
+    features = [
+        {"type": "Feature", "properties": rec, "geometry": None if g is None else shapely.geometry.mapping(g)}
+        for rec, g in zip(records, geoms)
+    ]
+    bounds = gdf.total_bounds
+    doc = {
+        "type": "FeatureCollection",
+        "bbox": [round(float(b), 7) for b in bounds] if np.isfinite(bounds).all() else None,
+        "features": features,
+    }
+    if doc["bbox"] is None:
+        del doc["bbox"]
+    path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+def _json_value(v):
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_json_value(x) for x in v]
+    if isinstance(v, (int, str, bool)):
+        return v
+    return str(v)

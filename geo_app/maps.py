@@ -1,0 +1,399 @@
+"""Folium maps of a plan: choropleth of areas, borders by level, labels, legend, tooltips.
+
+A view over the core: it takes municipalities and a plan and draws them. Everything a user may
+have typed (area, plan, hub names) reaches the page only through JSON data that the page's own
+script writes with `textContent`, never as HTML, so a name such as `<img onerror=…>` stays text.
+The map needs no network: `standalone_html` inlines Leaflet from the package.
+"""
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import Iterable
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from .assets import leaflet_css, leaflet_js
+from .datasets import CREDITS, VINTAGE
+from .dissolve import assign, dissolve
+from .geometry import nested_borders
+from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Level, Plan
+
+__all__ = [
+    "METRICS", "BASEMAPS", "Metric", "class_breaks", "area_map", "standalone_html", "make_offline",
+    "map_layers", "MapLayers",
+]
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    unit: str
+    percent: bool = False
+
+    def fmt(self, value: float | None) -> str:
+        if value is None or pd.isna(value):
+            return "—"
+        if self.percent:
+            return f"{value * 100:.1f}{self.unit}"
+        if self.unit == "人/km²":
+            return f"{value:,.1f} {self.unit}"
+        return f"{int(round(value)):,} {self.unit}"
+
+
+METRICS: dict[str, Metric] = {
+    "population": Metric("人口", "人"),
+    "age_65_plus": Metric("65歳以上人口", "人"),
+    "age_75_plus": Metric("75歳以上人口", "人"),
+    "aging_rate": Metric("高齢化率", "%", percent=True),
+    "share_75_plus": Metric("75歳以上の割合", "%", percent=True),
+    "density": Metric("人口密度", "人/km²"),
+}
+
+GSI_PALE = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
+GSI_ATTR = '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">地理院タイル</a>（淡色地図）'
+#: Basemap choices: "none" works offline; 地理院タイル needs the network.
+BASEMAPS = {"none": "背景地図なし（オフライン）", "gsi_pale": "地理院タイル 淡色地図"}
+
+PALETTE = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#a63603", "#6b2102", "#3d1301"]
+BORDER_STYLE = {  # level → (colour, weight): tertiary thick … municipality hairline
+    "tertiary": ("#111111", 4.0),
+    "secondary": ("#333333", 2.4),
+    "homecare": ("#555555", 1.2),
+    "municipality": ("#888888", 0.4),
+}
+
+
+def class_breaks(values: Iterable[float], k: int = 5) -> list[float]:
+    """Upper bounds of k classes (Fisher–Jenks via mapclassify); fewer when values are few."""
+    v = np.asarray([x for x in values if x is not None and not pd.isna(x)], dtype=float)
+    if v.size == 0:
+        return []
+    k = max(1, min(k, len(np.unique(v))))
+    if k == 1:
+        return [float(v.max())]
+    return [float(b) for b in mapclassify.FisherJenks(v, k=k).bins]
+
+
+def _colour(value: float | None, bins: list[float]) -> str:
+    if value is None or pd.isna(value) or not bins:
+        return "#dddddd"
+    idx = int(np.searchsorted(bins, value, side="left"))
+    palette = PALETTE[1 : len(bins) + 1] if len(bins) < len(PALETTE) else PALETTE
+    return palette[min(idx, len(palette) - 1)]
+
+
+@dataclass
+class MapLayers:
+    """What a map draws: assigned municipalities and the areas of each level (all EPSG:6668)."""
+
+    municipalities: gpd.GeoDataFrame
+    areas: dict[str, gpd.GeoDataFrame]
+    borders: dict[str, object]  # level → lines not already drawn by a coarser level
+
+
+def map_layers(munis: gpd.GeoDataFrame, plan: Plan, *, simplify_tolerance: float | None = None) -> MapLayers:
+    """Dissolve every level once, optionally from a topology-preserving simplified coverage."""
+    if simplify_tolerance:
+        munis = munis.copy()
+        munis["geometry"] = shapely.coverage_simplify(munis.geometry.values, simplify_tolerance, simplify_boundary=True)
+    assigned = assign(munis, plan)
+    areas = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+    order = ["tertiary", "secondary", "homecare"]
+    lines = nested_borders([areas[lv].geometry.values for lv in order] + [assigned.geometry.values])
+    return MapLayers(assigned, areas, dict(zip([*order, "municipality"], lines)))
+
+
+def _round_coords(geoms: np.ndarray, decimals: int = 4) -> np.ndarray:
+    """~10 m precision, ample at prefecture and city zoom; shared vertices round identically, so shared borders stay shared."""
+    return shapely.transform(geoms, lambda c: np.round(c, decimals))
+
+
+def _features(gdf: gpd.GeoDataFrame, props: pd.DataFrame, decimals: int = 4) -> dict:
+    out = gpd.GeoDataFrame(props.reset_index(drop=True), geometry=_round_coords(gdf.geometry.values, decimals), crs=gdf.crs)
+    return json.loads(out.to_json(drop_id=True, na="null"))
+
+
+def _script_json(data: object) -> str:
+    """JSON safe inside <script>: no '<', '>' or '&' can close the tag or start markup."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _Script(MacroElement):
+    """A piece of the map's own script, with data passed as JSON (never as HTML)."""
+
+    # On a map the code runs at once. In a FeatureGroup (area_map(groups=...), for streamlit-folium's
+    # feature_group_to_add) it runs each time the group is added to a map, and whatever it put on
+    # the map (labels, legend boxes) is taken off again when the group is removed or replaced.
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function(target, data){
+  var undo = [];
+  function onRemove(fn){ undo.push(fn); }
+  function run(map){ (function(map, data, onRemove){ {{ this.code }} })(map, data, onRemove); }
+  if (target instanceof L.Map) { run(target); }
+  else {
+    target.on('add', function(){ run(target._map); });
+    target.on('remove', function(){ undo.splice(0).forEach(function(f){ f(); }); });
+  }
+})({{ this._parent.get_name() }}, {{ this.data_json }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, code: str, data: object):
+        super().__init__()
+        self._name = "GeoAppScript"
+        self.code = code
+        self.data_json = _script_json(data)
+
+
+_CSS = """
+.geoapp-label{background:none;border:none;white-space:nowrap;text-align:center;font:600 12px/1.25 'Noto Sans CJK JP','Hiragino Sans','Yu Gothic',sans-serif;color:#111;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;pointer-events:none}
+.geoapp-label .pop{font-weight:400;font-size:11px}
+.geoapp-label-box{transform:translate(-50%,-50%)}
+.geoapp-box{background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:12px/1.4 'Noto Sans CJK JP',sans-serif;color:#111}
+.geoapp-title{font-size:16px;font-weight:700}
+.geoapp-legend i{display:inline-block;width:18px;height:12px;margin-right:6px;vertical-align:middle;border:1px solid #999}
+.geoapp-credit{font-size:10px;max-width:460px}
+.geoapp-tip table{border-collapse:collapse}.geoapp-tip th{text-align:left;padding-right:8px;font-weight:600}
+path.geoapp-hatch{fill:url(#geoapp-hatch)!important;fill-opacity:1!important}
+.leaflet-container{background:#f4f7fa}
+"""
+
+_JS_HELPERS = """
+function el(tag, cls, text){var e=document.createElement(tag); if(cls){e.className=cls;} if(text!==undefined){e.textContent=text;} return e;}
+"""
+
+_LABELS_JS = _JS_HELPERS + """
+var group = L.layerGroup();
+data.labels.forEach(function(d){
+  var box = el('div', 'geoapp-label-box'); box.appendChild(el('div', 'name', d.name)); box.appendChild(el('div', 'pop', d.value));
+  L.marker([d.lat, d.lon], {icon: L.divIcon({className: 'geoapp-label', html: box, iconSize: null}), interactive: false, keyboard: false}).addTo(group);
+});
+group.addTo(map);
+map._geoappLabels = group;
+// Labels arrive largest area first; one that would overlap a label already shown waits for a closer zoom.
+function declutter(){
+  var shown = [];
+  group.eachLayer(function(layer){
+    var e = layer.getElement(); if (!e) { return; }
+    e.style.visibility = 'visible';
+    var r = e.firstChild.getBoundingClientRect();
+    var hit = shown.some(function(p){ return !(r.right < p.left || r.left > p.right || r.bottom < p.top || r.top > p.bottom); });
+    if (hit) { e.style.visibility = 'hidden'; e.classList.add('geoapp-label-hidden'); } else { e.classList.remove('geoapp-label-hidden'); shown.push(r); }
+  });
+}
+map.on('zoomend moveend resize', declutter);
+map.whenReady(function(){ setTimeout(declutter, 0); });
+onRemove(function(){ map.off('zoomend moveend resize', declutter); map.removeLayer(group); });
+"""
+
+_BOXES_JS = _JS_HELPERS + """
+data.boxes.forEach(function(b){
+  var ctl = L.control({position: b.position});
+  ctl.onAdd = function(){
+    var div = el('div', 'geoapp-box ' + b.cls);
+    if (b.title) { div.appendChild(el('div', 'geoapp-title', b.title)); }
+    (b.lines || []).forEach(function(t){ div.appendChild(el('div', '', t)); });
+    (b.swatches || []).forEach(function(s){ var row = el('div'); var i = el('i'); i.style.background = s.colour; if (s.hatch) { i.style.background = 'repeating-linear-gradient(45deg,#555 0 2px,#fff 2px 6px)'; } row.appendChild(i); row.appendChild(document.createTextNode(s.text)); div.appendChild(row); });
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  ctl.addTo(map);
+  onRemove(function(){ ctl.remove(); });
+});
+if (!document.getElementById('geoapp-hatch')) {
+  var ns = 'http://www.w3.org/2000/svg';
+  var svg = document.createElementNS(ns, 'svg'); svg.setAttribute('width', '0'); svg.setAttribute('height', '0'); svg.style.position = 'absolute';
+  var pat = document.createElementNS(ns, 'pattern'); pat.setAttribute('id', 'geoapp-hatch'); pat.setAttribute('patternUnits', 'userSpaceOnUse');
+  pat.setAttribute('width', '8'); pat.setAttribute('height', '8'); pat.setAttribute('patternTransform', 'rotate(45)');
+  var line = document.createElementNS(ns, 'line'); line.setAttribute('x1', '0'); line.setAttribute('y1', '0'); line.setAttribute('x2', '0'); line.setAttribute('y2', '8');
+  line.setAttribute('stroke', '#333'); line.setAttribute('stroke-width', '2'); line.setAttribute('stroke-opacity', '0.55');
+  pat.appendChild(line); svg.appendChild(pat); document.body.appendChild(svg);
+}
+"""
+
+_TOOLTIP_JS = """function(feature, layer){
+  var p = feature.properties, t = document.createElement('table');
+  (p._rows || []).forEach(function(r){ var tr = document.createElement('tr'); var th = document.createElement('th'); th.textContent = r[0]; var td = document.createElement('td'); td.textContent = r[1]; tr.appendChild(th); tr.appendChild(td); t.appendChild(tr); });
+  var box = document.createElement('div'); box.appendChild(t);
+  layer.bindTooltip(box, {sticky: true, className: 'geoapp-tip'});
+}"""
+
+_HATCH_EACH_JS = """function(feature, layer){
+  layer.on('add', function(){ if (layer._path) { layer._path.classList.add('geoapp-hatch'); } });
+}"""
+
+
+def _muni_rows(assigned: pd.DataFrame, metric: str) -> list[list[list[str]]]:
+    pop = METRICS["population"]
+    rows = []
+    for r in assigned.itertuples(index=False):  # attribute rows for tooltips, not geometry work
+        rows.append([
+            ["市町村", str(r.name)], ["コード", str(r.code)], ["人口", pop.fmt(getattr(r, "population", None))],
+            ["高齢化率", METRICS["aging_rate"].fmt(getattr(r, "aging_rate", None))],
+            ["在宅医療圏", str(r.homecare)], ["二次医療圏", str(r.secondary)], ["三次医療圏", str(r.tertiary)],
+            ["状態", str(r.status)],
+        ])
+    return rows
+
+
+def area_map(
+    munis: gpd.GeoDataFrame,
+    plan: Plan,
+    *,
+    level: Level = "homecare",
+    metric: str = "population",
+    basemap: str = "none",
+    title: str | None = None,
+    layers: MapLayers | None = None,
+    simplify_tolerance: float | None = None,
+    highlight_codes: Iterable[str] = (),
+    labels: bool = True,
+    credits: bool = True,
+    height: str | int = "100%",
+    groups: list[folium.FeatureGroup] | None = None,
+) -> folium.Map:
+    """A choropleth of `level` areas coloured by `metric`, with all borders, labels and tooltips.
+
+    `groups`: when a list is given, everything that depends on the plan (fills, hatching,
+    municipalities, borders, labels, legend and title) goes into new FeatureGroups appended to
+    it, and the returned map keeps only what does not (basemap, bounds, styles), with no layer
+    control. The app passes them to streamlit-folium (`feature_group_to_add`, `layer_control`)
+    so that an edit swaps the layers without reloading the map or losing the user's view.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric}")
+    layers = layers or map_layers(munis, plan, simplify_tolerance=simplify_tolerance)
+    areas = layers.areas[level]
+    m_def = METRICS[metric]
+    minx, miny, maxx, maxy = layers.municipalities.total_bounds
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None, control_scale=True, height=height, zoom_snap=0.25, zoom_delta=0.5)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(24, 24))
+    fmap.get_root().header.add_child(Element(f"<style>{_CSS}</style>"), name="geoapp_css")
+
+    def target(name: str, control: bool = True) -> folium.Map | folium.FeatureGroup:
+        if groups is None:
+            return fmap
+        group = folium.FeatureGroup(name=name, control=control)
+        groups.append(group)
+        return group
+
+    if basemap == "gsi_pale":
+        folium.TileLayer(GSI_PALE, attr=GSI_ATTR, name="地理院タイル 淡色地図", max_zoom=18, min_zoom=2).add_to(fmap)
+
+    bins = class_breaks(areas[metric], k=5)
+    fill = [_colour(v, bins) for v in areas[metric].tolist()]
+    fill_props = pd.DataFrame({"fill": fill, "area": areas["area"].astype(str)})
+    folium.GeoJson(
+        _features(areas, fill_props),
+        name=f"{LEVEL_JA[level]}（{m_def.label}）",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75, "color": "#555", "weight": 0, "opacity": 0},
+        interactive=False,
+    ).add_to(target(f"{LEVEL_JA[level]}（{m_def.label}）"))
+
+    unconfirmed = areas[areas["status"] == UNCONFIRMED]
+    if len(unconfirmed):
+        folium.GeoJson(
+            _features(unconfirmed, pd.DataFrame({"area": unconfirmed["area"].astype(str)})),
+            name="未確定の圏域（斜線）",
+            style_function=lambda f: {"fillColor": "#333", "fillOpacity": 0.35, "weight": 0},
+            on_each_feature=folium.JsCode(_HATCH_EACH_JS),
+            interactive=False,
+        ).add_to(target("未確定の圏域（斜線）"))
+
+    assigned = layers.municipalities
+    muni_props = pd.DataFrame({"code": assigned["code"].astype(str), "_rows": _muni_rows(assigned, metric)})
+    highlight = set(highlight_codes)
+    muni_style = lambda f: {  # noqa: E731  (borders come from the line layers below)
+        "color": "#d40000", "weight": 3 if f["properties"]["code"] in highlight else 0,
+        "fillOpacity": 0.0, "fillColor": "#000",
+    }
+    folium.GeoJson(
+        _features(assigned, muni_props),
+        name="市町村",
+        style_function=muni_style,
+        highlight_function=lambda f: {"weight": 2.5, "color": "#0050d4", "fillOpacity": 0.08},
+        on_each_feature=folium.JsCode(_TOOLTIP_JS),
+    ).add_to(target("市町村"))
+
+    for lv, label in (("municipality", "市町村"), *((lv, LEVEL_JA[lv]) for lv in ("homecare", "secondary", "tertiary"))):
+        colour, weight = BORDER_STYLE[lv]  # drawn thin to thick, thick on top
+        lines = gpd.GeoDataFrame({"level": [lv]}, geometry=[layers.borders[lv]], crs=assigned.crs)
+        folium.GeoJson(
+            _features(lines, lines[["level"]]),
+            name=f"{label}の境界",
+            style_function=lambda f, colour=colour, weight=weight: {"color": colour, "weight": weight, "opacity": 0.9},
+            interactive=False,
+        ).add_to(target(f"{label}の境界"))
+
+    control = folium.LayerControl(collapsed=True)
+    if labels:
+        pts = shapely.point_on_surface(areas.geometry.values)
+        label_data = [
+            {"name": str(a), "value": m_def.fmt(v), "lat": float(p.y), "lon": float(p.x), "rank": float(r) if pd.notna(r) else 0.0}
+            for a, v, p, r in zip(areas["area"], areas[metric], pts, areas["population"])
+        ]
+        label_data.sort(key=lambda d: -d["rank"])
+        target("圏域名").add_child(_Script(_LABELS_JS, {"labels": label_data}))
+
+    legend = [{"colour": col, "text": _legend_text(i, bins, m_def)} for i, col in enumerate(_legend_colours(bins))]
+    if len(unconfirmed):
+        legend.append({"colour": "#fff", "hatch": True, "text": "未確定の圏域"})
+    boxes = [{"position": "bottomright", "cls": "geoapp-legend", "title": f"{LEVEL_JA[level]}の{m_def.label}", "swatches": legend,
+              "lines": ["境界線: 太=三次医療圏 中=二次医療圏 細=在宅医療圏 極細=市町村"]}]
+    boxes.append({"position": "topleft", "cls": "geoapp-head", "title": title or f"{plan.name}　{LEVEL_JA[level]}", "lines": [
+        f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {len(assigned)}・人口 {METRICS['population'].fmt(areas['population'].sum())}",
+    ]})
+    if credits:
+        boxes.append({"position": "bottomleft", "cls": "geoapp-credit", "lines": [VINTAGE, *CREDITS]})
+    target("凡例", control=False).add_child(_Script(_BOXES_JS, {"boxes": boxes}))
+    if groups is None:
+        control.add_to(fmap)
+    return fmap
+
+
+def _legend_colours(bins: list[float]) -> list[str]:
+    return [_colour(b, bins) for b in bins]
+
+
+def _legend_text(i: int, bins: list[float], m: Metric) -> str:
+    lo = None if i == 0 else bins[i - 1]
+    hi = bins[i]
+    return f"〜 {m.fmt(hi)}" if lo is None else f"{m.fmt(lo)} 〜 {m.fmt(hi)}"
+
+
+def make_offline(fmap: folium.Map) -> folium.Map:
+    """Drop folium's CDN links (Leaflet, jQuery, Bootstrap, …) and inline the packaged Leaflet."""
+    def walk(el):
+        yield el
+        for child in el._children.values():
+            yield from walk(child)
+
+    for el in walk(fmap):
+        if hasattr(el, "default_js"):
+            el.default_js = []
+        if hasattr(el, "default_css"):
+            el.default_css = []
+    header = fmap.get_root().header
+    header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline", index=0)
+    header.add_child(Element(f"<script>{leaflet_js()}</script>"), name="leaflet_js_inline", index=1)
+    return fmap
+
+
+def standalone_html(fmap: folium.Map, *, title: str = "在宅医療圏マップ") -> str:
+    """One HTML file that opens with no network (meeting rooms): all scripts and styles inline."""
+    make_offline(fmap)
+    root = fmap.get_root()
+    root.title = None  # branca would write the title unescaped
+    text = root.render()
+    return text.replace("<head>", f"<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}</title>", 1)

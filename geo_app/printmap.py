@@ -1,0 +1,773 @@
+"""A print map for the meeting handout: PNG (200 dpi) and vector PDF, A4 or A3 landscape.
+
+Drawn with matplotlib's object API (Figure + Agg canvas, no pyplot state, safe in a server) and
+the IPAexGothic font shipped by matplotlib-fontja, so Japanese prints the same on every machine.
+
+What the sheet shows, and why it is built this way:
+- areas of one level filled by class (mapclassify Fisher–Jenks, k ≤ 5) with a legend in 人 / %;
+- borders of every level on top, tertiary thickest, municipalities as hairlines;
+- name + population inside each area. Labels are measured with the renderer and placed greedily:
+  at the pole of inaccessibility (maximum inscribed circle), else nudged inside the area, else
+  shrunk, else replaced by a circled number explained in a key. No two label boxes overlap;
+- a local equal-area projection (Lambert azimuthal, centred on the map) so areas compare fairly;
+  the scale bar's length is measured geodesically from the projection, and the north arrow
+  points to true north at its own position;
+- far islands (伊豆・小笠原, 奄美 …) are detected from the gaps between parts: clusters of
+  polygon parts that would shrink the main map too much go to inset maps (each with its own
+  scale bar) or, beyond two insets, to a note giving their position;
+- 未確定 areas are hatched; credits and data vintage run along the bottom.
+"""
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import mapclassify
+import matplotlib
+import matplotlib.patheffects as pe
+import matplotlib_fontja  # noqa: F401  (registers IPAexGothic and makes it the default family)
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path as MplPath
+from pyproj import Geod, Transformer
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .dissolve import assign, dissolve
+from .errors import GeoAppError, InputError, PlanError
+from .geometry import EQUAL_AREA_CRS
+from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
+
+__all__ = ["write_print_map", "METRICS", "PAPER_MM", "font_file", "missing_glyphs"]
+
+PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
+DPI = 200
+#: metric → (Japanese name, unit, kind)
+METRICS: dict[str, tuple[str, str, str]] = {
+    "population": ("人口", "人", "int"),
+    "age_65_plus": ("65歳以上人口", "人", "int"),
+    "age_75_plus": ("75歳以上人口", "人", "int"),
+    "aging_rate": ("高齢化率", "%", "pct"),
+    "share_75_plus": ("75歳以上の割合", "%", "pct"),
+    "density": ("人口密度", "人/km²", "float"),
+}
+FONT_FAMILY = "IPAexGothic"
+#: Polygon parts closer than this belong to one cluster (an island chain, a coast).
+CLUSTER_GAP_M = 30_000.0
+#: Far clusters closer than this share one inset (伊豆諸島 as one, 奄美群島 + トカラ as one).
+FAR_GAP_M = 100_000.0
+#: A cluster joins the main map only while the map keeps this share of its scale.
+KEEP_SCALE = 0.6
+MAX_INSETS = 2
+CMAP = "YlOrRd"
+NO_DATA_COLOR = "#d9d9d9"
+BORDERS = {  # level → (line width pt, colour); drawn bottom to top
+    "municipality": (0.25, "#8a8a8a"),
+    "homecare": (0.6, "#4a4a4a"),
+    "secondary": (1.1, "#1a1a1a"),
+    "tertiary": (1.9, "#000000"),
+}
+_CIRCLED = {i: chr(0x2460 + i - 1) for i in range(1, 21)} | {i: chr(0x3251 + i - 21) for i in range(21, 36)} | {
+    i: chr(0x32B1 + i - 36) for i in range(36, 51)
+}
+
+
+# ---- font ------------------------------------------------------------------------------------
+def font_file() -> str:
+    """Path of the font matplotlib will use for the map text; must be the packaged IPAexGothic."""
+    path = font_manager.findfont(font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=False)
+    pkg = Path(matplotlib_fontja.__file__).resolve().parent
+    if not Path(path).resolve().is_relative_to(pkg):
+        raise GeoAppError(
+            "日本語フォント（matplotlib-fontja の IPAexゴシック）が見つかりません。`pip install matplotlib-fontja` を実行してから、もう一度印刷用地図を作ってください。"
+        )
+    return path
+
+
+def missing_glyphs(texts: list[str], path: str | None = None) -> list[str]:
+    """Characters of `texts` the Japanese font cannot draw (they would print as tofu □)."""
+    from matplotlib.ft2font import FT2Font
+
+    charmap = FT2Font(path or font_file()).get_charmap()
+    chars = set("".join(texts))
+    return sorted(ch for ch in chars if not ch.isspace() and ord(ch) not in charmap)
+
+
+# ---- geometry helpers -----------------------------------------------------------------------
+def _paths(geoms: np.ndarray) -> list[MplPath | None]:
+    """Shapely (multi)polygons → matplotlib Paths with holes, built from flat coordinate arrays."""
+    geoms = np.asarray(geoms, dtype=object)
+    out: list[MplPath | None] = [None] * len(geoms)
+    parts, pidx = shapely.get_parts(geoms, return_index=True)
+    if len(parts) == 0:
+        return out
+    parts = shapely.orient_polygons(parts)  # exterior CCW, holes CW: holes stay empty when filled
+    rings, ridx = shapely.get_rings(parts, return_index=True)
+    coords, cidx = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    starts = np.r_[0, np.flatnonzero(np.diff(cidx)) + 1]
+    ends = np.r_[starts[1:] - 1, len(coords) - 1]
+    codes[starts] = MplPath.MOVETO
+    codes[ends] = MplPath.CLOSEPOLY
+    owner = pidx[ridx][cidx]
+    cuts = np.flatnonzero(np.diff(owner)) + 1
+    for g, xy, cd in zip(owner[np.r_[0, cuts]], np.split(coords, cuts), np.split(codes, cuts)):
+        out[int(g)] = MplPath(xy, cd)
+    return out
+
+
+def _clusters(parts: np.ndarray, gap: float) -> np.ndarray:
+    """Label parts by single-linkage clusters: parts within `gap` metres are connected."""
+    n = len(parts)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    i, j = shapely.STRtree(parts).query(parts, predicate="dwithin", distance=gap)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _fit_scale(bounds: np.ndarray, box_mm: tuple[float, float], margin: float = 0.04) -> float:
+    """mm of paper per metre when `bounds` fill a box of `box_mm` (with a margin)."""
+    w = max(bounds[2] - bounds[0], 1.0) * (1 + 2 * margin)
+    h = max(bounds[3] - bounds[1], 1.0) * (1 + 2 * margin)
+    return min(box_mm[0] / w, box_mm[1] / h)
+
+
+def _merge_bounds(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])])
+
+
+@dataclass
+class _Views:
+    main: np.ndarray  # bounds in the local CRS
+    insets: list[dict[str, Any]] = field(default_factory=list)  # bounds, muni positions, title
+    omitted: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _choose_views(geoms: np.ndarray, names: np.ndarray, box_mm: tuple[float, float]) -> _Views:
+    """Decide which parts go on the main map, which into insets and which into a note.
+
+    Parts are clustered by gap; the biggest cluster (by land area) anchors the main map; other
+    clusters join it nearest first while the main map keeps KEEP_SCALE of its scale. The rest
+    are grouped by FAR_GAP_M; the MAX_INSETS largest groups get insets, others a note.
+    """
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    lab = _clusters(parts, CLUSTER_GAP_M)
+    ncl = int(lab.max()) + 1
+    land = np.bincount(lab, shapely.area(parts), minlength=ncl)
+    b = pd.DataFrame(shapely.bounds(parts), columns=["x0", "y0", "x1", "y1"]).groupby(lab)
+    cb = pd.concat([b["x0"].min(), b["y0"].min(), b["x1"].max(), b["y1"].max()], axis=1).to_numpy()
+    order = np.argsort(lab, kind="stable")
+    groups = np.asarray(shapely.geometrycollections(parts[order], indices=lab[order]), dtype=object)
+    main = int(np.argmax(land))
+    dist = shapely.distance(groups, groups[main])
+    bounds = cb[main].copy()
+    base = _fit_scale(bounds, box_mm)
+    on_main = np.zeros(ncl, dtype=bool)
+    on_main[main] = True
+    for c in np.argsort(dist, kind="stable"):
+        if on_main[c]:
+            continue
+        merged = _merge_bounds(bounds, cb[c])
+        if _fit_scale(merged, box_mm) >= KEEP_SCALE * base:
+            bounds, on_main[c] = merged, True
+    views = _Views(main=bounds)
+    far = np.flatnonzero(~on_main)
+    if len(far) == 0:
+        return views
+    far_lab = _clusters(groups[far], FAR_GAP_M)
+    ranked = sorted(set(far_lab), key=lambda g: -land[far[far_lab == g]].sum())
+    for rank, g in enumerate(ranked):
+        members = far[far_lab == g]
+        in_group = np.isin(lab, members)
+        munis = np.unique(owner[in_group])
+        partial = np.isin(owner[~in_group], munis).any()
+        gb = np.array([cb[members, 0].min(), cb[members, 1].min(), cb[members, 2].max(), cb[members, 3].max()])
+        entry = {"bounds": gb, "munis": munis, "names": list(dict.fromkeys(names[munis])), "partial": bool(partial)}
+        (views.insets if rank < MAX_INSETS else views.omitted).append(entry)
+    return views
+
+
+def _group_title(names: list[str], partial: bool) -> str:
+    shown = "・".join(names[:2]) + (f" ほか{len(names) - 2}市町村" if len(names) > 2 else "")
+    return shown + ("（一部）" if partial and len(names) <= 2 else "")
+
+
+# ---- classes ------------------------------------------------------------------------------
+def _fmt(value: float, kind: str) -> str:
+    if kind == "int":
+        return f"{value:,.0f}"
+    if kind == "pct":
+        return f"{value * 100:.1f}"
+    return f"{value:,.1f}"
+
+
+def _classes(values: pd.Series, kind: str, unit: str) -> tuple[np.ndarray, list[str], list[tuple[float, float, int]]]:
+    """Class index per area (-1 = no data), legend texts and (low, high, count) per class."""
+    v = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    ok = np.isfinite(v)
+    idx = np.full(len(v), -1, dtype=int)
+    if not ok.any():
+        return idx, [], []
+    uniq = np.unique(v[ok])
+    k = min(5, len(uniq))
+    if k >= 2:
+        yb = mapclassify.FisherJenks(v[ok], k=k).yb
+    else:
+        yb = np.zeros(ok.sum(), dtype=int)
+    idx[ok] = yb
+    stats, texts = [], []
+    for c in range(int(yb.max()) + 1):
+        sel = v[ok][yb == c]
+        if len(sel) == 0:
+            continue
+        lo, hi = float(sel.min()), float(sel.max())
+        stats.append((lo, hi, len(sel)))
+        span = _fmt(lo, kind) if lo == hi else f"{_fmt(lo, kind)} 〜 {_fmt(hi, kind)}"
+        texts.append(f"{span} {unit}（{len(sel)}）")
+    return idx, texts, stats
+
+
+# ---- text helpers --------------------------------------------------------------------------
+def _wrap(text: str, width_em: float) -> list[str]:
+    """Wrap by display width (full-width = 1 em, others ½ em), keeping lines under width_em."""
+    lines, cur, w = [], "", 0.0
+    for ch in text:
+        cw = 1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.55
+        if w + cw > width_em and cur:
+            lines.append(cur)
+            cur, w = "", 0.0
+        cur += ch
+        w += cw
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _circled(n: int) -> str:
+    return _CIRCLED.get(n, f"({n})")
+
+
+def _credits_for(plan: Plan) -> tuple[str, list[str]]:
+    """Vintage line and the credits that apply to this plan (not the Hokkaido plan on a Tokyo map)."""
+    from . import datasets
+
+    credits = [datasets.CREDITS[0], datasets.CREDITS[2]]
+    name = plan.name or ""
+    if "A38" in name:
+        credits.insert(1, datasets.CREDITS[1])
+    if name.startswith("北海道 2024"):
+        credits.append(datasets.CREDITS[3])
+    elif "A38" not in name:
+        credits.append(f"区域案「{name or '（名前なし）'}」は利用者の作成")
+    parts = [p for p in datasets.VINTAGE.split("／") if not p.startswith("医療圏")]
+    vintage = "／".join(parts) + f"／区域案: {name or '（名前なし）'}"
+    return vintage, credits
+
+
+# ---- the drawing --------------------------------------------------------------------------
+@dataclass
+class _Placer:
+    """Greedy, renderer-measured label placement with a shared list of occupied boxes."""
+
+    fig: Figure
+    renderer: Any
+    pad: float
+    boxes: list[np.ndarray] = field(default_factory=list)
+
+    def occupy(self, bbox) -> None:
+        self.boxes.append(np.array([bbox.x0, bbox.y0, bbox.x1, bbox.y1]))
+
+    def _free(self, cand: np.ndarray) -> np.ndarray:
+        if not self.boxes:
+            return np.ones(len(cand), dtype=bool)
+        occ = np.vstack(self.boxes)
+        sep = (
+            (cand[:, None, 2] <= occ[None, :, 0]) | (cand[:, None, 0] >= occ[None, :, 2])
+            | (cand[:, None, 3] <= occ[None, :, 1]) | (cand[:, None, 1] >= occ[None, :, 3])
+        )
+        return sep.all(axis=1)
+
+    def place(self, ax, text, anchor, geom, sizes, *, rings: int, inside: bool, max_px: float | None = None, **kw):
+        """Try each font size at the anchor and on rings around it; return (Text, size) or None."""
+        t = ax.text(anchor[0], anchor[1], text, ha="center", va="center", **kw)
+        axbox = ax.get_window_extent(self.renderer)
+        ax0 = np.array([axbox.x0, axbox.y0, axbox.x1, axbox.y1])
+        origin = ax.transData.transform(anchor)
+        inv = ax.transData.inverted()
+        for size in sizes:
+            t.set_fontsize(size)
+            bb = t.get_window_extent(self.renderer)
+            w, h = bb.width + 2 * self.pad, bb.height + 2 * self.pad
+            step = max(h * 0.4, 2.0)
+            ang = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+            radii = np.repeat(np.arange(1, rings + 1) * step, len(ang))
+            angles = np.tile(ang, rings)
+            off = np.vstack([[0.0, 0.0], np.column_stack([radii * np.cos(angles), radii * np.sin(angles)])])
+            if max_px is not None:
+                off = off[np.hypot(off[:, 0], off[:, 1]) <= max_px]
+            cen = origin + off
+            cand = np.column_stack([cen[:, 0] - w / 2, cen[:, 1] - h / 2, cen[:, 0] + w / 2, cen[:, 1] + h / 2])
+            ok = (cand[:, 0] >= ax0[0]) & (cand[:, 1] >= ax0[1]) & (cand[:, 2] <= ax0[2]) & (cand[:, 3] <= ax0[3])
+            ok &= self._free(cand)
+            data = inv.transform(cen)
+            if inside and ok.any():
+                ok &= shapely.contains_xy(geom, data[:, 0], data[:, 1])
+            if not ok.any():
+                continue
+            sel = np.flatnonzero(ok)
+            lo = inv.transform(cand[sel][:, :2])
+            hi = inv.transform(cand[sel][:, 2:])
+            boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+            frac = shapely.area(shapely.intersection(boxes, geom)) / np.maximum(shapely.area(boxes), 1e-9)
+            dist = np.hypot(off[sel, 0], off[sel, 1]) / max(h, 1.0)
+            best = sel[np.argmin(dist + 4.0 * (1.0 - frac))]
+            t.set_position(tuple(data[best]))
+            self.boxes.append(cand[best])
+            return t, size
+        t.remove()
+        return None
+
+
+def _collection(paths: list[MplPath | None], **kw) -> PathCollection:
+    keep = [p for p in paths if p is not None]
+    return PathCollection(keep, **kw)
+
+
+def _scalebar(ax, to_lonlat: Transformer, corner: str, fontsize: float, axes_mm: float, *, paper: str | None) -> tuple[list, float, float]:
+    """Alternating bar whose labelled length is geodesic km at its own position."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    W, H = x1 - x0, y1 - y0
+    target_km = 0.22 * W / 1000.0
+    mag = 10 ** math.floor(math.log10(max(target_km, 1e-6)))
+    nice = max(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag <= target_km) if target_km >= mag else mag
+    sx = x0 + 0.04 * W
+    sy = y0 + 0.055 * H
+    geod = Geod(ellps="GRS80")
+    lon, lat = to_lonlat.transform([sx, sx + nice * 1000.0], [sy, sy])
+    ground = geod.inv(lon[0], lat[0], lon[1], lat[1])[2]
+    length = nice * 1000.0 * (nice * 1000.0 / ground)
+    if corner.endswith("right"):
+        sx = x1 - 0.04 * W - length
+    h = 0.012 * H
+    artists = []
+    for i in range(4):
+        r = Rectangle((sx + i * length / 4, sy), length / 4, h, facecolor="black" if i % 2 == 0 else "white",
+                      edgecolor="black", linewidth=0.5, zorder=20)
+        ax.add_patch(r)
+        artists.append(r)
+    halo = [pe.withStroke(linewidth=2.0, foreground="white")]
+    for frac, txt in ((0, "0"), (0.5, f"{nice / 2:g}"), (1, f"{nice:g} km")):
+        artists.append(ax.text(sx + frac * length, sy + h * 1.6, txt, ha="center", va="bottom",
+                               fontsize=fontsize, zorder=21, path_effects=halo))
+    if paper:  # representative fraction: ground metres across the frame ÷ paper metres
+        denom = (W * nice * 1000.0 / length) / (axes_mm / 1000.0)
+        digits = 10 ** max(math.floor(math.log10(denom)) - 1, 0)
+        artists.append(ax.text(sx, sy - h * 0.8, f"縮尺 約1:{round(denom / digits) * digits:,.0f}（{paper}印刷時）",
+                               ha="left", va="top", fontsize=fontsize * 0.85, zorder=21, path_effects=halo))
+    return artists, nice, length
+
+
+def _north_arrow(ax, to_lonlat: Transformer, to_local: Transformer, corner: str, fontsize: float) -> list:
+    """Arrow pointing to true north at its own position (meridians converge off-centre)."""
+    fx = 0.93 if corner.endswith("right") else 0.07
+    fy = 0.86
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    px, py = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
+    lon, lat = to_lonlat.transform(px, py)
+    nx, ny = to_local.transform(lon, lat + 0.05)
+    d = np.array([nx - px, ny - py])
+    d /= np.hypot(*d)
+    L = fontsize * 3.2
+    arrow = ax.annotate("", xy=(fx, fy), xycoords="axes fraction", xytext=(-d[0] * L, -d[1] * L),
+                        textcoords="offset points", zorder=21,
+                        arrowprops=dict(arrowstyle="-|>,head_length=0.8,head_width=0.4", lw=1.4, color="black",
+                                        shrinkA=0, shrinkB=0))
+    label = ax.annotate("N", xy=(fx, fy), xycoords="axes fraction", xytext=(d[0] * fontsize * 0.9, d[1] * fontsize * 0.9),
+                        textcoords="offset points", ha="center", va="center", fontsize=fontsize, fontweight="bold",
+                        zorder=21, path_effects=[pe.withStroke(linewidth=2.0, foreground="white")])
+    return [arrow, label]
+
+
+def _corner_occupancy(land: shapely.Geometry, lim: tuple[float, float, float, float]) -> dict[str, float]:
+    x0, x1, y0, y1 = lim
+    W, H = x1 - x0, y1 - y0
+    boxes = {
+        "lower left": (x0, y0, x0 + 0.3 * W, y0 + 0.16 * H),
+        "lower right": (x1 - 0.3 * W, y0, x1, y0 + 0.16 * H),
+        "upper left": (x0, y1 - 0.2 * H, x0 + 0.14 * W, y1),
+        "upper right": (x1 - 0.14 * W, y1 - 0.2 * H, x1, y1),
+    }
+    geoms = shapely.box(*np.array(list(boxes.values())).T)
+    share = shapely.area(shapely.intersection(geoms, land)) / shapely.area(geoms)
+    return dict(zip(boxes, share))
+
+
+def _set_view(ax, bounds: np.ndarray, margin: float = 0.04) -> None:
+    """Limits that contain `bounds` and match the axes' physical aspect (so 1 m = 1 m both ways)."""
+    pos = ax.get_position()
+    fw, fh = ax.figure.get_size_inches()
+    aspect = (pos.width * fw) / (pos.height * fh)
+    cx, cy = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    w = max(bounds[2] - bounds[0], 1.0) * (1 + 2 * margin)
+    h = max(bounds[3] - bounds[1], 1.0) * (1 + 2 * margin)
+    if w / h > aspect:
+        h = w / aspect
+    else:
+        w = h * aspect
+    ax.set_xlim(cx - w / 2, cx + w / 2)
+    ax.set_ylim(cy - h / 2, cy + h / 2)
+    ax.set_aspect("equal", adjustable="box")
+
+
+def write_print_map(
+    munis: gpd.GeoDataFrame,
+    plan: Plan,
+    out_png: Path | str,
+    out_pdf: Path | str | None = None,
+    *,
+    level: str = "homecare",
+    paper: str = "A4",
+    title: str | None = None,
+    metric: str = "population",
+) -> dict[str, Any]:
+    """Draw the handout map of `level` areas coloured by `metric`; return what was drawn."""
+    if level not in LEVELS:
+        raise PlanError(f"地図にする単位「{level}」が分かりません。homecare（在宅医療圏）/ secondary（二次医療圏）/ tertiary（三次医療圏）のいずれかです。")
+    if paper not in PAPER_MM:
+        raise InputError(f"用紙サイズ「{paper}」には対応していません。A4 か A3 を指定してください。")
+    if metric not in METRICS:
+        raise InputError(f"色分けの指標「{metric}」は使えません。使える指標: {'、'.join(f'{k}（{v[0]}）' for k, v in METRICS.items())}。")
+    if munis.crs is None:
+        raise InputError("境界データに座標参照系（CRS）がありません。EPSG:6668 などを設定してください。")
+    ffile = font_file()
+    metric_ja, unit, kind = METRICS[metric]
+    level_ja = LEVEL_JA[level]
+
+    # -- data: areas of every level and the municipalities of the plan, in a local projection --
+    joined = assign(munis, plan)
+    if joined.empty:
+        raise PlanError("区域案の市町村コードが境界データと1つも一致しません。都道府県とコードを確かめてください。")
+    areas = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+    if metric not in areas[level].columns:
+        raise InputError(f"人口表に「{metric_ja}」を計算する列がありません。年齢別の人口を含む表を使うか、指標を「人口」にしてください。")
+    ea = joined.to_crs(EQUAL_AREA_CRS).geometry.values
+    parts, _ = shapely.get_parts(ea, return_index=True)
+    lab = _clusters(parts, CLUSTER_GAP_M)
+    big = int(np.argmax(np.bincount(lab, shapely.area(parts))))
+    bx = shapely.bounds(shapely.union_all(parts[lab == big]))
+    lon0, lat0 = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True).transform((bx[0] + bx[2]) / 2, (bx[1] + bx[3]) / 2)
+    local = f"+proj=laea +lat_0={lat0:.4f} +lon_0={lon0:.4f} +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+    to_lonlat = Transformer.from_crs(local, "EPSG:4326", always_xy=True)
+    to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True)
+    mj = joined.to_crs(local)
+    al = {lv: a.to_crs(local) for lv, a in areas.items()}
+    shown = al[level]
+
+    # -- page layout (mm) --
+    pw, ph = PAPER_MM[paper]
+    k = pw / 297.0  # A3 scales everything up
+    base_fs = 7.0 * (1.0 if paper == "A4" else 1.15)
+    main_mm = (0.725 * pw, ph - 16 * k - 15 * k)  # width, height of the map frame
+    views = _choose_views(mj.geometry.values, mj["name"].to_numpy(dtype=object), main_mm)
+
+    rc = {"font.family": [FONT_FAMILY], "pdf.fonttype": 42, "ps.fonttype": 42, "hatch.linewidth": 0.45,
+          "axes.unicode_minus": False, "svg.fonttype": "none"}
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(pw / 25.4, ph / 25.4), dpi=DPI)
+        canvas = FigureCanvasAgg(fig)
+        fx = lambda mm: mm / pw  # noqa: E731
+        fy = lambda mm: mm / ph  # noqa: E731
+        ax = fig.add_axes((fx(5 * k), fy(15 * k), fx(main_mm[0]), fy(main_mm[1])))
+        side_x0, side_w = 5 * k + main_mm[0] + 5 * k, pw - (5 * k + main_mm[0] + 5 * k) - 5 * k
+        _set_view(ax, views.main)
+
+        # -- colours --
+        cls, class_texts, class_stats = _classes(shown[metric], kind, unit)
+        ncls = len(class_texts)
+        palette = matplotlib.colormaps[CMAP](np.linspace(0.10, 0.72, max(ncls, 1)))
+        if ncls == 1:
+            palette = matplotlib.colormaps[CMAP](np.array([0.35]))
+        face = np.array([palette[c] if c >= 0 else matplotlib.colors.to_rgba(NO_DATA_COLOR) for c in cls])
+
+        paths = {lv: _paths(al[lv].geometry.values) for lv in LEVELS}
+        muni_paths = _paths(mj.geometry.values)
+        unconfirmed = (shown["status"] == UNCONFIRMED).to_numpy()
+
+        def draw_layers(a) -> None:
+            a.add_collection(_collection(paths[level], facecolors=face, edgecolors="none", linewidths=0, zorder=1))
+            if unconfirmed.any():
+                hatch = _collection([p for p, u in zip(paths[level], unconfirmed) if u], facecolors="none",
+                                    edgecolors="#5a5a5a", linewidths=0, hatch="////", zorder=2)
+                a.add_collection(hatch)
+            a.add_collection(_collection(muni_paths, facecolors="none", edgecolors=BORDERS["municipality"][1],
+                                         linewidths=BORDERS["municipality"][0] * k, zorder=3))
+            for z, lv in enumerate(LEVELS, start=4):
+                lw, col = BORDERS[lv]
+                a.add_collection(_collection(paths[lv], facecolors="none", edgecolors=col, linewidths=lw * k,
+                                             joinstyle="round", zorder=z))
+            a.set_xticks([])
+            a.set_yticks([])
+            for s in a.spines.values():
+                s.set_linewidth(0.6)
+                s.set_color("#555555")
+
+        draw_layers(ax)
+
+        # -- title --
+        title = title or f"{plan.name or '区域案'}　{level_ja}別 {metric_ja}"
+        total_pop = pd.to_numeric(shown["population"], errors="coerce").sum()
+        subtitle = f"{len(shown)}圏域・{len(mj)}市町村　総人口 {total_pop:,.0f}人　（斜線は未確定の圏域）" if unconfirmed.any() else \
+            f"{len(shown)}圏域・{len(mj)}市町村　総人口 {total_pop:,.0f}人"
+        fig.text(fx(5 * k), 1 - fy(4 * k), title, ha="left", va="top", fontsize=14 * k ** 0.5, fontweight="bold")
+        fig.text(fx(5 * k), 1 - fy(11 * k), subtitle, ha="left", va="top", fontsize=8 * k ** 0.5, color="#333333")
+
+        renderer = canvas.get_renderer()
+
+        # -- scale bar and north arrow in the emptiest corners --
+        land = shapely.union_all(al["tertiary"].geometry.values)
+        lim = (*ax.get_xlim(), *ax.get_ylim())
+        occ = _corner_occupancy(land, lim)
+        bar_corner = min(("lower left", "lower right"), key=lambda c: occ[c])
+        arrow_corner = min(("upper left", "upper right"), key=lambda c: occ[c])
+        bar_artists, scale_km, _ = _scalebar(ax, to_lonlat, bar_corner, base_fs * 0.95, main_mm[0], paper=paper)
+        arrow_artists = _north_arrow(ax, to_lonlat, to_local, arrow_corner, base_fs * 1.3)
+        pad = 2.2 * DPI / 72 / 2 + 1.0  # half the halo stroke, in pixels
+        placer = _Placer(fig, renderer, pad)
+        for a in [*bar_artists, *arrow_artists]:
+            placer.occupy(a.get_window_extent(renderer))
+
+        # -- legend (side panel, top) --
+        lax = fig.add_axes((fx(side_x0), fy(15 * k), fx(side_w), fy(main_mm[1])))
+        lax.set_axis_off()
+        handles = [Patch(facecolor=palette[i], edgecolor="#777777", linewidth=0.4) for i in range(ncls)]
+        labels = list(class_texts)
+        if (cls < 0).any():
+            handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#777777", linewidth=0.4))
+            labels.append(f"データなし（{int((cls < 0).sum())}）")
+        if unconfirmed.any():
+            handles.append(Patch(facecolor="white", edgecolor="#5a5a5a", linewidth=0.4, hatch="////"))
+            labels.append(f"未確定の圏域（{int(unconfirmed.sum())}）")
+        for lv in ("tertiary", "secondary", "homecare", "municipality"):
+            lw, col = BORDERS[lv]
+            handles.append(Line2D([0, 1], [0, 0], color=col, linewidth=lw * k))
+            labels.append(f"{LEVEL_JA.get(lv, '市町村')}の境界" if lv != "municipality" else "市町村の境界")
+        legend_title = f"{level_ja}の{metric_ja}（{unit}）\n（　）内は圏域数"
+        leg = lax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, 1), frameon=False,
+                         fontsize=base_fs, title=legend_title, title_fontsize=base_fs * 1.1, alignment="left",
+                         handlelength=2.2, handleheight=1.1, labelspacing=0.45, borderaxespad=0)
+        leg_bb = leg.get_window_extent(renderer).transformed(fig.transFigure.inverted())
+
+        # -- labels in the main map --
+        anchors_geom = shown.geometry.values
+        view_boxes = [views.main] + [v["bounds"] for v in views.insets]
+        clip = np.vstack([shapely.area(shapely.clip_by_rect(anchors_geom, *vb)) for vb in view_boxes])
+        home_view = np.argmax(clip, axis=0)  # where each area has most land
+        halo = [pe.withStroke(linewidth=2.2, foreground="white")]
+        pops = pd.to_numeric(shown["population"], errors="coerce")
+        vals = pd.to_numeric(shown[metric], errors="coerce")
+        label_texts = []
+        for i in range(len(shown)):
+            name = str(shown["area"].iloc[i])
+            pop = f"{pops.iloc[i]:,.0f}人" if pd.notna(pops.iloc[i]) else "人口なし"
+            extra = "" if metric == "population" or pd.isna(vals.iloc[i]) else f"\n{metric_ja} {_fmt(vals.iloc[i], kind)}{unit}"
+            label_texts.append(f"{name}\n{pop}{extra}")
+        sizes = [base_fs, base_fs * 0.85, base_fs * 0.72]
+        drawn: list[dict[str, Any]] = []
+        keyed: list[int] = []
+        order = np.argsort(-pops.fillna(0).to_numpy(), kind="stable")
+
+        def place_labels(view: int, a) -> None:
+            vb = view_boxes[view]
+            idx = [i for i in order if home_view[i] == view]
+            if not idx:
+                return
+            clipped = shapely.clip_by_rect(anchors_geom[idx], *vb)
+            tol = np.sqrt(np.maximum(shapely.area(clipped), 1.0)) / 200.0
+            centres = shapely.get_point(shapely.maximum_inscribed_circle(clipped, tol), 0)
+            cx, cy = shapely.get_x(centres), shapely.get_y(centres)
+            for j, i in enumerate(idx):
+                hit = placer.place(a, label_texts[i], (cx[j], cy[j]), clipped[j], sizes, rings=8, inside=True,
+                                   path_effects=halo, zorder=30, linespacing=1.1)
+                if hit is not None:
+                    drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "label", "text": hit[0], "size": hit[1]})
+                    continue
+                keyed.append(i)
+                num = _circled(len(keyed))
+                hit = placer.place(a, num, (cx[j], cy[j]), clipped[j], [base_fs * 1.05, base_fs * 0.9], rings=6,
+                                   inside=True, path_effects=halo, zorder=31, fontweight="bold")
+                leader = False
+                if hit is None:  # outside the area, with a leader line
+                    hit = placer.place(a, num, (cx[j], cy[j]), clipped[j], [base_fs * 0.9], rings=14, inside=False,
+                                       path_effects=halo, zorder=31, fontweight="bold")
+                    leader = hit is not None
+                if hit is None:
+                    drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "unplaced", "text": None, "size": None})
+                    continue
+                if leader:
+                    tx, ty = hit[0].get_position()
+                    a.add_collection(LineCollection([[(cx[j], cy[j]), (tx, ty)]], colors="#333333", linewidths=0.5, zorder=29))
+                drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "number", "text": hit[0], "size": hit[1],
+                              "number": len(keyed), "leader": leader})
+
+        place_labels(0, ax)
+
+        # -- insets (side panel, under the legend), key list at the bottom --
+        main_keyed = len(keyed)
+        inset_areas = int(sum(1 for v in home_view if v > 0))
+        key_fs = base_fs * 0.9
+        line_mm = key_fs * 1.45 * 25.4 / 72
+        key_rows = main_keyed + inset_areas
+        key_cols = 1 if key_rows <= 12 else 2
+        key_mm = (math.ceil(key_rows / key_cols) + 1.5) * line_mm if key_rows else 0.0
+        top_mm = (1 - leg_bb.y0) * ph + 6 * k
+        bottom_mm = 15 * k + key_mm + (3 * k if key_rows else 0)
+        inset_axes = []
+        if views.insets:
+            avail_w, avail_h = side_w, ph - top_mm - bottom_mm
+            title_mm = 4.0 * k
+            n = len(views.insets)
+            layouts = {
+                "row": [((side_w - 3 * k * (n - 1)) / n, avail_h - title_mm)] * n,
+                "column": [(avail_w, (avail_h - (title_mm + 3 * k) * n) / n)] * n,
+            }
+
+            def drawn_area(slots) -> float:
+                tot = 0.0
+                for v, (sw, sh) in zip(views.insets, slots):
+                    if sw <= 5 or sh <= 5:
+                        return -1.0
+                    s = _fit_scale(v["bounds"], (sw, sh), margin=0.06)
+                    bw, bh = v["bounds"][2] - v["bounds"][0], v["bounds"][3] - v["bounds"][1]
+                    tot += (s * bw) * (s * bh)
+                return tot
+
+            layout = max(layouts, key=lambda L: drawn_area(layouts[L]))
+            slots = layouts[layout]
+            y_cursor = ph - top_mm
+            x_cursor = side_x0
+            for v, (sw, sh) in zip(views.insets, slots):
+                s = _fit_scale(v["bounds"], (sw, sh), margin=0.06)
+                bw = (v["bounds"][2] - v["bounds"][0]) * 1.12 * s
+                bh = (v["bounds"][3] - v["bounds"][1]) * 1.12 * s
+                bw, bh = min(max(bw, 18 * k), sw), min(max(bh, 14 * k), sh)
+                if layout == "row":
+                    left, bottom = x_cursor + (sw - bw) / 2, y_cursor - title_mm - bh
+                    x_cursor += sw + 3 * k
+                else:
+                    left, bottom = side_x0, y_cursor - title_mm - bh
+                    y_cursor = bottom - 3 * k
+                iax = fig.add_axes((fx(left), fy(bottom), fx(bw), fy(bh)))
+                _set_view(iax, v["bounds"], margin=0.06)
+                draw_layers(iax)
+                v["title"] = _group_title(v["names"], v["partial"])
+                title_lines = _wrap(v["title"], (bw * 72 / 25.4) / (base_fs * 0.85))
+                iax.set_title("\n".join(title_lines[:2]), fontsize=base_fs * 0.85, loc="left", pad=2)
+                arts, _, _ = _scalebar(iax, to_lonlat, "lower left", base_fs * 0.7, bw, paper=None)
+                for art in arts:
+                    placer.occupy(art.get_window_extent(renderer))
+                inset_axes.append(iax)
+            for view, iax in enumerate(inset_axes, start=1):
+                place_labels(view, iax)
+
+        # -- key of numbered areas --
+        key_lines = []
+        for d in drawn:
+            if d["kind"] == "number":
+                pop = pops.iloc[d["i"]]
+                key_lines.append(f"{_circled(d['number'])} {d['area']}　{pop:,.0f}人" if pd.notna(pop) else f"{_circled(d['number'])} {d['area']}")
+        key_text_artists = []
+        if key_lines:
+            per_col = math.ceil(len(key_lines) / key_cols)
+            fig.text(fx(side_x0), fy(15 * k + key_mm), "番号の圏域（地図上に名前が入らないもの）", ha="left", va="top",
+                     fontsize=key_fs, fontweight="bold")
+            for c in range(key_cols):
+                chunk = key_lines[c * per_col:(c + 1) * per_col]
+                key_text_artists.append(fig.text(fx(side_x0 + c * side_w / key_cols), fy(15 * k + key_mm - 1.3 * line_mm),
+                                                 "\n".join(chunk), ha="left", va="top", fontsize=key_fs, linespacing=1.3))
+
+        # -- notes and credits along the bottom --
+        vintage, credits = _credits_for(plan)
+        notes = []
+        if views.omitted:
+            spots = []
+            for v in views.omitted:
+                b = v["bounds"]
+                lon, lat = to_lonlat.transform((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+                spots.append(f"{'・'.join(v['names'])}の一部（北緯{lat:.1f}°・東経{lon:.1f}°付近）")
+            notes.append("地図の範囲外の島: " + "、".join(spots) + "は省略しています。")
+        if views.insets:
+            notes.append("右の別図は縮尺が本図と異なります（各図の縮尺バーを参照）。")
+        notes.append(f"図法: ランベルト正積方位図法（中心 北緯{lat0:.1f}°・東経{lon0:.1f}°、GRS80）。色分けは Fisher–Jenks 法（{max(ncls, 1)}区分）。")
+        foot_fs = 5.6 * k ** 0.5
+        width_em = (pw - 10 * k) * 72 / 25.4 / foot_fs
+        foot_lines = _wrap("　".join(notes), width_em) + _wrap("データ: " + vintage, width_em) + _wrap("出典: " + "　".join(credits), width_em)
+        fig.text(fx(5 * k), fy(13 * k), "\n".join(foot_lines), ha="left", va="top", fontsize=foot_fs, color="#333333",
+                 linespacing=1.25)
+
+        # -- check glyphs (no tofu), then write --
+        all_text = [title, subtitle, legend_title, *labels, *label_texts, *key_lines, *foot_lines, "N km 0123456789.",
+                    *[v.get("title", "") for v in views.insets], "縮尺 約1:（印刷時）"]
+        missing = missing_glyphs(all_text, ffile)
+        out_png = Path(out_png)
+        out_png.parent.mkdir(parents=True, exist_ok=True)
+        meta_title = title
+        fig.savefig(out_png, dpi=DPI, format="png", metadata={"Title": meta_title, "Software": "geo_app"})
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        boxes = []
+        for d in drawn:
+            if d["text"] is not None:
+                bb = d["text"].get_window_extent(renderer)
+                boxes.append({"area": d["area"], "kind": d["kind"], "bbox": (bb.x0, bb.y0, bb.x1, bb.y1), "size": d["size"]})
+        if out_pdf is not None:
+            out_pdf = Path(out_pdf)
+            out_pdf.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(out_pdf, format="pdf", metadata={"Title": meta_title, "Creator": "geo_app"})
+        size_px = tuple(int(round(v)) for v in fig.get_size_inches() * DPI)
+
+    def lonlat_bounds(b: np.ndarray) -> tuple[float, float, float, float]:
+        xs = [b[0], b[2], b[0], b[2]]
+        ys = [b[1], b[1], b[3], b[3]]
+        lon, lat = to_lonlat.transform(xs, ys)
+        return (float(min(lon)), float(min(lat)), float(max(lon)), float(max(lat)))
+
+    return {
+        "png": out_png,
+        "pdf": out_pdf,
+        "paper": paper,
+        "size_px": size_px,
+        "level": level,
+        "metric": metric,
+        "areas": len(shown),
+        "classes": [{"low": lo, "high": hi, "count": n} for lo, hi, n in class_stats],
+        "labels_placed": [d["area"] for d in drawn if d["kind"] == "label"],
+        "labels_in_key": [d["area"] for d in drawn if d["kind"] == "number"],
+        "labels_unplaced": [d["area"] for d in drawn if d["kind"] == "unplaced"],
+        "label_boxes": boxes,
+        "label_sizes": sorted({round(d["size"], 2) for d in drawn if d["size"]}),
+        "inset_used": bool(views.insets),
+        "insets": [{"title": v["title"], "municipalities": v["names"], "bounds_lonlat": lonlat_bounds(v["bounds"])} for v in views.insets],
+        "omitted": [{"municipalities": v["names"], "bounds_lonlat": lonlat_bounds(v["bounds"])} for v in views.omitted],
+        "main_bounds_lonlat": lonlat_bounds(views.main),
+        "scale_km": scale_km,
+        "scale_corner": bar_corner,
+        "north_corner": arrow_corner,
+        "crs": local,
+        "font_file": ffile,
+        "missing_glyphs": missing,
+        "credits": credits,
+    }

@@ -1,0 +1,557 @@
+"""Check a plan before it is used: one registry of named rules, each giving Japanese findings.
+
+Every rule is a `Rule` in `RULES` (registered with the `rule` decorator). A rule reads a
+`ValidationContext` (municipalities, plan, options, and the adjacency graph built once, lazily)
+and yields `Finding`s, each naming the municipalities involved and saying what to do.
+
+Severities: ``error`` — the plan cannot be tallied correctly as it is (unknown, duplicated or
+unassigned municipalities); ``warning`` — the plan works but looks unintended (areas in pieces,
+enclaves, areas crossing their parent, areas under the population floor); ``info`` — facts
+worth knowing that need no change now (islands, islands reached by ferry, 未確定 areas, areas
+without a hub). `exit_code` is 1 when there is any error or warning, else 0.
+A rule's own severity is the highest it can give: `multipart` gives a ``warning`` for a piece
+with no link and only ``info`` for islands joined by a ferry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .adjacency import LAND, build_adjacency, components, edge_table, land_components, links_of, load_sea_links
+from .codes import NORTHERN_TERRITORIES, PREFECTURES, city_of
+from .errors import InputError
+from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
+
+__all__ = [
+    "Finding", "Rule", "RULES", "ValidationContext", "ValidationOptions", "SEVERITIES", "SEVERITY_JA",
+    "register", "rule", "validate", "findings_frame", "exit_code", "load_sea_links",
+]
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_JA = {"error": "エラー", "warning": "警告", "info": "情報"}
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+#: Unshared share of an area's outline below which it counts as wholly surrounded (0.1 %).
+ENCLAVE_TOLERANCE = 1e-3
+_MAX_NAMES = 10
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a rule found. `codes` are the municipalities involved (5-digit, sorted as found)."""
+
+    rule: str
+    severity: str
+    message: str
+    codes: tuple[str, ...] = ()
+    area: str | None = None
+    level: str | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named check. `severity` is the highest severity its findings can have."""
+
+    name: str
+    severity: str
+    title: str
+    check: Callable[["ValidationContext"], Iterable[Finding]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(r: Rule) -> Rule:
+    """Add a rule to the registry (a later rule of the same name replaces the earlier one)."""
+    if r.severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {SEVERITIES}: {r.severity}")
+    RULES[r.name] = r
+    return r
+
+
+def rule(name: str, severity: str, title: str) -> Callable[[Callable[["ValidationContext"], Iterable[Finding]]], Rule]:
+    """Decorator: ``@rule("unknown_code", "error", "…")`` registers the function as a Rule."""
+
+    def wrap(fn: Callable[["ValidationContext"], Iterable[Finding]]) -> Rule:
+        return register(Rule(name=name, severity=severity, title=title, check=fn))
+
+    return wrap
+
+
+@dataclass
+class ValidationOptions:
+    """What to check and against which thresholds.
+
+    `population_floor`: smallest acceptable population of an area of `population_floor_level`
+    (None: the rule is off). `sea_links`: ferry routes (None: the embedded data/sea_links.csv).
+    `rules`: names of the rules to run (None: all). `graph`: an adjacency graph already built
+    with `build_adjacency` (the app builds it once and passes it on every check).
+    """
+
+    population_floor: int | None = None
+    population_floor_level: str = "homecare"
+    sea_links: pd.DataFrame | None = None
+    rules: Iterable[str] | None = None
+    graph: nx.Graph | None = field(default=None, repr=False)
+
+
+@dataclass
+class ValidationContext:
+    """What the rules read. Expensive parts (graph, edge tallies) are built on first use only."""
+
+    municipalities: pd.DataFrame
+    plan: Plan
+    options: ValidationOptions
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The plan's rows, with `known` (code is in the municipalities) and a row number."""
+        t = self.plan.table.copy()
+        t["known"] = t["code"].isin(self.muni_codes)
+        t["row"] = np.arange(len(t)) + 2  # as in Excel: header on row 1
+        return t
+
+    @cached_property
+    def muni_codes(self) -> set[str]:
+        return set(self.municipalities["code"].astype(str))
+
+    @cached_property
+    def name_of(self) -> dict[str, str]:
+        """Names from the boundaries, else from the plan's own name column."""
+        names = {c: n for c, n in zip(self.plan.table["code"], self.plan.table["name"]) if pd.notna(n)}
+        names.update(zip(self.municipalities["code"].astype(str), self.municipalities["name"].astype(str)))
+        return names
+
+    @cached_property
+    def assigned(self) -> pd.DataFrame:
+        """Rows whose code is in the municipalities (unknown codes are reported, not tallied)."""
+        return self.table[self.table["known"]]
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        if self.options.graph is not None:
+            return self.options.graph
+        links = self.options.sea_links if self.options.sea_links is not None else load_sea_links()
+        return build_adjacency(self._plan_prefecture_munis(), sea_links=links)
+
+    def _plan_prefecture_munis(self) -> pd.DataFrame:
+        # The graph only needs the prefectures the plan's codes are in; building it for all
+        # Japan when only 北海道 is planned would cost several times as much for nothing.
+        prefs = set(self.plan.table["code"].str[:2])
+        m = self.municipalities
+        return m[m["code"].astype(str).str[:2].isin(prefs)]
+
+    @cached_property
+    def land_groups(self) -> dict[str, tuple[set[str], list[set[str]]]]:
+        """Prefecture code → (mainland, other land groups): the largest land-joined group by area
+        is the mainland; every other group is an island (or an island of several municipalities)."""
+        g = self.graph
+        area = nx.get_node_attributes(g, "area_km2")
+        out: dict[str, tuple[set[str], list[set[str]]]] = {}
+        for pref in sorted({c[:2] for c in g.nodes}):
+            groups = land_components(g, [c for c in g.nodes if c[:2] == pref])
+            mainland = max(groups, key=lambda s: sum(area.get(c, 0.0) for c in s))
+            out[pref] = (mainland, [grp for grp in groups if grp is not mainland])
+        return out
+
+    @cached_property
+    def mainland(self) -> set[str]:
+        return set().union(*(m for m, _ in self.land_groups.values())) if self.land_groups else set()
+
+    @cached_property
+    def population(self) -> pd.Series:
+        m = self.municipalities
+        if "population" not in m.columns:
+            return pd.Series(dtype="Int64")
+        return pd.Series(m["population"].to_numpy(), index=m["code"].astype(str).to_numpy())
+
+    def members(self, level: str) -> dict[str, list[str]]:
+        """Area → its known municipality codes, in plan order."""
+        a = self.assigned.dropna(subset=[level])
+        return {k: list(v) for k, v in a.groupby(level, sort=False)["code"]}
+
+    def names(self, codes: Iterable[str]) -> tuple[str, ...]:
+        return tuple(self.name_of.get(c, "") for c in codes)
+
+    def listing(self, codes: Sequence[str], limit: int = _MAX_NAMES) -> str:
+        """「函館市、北斗市 ほか3市町村」: names for a message, cut short when long."""
+        names = [self.name_of.get(c) or c for c in codes]
+        if len(names) <= limit:
+            return "、".join(names)
+        return "、".join(names[:limit]) + f" ほか{len(names) - limit}市町村"
+
+    def finding(self, rule_name: str, severity: str, message: str, codes: Iterable[str] = (), *, area: str | None = None, level: str | None = None) -> Finding:
+        codes = tuple(dict.fromkeys(codes))
+        return Finding(rule=rule_name, severity=severity, message=message, codes=codes, area=area, level=level, names=self.names(codes))
+
+
+def _area_label(level: str, area: str) -> str:
+    return f"{LEVEL_JA.get(level, level)}「{area}」"
+
+
+# ---- rules ------------------------------------------------------------------------------------
+
+@rule("unknown_code", "error", "境界データにない市町村コード")
+def _unknown_code(ctx: ValidationContext) -> Iterator[Finding]:
+    """Plan codes that no municipality has: old codes of merged municipalities, typos, wards."""
+    t = ctx.table
+    bad = t[~t["known"]]
+    city = city_of(bad["code"]) if not bad.empty else bad["code"]
+    for (_, row), city_code in zip(bad.iterrows(), city):
+        code = row["code"]
+        label = f"{row['name']}（{code}）" if pd.notna(row["name"]) else code
+        if city_code != code and city_code in ctx.muni_codes:
+            hint = (f"{ctx.name_of.get(city_code, city_code)}の区のコードで、境界データでは市全体（{city_code}）にまとめられています。"
+                    "区ごとに圏域を分けるなら区を残して境界を読み込み（load_municipalities(keep_wards_of=…)）、そうでなければ市のコードに直してください。")
+        elif "city_code" in ctx.municipalities.columns and (ctx.municipalities["city_code"].astype(str) == code).any():
+            hint = ("境界データではこの市が区ごとに分かれています。区ごとの行（区のコード）にするか、"
+                    "区をまとめて読み込んでください（load_municipalities の keep_wards_of からこの市を外す）。")
+        elif code in NORTHERN_TERRITORIES:
+            hint = "北方領土の村は国勢調査の人口がないため境界データから除いています。区域表からこの行を削除してください。"
+        elif code[:2] not in PREFECTURES:
+            hint = "先頭2桁の都道府県コードが正しくありません。コードを確かめてください。"
+        elif not any(c.startswith(code[:2]) for c in ctx.muni_codes):
+            hint = f"{PREFECTURES[code[:2]]}の境界データが読み込まれていません。読み込む都道府県の指定を確かめてください。"
+        else:
+            hint = "合併前の古いコードや入力誤りではないか確かめ、現在（2021年1月1日）の市町村コードに直してください。"
+        yield ctx.finding(
+            "unknown_code", "error", f"{row['row']}行目の市町村コード {label} は境界データにありません。{hint}",
+            [code], area=None if pd.isna(row["homecare"]) else str(row["homecare"]), level="homecare",
+        )
+
+
+@rule("duplicate_code", "error", "同じ市町村コードが複数行")
+def _duplicate_code(ctx: ValidationContext) -> Iterator[Finding]:
+    t = ctx.table
+    dup = t[t["code"].duplicated(keep=False)]
+    for code, rows in dup.groupby("code", sort=True):
+        where = "、".join(f"{r}行目（{h if pd.notna(h) else '在宅医療圏なし'}）" for r, h in zip(rows["row"], rows["homecare"]))
+        yield ctx.finding(
+            "duplicate_code", "error",
+            f"{ctx.name_of.get(code, code)}（{code}）が{len(rows)}行あります: {where}。1市町村1行にして、どの圏域に入れるか1つに決めてください。",
+            [code], area=None, level=None,
+        )
+
+
+@rule("unassigned", "error", "圏域が決まっていない市町村")
+def _unassigned(ctx: ValidationContext) -> Iterator[Finding]:
+    prefs = set(ctx.plan.table["code"].str[:2])
+    m = ctx.municipalities
+    in_prefs = m[m["code"].astype(str).str[:2].isin(prefs)]
+    missing = sorted(set(in_prefs["code"].astype(str)) - set(ctx.plan.table["code"]))
+    for pref in sorted({c[:2] for c in missing}):
+        codes = [c for c in missing if c[:2] == pref]
+        yield ctx.finding(
+            "unassigned", "error",
+            f"{PREFECTURES.get(pref, pref)}の{len(codes)}市町村が区域表にありません: {ctx.listing(codes)}。"
+            "行を追加して在宅医療圏・二次医療圏を入れてください。",
+            codes,
+        )
+    t = ctx.table
+    for level in ("homecare", "secondary"):
+        empty = t[t[level].isna()]
+        if not empty.empty:
+            codes = list(empty["code"])
+            rows = "、".join(str(r) for r in empty["row"].head(_MAX_NAMES))
+            yield ctx.finding(
+                "unassigned", "error",
+                f"{len(codes)}市町村の{LEVEL_JA[level]}が空欄です: {ctx.listing(codes)}（{rows}行目{' ほか' if len(codes) > _MAX_NAMES else ''}）。"
+                f"{LEVEL_JA[level]}の名前を入れてください。",
+                codes, level=level,
+            )
+
+
+@rule("multipart", "warning", "圏域が複数に分かれている（飛び地）")
+def _multipart(ctx: ValidationContext) -> Iterator[Finding]:
+    """Areas in pieces. Pieces joined by a ferry are islands (info); pieces with no link warn.
+
+    Land counts only inside the area; a ferry may call at a port in another area (竹芝 for the
+    伊豆諸島), see `adjacency.components`. A warning says, for each separate piece, whether it
+    is an island with no registered route (add one) or land cut off by other areas (named).
+    """
+    g = ctx.graph
+    for level in LEVELS:
+        members = ctx.members(level)
+        area_of = {c: a for a, cs in members.items() for c in cs}
+        for area, codes in members.items():
+            if len(codes) < 2:
+                continue
+            land = land_components(g, codes)
+            if len(land) < 2:
+                continue
+            joined = components(g, codes)
+            main = joined[0]
+            label = _area_label(level, area)
+            if len(joined) > 1:
+                main_nbrs = _land_neighbour_areas(g, main, area_of, area)
+                parts = []
+                for comp in joined[1:]:
+                    names = ctx.listing(sorted(comp), 5)
+                    outside = _land_neighbour_areas(g, comp, area_of, area, include_unplanned=True)
+                    if not outside:
+                        parts.append(f"{names}（島。陸続きの隣接市町村がなく、航路も登録されていません）")
+                        continue
+                    between = [b for b in outside if b in main_nbrs]
+                    via = "".join(f"「{b}」" for b in between[:3])
+                    parts.append(f"{names}（陸続きでなく、間に{LEVEL_JA[level]}{via}があります）" if via else f"{names}（陸続きでありません）")
+                apart = [c for comp in joined[1:] for c in sorted(comp)]
+                any_island = any("（島。" in p for p in parts)
+                yield ctx.finding(
+                    "multipart", "warning",
+                    f"{label}が{len(joined)}か所に分かれています（飛び地）: {'、'.join(parts)}。"
+                    "隣の圏域に移すか、圏域の分け方を見直してください。意図した飛び地ならそのままで構いません。"
+                    + ("島が船や橋で本土側と結ばれている場合は、航路表（data/sea_links.csv。橋は kind を land に）に追加すると離島として扱います。" if any_island else ""),
+                    apart, area=area, level=level,
+                )
+            # Land pieces joined to the main body only by ferry are islands: info, no change needed.
+            in_main = [comp for comp in land if comp <= main]  # largest first
+            all_islands = not (in_main[0] & ctx.mainland)
+            islands = [c for comp in in_main[0 if all_islands else 1:] for c in sorted(comp)]
+            if len(in_main) > 1:
+                routes = links_of(g, islands)
+                route_text = f"（{'、'.join(routes[:4])}{' ほか' if len(routes) > 4 else ''}）" if routes else ""
+                what = "は航路で結ばれた島々からなります" if all_islands else "には離島（航路で接続）があります"
+                yield ctx.finding(
+                    "multipart", "info",
+                    f"{label}{what}: {ctx.listing(islands)}。航路{route_text}で結ばれているため、飛び地ではありません。対応は不要です。",
+                    islands, area=area, level=level,
+                )
+
+
+def _land_neighbour_areas(g: nx.Graph, comp: Iterable[str], area_of: Mapping[str, str], own: str, include_unplanned: bool = False) -> list[str]:
+    """Areas (other than `own`) that border `comp` on land, most shared border first."""
+    length: dict[str, float] = {}
+    for c in comp:
+        for n, d in g[c].items():
+            if d.get("kind") != LAND:
+                continue
+            a = area_of.get(n, "（区域表にない市町村）" if include_unplanned else None)
+            if a is None or a == own:
+                continue
+            length[a] = length.get(a, 0.0) + float(d.get("length", 0.0))
+    return sorted(length, key=lambda a: -length[a])
+
+
+@rule("island", "info", "離島（本土と陸続きでない市町村）")
+def _island(ctx: ValidationContext) -> Iterator[Finding]:
+    """Municipalities not joined by land to their prefecture's mainland (largest land group)."""
+    g = ctx.graph
+    prefs = sorted(set(ctx.plan.table["code"].str[:2]))
+    for pref in prefs:
+        if pref not in ctx.land_groups:
+            continue
+        for grp in ctx.land_groups[pref][1]:
+            members = sorted(grp)
+            routes = links_of(g, members)
+            if routes:
+                tail = f"航路（{'、'.join(routes[:4])}{' ほか' if len(routes) > 4 else ''}）で結ばれています。"
+            else:
+                tail = "航路は登録されていません。船や橋で本土側と結ばれているなら航路表（data/sea_links.csv。橋は kind を land に）に追加してください。圏域の飛び地の判定に使われます。"
+            what = "離島" if len(members) == 1 else f"同じ島の{len(members)}市町村"
+            yield ctx.finding(
+                "island", "info",
+                f"{ctx.listing(members)}は{PREFECTURES.get(pref, pref)}の本土と陸続きでない{what}です（エラーではありません）。{tail}",
+                members,
+            )
+
+
+@rule("enclave", "warning", "ほかの圏域に囲まれた圏域")
+def _enclave(ctx: ValidationContext) -> Iterator[Finding]:
+    """An area whose whole outline is shared with one other area (no coast, no outer border).
+
+    Decided on shared border lengths, which are exact on a coverage: the outline of an area is
+    the sum of its members' perimeters minus twice their inner borders; what is shared with
+    each other area is the sum of the borders across. If less than 0.1 % of the outline is
+    coast, prefecture border or unplanned land, and all of it is shared with a single area
+    (areas that are themselves holes inside it aside), the area lies wholly inside that one.
+    """
+    g = ctx.graph
+    edges = edge_table(g)
+    edges = edges[(edges["kind"] == LAND) & (edges["length"] > 0)]
+    perim = pd.Series(nx.get_node_attributes(g, "perimeter"), dtype=float)
+    for level in LEVELS:
+        a = ctx.assigned.dropna(subset=[level]).drop_duplicates("code")
+        area_of = pd.Series(a[level].to_numpy(), index=a["code"].to_numpy())
+        if area_of.nunique() < 2:
+            continue
+        e = edges.assign(au=edges["u"].map(area_of), av=edges["v"].map(area_of))
+        inner = e[e["au"] == e["av"]].groupby("au")["length"].sum()
+        outline = perim.reindex(area_of.index).groupby(area_of).sum().sub(2 * inner, fill_value=0)
+        cross = e[e["au"].notna() & e["av"].notna() & (e["au"] != e["av"])]
+        shared = pd.concat([
+            cross[["au", "av", "length"]].set_axis(["a", "b", "length"], axis=1),
+            cross[["av", "au", "length"]].set_axis(["a", "b", "length"], axis=1),
+        ]).groupby(["a", "b"])["length"].sum()
+        covered = shared.groupby(level=0).sum().reindex(outline.index, fill_value=0.0)
+        closed = (outline - covered) <= ENCLAVE_TOLERANCE * outline
+        nbrs = {k: set(v.index.get_level_values(1)) for k, v in shared.groupby(level=0)}
+        holes = {k for k in outline.index if closed[k] and len(nbrs.get(k, ())) == 1}
+        for area in outline.index:
+            if not closed[area]:
+                continue
+            others = {b for b in nbrs.get(area, set()) if not (b in holes and nbrs.get(b) == {area})}
+            if len(others) != 1:
+                continue
+            (outer,) = others
+            codes = list(area_of[area_of == area].index)
+            yield ctx.finding(
+                "enclave", "warning",
+                f"{_area_label(level, area)}（{ctx.listing(codes, 5)}）は{_area_label(level, outer)}に周りを完全に囲まれています"
+                "（海岸や県境に接していません）。中心市とその周りの町村を分けた意図どおりの設定ならそのままで構いません。"
+                "そうでなければ、周りの圏域とまとめることを検討してください。",
+                codes, area=str(area), level=level,
+            )
+
+
+def _crosses(ctx: ValidationContext, child: str, parent: str, rule_name: str) -> Iterator[Finding]:
+    a = ctx.assigned.dropna(subset=[child, parent])
+    for area, rows in a.groupby(child, sort=False):
+        parents = rows.groupby(parent, sort=False)["code"].agg(list)
+        if len(parents) < 2:
+            continue
+        order = sorted(parents.index, key=lambda p: -len(parents[p]))
+        parts = "、".join(f"{p}（{ctx.listing(parents[p], 3)}）" for p in order)
+        minority = [c for p in order[1:] for c in parents[p]]
+        yield ctx.finding(
+            rule_name, "warning",
+            f"{_area_label(child, area)}が{len(parents)}つの{LEVEL_JA[parent]}にまたがっています: {parts}。"
+            f"{LEVEL_JA[child]}は1つの{LEVEL_JA[parent]}の中に収まるように、市町村の{LEVEL_JA[child]}か{LEVEL_JA[parent]}を直してください"
+            "（意図してまたがせる場合はそのままで構いません）。",
+            minority, area=str(area), level=child,
+        )
+
+
+@rule("crosses_secondary", "warning", "在宅医療圏が二次医療圏をまたぐ")
+def _crosses_secondary(ctx: ValidationContext) -> Iterator[Finding]:
+    yield from _crosses(ctx, "homecare", "secondary", "crosses_secondary")
+
+
+@rule("crosses_tertiary", "warning", "二次医療圏が三次医療圏をまたぐ")
+def _crosses_tertiary(ctx: ValidationContext) -> Iterator[Finding]:
+    yield from _crosses(ctx, "secondary", "tertiary", "crosses_tertiary")
+
+
+@rule("population_floor", "warning", "人口が下限より少ない圏域")
+def _population_floor(ctx: ValidationContext) -> Iterator[Finding]:
+    floor = ctx.options.population_floor
+    if floor is None:
+        return
+    level = ctx.options.population_floor_level
+    a = ctx.assigned.dropna(subset=[level]).drop_duplicates("code")
+    pop = a["code"].map(ctx.population)
+    totals = pd.to_numeric(pop, errors="coerce").groupby(a[level], sort=False).sum(min_count=1)
+    for area, total in totals.items():
+        if pd.isna(total) or total >= floor:
+            continue
+        codes = list(a.loc[a[level] == area, "code"])
+        yield ctx.finding(
+            "population_floor", "warning",
+            f"{_area_label(level, area)}の人口は {int(total):,} 人で、下限 {floor:,} 人を下回っています"
+            f"（{ctx.listing(codes, 5)}）。隣の圏域とまとめるか、下限の設定を見直してください。",
+            codes, area=str(area), level=level,
+        )
+
+
+@rule("no_hub", "info", "連携拠点が入っていない在宅医療圏")
+def _no_hub(ctx: ValidationContext) -> Iterator[Finding]:
+    """Only when the plan records hubs at all: a plan without hubs is not about hubs.
+
+    Info, not warning: the hub does not change the partition, the tallies or the map, and
+    plans often record hubs only where they are known (the embedded hokkaido-2024 names them for
+    北見 and the four 十勝 areas only). The finding is a to-do list; it must not fail a check
+    (exit code 1) that is about the areas themselves. Areas still 未確定 are left to the
+    `unconfirmed` rule, since their hub cannot be decided before the area is.
+    """
+    t = ctx.table.dropna(subset=["homecare"])
+    if t["hub"].isna().all():
+        return
+    has_hub = t.groupby("homecare", sort=False)["hub"].agg(lambda s: s.notna().any())
+    unconfirmed = t.groupby("homecare", sort=False)["status"].agg(lambda s: (s == UNCONFIRMED).any())
+    for area in has_hub.index[~has_hub & ~unconfirmed]:
+        codes = list(t.loc[t["homecare"] == area, "code"])
+        yield ctx.finding(
+            "no_hub", "info",
+            f"{_area_label('homecare', area)}（{ctx.listing(codes, 5)}）に在宅医療の連携拠点がありません。"
+            "ほかの圏域には拠点が入っています。決まっていれば区域表の「拠点」列に拠点名を入れてください。",
+            codes, area=str(area), level="homecare",
+        )
+
+
+@rule("unconfirmed", "info", "未確定の圏域")
+def _unconfirmed(ctx: ValidationContext) -> Iterator[Finding]:
+    t = ctx.table[ctx.table["status"] == UNCONFIRMED]
+    for area, rows in t.groupby(t["homecare"].fillna("（在宅医療圏なし）"), sort=False):
+        codes = list(rows["code"])
+        yield ctx.finding(
+            "unconfirmed", "info",
+            f"{_area_label('homecare', area)}は未確定です（{len(codes)}市町村: {ctx.listing(codes)}）。"
+            "区割りが決まったら「状態」列を「確定」にしてください。",
+            codes, area=str(area), level="homecare",
+        )
+
+
+# ---- running --------------------------------------------------------------------------------
+
+def _selected(names: Iterable[str] | None) -> list[Rule]:
+    if names is None:
+        return list(RULES.values())
+    names = list(names)
+    unknown = [n for n in names if n not in RULES]
+    if unknown:
+        raise InputError(f"検証ルール「{'、'.join(unknown)}」はありません。使えるルール: {', '.join(RULES)}")
+    return [RULES[n] for n in RULES if n in names]
+
+
+def validate(municipalities: pd.DataFrame, plan: Plan, options: ValidationOptions | None = None) -> list[Finding]:
+    """Run the rules; findings come errors first, then warnings, then info, in rule order."""
+    options = options or ValidationOptions()
+    if options.population_floor_level not in LEVELS:
+        raise InputError(f"人口の下限を調べる単位「{options.population_floor_level}」が分かりません。homecare / secondary / tertiary のいずれかです。")
+    if options.population_floor is not None and options.population_floor < 0:
+        raise InputError("人口の下限は0以上の数にしてください。")
+    ctx = ValidationContext(municipalities=municipalities, plan=plan, options=options)
+    findings: list[Finding] = []
+    for r in _selected(options.rules):
+        findings.extend(r.check(ctx))
+    order = {name: i for i, name in enumerate(RULES)}
+    return sorted(findings, key=lambda f: (_RANK[f.severity], order.get(f.rule, len(order))))
+
+
+FINDING_COLUMNS = ["rule", "severity", "title", "level", "area", "codes", "names", "message"]
+_FINDING_COLUMNS_JA = {
+    "rule": "ルール", "severity": "重大度", "title": "内容", "level": "単位", "area": "圏域",
+    "codes": "市町村コード", "names": "市町村名", "message": "説明",
+}
+
+
+def findings_frame(findings: Iterable[Finding], *, japanese: bool = False) -> pd.DataFrame:
+    """Findings as a table for the app and Excel. `japanese=True`: Japanese headers and values."""
+    rows = [
+        {
+            "rule": f.rule,
+            "severity": f.severity,
+            "title": RULES[f.rule].title if f.rule in RULES else f.rule,
+            "level": f.level,
+            "area": f.area,
+            "codes": "、".join(f.codes),
+            "names": "、".join(n or "（名称不明）" for n in f.names),
+            "message": f.message,
+        }
+        for f in findings
+    ]
+    df = pd.DataFrame(rows, columns=FINDING_COLUMNS).astype({c: "string" for c in FINDING_COLUMNS})
+    if japanese:
+        df["severity"] = df["severity"].map(SEVERITY_JA).astype("string")
+        df["level"] = df["level"].map(LEVEL_JA).astype("string")
+        df = df.rename(columns=_FINDING_COLUMNS_JA)
+    return df
+
+
+def exit_code(findings: Iterable[Finding]) -> int:
+    """0 when there is nothing to fix (info only), 1 when any warning or error was found."""
+    return 1 if any(f.severity in ("error", "warning") for f in findings) else 0

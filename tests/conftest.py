@@ -1,0 +1,88 @@
+"""Shared fixtures: real embedded data, loaded once per test session."""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+warnings.filterwarnings("ignore", message="Numba not installed")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def census() -> pd.DataFrame:
+    from geo_app.population import load_population
+
+    return load_population("census2020")
+
+
+@pytest.fixture(scope="session")
+def hokkaido_plan():
+    from geo_app import load_plan
+
+    return load_plan("hokkaido-2024")
+
+
+@pytest.fixture(scope="session")
+def hokkaido(hokkaido_plan):
+    from geo_app.inputs import municipalities_for_plan
+
+    return municipalities_for_plan(hokkaido_plan)
+
+
+@pytest.fixture(scope="session")
+def japan():
+    """All of Japan with 川崎市 by ward, the granularity of the secondary-2020 plans."""
+    from geo_app import load_municipalities
+
+    return load_municipalities(keep_wards_of={"14130"})
+
+
+def require_chromium() -> str:
+    """Path to Chromium; a skip locally, but a failure in CI, where .ci/run installs it."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.environ.get("CI") == "true":
+        pytest.fail("Chromium がありません（.ci/run が apt-get install chromium するはずです）")
+    pytest.skip("no /usr/bin/chromium")
+
+
+@pytest.fixture
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def offline_page(browser, requests: list[str]):
+    """A page whose every non-file, non-localhost request is refused and recorded."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file:", "data:", "http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "blob:", "about:")):
+            return r.continue_()
+        requests.append(url)
+        return r.abort()
+
+    page.route("**/*", route)
+    return page
+
+
+def has_shared() -> bool:
+    return SHARED.is_dir()
+
+

@@ -1,0 +1,79 @@
+"""The CLI as a user runs it: figures, files, and Japanese errors with exit codes."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from geo_app.cli import main
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_summary_csv_homecare(capsys):
+    code, out, err = run(capsys, "summary", "--plan", "hokkaido-2024", "--level", "homecare", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 33
+    assert sum(int(r["population"]) for r in rows) == 5_224_614
+    assert sum(int(r["municipalities"]) for r in rows) == 179
+    assert {"area", "parent", "municipalities", "population", "aging_rate", "share_75_plus", "area_km2", "density"} <= rows[0].keys()
+    assert "北方領土" in err  # the decision is said, on stderr
+
+
+@pytest.mark.parametrize("level,n", [("secondary", 21), ("tertiary", 6)])
+def test_summary_json_levels(capsys, level, n):
+    code, out, _ = run(capsys, "summary", "--plan", "hokkaido-2024", "--level", level, "--format", "json", "--quiet")
+    data = json.loads(out)
+    assert code == 0 and len(data) == n
+    assert sum(r["population"] for r in data) == 5_224_614
+
+
+def test_summary_table_has_total_row(capsys):
+    code, out, _ = run(capsys, "summary", "--plan", "secondary-2020:岩手県", "--level", "secondary", "--quiet")
+    assert code == 0
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("合計") and "1,210,534" in last  # 岩手県 2020 census total
+
+
+def test_plans_lists_all_builtins(capsys):
+    code, out, _ = run(capsys, "plans")
+    assert code == 0
+    assert out.splitlines()[0] == "hokkaido-2024" and "secondary-2020:沖縄県" in out
+
+
+def test_build_writes_files(tmp_path, capsys):
+    code, out, _ = run(capsys, "build", "--plan", "hokkaido-2024", "--out", str(tmp_path), "--quiet")
+    assert code == 0
+    for name in ("map.html", "areas.geojson", "summary.csv"):
+        assert (tmp_path / name).stat().st_size > 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "summary.csv").read_text(encoding="utf-8-sig"))))
+    assert sum(int(r["population"]) for r in rows) == 5_224_614
+
+
+@pytest.mark.parametrize(
+    "args,expect",
+    [
+        (["summary", "--plan", "no-such-plan"], "組み込みの名前でもファイルでもありません"),
+        (["summary", "--plan", "secondary-2020:ナルニア"], "都道府県"),
+        (["summary", "--plan", "missing.csv"], "見つかりません"),
+    ],
+)
+def test_errors_are_japanese_without_traceback(capsys, args, expect):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert expect in err and "Traceback" not in err
+
+
+def test_bad_plan_file_names_row(tmp_path, capsys):
+    bad = tmp_path / "plan.csv"
+    bad.write_text("市町村コード,在宅医療圏\n01100,札幌市\nabc,どこか\n", encoding="utf-8")
+    code, _, err = run(capsys, "summary", "--plan", str(bad))
+    assert code == 2
+    assert "3行目" in err and "abc" in err

@@ -1,0 +1,84 @@
+"""Dissolve: exact populations per area on real data, and a valid coverage."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import shapely
+
+from geo_app import dissolve, load_plan
+from geo_app.codes import PREFECTURES
+
+#: A38-20 secondary areas per prefecture, as counted in ../shared/data/areas/SOURCES.md (335 in all).
+SECONDARY_AREAS = dict(zip(PREFECTURES.values(), [
+    21, 6, 9, 4, 8, 4, 6, 9, 6, 10, 10, 9, 13, 9, 7, 4, 4, 4, 4, 10, 5, 8, 11, 4, 7, 6, 8, 8, 5, 7, 3, 7, 5, 7, 8,
+    3, 3, 6, 4, 13, 5, 8, 10, 6, 7, 9, 5,
+]))
+
+
+def test_hokkaido_homecare_exact(hokkaido, hokkaido_plan):
+    areas = dissolve(hokkaido, hokkaido_plan, "homecare")
+    assert len(areas) == 33
+    assert int(areas["population"].sum()) == 5_224_614
+    assert int(areas["municipalities"].sum()) == 179
+    pop = areas.set_index("area")["population"]
+    assert pop["札幌市"] == 1_973_395
+    assert pop["旭川市"] == 329_306
+    assert pop["上川"] == 51_990
+    assert areas.set_index("area").loc["上川", "municipalities"] == 9
+    assert areas.set_index("area").loc["上川", "parent"] == "上川中部"
+    assert set(areas.loc[areas["status"] == "未確定", "area"]) == {"南渡島（未確定）", "札幌（未確定）", "後志（未確定）", "西胆振（未確定）"}
+    # each municipality in exactly one area
+    members = areas["members"].str.split("、").explode()
+    assert len(members) == 179 and members.is_unique
+
+
+def test_hokkaido_upper_levels(hokkaido, hokkaido_plan):
+    sec = dissolve(hokkaido, hokkaido_plan, "secondary")
+    ter = dissolve(hokkaido, hokkaido_plan, "tertiary")
+    assert len(sec) == 21 and len(ter) == 6
+    assert int(sec["population"].sum()) == int(ter["population"].sum()) == 5_224_614
+    assert set(ter["area"]) == {"道南", "道央", "道北", "オホーツク", "十勝", "釧路・根室"}
+    assert ter.set_index("area").loc["十勝", "population"] == sec.set_index("area").loc["十勝", "population"]
+
+
+def test_rates_are_recomputed_from_sums_not_averaged(hokkaido, hokkaido_plan):
+    a = dissolve(hokkaido, hokkaido_plan, "homecare").set_index("area").loc["上川"]
+    assert a["aging_rate"] == pytest.approx(a["age_65_plus"] / (a["population"] - a["age_unknown"]))
+
+
+@pytest.mark.parametrize("level", ["homecare", "secondary", "tertiary"])
+def test_areas_form_a_valid_coverage(hokkaido, hokkaido_plan, level):
+    areas = dissolve(hokkaido, hokkaido_plan, level)
+    assert areas.is_valid.all()
+    assert shapely.coverage_is_valid(areas.geometry.values)
+    union = shapely.union_all(areas.geometry.values)
+    assert union.symmetric_difference(shapely.union_all(hokkaido.geometry.values)).area < 1e-9
+
+
+def test_all_47_prefectures_dissolve_to_their_secondary_areas(japan, census):
+    totals = census[census["kind"] == "municipality"].groupby("prefecture")["population"].sum()
+    seen = 0
+    for pref, expected_areas in SECONDARY_AREAS.items():
+        plan = load_plan(f"secondary-2020:{pref}")
+        areas = dissolve(japan, plan, "secondary")
+        assert len(areas) == expected_areas, pref
+        assert int(areas["population"].sum()) == int(totals[pref]), pref
+        assert int(areas["municipalities"].sum()) == len(plan.table), pref
+        seen += len(areas)
+    assert seen == 335
+
+
+def test_kawasaki_split_by_ward(japan):
+    areas = dissolve(japan, load_plan("secondary-2020:神奈川県"), "secondary").set_index("area")
+    # 川崎南部 = 川崎区 232,965 + 幸区 171,119 + 中原区 263,683
+    assert areas.loc["川崎南部", "population"] == 232_965 + 171_119 + 263_683
+    assert areas.loc["川崎南部", "municipalities"] == 3
+
+
+def test_duplicate_codes_refused_with_message(hokkaido, hokkaido_plan):
+    from geo_app import PlanError
+    from geo_app.plans import Plan
+
+    doubled = Plan.from_frame(pd.concat([hokkaido_plan.table, hokkaido_plan.table.head(1)]))
+    with pytest.raises(PlanError, match="01100"):
+        dissolve(hokkaido, doubled, "homecare")

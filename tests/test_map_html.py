@@ -1,0 +1,69 @@
+"""The shared HTML map: opens offline in Chromium, draws the areas, and never runs a typed name."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+import shapely
+
+from conftest import offline_page
+from geo_app.export import HTML_SIMPLIFY_TOLERANCE, write_map_html
+from geo_app.plans import Plan
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_html_has_no_external_scripts_or_styles(tmp_path, hokkaido, hokkaido_plan):
+    path = write_map_html(hokkaido, hokkaido_plan, tmp_path / "map.html")
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=\"https?://", text)
+    assert not re.search(r"<link[^>]+href=\"https?://", text)
+    assert "L.version" in text or "Leaflet" in text  # Leaflet inlined
+    assert path.stat().st_size < 1.5e6
+
+
+def test_simplified_coverage_stays_valid(hokkaido):
+    simplified = shapely.coverage_simplify(hokkaido.geometry.values, HTML_SIMPLIFY_TOLERANCE, simplify_boundary=True)
+    assert shapely.coverage_is_valid(simplified)
+    assert shapely.is_valid(simplified).all()
+
+
+@pytest.mark.browser
+def test_map_renders_offline_in_chromium(tmp_path, browser, hokkaido, hokkaido_plan):
+    path = write_map_html(hokkaido, hokkaido_plan, tmp_path / "map.html")
+    blocked: list[str] = []
+    page = offline_page(browser, blocked)
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-container")
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    # Leaflet drew the 179 municipalities (tooltip layer), the 33 home-care fills and 4 hatched 未確定 areas
+    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 179
+    assert page.locator("path.geoapp-hatch").count() == 4
+    labels = page.locator(".geoapp-label").all_inner_texts()
+    assert any("札幌市" in t and "1,973,395 人" in t for t in labels)
+    assert "在宅医療圏の人口" in page.locator(".geoapp-legend").inner_text()
+    assert "国土数値情報" in page.locator(".geoapp-credit").inner_text()
+    assert blocked == []
+    page.screenshot(path=str(tmp_path / "map.png"))
+
+
+@pytest.mark.browser
+def test_typed_names_stay_text(tmp_path, browser, hokkaido, hokkaido_plan):
+    t = hokkaido_plan.table.copy()
+    t.loc[t["homecare"] == "上川", "homecare"] = XSS
+    plan = Plan(name=XSS, table=t)
+    path = write_map_html(hokkaido, plan, tmp_path / "map.html")
+    text = path.read_text(encoding="utf-8")
+    assert XSS not in text  # neither in the title, the data nor any label
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text  # the escaped <title>
+    dialogs: list[str] = []
+    page = offline_page(browser, [])
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_selector(".geoapp-label")
+    page.wait_for_timeout(500)
+    assert dialogs == []
+    assert page.locator(".leaflet-container img[src='x']").count() == 0
+    names = page.locator(".geoapp-label .name").evaluate_all("els => els.map(e => e.textContent)")
+    assert XSS in names  # shown as text, not markup

@@ -1,0 +1,66 @@
+"""Plans: built-in plans from the shared area tables, and the table format users keep in Excel."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo_app import PlanError, load_plan
+from geo_app.codes import PREFECTURES, check_digit
+from geo_app.plans import Plan, builtin_plans
+
+
+def test_hokkaido_2024_structure(hokkaido_plan):
+    t = hokkaido_plan.table
+    assert len(t) == 179 and t["code"].is_unique
+    assert len(hokkaido_plan.areas("homecare")) == 33
+    assert len(hokkaido_plan.areas("secondary")) == 21
+    assert len(hokkaido_plan.areas("tertiary")) == 6
+    provisional = t[t["status"] == "未確定"]
+    assert len(provisional) == 39  # 8 + 6 + 19 + 6 municipalities whose split is not published
+    assert sorted(provisional["homecare"].unique()) == sorted(["南渡島（未確定）", "札幌（未確定）", "後志（未確定）", "西胆振（未確定）"])
+    singles = t.groupby("homecare").size()
+    assert set(singles[singles == 1].index) == {"函館市", "札幌市", "石狩市", "小樽市", "旭川市", "帯広市", "根室市"}
+    assert hokkaido_plan.hubs()["北見"] == "北見在宅医療圏連携拠点センター"
+
+
+def test_every_prefecture_has_a_secondary_plan():
+    names = builtin_plans()
+    assert len(names) == 48 and names[0] == "hokkaido-2024"
+    kanagawa = load_plan("secondary-2020:神奈川県")
+    # 川崎市 is split between two secondary areas by ward, so the plan lists its 7 wards
+    kawasaki = kanagawa.table[kanagawa.table["code"].str.startswith("1413")]
+    assert dict(zip(kawasaki["code"], kawasaki["secondary"])) == {
+        "14131": "川崎南部", "14132": "川崎南部", "14133": "川崎南部",
+        "14134": "川崎北部", "14135": "川崎北部", "14136": "川崎北部", "14137": "川崎北部",
+    }
+    assert kanagawa.ward_cities == {"14130"}
+    assert load_plan("secondary-2020:03").table.equals(load_plan("secondary-2020:岩手県").table)
+
+
+def test_excel_mangled_and_check_digit_codes_round_trip(hokkaido_plan):
+    df = hokkaido_plan.to_japanese_frame()
+    mangled = df.copy()
+    mangled["市町村コード"] = [int(c) for c in df["市町村コード"]]  # Excel: 01100 → 1100
+    assert Plan.from_frame(mangled).table.equals(hokkaido_plan.table)
+    six = df.copy()
+    six["市町村コード"] = [c + check_digit(c) for c in df["市町村コード"]]
+    assert Plan.from_frame(six).table.equals(hokkaido_plan.table)
+    six.loc[0, "市町村コード"] = "011003"  # wrong check digit: 011002 is right
+    with pytest.raises(PlanError, match="検査数字"):
+        Plan.from_frame(six)
+
+
+def test_plan_file_round_trip_csv_cp932_and_xlsx(tmp_path, hokkaido_plan):
+    csv = tmp_path / "plan.csv"
+    hokkaido_plan.to_japanese_frame().to_csv(csv, index=False, encoding="cp932")
+    assert load_plan(csv).table.equals(hokkaido_plan.table)
+    xlsx = tmp_path / "plan.xlsx"
+    hokkaido_plan.to_frame().to_excel(xlsx, index=False)
+    assert load_plan(xlsx).table.equals(hokkaido_plan.table)
+
+
+def test_unknown_builtin_name_is_a_japanese_error():
+    with pytest.raises(PlanError, match="geo-app plans"):
+        load_plan("secondary-2020:アトランティス県")
+    with pytest.raises(PlanError):
+        load_plan("no-such-plan")

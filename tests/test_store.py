@@ -1,0 +1,506 @@
+"""Plan store: named plans with history in SQLite and PostgreSQL, safe against lost updates.
+
+Every behavioural test runs on both backends. PostgreSQL comes from GEO_APP_TEST_POSTGRES_URL
+(`scripts/start_postgres.sh` prints one); without it those tests skip locally but FAIL under CI=true.
+Each PostgreSQL test uses its own table prefix and drops its tables afterwards.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo_app import load_plan
+from geo_app.errors import GeoAppError, PlanError
+from geo_app.plans import Plan
+from geo_app.store import ConflictError, PlanInfo, PlanStore, default_db_path
+
+PG_ENV = "GEO_APP_TEST_POSTGRES_URL"
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ---- fixtures ---------------------------------------------------------------------------------
+def _postgres_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{PG_ENV} is not set under CI=true: run scripts/start_postgres.sh and export its URL")
+        pytest.skip(f"{PG_ENV} not set (start one with scripts/start_postgres.sh)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path):
+    """(url, prefix) for one isolated store; PostgreSQL tables are dropped afterwards."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "データ" / "plans.sqlite3"), "geo_app_"  # Japanese folder name on purpose
+        return
+    url, prefix = _postgres_url(), f"t{uuid.uuid4().hex[:12]}_"
+    yield url, prefix
+    cleanup = PlanStore(url, table_prefix=prefix)
+    cleanup.metadata.drop_all(cleanup.engine)
+    cleanup.close()
+
+
+@pytest.fixture
+def open_store(backend):
+    """Factory: every call is a separate PlanStore (own engine and pool), like another process."""
+    url, prefix = backend
+    stores: list[PlanStore] = []
+
+    def make() -> PlanStore:
+        s = PlanStore(url, table_prefix=prefix)
+        stores.append(s)
+        return s
+
+    yield make
+    for s in stores:
+        s.close()
+
+
+@pytest.fixture
+def store(open_store) -> PlanStore:
+    return open_store()
+
+
+@pytest.fixture(scope="module")
+def hokkaido() -> Plan:
+    return load_plan("hokkaido-2024").with_name("現行")
+
+
+def moved(plan: Plan, code: str, homecare: str) -> Plan:
+    """A planner's edit: put one municipality in another home-care area."""
+    t = plan.table.copy()
+    assert (t["code"] == code).sum() == 1
+    t.loc[t["code"] == code, "homecare"] = homecare
+    return Plan(name=plan.name, table=t)
+
+
+def homecare_of(plan: Plan, code: str) -> str:
+    return str(plan.table.loc[plan.table["code"] == code, "homecare"].iloc[0])
+
+
+# ---- round trip & history ------------------------------------------------------------------
+def test_hokkaido_plan_round_trips_exactly(store: PlanStore, hokkaido: Plan):
+    assert store.save(hokkaido, expected_version=None, note="第8次医療計画のとおり") == 1
+    loaded, version = store.load("現行")
+    assert version == 1 and loaded.name == "現行"
+    assert loaded.table.equals(hokkaido.table)
+    assert Plan.from_frame(loaded.to_frame()).table.equals(hokkaido.table)
+    assert len(loaded) == 179
+    assert len(loaded.areas("homecare")) == 33
+    assert len(loaded.areas("secondary")) == 21 and len(loaded.areas("tertiary")) == 6
+    assert sorted(a for a in loaded.areas("homecare") if a.endswith("（未確定）")) == [
+        "南渡島（未確定）", "後志（未確定）", "札幌（未確定）", "西胆振（未確定）"]
+    assert set(loaded.table.loc[loaded.table["homecare"].str.endswith("（未確定）"), "status"]) == {"未確定"}
+    assert loaded.hubs() == hokkaido.hubs() and loaded.hubs()["北見"] == "北見在宅医療圏連携拠点センター"
+    assert int(loaded.table["hub"].isna().sum()) == 156  # missing hubs stay missing, not "None" or ""
+    assert sorted(loaded.table.loc[loaded.table["homecare"] == "上川", "name"]) == sorted(
+        ["鷹栖町", "東神楽町", "当麻町", "比布町", "愛別町", "上川町", "東川町", "美瑛町", "幌加内町"])
+
+    [info] = store.list_plans()
+    assert isinstance(info, PlanInfo)
+    assert (info.name, info.version, info.rows, info.prefectures, info.note) == ("現行", 1, 179, ["北海道"], "第8次医療計画のとおり")
+    assert info.updated_at.tzinfo is not None
+
+
+def test_versions_increment_and_old_versions_reload(store: PlanStore, hokkaido: Plan):
+    v1 = hokkaido
+    v2 = moved(v1, "01459", "旭川市")  # 美瑛町 → 旭川市
+    v3 = moved(v2, "01472", "旭川市")  # 幌加内町 → 旭川市
+    assert store.save(v1, expected_version=None, note="初版") == 1
+    assert store.save(v2, expected_version=1, note="美瑛町を旭川市へ", author="保健福祉部 田中") == 2
+    assert store.save(v3, expected_version=2, note="幌加内町を旭川市へ") == 3
+
+    hist = store.history("現行")
+    assert [h.version for h in hist] == [3, 2, 1]
+    assert [h.note for h in hist] == ["幌加内町を旭川市へ", "美瑛町を旭川市へ", "初版"]
+    assert hist[1].author == "保健福祉部 田中"
+    assert hist[0].saved_at >= hist[1].saved_at >= hist[2].saved_at
+
+    latest, version = store.load("現行")
+    assert version == 3 and latest.table.equals(v3.table)
+    old, version = store.load("現行", version=1)
+    assert version == 1 and old.table.equals(v1.table) and homecare_of(old, "01459") == "上川"
+    mid, _ = store.load("現行", version=2)
+    assert homecare_of(mid, "01459") == "旭川市" and homecare_of(mid, "01472") == "上川"
+    with pytest.raises(PlanError, match="版9はありません"):
+        store.load("現行", version=9)
+    # Re-saving an old version makes a new version; history is never rewritten.
+    assert store.save(old, expected_version=3, note="版1に戻す") == 4
+    assert store.load("現行")[0].table.equals(v1.table)
+    assert [h.version for h in store.history("現行")] == [4, 3, 2, 1]
+
+
+def test_unknown_plan_says_which_plans_exist(store: PlanStore, hokkaido: Plan):
+    store.save(hokkaido.with_name("案A"), expected_version=None)
+    with pytest.raises(PlanError, match="区域案「案Z」は保存されていません。保存済みの案: 案A"):
+        store.load("案Z")
+    with pytest.raises(PlanError):
+        store.history("案Z")
+    assert store.exists("案A") and not store.exists("案Z")
+
+
+# ---- optimistic locking ----------------------------------------------------------------------
+def test_stale_save_is_refused_and_keeps_the_newer_plan(store: PlanStore, hokkaido: Plan):
+    store.save(hokkaido, expected_version=None)
+    mine = moved(hokkaido, "01459", "旭川市")
+    theirs = moved(hokkaido, "01453", "旭川市")
+    assert store.save(theirs, expected_version=1, note="東神楽町を旭川市へ", author="佐藤") == 2
+    with pytest.raises(ConflictError) as err:
+        store.save(mine, expected_version=1)
+    msg = str(err.value)
+    assert "区域案「現行」" in msg and "版1" in msg and "現在は版2" in msg and "佐藤" in msg
+    assert "開き直して" in msg and "まだ保存されていません" in msg
+    assert (err.value.expected_version, err.value.current_version) == (1, 2)
+    loaded, version = store.load("現行")
+    assert version == 2 and loaded.table.equals(theirs.table)
+
+
+def test_create_refuses_an_existing_name(store: PlanStore, hokkaido: Plan):
+    store.save(hokkaido, expected_version=None)
+    with pytest.raises(ConflictError, match="区域案「現行」はすでにあります"):
+        store.save(moved(hokkaido, "01459", "旭川市"), expected_version=None)
+    assert store.load("現行")[0].table.equals(hokkaido.table)
+
+
+def _race(*jobs):
+    """Run the jobs in threads released at the same instant; return each one's result or exception."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[object] = [None] * len(jobs)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = jobs[i]()
+        except Exception as exc:  # collected and asserted on below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+def test_concurrent_saves_of_one_plan_exactly_one_wins(open_store, hokkaido: Plan):
+    tab1, tab2 = open_store(), open_store()
+    tab1.save(hokkaido, expected_version=None, note="初版")
+    for round_ in range(5):
+        p1, v1 = tab1.load("現行")
+        p2, v2 = tab2.load("現行")
+        assert v1 == v2 == round_ + 1
+        edit1 = moved(p1, "01459", f"tab1-{round_}")
+        edit2 = moved(p2, "01472", f"tab2-{round_}")
+        r1, r2 = _race(lambda: tab1.save(edit1, expected_version=v1, note=f"tab1 {round_}"),
+                       lambda: tab2.save(edit2, expected_version=v2, note=f"tab2 {round_}"))
+        outcomes = sorted([type(r1).__name__, type(r2).__name__])
+        assert outcomes == ["ConflictError", "int"], (r1, r2)
+        winner, new_version = (edit1, r1) if isinstance(r1, int) else (edit2, r2)
+        assert new_version == v1 + 1
+        stored, version = tab2.load("現行")
+        assert version == new_version
+        assert stored.table.equals(winner.table)  # nothing lost, nothing mixed
+    assert [h.version for h in tab1.history("現行")] == [6, 5, 4, 3, 2, 1]
+
+
+def test_concurrent_creates_of_one_name_exactly_one_wins(open_store, hokkaido: Plan):
+    a, b = open_store(), open_store()
+    plan_a = moved(hokkaido, "01459", "旭川市").with_name("案A")
+    plan_b = hokkaido.with_name("案A")
+    r1, r2 = _race(lambda: a.save(plan_a, expected_version=None), lambda: b.save(plan_b, expected_version=None))
+    assert sorted([type(r1).__name__, type(r2).__name__]) == ["ConflictError", "int"], (r1, r2)
+    winner = plan_a if isinstance(r1, int) else plan_b
+    stored, version = b.load("案A")
+    assert version == 1 and stored.table.equals(winner.table)
+
+
+def test_concurrent_saves_of_different_plans_both_succeed(open_store, hokkaido: Plan):
+    tab1, tab2 = open_store(), open_store()
+    tab1.save(hokkaido.with_name("案A"), expected_version=None)
+    tab2.save(hokkaido.with_name("案B"), expected_version=None)
+    edit_a = moved(hokkaido, "01459", "旭川市").with_name("案A")
+    edit_b = moved(hokkaido, "01472", "名寄").with_name("案B")
+    r1, r2 = _race(lambda: tab1.save(edit_a, expected_version=1), lambda: tab2.save(edit_b, expected_version=1))
+    assert (r1, r2) == (2, 2)
+    assert tab2.load("案A")[0].table.equals(edit_a.table)
+    assert tab1.load("案B")[0].table.equals(edit_b.table)
+
+
+WORKER = textwrap.dedent("""
+    import sys
+    from geo_app.store import ConflictError, PlanStore
+    from geo_app.plans import Plan
+    url, prefix, tag, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    store = PlanStore(url, table_prefix=prefix)
+    conflicts = 0
+    for i in range(n):
+        for attempt in range(500):
+            plan, version = store.load("共有案")
+            t = plan.table.copy()
+            t.loc[t["code"] == "01459", "hub"] = f"{tag}-{i}"
+            try:
+                store.save(Plan(name=plan.name, table=t), expected_version=version, note=f"{tag}-{i}")
+                break
+            except ConflictError:
+                conflicts += 1
+        else:
+            sys.exit(f"{tag}: gave up on edit {i}")
+    print(conflicts)
+""")
+
+
+def test_two_processes_editing_one_plan_lose_no_update(store: PlanStore, backend, hokkaido: Plan):
+    """Real separate processes, each retrying on ConflictError: every edit lands exactly once."""
+    url, prefix = backend
+    store.save(hokkaido.with_name("共有案"), expected_version=None, note="初版")
+    n = 8
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, url, prefix, tag, str(n)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in ("p1", "p2")]
+    for proc in procs:
+        out, errout = proc.communicate(timeout=300)
+        assert proc.returncode == 0, errout[-2000:]
+    history = store.history("共有案")
+    assert [h.version for h in history] == list(range(2 * n + 1, 0, -1))
+    notes = [h.note for h in history if h.note != "初版"]
+    assert sorted(notes) == sorted(f"{tag}-{i}" for tag in ("p1", "p2") for i in range(n))
+    latest, version = store.load("共有案")
+    assert version == 2 * n + 1
+    assert latest.table.loc[latest.table["code"] == "01459", "hub"].iloc[0] == history[0].note
+
+
+# ---- delete & copy ------------------------------------------------------------------------------
+def test_delete_needs_the_current_version(store: PlanStore, hokkaido: Plan):
+    store.save(hokkaido.with_name("案A"), expected_version=None)
+    store.save(moved(hokkaido, "01459", "旭川市").with_name("案A"), expected_version=1)
+    with pytest.raises(ConflictError, match="削除はまだ行っていません") as err:
+        store.delete("案A", expected_version=1)
+    assert err.value.current_version == 2
+    assert store.exists("案A") and store.load("案A")[1] == 2
+
+    store.delete("案A", expected_version=2)
+    assert not store.exists("案A") and store.list_plans() == []
+    with pytest.raises(PlanError, match="保存されていません"):
+        store.load("案A")
+    with pytest.raises(PlanError):
+        store.delete("案A", expected_version=2)
+    # A tab that still holds version 2 cannot resurrect it by saving…
+    with pytest.raises(ConflictError, match="削除しました"):
+        store.save(hokkaido.with_name("案A"), expected_version=2)
+    # …and a new plan under the same name continues the numbering, so old tabs stay locked out.
+    assert store.save(hokkaido.with_name("案A"), expected_version=None, note="作り直し") == 3
+    with pytest.raises(ConflictError):
+        store.save(hokkaido.with_name("案A"), expected_version=2)
+    assert store.load("案A", version=2)[0].table.equals(moved(hokkaido, "01459", "旭川市").table)
+
+
+def test_copy_is_save_as(store: PlanStore, hokkaido: Plan):
+    edited = moved(hokkaido, "01459", "旭川市").with_name("案A")
+    store.save(hokkaido.with_name("案A"), expected_version=None)
+    store.save(edited, expected_version=1)
+    assert store.copy("案A", "案B") == 1
+    copy, version = store.load("案B")
+    assert version == 1 and copy.name == "案B" and copy.table.equals(edited.table)
+    assert store.history("案B")[0].note == "「案A」の版2からコピー"
+    assert [i.name for i in store.list_plans()] == ["案A", "案B"]
+    with pytest.raises(ConflictError, match="案B"):
+        store.copy("案A", "案B")
+    # The copy is independent.
+    store.save(moved(copy, "01472", "旭川市"), expected_version=1)
+    assert store.load("案A")[0].table.equals(edited.table)
+
+
+# ---- names -----------------------------------------------------------------------------------
+JAPANESE_NAMES = ["現行", "案A", "案Ｂ（全角）", "道北・上川 第２版", "令和6年度　検討用（未確定を含む）", "🏥在宅医療圏案"]
+
+
+def test_japanese_plan_names_are_kept_exactly(store: PlanStore, hokkaido: Plan):
+    for i, name in enumerate(JAPANESE_NAMES):
+        store.save(moved(hokkaido, "01459", f"圏{i}").with_name(name), expected_version=None)
+    assert sorted(i.name for i in store.list_plans()) == sorted(JAPANESE_NAMES)
+    for i, name in enumerate(JAPANESE_NAMES):
+        plan, _ = store.load(name)
+        assert plan.name == name and homecare_of(plan, "01459") == f"圏{i}"
+    assert not store.exists("案B")  # half-width B is a different name from full-width Ｂ
+    long_ok = "案" * 100
+    store.save(hokkaido.with_name(long_ok), expected_version=None)
+    assert store.load(long_ok)[0].name == long_ok
+
+
+@pytest.mark.parametrize("name, message", [
+    ("案" * 101, "名前が長すぎます（101文字）。100文字以内"),
+    ("", "名前が空です"),
+    ("　", "名前が空です"),
+    ("案A\n", "改行や制御文字"),
+    (" 案A", "前後に空白"),
+])
+def test_unusable_plan_names_get_a_japanese_message(store: PlanStore, hokkaido: Plan, name: str, message: str):
+    with pytest.raises(PlanError, match=message):
+        store.save(hokkaido.with_name(name), expected_version=None)
+    assert store.list_plans() == []
+
+
+# ---- failures leave the saved plan intact ------------------------------------------------------
+def test_unserializable_plan_is_refused_before_touching_the_database(store: PlanStore, hokkaido: Plan):
+    store.save(hokkaido, expected_version=None)
+    t = hokkaido.table.astype(object)
+    t.at[5, "homecare"] = 42  # e.g. an area number typed into a cell as a number
+    with pytest.raises(PlanError, match="6行目「homecare」の値（42）が文字ではない"):
+        store.save(Plan(name="現行", table=t), expected_version=1)
+    broken = Plan(name="現行", table=hokkaido.table.drop(columns=["hub"]))
+    with pytest.raises(PlanError, match="列 hub がない"):
+        store.save(broken, expected_version=1)
+    loaded, version = store.load("現行")
+    assert version == 1 and loaded.table.equals(hokkaido.table)
+    assert [h.version for h in store.history("現行")] == [1]
+
+
+def test_exception_mid_save_rolls_back(store: PlanStore, hokkaido: Plan, monkeypatch: pytest.MonkeyPatch):
+    """The version counter is already bumped when writing the snapshot fails: all of it must roll back."""
+    store.save(hokkaido, expected_version=None)
+    edited = moved(hokkaido, "01459", "旭川市")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("simulated crash while writing the snapshot")
+
+    monkeypatch.setattr(store, "_insert_version", crash)
+    with pytest.raises(RuntimeError, match="simulated"):
+        store.save(edited, expected_version=1)
+    monkeypatch.undo()
+    loaded, version = store.load("現行")
+    assert version == 1 and loaded.table.equals(hokkaido.table)
+    assert [h.version for h in store.history("現行")] == [1]
+    assert store.list_plans()[0].version == 1
+    # The tab that hit the failure can simply save again with the version it had.
+    assert store.save(edited, expected_version=1) == 2
+    assert store.load("現行")[0].table.equals(edited.table)
+
+
+def test_database_error_mid_save_rolls_back_with_japanese_message(store: PlanStore, hokkaido: Plan,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    store.save(hokkaido, expected_version=None)
+    original = store._insert_version
+
+    def duplicate_row(conn, **kwargs):
+        original(conn, **{**kwargs, "version": 1})  # primary key clash → IntegrityError from the database
+
+    monkeypatch.setattr(store, "_insert_version", duplicate_row)
+    with pytest.raises(GeoAppError, match="保存に失敗しました.*保存済みの区域案は変わっていません") as err:
+        store.save(moved(hokkaido, "01459", "旭川市"), expected_version=1)
+    assert not isinstance(err.value, ConflictError)
+    monkeypatch.undo()
+    loaded, version = store.load("現行")
+    assert version == 1 and loaded.table.equals(hokkaido.table)
+
+
+# ---- configuration & connection errors --------------------------------------------------------
+def test_store_reopens_with_saved_plans(backend, hokkaido: Plan):
+    url, prefix = backend
+    with PlanStore(url, table_prefix=prefix) as first:
+        first.save(hokkaido, expected_version=None)
+    with PlanStore(url, table_prefix=prefix) as again:
+        assert again.load("現行")[0].table.equals(hokkaido.table)
+
+
+def test_default_location_and_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hokkaido: Plan):
+    from platformdirs import user_data_dir
+
+    monkeypatch.delenv("GEO_APP_DATABASE_URL", raising=False)
+    monkeypatch.delenv("GEO_APP_DB_PATH", raising=False)
+    assert default_db_path() == Path(user_data_dir("geo_app")) / "plans.sqlite3"
+
+    target = tmp_path / "共有" / "plans.db"
+    monkeypatch.setenv("GEO_APP_DB_PATH", str(target))
+    with PlanStore() as s:
+        assert s.backend == "sqlite" and str(target) in s.url
+        s.save(hokkaido, expected_version=None)
+    assert target.is_file()
+
+    other = tmp_path / "other.sqlite3"
+    monkeypatch.setenv("GEO_APP_DATABASE_URL", f"sqlite:///{other}")
+    with PlanStore() as s:  # a database URL beats the file path
+        assert s.list_plans() == []
+    with PlanStore(path=target) as s:  # an explicit argument beats both
+        assert s.exists("現行")
+
+
+def test_unreachable_postgres_names_url_without_password():
+    with pytest.raises(GeoAppError) as err:
+        PlanStore("postgresql://planner:s3cret-pw@127.0.0.1:1/plans")
+    msg = str(err.value)
+    assert "postgresql+psycopg://planner:***@127.0.0.1:1/plans" in msg
+    assert "s3cret-pw" not in msg and "接続できない" in msg and "GEO_APP_DATABASE_URL" in msg
+
+
+def test_unopenable_sqlite_file_gets_japanese_message(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(GeoAppError, match="保存先フォルダ.*GEO_APP_DB_PATH"):
+        PlanStore(path=blocker / "plans.sqlite3")
+    bad = tmp_path / "not-a-db.sqlite3"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(GeoAppError, match="not-a-db.sqlite3」は区域案のデータベースではないか、壊れています"):
+        PlanStore(path=bad)
+
+
+def test_sqlite_save_waits_then_reports_a_busy_database(tmp_path: Path, hokkaido: Plan):
+    """Another program holding the write lock too long: a Japanese 'busy' message, saved plan untouched."""
+    import sqlite3
+
+    path = tmp_path / "plans.sqlite3"
+    store = PlanStore(path=path, sqlite_timeout=0.2)
+    store.save(hokkaido, expected_version=None)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(GeoAppError, match="他の保存で使用中.*少し待ってから.*保存済みの区域案は変わっていません"):
+            store.save(moved(hokkaido, "01459", "旭川市"), expected_version=1)
+        assert store.load("現行")[1] == 1  # reading still works while someone else writes
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.save(moved(hokkaido, "01459", "旭川市"), expected_version=1) == 2
+    store.close()
+
+
+def test_bad_url_gets_japanese_message():
+    with pytest.raises(GeoAppError, match="読み取れません"):
+        PlanStore("postgresql+psycopg://u:pw@host:notaport/db")
+    with pytest.raises(GeoAppError, match="ドライバーがありません"):
+        PlanStore("nosuchdb://somewhere/x")
+
+
+def test_postgres_url_is_required_under_ci(monkeypatch: pytest.MonkeyPatch):
+    """CI must never silently skip the PostgreSQL half."""
+    if os.environ.get("CI") == "true":
+        url = os.environ.get(PG_ENV, "")
+        assert url, f"{PG_ENV} must be set in CI"
+    else:
+        monkeypatch.setenv("CI", "true")
+        monkeypatch.delenv(PG_ENV, raising=False)
+        with pytest.raises(pytest.fail.Exception):
+            _postgres_url()
+
+
+def test_snapshot_is_plain_json_text(store: PlanStore, hokkaido: Plan):
+    """Snapshots stay readable by other tools (and by a person) with no pickle involved."""
+    import sqlalchemy as sa
+
+    store.save(hokkaido, expected_version=None)
+    with store.engine.connect() as conn:
+        data = conn.execute(sa.text(f"SELECT data FROM {store.table_prefix}plan_versions")).scalar_one()
+    doc = json.loads(data)
+    assert doc["columns"] == ["code", "name", "homecare", "secondary", "tertiary", "status", "hub"]
+    assert doc["rows"][0] == ["01100", "札幌市", "札幌市", "札幌", "道央", "確定", None]
+    assert len(doc["rows"]) == 179
