@@ -8,9 +8,10 @@ from .dissolve import dissolve
 from .errors import GeoAppError, InputError, PlanError
 from .plans import LEVELS, Plan, builtin_plans, load_plan
 from .population import load_population
+from .store import ConflictError, PlanStore
 
 __all__ = [
-    "GeoAppError", "InputError", "PlanError", "LoadReport", "LEVELS", "Plan",
+    "ConflictError", "GeoAppError", "InputError", "PlanError", "PlanStore", "LoadReport", "LEVELS", "Plan",
     "builtin_plans", "dissolve", "load_municipalities", "load_plan", "load_population",
 ]
 __version__ = "0.1.0"

@@ -95,8 +95,9 @@ def normalize_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Vectorised wrapper: (codes, errors) with one Japanese reason per bad row (else NA).
 
     A column of 6-digit codes stored as numbers loses the zero of 01〜09 and shows 5 digits
-    (011002 → 11002). When the column holds 6-digit codes, or when such 5-digit values are not
-    codes at all but are valid 6-digit codes once the zero is put back, they are read as 6-digit.
+    (011002 → 11002). When the column holds 6-digit codes, or when most such 5-digit values are
+    no code at all while every one of them is a valid, existing 6-digit code once the zero is put
+    back, they are read as 6-digit.
     """
     codes: list[object] = []
     errors: list[object] = []
@@ -117,8 +118,8 @@ def normalize_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         if len(valid6) == len(five):
             six_column = any(t is not None and len(t) == 6 for t in texts)
             known = known_codes()
-            unknown_as5 = all(codes[i] not in known for i in five)
-            known_as6 = all(c in known for c in valid6.values())
+            unknown_as5 = sum(codes[i] not in known for i in five) * 2 > len(five)  # most are no code
+            known_as6 = bool(known) and all(c in known for c in valid6.values())
             if six_column or (unknown_as5 and known_as6):
                 for i, body in valid6.items():
                     codes[i] = body

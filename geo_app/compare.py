@@ -37,6 +37,8 @@ class PlanDiff:
     only_in_b: tuple[str, ...] = ()
     level: str = "homecare"
     names: tuple[str, str] = field(default=("A", "B"))
+    #: Areas with the same members under another name (area_a → area_b), at `level`.
+    renamed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["level", "area_a", "area_b"]))
 
     @property
     def changed_areas(self) -> pd.DataFrame:
@@ -110,8 +112,13 @@ def compare_plans(munis: pd.DataFrame, plan_a: Plan, plan_b: Plan, *, level: str
     ]
     areas["change"] = change
     areas = areas[AREA_DIFF_COLUMNS]
+    gone = tally_a[~tally_a.index.isin(tally_b.index)]
+    new_by_members = {m: n for n, m in tally_b.loc[~tally_b.index.isin(tally_a.index), "members"].items()}
+    pairs = [(old, new_by_members[m]) for old, m in gone["members"].items() if m in new_by_members]
+    renamed = pd.DataFrame({"level": lv, "area_a": [p[0] for p in pairs], "area_b": [p[1] for p in pairs]},
+                           columns=["level", "area_a", "area_b"])
     return PlanDiff(moved=moved, areas=areas, only_in_a=only_a, only_in_b=only_b, level=lv,
-                    names=(plan_a.name or "A", plan_b.name or "B"))
+                    names=(plan_a.name or "A", plan_b.name or "B"), renamed=renamed)
 
 
 def _people(tally: pd.DataFrame) -> pd.arrays.IntegerArray:

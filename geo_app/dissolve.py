@@ -98,6 +98,7 @@ def dissolve(municipalities: gpd.GeoDataFrame, plan: Plan, level: Level = "homec
     stats.index.name = "area"
     out = stats.reset_index()
     out["level"] = level
+    out[["area", "parent", "status"]] = out[["area", "parent", "status"]].astype("string")
     out = add_rates(out)
     out[counts] = out[counts].astype("Int64")
     out["municipalities"] = out["municipalities"].astype("int64")

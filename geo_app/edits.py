@@ -238,7 +238,8 @@ def split_area(plan: Plan, level: str, area: str, codes: Iterable[str], new_name
 def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: str = UNCONFIRMED) -> Plan:
     """A starting plan: each municipality its own home-care area, in its 2020 二次医療圏.
 
-    Secondary and tertiary areas come from the built-in `secondary-2020:<prefecture>` plan (a
+    Secondary and tertiary areas come from the built-in `secondary-2020:<prefecture>` plan (for
+    北海道 the six 三次医療圏 of `hokkaido-2024`, whose 二次医療圏 are the same; a
     ward takes its city's area; a city whose wards lie in different secondary areas gets none,
     rather than a guess). Everything starts 未確定: nothing has been decided yet.
     """
@@ -250,6 +251,9 @@ def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: s
     if sub.empty:
         raise PlanError(f"境界データに{PREFECTURES[pref]}の市町村がありません。{PREFECTURES[pref]}を含む境界データを読み込んでください。")
     base = load_plan(f"secondary-2020:{PREFECTURES[pref]}").table
+    if pref == "01":  # A38-20 has no 三次医療圏; 北海道's six come with the 2024 plan (same 二次医療圏)
+        hk = load_plan("hokkaido-2024").table.set_index("code")["tertiary"]
+        base = base.assign(tertiary=base["code"].map(hk).fillna(base["tertiary"]))
     codes = sub["code"].astype("string").reset_index(drop=True)
     by_code = base.set_index("code")
     # Wards in the plan, city in the boundaries: the city's area when all its wards agree.
@@ -325,9 +329,17 @@ def describe_change(before: Plan, after: Plan) -> str:
             groups = pd.concat(moves).fillna({"old": "（なし）", "new": "（なし）"})
             for new, g in groups.groupby("new", sort=False):
                 olds = list(dict.fromkeys(g["old"]))
-                src = "・".join(olds[:_MAX_NAMES]) + ("ほか" if len(olds) > _MAX_NAMES else "")
-                text = f"{_names(after, list(g['code']))}を {src} から {new} へ移動"
-                parts.append(text if lv == "homecare" else f"{LEVEL_JA[lv]}: {text}")
+                existed = bool((a[lv] == new).fillna(False).any())
+                whole = [o for o in olds if not ((a[lv] == o).fillna(False) & (b[lv] != new).fillna(True)).any()]
+                quoted = "".join(f"「{o}」" for o in olds[:_MAX_NAMES]) + ("ほか" if len(olds) > _MAX_NAMES else "")
+                if new != "（なし）" and len(whole) == len(olds) and (len(olds) >= 2 or existed):
+                    parts.append(f"{LEVEL_JA[lv]}{quoted}を「{new}」に統合")
+                elif new != "（なし）" and len(olds) == 1 and not existed and not whole:
+                    parts.append(f"{LEVEL_JA[lv]}{quoted}から{_names(after, list(g['code']))}を「{new}」として分割")
+                else:
+                    src = "・".join(olds[:_MAX_NAMES]) + ("ほか" if len(olds) > _MAX_NAMES else "")
+                    text = f"{_names(after, list(g['code']))}を {src} から {new} へ移動"
+                    parts.append(text if lv == "homecare" else f"{LEVEL_JA[lv]}: {text}")
         done_levels.update(LEVELS[LEVELS.index(lv):])
     other = [c for c in ("status", "hub", "name") if _differs(a[c], b[c]).any()]
     if not parts and other:

@@ -6,10 +6,12 @@ plan, finds the municipalities whose assignment changed, moves their counts from
 another (subtract / add, never a full re-sum), re-unions only the changed areas (coverage union
 of their members) and recomputes their labels, rates and contiguity. Its `areas(level)` has the
 same rows, order, columns and dtypes as `dissolve(munis, plan, level)`; tests hold it to that.
+Counts are integers and move exactly; km² are floats, so a changed area's km² is re-summed from
+its members (math.fsum) instead of being added to and subtracted from edit after edit.
 """
 from __future__ import annotations
 
-from collections import Counter
+import math
 from typing import Iterable
 
 import geopandas as gpd
@@ -42,13 +44,12 @@ class _LevelState:
         self.count = np.zeros(n, dtype=np.int64)
         self.unconfirmed = np.zeros(n, dtype=np.int64)
         self.members: list[set[int]] = [set() for _ in range(n)]
-        #: upper level → Counter of upper areas among the members (for order keys).
-        self.uppers: list[dict[str, Counter]] = [{} for _ in range(n)]
         self.geometry = np.full(n, None, dtype=object)
         self.parent: list[object] = [pd.NA] * n
         self.hub: list[object] = [pd.NA] * n
         self.members_text: list[str] = [""] * n
         self.min_code: list[str] = [""] * n
+        self.first = np.zeros(n, dtype=np.int64)  # position of the member with the smallest code
         self.pieces: list[int | None] = [None] * n
 
     def open(self, area: str) -> int:
@@ -67,7 +68,6 @@ class _LevelState:
         self.km2[s] = 0.0
         self.count[s] = 0
         self.unconfirmed[s] = 0
-        self.uppers[s] = {}
         self.geometry[s] = None
         self.pieces[s] = None
         self.free.append(s)
@@ -206,17 +206,11 @@ class LivePlan:
                     dirty.add(s)
                     before[s] = _labels(st, s)
                 st.unconfirmed[s] -= old["status"][p] == UNCONFIRMED
-                for u in uppers:
-                    cnt = st.uppers[s][u]
-                    cnt[old[u][p]] -= 1
-                    if cnt[old[u][p]] <= 0:
-                        del cnt[old[u][p]]
             leaving = [p for p in moved if old[lv][p] is not None]
             if leaving:
                 slots = np.array([st.slot[old[lv][p]] for p in leaving])
                 np.subtract.at(st.sums, slots, self._values[leaving])
                 np.subtract.at(st.nonnull, slots, self._present[leaving])
-                np.subtract.at(st.km2, slots, self._km2[leaving])
                 np.subtract.at(st.count, slots, 1)
                 for s, p in zip(slots, leaving):
                     st.members[s].discard(p)
@@ -227,14 +221,11 @@ class LivePlan:
                 s = st.open(a1)
                 dirty.add(s)
                 st.unconfirmed[s] += new["status"][p] == UNCONFIRMED
-                for u in uppers:
-                    st.uppers[s].setdefault(u, Counter())[new[u][p]] += 1
             joining = [p for p in moved if new[lv][p] is not None]
             if joining:
                 slots = np.array([st.slot[new[lv][p]] for p in joining])
                 np.add.at(st.sums, slots, self._values[joining])
                 np.add.at(st.nonnull, slots, self._present[joining])
-                np.add.at(st.km2, slots, self._km2[joining])
                 np.add.at(st.count, slots, 1)
                 for s, p in zip(slots, joining):
                     st.members[s].add(p)
@@ -276,6 +267,8 @@ class LivePlan:
             by_code = pos[np.argsort(self._rank[pos], kind="stable")]
             st.members_text[s] = "、".join(str(x) for x in self._names[by_code])
             st.min_code[s] = str(self.codes[by_code[0]])
+            st.first[s] = by_code[0]
+            st.km2[s] = math.fsum(self._km2[pos].tolist())  # floats: re-sum, so nothing drifts
             st.pieces[s] = self._count_pieces(st.members[s]) if eager_pieces else None
         allpos = np.concatenate(pos_lists)
         keys = np.repeat(np.array(live), [len(p) for p in pos_lists])
@@ -290,19 +283,19 @@ class LivePlan:
     def _build(self, level: Level) -> gpd.GeoDataFrame:
         st = self._levels[level]
         slots = np.array(list(st.slot.values()), dtype=np.int64)
-        upper = LEVELS[LEVELS.index(level):][::-1]
-        keys = []
-        for s in slots:
-            key = ""
-            for u in upper:
-                if u == level:
-                    key += st.min_code[s]
-                else:
-                    ust = self._levels[u]
-                    codes = [ust.min_code[ust.slot[a]] for a in st.uppers[s].get(u, ()) if a is not None and a in ust.slot]
-                    key += min(codes) if codes else ""
-            keys.append(key)
-        order = np.argsort(np.array(keys, dtype=object), kind="stable") if len(keys) else np.array([], dtype=np.int64)
+        # dissolve's order: first code of the tertiary, of the secondary, then of the area itself,
+        # the parents being those of the area's first municipality (by code).
+        present = np.flatnonzero(np.array([a is not None for a in self._assign[level]], dtype=bool))
+        first = np.array([st.first[s] for s in slots], dtype=np.int64)
+        keys = np.array([st.min_code[s] for s in slots], dtype=object)
+        for u in LEVELS[LEVELS.index(level) + 1:]:
+            values = self._assign[u]
+            mins: dict[str, str] = {}  # first code of each upper area, over this level's rows
+            for code, v in zip(self.codes[present].tolist(), values[present].tolist()):
+                if v is not None and (v not in mins or code < mins[v]):
+                    mins[v] = code
+            keys = np.array([mins.get(v, "") if v is not None else "" for v in values[first].tolist()], dtype=object) + keys
+        order = np.argsort(keys.astype(str), kind="stable") if len(keys) else np.array([], dtype=np.int64)
         slots = slots[order]
         data: dict[str, object] = {
             "area": pd.array([st.name[s] for s in slots], dtype="string"),
@@ -315,11 +308,11 @@ class LivePlan:
             if (nonnull[:, j] == 0).any():
                 data[c][nonnull[:, j] == 0] = pd.NA
         data["area_km2"] = st.km2[slots].astype(np.float64)
-        data["status"] = np.where(st.unconfirmed[slots] > 0, UNCONFIRMED, "確定")
+        data["status"] = pd.array(np.where(st.unconfirmed[slots] > 0, UNCONFIRMED, "確定"), dtype="string")
         data["hub"] = pd.array([st.hub[s] for s in slots] if level == "homecare" else [pd.NA] * len(slots), dtype="string")
         data["members"] = pd.array([st.members_text[s] for s in slots], dtype="string")
-        areas = gpd.GeoDataFrame(pd.DataFrame(data), geometry=st.geometry[slots], crs=self.crs)
-        areas["level"] = level
-        areas = add_rates(areas)
-        ordered = [c for c in AREA_COLUMNS if c in areas.columns] + [b for b in AGE_BANDS if b in areas.columns]
-        return areas[[*ordered, "geometry"]]
+        out = pd.DataFrame(data)
+        out["level"] = level
+        out = add_rates(out)  # on a plain frame: GeoDataFrame column assignment costs more than the maths
+        ordered = [c for c in AREA_COLUMNS if c in out.columns] + [b for b in AGE_BANDS if b in out.columns]
+        return gpd.GeoDataFrame(out[ordered], geometry=st.geometry[slots], crs=self.crs)

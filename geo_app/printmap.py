@@ -19,8 +19,10 @@ What the sheet shows, and why it is built this way:
 """
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,9 +88,12 @@ _CIRCLED = {i: chr(0x2460 + i - 1) for i in range(1, 21)} | {i: chr(0x3251 + i -
 # ---- font ------------------------------------------------------------------------------------
 def font_file() -> str:
     """Path of the font matplotlib will use for the map text; must be the packaged IPAexGothic."""
-    path = font_manager.findfont(font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=False)
+    try:
+        path = font_manager.findfont(font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=False)
+    except ValueError:
+        path = ""
     pkg = Path(matplotlib_fontja.__file__).resolve().parent
-    if not Path(path).resolve().is_relative_to(pkg):
+    if not path or not Path(path).resolve().is_relative_to(pkg):
         raise GeoAppError(
             "日本語フォント（matplotlib-fontja の IPAexゴシック）が見つかりません。`pip install matplotlib-fontja` を実行してから、もう一度印刷用地図を作ってください。"
         )
@@ -96,12 +101,23 @@ def font_file() -> str:
 
 
 def missing_glyphs(texts: list[str], path: str | None = None) -> list[str]:
-    """Characters of `texts` the Japanese font cannot draw (they would print as tofu □)."""
+    """Characters of `texts` the Japanese font cannot draw (matplotlib would print tofu □)."""
     from matplotlib.ft2font import FT2Font
 
     charmap = FT2Font(path or font_file()).get_charmap()
     chars = set("".join(texts))
     return sorted(ch for ch in chars if not ch.isspace() and ord(ch) not in charmap)
+
+
+def _fallback_covers(chars: list[str]) -> tuple[list[str], list[str]]:
+    """Split characters missing from IPAexGothic into (drawn by DejaVu Sans fallback, still missing)."""
+    from matplotlib.ft2font import FT2Font
+
+    if not chars:
+        return [], []
+    dejavu = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"))
+    charmap = FT2Font(dejavu).get_charmap()
+    return [c for c in chars if ord(c) in charmap], [c for c in chars if ord(c) not in charmap]
 
 
 # ---- geometry helpers -----------------------------------------------------------------------
@@ -299,58 +315,80 @@ class _Placer:
         )
         return sep.all(axis=1)
 
-    def place(self, ax, text, anchor, geom, sizes, *, rings: int, inside: bool, max_px: float | None = None, **kw):
-        """Try each font size at the anchor and on rings around it; return (Text, size) or None."""
+    def place(self, ax, text, anchor, own, land, sizes, limits, *, rings: int, island: bool = False, **kw):
+        """Try each font size at the anchor and on rings around it; return (Text, size, score) or None.
+
+        A candidate must stay in the axes, overlap no placed box and touch (or nearly touch) its
+        own area. Its score grows with the distance moved, with the share of the box covering
+        *other* areas' land (sea is fine: island names sit beside the island) and when the box's
+        centre is outside its own area (or, for islands smaller than the label, with the share of
+        the box that hides the island itself). The best candidate is taken if its score is under the
+        limit for that font size; otherwise a smaller size is tried.
+        """
         t = ax.text(anchor[0], anchor[1], text, ha="center", va="center", **kw)
         axbox = ax.get_window_extent(self.renderer)
         ax0 = np.array([axbox.x0, axbox.y0, axbox.x1, axbox.y1])
         origin = ax.transData.transform(anchor)
         inv = ax.transData.inverted()
-        for size in sizes:
+        px_per_m = ax.transData.transform((1.0, 0.0))[0] - ax.transData.transform((0.0, 0.0))[0]
+        ang = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+        for size, limit in zip(sizes, limits):
             t.set_fontsize(size)
             bb = t.get_window_extent(self.renderer)
             w, h = bb.width + 2 * self.pad, bb.height + 2 * self.pad
             step = max(h * 0.4, 2.0)
-            ang = np.linspace(0, 2 * np.pi, 16, endpoint=False)
             radii = np.repeat(np.arange(1, rings + 1) * step, len(ang))
             angles = np.tile(ang, rings)
             off = np.vstack([[0.0, 0.0], np.column_stack([radii * np.cos(angles), radii * np.sin(angles)])])
-            if max_px is not None:
-                off = off[np.hypot(off[:, 0], off[:, 1]) <= max_px]
             cen = origin + off
             cand = np.column_stack([cen[:, 0] - w / 2, cen[:, 1] - h / 2, cen[:, 0] + w / 2, cen[:, 1] + h / 2])
             ok = (cand[:, 0] >= ax0[0]) & (cand[:, 1] >= ax0[1]) & (cand[:, 2] <= ax0[2]) & (cand[:, 3] <= ax0[3])
             ok &= self._free(cand)
-            data = inv.transform(cen)
-            if inside and ok.any():
-                ok &= shapely.contains_xy(geom, data[:, 0], data[:, 1])
             if not ok.any():
                 continue
             sel = np.flatnonzero(ok)
             lo = inv.transform(cand[sel][:, :2])
             hi = inv.transform(cand[sel][:, 2:])
             boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
-            frac = shapely.area(shapely.intersection(boxes, geom)) / np.maximum(shapely.area(boxes), 1e-9)
-            dist = np.hypot(off[sel, 0], off[sel, 1]) / max(h, 1.0)
-            best = sel[np.argmin(dist + 4.0 * (1.0 - frac))]
-            t.set_position(tuple(data[best]))
-            self.boxes.append(cand[best])
-            return t, size
+            near = shapely.dwithin(boxes, own, 0.3 * h / px_per_m)
+            if not near.any():
+                continue
+            sel, boxes = sel[near], boxes[near]
+            barea = np.maximum(shapely.area(boxes), 1e-9)
+            on_own = shapely.area(shapely.intersection(boxes, own)) / barea
+            on_land = shapely.area(shapely.intersection(boxes, land)) / barea
+            centre = inv.transform(cen[sel])
+            outside = ~shapely.contains_xy(own, centre[:, 0], centre[:, 1])
+            # An island smaller than about two label boxes is better named beside it, over the sea,
+            # than hidden under its own name; anything else wants the name inside.
+            small = island and shapely.area(own) < 2.0 * float(barea[0])
+            score = (0.35 * np.hypot(off[sel, 0], off[sel, 1]) / max(h, 1.0) + 4.0 * np.clip(on_land - on_own, 0, 1)
+                     + (2.0 * on_own if small else 1.0 * outside))
+            k = int(np.argmin(score))
+            if score[k] > limit:
+                continue
+            t.set_position(tuple(centre[k]))
+            self.boxes.append(cand[sel[k]])
+            return t, size, float(score[k])
         t.remove()
         return None
 
 
-def _collection(paths: list[MplPath | None], **kw) -> PathCollection:
-    keep = [p for p in paths if p is not None]
-    return PathCollection(keep, **kw)
+def _collection(paths: list[MplPath | None], facecolors: Any = "none", **kw) -> PathCollection:
+    """One collection for many polygons (fast to draw, small PDF); empty geometries are skipped."""
+    keep = np.array([p is not None for p in paths], dtype=bool)
+    if isinstance(facecolors, np.ndarray) and facecolors.ndim == 2 and len(facecolors) == len(paths):
+        facecolors = facecolors[keep]
+    return PathCollection([p for p in paths if p is not None], facecolors=facecolors, **kw)
 
 
-def _scalebar(ax, to_lonlat: Transformer, corner: str, fontsize: float, axes_mm: float, *, paper: str | None) -> tuple[list, float, float]:
+def _scalebar(ax, to_lonlat: Transformer, corner: str, fontsize: float, axes_mm: float, *, paper: str | None,
+              frac: float = 0.22) -> tuple[list, float, float]:
     """Alternating bar whose labelled length is geodesic km at its own position."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     W, H = x1 - x0, y1 - y0
-    target_km = 0.22 * W / 1000.0
+    target_km = frac * W / 1000.0
     mag = 10 ** math.floor(math.log10(max(target_km, 1e-6)))
     nice = max(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag <= target_km) if target_km >= mag else mag
     sx = x0 + 0.04 * W
@@ -360,7 +398,7 @@ def _scalebar(ax, to_lonlat: Transformer, corner: str, fontsize: float, axes_mm:
     ground = geod.inv(lon[0], lat[0], lon[1], lat[1])[2]
     length = nice * 1000.0 * (nice * 1000.0 / ground)
     if corner.endswith("right"):
-        sx = x1 - 0.04 * W - length
+        sx = x1 - 0.04 * W - length - 0.6 * fontsize * 5 / 72 * 25.4 * W / axes_mm  # room for the "NN km" label
     h = 0.012 * H
     artists = []
     for i in range(4):
@@ -369,9 +407,11 @@ def _scalebar(ax, to_lonlat: Transformer, corner: str, fontsize: float, axes_mm:
         ax.add_patch(r)
         artists.append(r)
     halo = [pe.withStroke(linewidth=2.0, foreground="white")]
-    for frac, txt in ((0, "0"), (0.5, f"{nice / 2:g}"), (1, f"{nice:g} km")):
-        artists.append(ax.text(sx + frac * length, sy + h * 1.6, txt, ha="center", va="bottom",
-                               fontsize=fontsize, zorder=21, path_effects=halo))
+    bar_pt = length / W * axes_mm * 72 / 25.4
+    ticks = ((0, "0"), (0.5, f"{nice / 2:g}"), (1, f"{nice:g} km")) if bar_pt > fontsize * 9 else ((0, "0"), (1, f"{nice:g} km"))
+    for pos, txt in ticks:
+        artists.append(ax.text(sx + pos * length, sy + h * 1.6, txt, ha="center",
+                               va="bottom", fontsize=fontsize, zorder=21, path_effects=halo))
     if paper:  # representative fraction: ground metres across the frame ÷ paper metres
         denom = (W * nice * 1000.0 / length) / (axes_mm / 1000.0)
         digits = 10 ** max(math.floor(math.log10(denom)) - 1, 0)
@@ -397,7 +437,7 @@ def _north_arrow(ax, to_lonlat: Transformer, to_local: Transformer, corner: str,
                         arrowprops=dict(arrowstyle="-|>,head_length=0.8,head_width=0.4", lw=1.4, color="black",
                                         shrinkA=0, shrinkB=0))
     label = ax.annotate("N", xy=(fx, fy), xycoords="axes fraction", xytext=(d[0] * fontsize * 0.9, d[1] * fontsize * 0.9),
-                        textcoords="offset points", ha="center", va="center", fontsize=fontsize, fontweight="bold",
+                        textcoords="offset points", ha="center", va="center", fontsize=fontsize,
                         zorder=21, path_effects=[pe.withStroke(linewidth=2.0, foreground="white")])
     return [arrow, label]
 
@@ -484,7 +524,7 @@ def write_print_map(
     main_mm = (0.725 * pw, ph - 16 * k - 15 * k)  # width, height of the map frame
     views = _choose_views(mj.geometry.values, mj["name"].to_numpy(dtype=object), main_mm)
 
-    rc = {"font.family": [FONT_FAMILY], "pdf.fonttype": 42, "ps.fonttype": 42, "hatch.linewidth": 0.45,
+    rc = {"font.family": [FONT_FAMILY, "DejaVu Sans"], "pdf.fonttype": 42, "ps.fonttype": 42, "hatch.linewidth": 0.45,
           "axes.unicode_minus": False, "svg.fonttype": "none"}
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(pw / 25.4, ph / 25.4), dpi=DPI)
@@ -496,7 +536,9 @@ def write_print_map(
         _set_view(ax, views.main)
 
         # -- colours --
-        cls, class_texts, class_stats = _classes(shown[metric], kind, unit)
+        with warnings.catch_warnings():  # mapclassify falls back to pure Python without numba; fine for ≤ 2,000 areas
+            warnings.filterwarnings("ignore", message="Numba not installed")
+            cls, class_texts, class_stats = _classes(shown[metric], kind, unit)
         ncls = len(class_texts)
         palette = matplotlib.colormaps[CMAP](np.linspace(0.10, 0.72, max(ncls, 1)))
         if ncls == 1:
@@ -507,17 +549,17 @@ def write_print_map(
         muni_paths = _paths(mj.geometry.values)
         unconfirmed = (shown["status"] == UNCONFIRMED).to_numpy()
 
-        def draw_layers(a) -> None:
+        def draw_layers(a, thin: float = 1.0) -> None:
             a.add_collection(_collection(paths[level], facecolors=face, edgecolors="none", linewidths=0, zorder=1))
             if unconfirmed.any():
                 hatch = _collection([p for p, u in zip(paths[level], unconfirmed) if u], facecolors="none",
                                     edgecolors="#5a5a5a", linewidths=0, hatch="////", zorder=2)
                 a.add_collection(hatch)
             a.add_collection(_collection(muni_paths, facecolors="none", edgecolors=BORDERS["municipality"][1],
-                                         linewidths=BORDERS["municipality"][0] * k, zorder=3))
+                                         linewidths=BORDERS["municipality"][0] * k * thin, zorder=3))
             for z, lv in enumerate(LEVELS, start=4):
                 lw, col = BORDERS[lv]
-                a.add_collection(_collection(paths[lv], facecolors="none", edgecolors=col, linewidths=lw * k,
+                a.add_collection(_collection(paths[lv], facecolors="none", edgecolors=col, linewidths=lw * k * thin,
                                              joinstyle="round", zorder=z))
             a.set_xticks([])
             a.set_yticks([])
@@ -532,10 +574,14 @@ def write_print_map(
         total_pop = pd.to_numeric(shown["population"], errors="coerce").sum()
         subtitle = f"{len(shown)}圏域・{len(mj)}市町村　総人口 {total_pop:,.0f}人　（斜線は未確定の圏域）" if unconfirmed.any() else \
             f"{len(shown)}圏域・{len(mj)}市町村　総人口 {total_pop:,.0f}人"
-        fig.text(fx(5 * k), 1 - fy(4 * k), title, ha="left", va="top", fontsize=14 * k ** 0.5, fontweight="bold")
+        title_artist = fig.text(fx(5 * k), 1 - fy(4 * k), title, ha="left", va="top", fontsize=14 * k ** 0.5)
         fig.text(fx(5 * k), 1 - fy(11 * k), subtitle, ha="left", va="top", fontsize=8 * k ** 0.5, color="#333333")
 
         renderer = canvas.get_renderer()
+        room = fig.bbox.width * (1 - 2 * fx(5 * k))
+        width = title_artist.get_window_extent(renderer).width
+        if width > room:  # a long plan name: shrink the title to the page width rather than cut it
+            title_artist.set_fontsize(max(14 * k ** 0.5 * room / width, 8.0))
 
         # -- scale bar and north arrow in the emptiest corners --
         land = shapely.union_all(al["tertiary"].geometry.values)
@@ -576,6 +622,7 @@ def write_print_map(
         view_boxes = [views.main] + [v["bounds"] for v in views.insets]
         clip = np.vstack([shapely.area(shapely.clip_by_rect(anchors_geom, *vb)) for vb in view_boxes])
         home_view = np.argmax(clip, axis=0)  # where each area has most land
+        home_view[clip.max(axis=0) <= 0] = -1  # only on islands left off the map: named in the key
         halo = [pe.withStroke(linewidth=2.2, foreground="white")]
         pops = pd.to_numeric(shown["population"], errors="coerce")
         vals = pd.to_numeric(shown[metric], errors="coerce")
@@ -590,6 +637,9 @@ def write_print_map(
         keyed: list[int] = []
         order = np.argsort(-pops.fillna(0).to_numpy(), kind="stable")
 
+        def px_per_m(a) -> float:
+            return float(a.transData.transform((1.0, 0.0))[0] - a.transData.transform((0.0, 0.0))[0])
+
         def place_labels(view: int, a) -> None:
             vb = view_boxes[view]
             idx = [i for i in order if home_view[i] == view]
@@ -599,22 +649,30 @@ def write_print_map(
             tol = np.sqrt(np.maximum(shapely.area(clipped), 1.0)) / 200.0
             centres = shapely.get_point(shapely.maximum_inscribed_circle(clipped, tol), 0)
             cx, cy = shapely.get_x(centres), shapely.get_y(centres)
+            land = shapely.union_all(shapely.clip_by_rect(al["tertiary"].geometry.values, *vb))
+            shapely.prepare(land)
+            # Islands: most of the area's outline is coast (shared with no other area).
+            outline = shapely.boundary(clipped)
+            coast = shapely.length(shapely.intersection(outline, shapely.boundary(land))) / np.maximum(shapely.length(outline), 1e-9)
             for j, i in enumerate(idx):
-                hit = placer.place(a, label_texts[i], (cx[j], cy[j]), clipped[j], sizes, rings=8, inside=True,
-                                   path_effects=halo, zorder=30, linespacing=1.1)
+                shapely.prepare(clipped[j])
+                hit = placer.place(a, label_texts[i], (cx[j], cy[j]), clipped[j], land, sizes, [1.6, 2.0, 3.0],
+                                   rings=8, island=bool(coast[j] > 0.75), path_effects=halo, zorder=30, linespacing=1.1)
                 if hit is not None:
                     drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "label", "text": hit[0], "size": hit[1]})
                     continue
                 keyed.append(i)
                 num = _circled(len(keyed))
-                hit = placer.place(a, num, (cx[j], cy[j]), clipped[j], [base_fs * 1.05, base_fs * 0.9], rings=6,
-                                   inside=True, path_effects=halo, zorder=31, fontweight="bold")
+                hit = placer.place(a, num, (cx[j], cy[j]), clipped[j], land, [base_fs * 1.1, base_fs * 0.9], [3.0, 6.0],
+                                   rings=6, path_effects=halo, zorder=31)
                 leader = False
-                if hit is None:  # outside the area, with a leader line
-                    hit = placer.place(a, num, (cx[j], cy[j]), clipped[j], [base_fs * 0.9], rings=14, inside=False,
-                                       path_effects=halo, zorder=31, fontweight="bold")
+                if hit is None:  # further away, with a leader line
+                    reach = 12.0 / 25.4 * DPI / px_per_m(a)  # up to ~12 mm from the area
+                    hit = placer.place(a, num, (cx[j], cy[j]), clipped[j].buffer(reach), land,
+                                       [base_fs * 0.9], [np.inf], rings=30, path_effects=halo, zorder=31)
                     leader = hit is not None
-                if hit is None:
+                if hit is None:  # nowhere free near it: listed in the key without a mark
+                    keyed.pop()
                     drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "unplaced", "text": None, "size": None})
                     continue
                 if leader:
@@ -627,12 +685,14 @@ def write_print_map(
 
         # -- insets (side panel, under the legend), key list at the bottom --
         main_keyed = len(keyed)
-        inset_areas = int(sum(1 for v in home_view if v > 0))
-        key_fs = base_fs * 0.9
-        line_mm = key_fs * 1.45 * 25.4 / 72
-        key_rows = main_keyed + inset_areas
-        key_cols = 1 if key_rows <= 12 else 2
-        key_mm = (math.ceil(key_rows / key_cols) + 1.5) * line_mm if key_rows else 0.0
+        inset_areas = int((home_view != 0).sum())
+        key_rows = main_keyed + inset_areas + sum(d["kind"] == "unplaced" for d in drawn)
+        room_mm = main_mm[1] - ((1 - leg_bb.y0) * ph - 16 * k) - 6 * k  # under the legend
+        for key_fs, key_cols in itertools.product([base_fs * 0.9, base_fs * 0.8, base_fs * 0.7], [1, 2, 3]):
+            line_mm = key_fs * 1.3 * 1.2 * 25.4 / 72
+            key_mm = (math.ceil(key_rows / key_cols) + 1.6) * line_mm if key_rows else 0.0
+            if key_mm <= room_mm and (key_cols == 1 or key_rows > 12):
+                break
         top_mm = (1 - leg_bb.y0) * ph + 6 * k
         bottom_mm = 15 * k + key_mm + (3 * k if key_rows else 0)
         inset_axes = []
@@ -657,6 +717,10 @@ def write_print_map(
 
             layout = max(layouts, key=lambda L: drawn_area(layouts[L]))
             slots = layouts[layout]
+            if drawn_area(slots) <= 0:  # no room left beside a very long key: the islands become a note
+                views.omitted[:0] = views.insets
+                views.insets = []
+                home_view[home_view > 0] = -1
             y_cursor = ph - top_mm
             x_cursor = side_x0
             for v, (sw, sh) in zip(views.insets, slots):
@@ -672,11 +736,13 @@ def write_print_map(
                     y_cursor = bottom - 3 * k
                 iax = fig.add_axes((fx(left), fy(bottom), fx(bw), fy(bh)))
                 _set_view(iax, v["bounds"], margin=0.06)
-                draw_layers(iax)
+                draw_layers(iax, thin=0.55)  # small islands at small scale: thick borders would swallow them
                 v["title"] = _group_title(v["names"], v["partial"])
                 title_lines = _wrap(v["title"], (bw * 72 / 25.4) / (base_fs * 0.85))
                 iax.set_title("\n".join(title_lines[:2]), fontsize=base_fs * 0.85, loc="left", pad=2)
-                arts, _, _ = _scalebar(iax, to_lonlat, "lower left", base_fs * 0.7, bw, paper=None)
+                iocc = _corner_occupancy(land, (*iax.get_xlim(), *iax.get_ylim()))
+                icorner = min(("lower left", "lower right"), key=lambda c: iocc[c])
+                arts, _, _ = _scalebar(iax, to_lonlat, icorner, base_fs * 0.75, bw, paper=None, frac=0.45)
                 for art in arts:
                     placer.occupy(art.get_window_extent(renderer))
                 inset_axes.append(iax)
@@ -689,11 +755,19 @@ def write_print_map(
             if d["kind"] == "number":
                 pop = pops.iloc[d["i"]]
                 key_lines.append(f"{_circled(d['number'])} {d['area']}　{pop:,.0f}人" if pd.notna(pop) else f"{_circled(d['number'])} {d['area']}")
+        for d in drawn:
+            if d["kind"] == "unplaced":
+                pop = pops.iloc[d["i"]]
+                key_lines.append(f"・{d['area']}　{pop:,.0f}人（位置は表示できず）" if pd.notna(pop) else f"・{d['area']}（位置は表示できず）")
+        for i in np.flatnonzero(home_view < 0):
+            drawn.append({"i": int(i), "area": str(shown["area"].iloc[i]), "kind": "offmap", "text": None, "size": None})
+            pop = pops.iloc[i]
+            key_lines.append(f"・{shown['area'].iloc[i]}　{pop:,.0f}人（地図の範囲外）" if pd.notna(pop) else f"・{shown['area'].iloc[i]}（地図の範囲外）")
         key_text_artists = []
         if key_lines:
             per_col = math.ceil(len(key_lines) / key_cols)
-            fig.text(fx(side_x0), fy(15 * k + key_mm), "番号の圏域（地図上に名前が入らないもの）", ha="left", va="top",
-                     fontsize=key_fs, fontweight="bold")
+            fig.text(fx(side_x0), fy(15 * k + key_mm), "地図上に名前が入らない圏域", ha="left", va="top",
+                     fontsize=key_fs)
             for c in range(key_cols):
                 chunk = key_lines[c * per_col:(c + 1) * per_col]
                 key_text_artists.append(fig.text(fx(side_x0 + c * side_w / key_cols), fy(15 * k + key_mm - 1.3 * line_mm),
@@ -721,7 +795,7 @@ def write_print_map(
         # -- check glyphs (no tofu), then write --
         all_text = [title, subtitle, legend_title, *labels, *label_texts, *key_lines, *foot_lines, "N km 0123456789.",
                     *[v.get("title", "") for v in views.insets], "縮尺 約1:（印刷時）"]
-        missing = missing_glyphs(all_text, ffile)
+        fallback, missing = _fallback_covers(missing_glyphs(all_text, ffile))
         out_png = Path(out_png)
         out_png.parent.mkdir(parents=True, exist_ok=True)
         meta_title = title
@@ -737,7 +811,7 @@ def write_print_map(
             out_pdf = Path(out_pdf)
             out_pdf.parent.mkdir(parents=True, exist_ok=True)
             fig.savefig(out_pdf, format="pdf", metadata={"Title": meta_title, "Creator": "geo_app"})
-        size_px = tuple(int(round(v)) for v in fig.get_size_inches() * DPI)
+        size_px = canvas.get_width_height()  # what the PNG holds (Agg truncates fractional pixels)
 
     def lonlat_bounds(b: np.ndarray) -> tuple[float, float, float, float]:
         xs = [b[0], b[2], b[0], b[2]]
@@ -757,6 +831,7 @@ def write_print_map(
         "labels_placed": [d["area"] for d in drawn if d["kind"] == "label"],
         "labels_in_key": [d["area"] for d in drawn if d["kind"] == "number"],
         "labels_unplaced": [d["area"] for d in drawn if d["kind"] == "unplaced"],
+        "labels_offmap": [d["area"] for d in drawn if d["kind"] == "offmap"],
         "label_boxes": boxes,
         "label_sizes": sorted({round(d["size"], 2) for d in drawn if d["size"]}),
         "inset_used": bool(views.insets),
@@ -769,5 +844,6 @@ def write_print_map(
         "crs": local,
         "font_file": ffile,
         "missing_glyphs": missing,
+        "fallback_glyphs": fallback,
         "credits": credits,
     }

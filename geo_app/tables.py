@@ -70,7 +70,11 @@ def japanese_errors(what: str, error: type[GeoAppError] = InputError) -> Callabl
         def wrapper(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except GeoAppError:
+            except error:
+                raise
+            except GeoAppError as exc:
+                if issubclass(error, type(exc)):  # an InputError met while reading a plan is a PlanError
+                    raise error(exc.message, source=exc.source, row=exc.row) from None
                 raise
             except MemoryError:
                 raise error(f"{what}が大きすぎて読み込めません。市町村ごとの表か確かめてください。",
@@ -514,6 +518,7 @@ def rename_columns(df: pd.DataFrame, aliases: dict[str, tuple[str, ...]]) -> pd.
     taken = [c for c in df.columns if c in set(mapping.values()) and c not in mapping]
     out = df.drop(columns=drop + taken).rename(columns=mapping)
     out.attrs = dict(df.attrs)
+    out.attrs["headers"] = {**df.attrs.get("headers", {}), **{v: k for k, v in mapping.items()}}
     return out
 
 
@@ -563,7 +568,8 @@ def to_numbers(df: pd.DataFrame, columns: list[str], *, label: str) -> pd.DataFr
             else:
                 why = "人数（0以上の整数）として読めません。数字だけにしてください（「-」は0とみなします）"
             more = f"（この列にはほかにも {len(pos) - 1} か所あります）" if len(pos) > 1 else ""
-            raise InputError(f"列「{col}」の値「{str(shown)[:20]}」は{why}。{more}", source=label, row=file_row(first))
+            header = df.attrs.get("headers", {}).get(col, col)  # the user's own header, not ours
+            raise InputError(f"列「{header}」の値「{str(shown)[:20]}」は{why}。{more}", source=label, row=file_row(first))
         nums = value.where(whole, 0).where(~missing)
         out[col] = pd.array(nums.round().astype("Float64"), dtype="Float64").astype("Int64")
     return out

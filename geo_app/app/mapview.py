@@ -1,0 +1,144 @@
+"""The plan on an interactive map inside Streamlit (streamlit-folium), with no network at all.
+
+Why not just `st_folium(area_map(...))`:
+
+* Offline. folium's Map lists CDN links (Leaflet, jQuery, Bootstrap, Font Awesome …) that
+  streamlit-folium loads into its iframe as <script src>/<link href>; with no network the map
+  stays blank. Here every element's links are dropped; Leaflet's script is handed over as a
+  `data:` URL (streamlit-folium loads `js_links` with <script src>, and inline <script> in the
+  header would not run) and its CSS (icons inlined) goes into the header as <style>.
+* Updates without reloading. `area_map(groups=...)` keeps the map itself (basemap, bounds,
+  styles) free of anything plan-dependent and puts the layers into FeatureGroups, which
+  streamlit-folium swaps in place (`feature_group_to_add`): after an edit the colours, borders,
+  labels and legend change while the user's zoom and position stay (streamlit-folium #125/#244).
+* Speed. Building the layers' JSON costs ~0.5 s for Hokkaido; the component's arguments are
+  therefore computed once per (plan, options) and reused on every rerun, so clicking a
+  municipality or changing an unrelated widget costs nothing on the map side.
+"""
+from __future__ import annotations
+
+import base64
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from typing import Any, Callable, Iterable
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from ..assets import leaflet_css, leaflet_js
+from ..dissolve import assign
+from ..geometry import nested_borders
+from ..maps import MapLayers, area_map
+from ..plans import LEVELS, Plan
+
+__all__ = ["offline", "map_args", "show_map", "layers_from_live", "MapCache", "clicked_code"]
+
+_LOCK = threading.Lock()
+RETURNED = ["last_active_drawing"]
+
+
+@lru_cache(maxsize=1)
+def _leaflet_data_url() -> str:
+    return "data:text/javascript;base64," + base64.b64encode(leaflet_js().encode("utf-8")).decode("ascii")
+
+
+def offline(fmap: folium.Map) -> folium.Map:
+    """Replace every CDN link of the map by the packaged Leaflet (no request leaves the machine)."""
+    def walk(el):
+        yield el
+        for child in list(getattr(el, "_children", {}).values()):
+            yield from walk(child)
+
+    for el in walk(fmap):
+        if hasattr(el, "default_js"):
+            el.default_js = []
+        if hasattr(el, "default_css"):
+            el.default_css = []
+    fmap.default_js = [("leaflet", _leaflet_data_url())]
+    fmap.get_root().header.add_child(folium.Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline", index=0)
+    return fmap
+
+
+def layers_from_live(live, munis_map: gpd.GeoDataFrame, plan: Plan) -> MapLayers:
+    """MapLayers from a LivePlan's incrementally updated areas (no full dissolve on each edit)."""
+    areas = {lv: live.areas(lv) for lv in LEVELS}
+    assigned = assign(munis_map, plan)
+    order = ["tertiary", "secondary", "homecare"]
+    lines = nested_borders([areas[lv].geometry.values for lv in order] + [assigned.geometry.values])
+    return MapLayers(assigned, areas, dict(zip([*order, "municipality"], lines)))
+
+
+def map_args(munis_map: gpd.GeoDataFrame, plan: Plan, layers: MapLayers, *, level: str, metric: str,
+             basemap: str, highlight_codes: Iterable[str] = (), height: int = 680,
+             title: str | None = None, key: str = "map") -> dict[str, Any]:
+    """The streamlit-folium component's arguments for this plan (computed by st_folium itself)."""
+    import streamlit_folium as sf
+
+    groups: list[folium.FeatureGroup] = []
+    fmap = area_map(munis_map, plan, level=level, metric=metric, basemap=basemap, layers=layers,
+                    highlight_codes=list(highlight_codes), groups=groups, title=title, credits=False)
+    offline(fmap)
+    captured: dict[str, Any] = {}
+
+    def capture(**kwargs: Any) -> Any:
+        captured.update(kwargs)
+        return kwargs.get("default")
+
+    with _LOCK:  # st_folium is called with a stand-in component function, once, to read its arguments
+        real = sf._component_func
+        sf._component_func = capture
+        try:
+            sf.st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=RETURNED,
+                         feature_group_to_add=groups, layer_control=folium.LayerControl(collapsed=True))
+        finally:
+            sf._component_func = real
+    captured.pop("on_change", None)
+    # streamlit-folium names the component after a hash of the map script and its `key`: the base
+    # map does not depend on the plan, so edits keep the same component (and the user's view).
+    return captured
+
+
+def show_map(args: dict[str, Any], *, key: str, on_change: Callable[[], None] | None = None) -> Any:
+    """Draw the map from `map_args`; `st.session_state[key]` receives what the user clicked."""
+    import streamlit_folium as sf
+
+    hash_key = args["key"]
+
+    def changed() -> None:
+        st.session_state[key] = st.session_state.get(hash_key, {})
+        if on_change is not None:
+            on_change()
+
+    with _LOCK:
+        func = sf._component_func
+    return func(**args, on_change=changed)
+
+
+def clicked_code(value: Any) -> str | None:
+    """The municipality code of the feature the user clicked last, if any."""
+    if not isinstance(value, dict):
+        return None
+    drawing = value.get("last_active_drawing") or {}
+    props = drawing.get("properties") if isinstance(drawing, dict) else None
+    code = props.get("code") if isinstance(props, dict) else None
+    return str(code) if code else None
+
+
+class MapCache:
+    """A few recent maps' arguments per session (the edited plan, the compared plan …)."""
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+
+    def get(self, key: tuple, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = build()
+        self._items[key] = value
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value

@@ -1,0 +1,113 @@
+"""Page 案の比較: two plans side by side — moved municipalities on the map, population changes."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..compare import compare_plans
+from ..errors import GeoAppError
+from ..maps import map_layers
+from ..plans import LEVEL_JA, Plan, load_plan
+from .mapview import layers_from_live, map_args, show_map
+from .state import LEVEL_OPTIONS, get_store, plan_signature, show_flash, workspace
+
+__all__ = ["render", "choices", "resolve"]
+
+COMPARE_KEY = "compare_map"
+
+
+def choices(ws) -> dict[str, str]:
+    """Plans the user can compare: the edited one, where it started, saved plans, built-ins."""
+    out = {"edit": f"編集中の案（{ws.plan.name}）", "base": f"編集を始める前の案（{ws.history.base.name}）"}
+    try:
+        for p in get_store().list_plans():
+            out[f"saved:{p.name}"] = f"保存した案「{p.name}」（版{p.version}）"
+    except GeoAppError:
+        pass
+    prefs = ws.plan.prefectures
+    if "北海道" in prefs:
+        out["builtin:hokkaido-2024"] = "組み込み: 北海道 2024（第8次医療計画）"
+    for pref in prefs:
+        out[f"builtin:secondary-2020:{pref}"] = f"組み込み: {pref} 二次医療圏（2020）"
+    return out
+
+
+def resolve(ws, key: str) -> Plan:
+    if key == "edit":
+        return ws.plan
+    if key == "base":
+        return ws.history.base
+    if key.startswith("saved:"):
+        return get_store().load(key.split(":", 1)[1])[0]
+    if key.startswith("builtin:"):
+        return load_plan(key.split(":", 1)[1])
+    raise GeoAppError(f"比較する区域案「{key}」が分かりません。")
+
+
+def _moved_table(moved: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "市町村": moved["name"], "コード": moved["code"], "人口": moved["population"],
+        "在宅医療圏（A）": moved["from_homecare"], "在宅医療圏（B）": moved["to_homecare"],
+        "二次医療圏（A）": moved["from_secondary"], "二次医療圏（B）": moved["to_secondary"],
+        "三次医療圏（A）": moved["from_tertiary"], "三次医療圏（B）": moved["to_tertiary"],
+    })
+
+
+def _areas_table(areas: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "圏域": areas["area"], "人口（A）": areas["population_a"], "人口（B）": areas["population_b"],
+        "差（B−A）": areas["difference"], "市町村数（A）": areas["municipalities_a"],
+        "市町村数（B）": areas["municipalities_b"], "変化": areas["change"],
+    })
+
+
+def render() -> None:
+    ws = workspace()
+    show_flash()
+    opts = choices(ws)
+    keys = list(opts)
+    c1, c2, c3 = st.columns([2, 2, 1])
+    ka = c1.selectbox("案 A（比べる元）", keys, index=keys.index("base"), key="cmp_a", format_func=opts.get)
+    kb = c2.selectbox("案 B（比べる先・地図に表示）", keys, index=keys.index("edit"), key="cmp_b", format_func=opts.get)
+    level = c3.radio("単位", LEVEL_OPTIONS, key="cmp_level", format_func=lambda x: LEVEL_JA[x])
+    try:
+        plan_a, plan_b = resolve(ws, ka), resolve(ws, kb)
+        diff = compare_plans(ws.munis, plan_a, plan_b, level=level)
+    except GeoAppError as exc:
+        st.error(str(exc))
+        return
+    st.info(diff.summary())
+    moved_codes = list(diff.moved["code"].astype(str))
+
+    left, right = st.columns([3, 2], gap="medium")
+    with right:
+        st.subheader(f"移る市町村（{len(moved_codes)}）")
+        if moved_codes:
+            st.dataframe(_moved_table(diff.moved), hide_index=True, width="stretch", height=260,
+                         column_config={"人口": st.column_config.NumberColumn(format="localized")})
+        else:
+            st.caption("所属が変わる市町村はありません。")
+        st.subheader(f"{LEVEL_JA[level]}ごとの人口")
+        only_changed = st.checkbox("変わる圏域だけ表示", value=bool(moved_codes), key="cmp_only_changed")
+        areas = diff.changed_areas if only_changed else diff.areas
+        num = st.column_config.NumberColumn(format="localized")
+        st.dataframe(_areas_table(areas), hide_index=True, width="stretch", height=320,
+                     column_config={"人口（A）": num, "人口（B）": num, "差（B−A）": num})
+        if len(diff.renamed):
+            st.caption("名前だけが変わった圏域: " + "、".join(f"{a} → {b}" for a, b in zip(diff.renamed["area_a"], diff.renamed["area_b"])))
+    with left:
+        st.caption("地図は案 B。赤い太線が、所属が変わる市町村です。")
+        try:
+            same_as_edit = plan_b == ws.plan and plan_b.name == ws.plan.name
+
+            def build():
+                munis_map = ws.data.munis_map
+                layers = layers_from_live(ws.live, munis_map, plan_b) if same_as_edit else map_layers(munis_map, plan_b)
+                return map_args(munis_map, plan_b, layers, level=level, metric="population", basemap="none",
+                                highlight_codes=moved_codes, key=COMPARE_KEY,
+                                title=f"{plan_b.name}（赤: 案Aから移る市町村）")
+
+            args = ws.maps.get((plan_signature(plan_b), level, "population", "none", plan_signature(plan_a), "compare"), build)
+            show_map(args, key=COMPARE_KEY)
+        except GeoAppError as exc:
+            st.error(str(exc))

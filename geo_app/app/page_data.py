@@ -1,0 +1,169 @@
+"""Page 都道府県・データ: start a plan for any prefecture; replace boundaries or population.
+
+Uploads are written to a private temporary folder and read by the same loaders as the CLI; any
+problem is shown as the loader's Japanese message and the current plan stays as it was.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from ..codes import PREFECTURES
+from ..datasets import CREDITS, VINTAGE
+from ..errors import GeoAppError, InputError
+from ..plans import load_plan
+from .state import flash, open_plan, set_workspace, show_flash, workspace
+
+__all__ = ["render", "START_OPTIONS"]
+
+START_OPTIONS = {
+    "secondary": "二次医療圏（2020年・国土数値情報 A38-20）をそのまま在宅医療圏の出発点にする",
+    "per_muni": "市町村ごとに1つの在宅医療圏（すべて未確定）から始める",
+    "hokkaido": "北海道 2024（第8次医療計画の在宅医療圏）",
+}
+
+
+def _upload_dir() -> Path:
+    d = st.session_state.get("_upload_dir")
+    if not d or not Path(d).is_dir():
+        d = st.session_state["_upload_dir"] = tempfile.mkdtemp(prefix="geo_app_upload_")
+    return Path(d)
+
+
+def _save_uploads(files, sub: str) -> list[str]:
+    folder = _upload_dir() / sub
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    paths = []
+    for f in files:
+        name = Path(f.name).name or "upload"
+        p = folder / name
+        p.write_bytes(f.getvalue())
+        paths.append(str(p))
+    return paths
+
+
+def _start_plan(pref: str, how: str, boundaries: tuple[str, ...] | None, population: str | None):
+    if how == "hokkaido":
+        return load_plan("hokkaido-2024"), "組み込みの区域案「北海道 2024（第8次医療計画）」"
+    base = load_plan(f"secondary-2020:{pref}")
+    if how == "secondary":
+        return base, f"組み込みの区域案「{pref} 二次医療圏（2020）」"
+    from ..edits import one_area_per_municipality
+    from .state import load_data
+
+    data = load_data((pref,), tuple(sorted(base.ward_cities)), boundaries, population)
+    return one_area_per_municipality(data.munis, prefecture=pref), f"{pref}の市町村ごとの初期案"
+
+
+def _do_start() -> None:
+    pref = st.session_state.get("start_pref")
+    how = st.session_state.get("start_how")
+    ws_old = workspace()
+    keep = st.session_state.get("start_keep_uploads") and (ws_old.boundaries or ws_old.population)
+    boundaries = ws_old.boundaries if keep else None
+    population = ws_old.population if keep else None
+    try:
+        if how == "hokkaido" and pref != "北海道":
+            raise InputError("「北海道 2024」は北海道の区域案です。都道府県を北海道にするか、ほかの出発点を選んでください。")
+        plan, origin = _start_plan(pref, how, boundaries, population)
+        ws = open_plan(plan, origin=origin, boundaries=boundaries, population=population)
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    set_workspace(ws)
+    flash("success", f"{origin}を開きました（{len(plan)}市町村）。「地図と編集」で編集できます。")
+
+
+def _do_upload_data() -> None:
+    ws_old = workspace()
+    bfiles = st.session_state.get("up_boundaries") or []
+    pfile = st.session_state.get("up_population")
+    if not bfiles and pfile is None:
+        flash("error", "境界データか人口表のファイルを選んでください。")
+        return
+    try:
+        boundaries = ws_old.boundaries
+        if bfiles:
+            paths = _save_uploads(bfiles, "boundaries")
+            shp = [p for p in paths if p.lower().endswith(".shp")]
+            others = [p for p in paths if p.lower().endswith((".zip", ".geojson", ".json", ".gpkg", ".topojson"))]
+            if not shp and not others:
+                raise InputError("境界データは N03 の .zip、.shp（.shx・.dbf・.prj と一緒に）、.geojson、.gpkg のいずれかにしてください。")
+            boundaries = tuple(shp + others)
+        population = ws_old.population
+        if pfile is not None:
+            population = _save_uploads([pfile], "population")[0]
+            from ..population import load_population
+
+            load_population(population)  # a bad table is reported here, before anything changes
+        ws = open_plan(ws_old.plan, origin=ws_old.origin, boundaries=boundaries, population=population,
+                       saved_name=ws_old.saved_name, saved_version=ws_old.saved_version)
+        ws.history = ws_old.history
+        ws.live.apply(ws.plan)
+        ws.saved_plan, ws.saved_step = ws_old.saved_plan, ws_old.saved_step
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    except Exception as exc:  # never a traceback for a bad upload
+        flash("error", f"アップロードしたファイルを読めませんでした（{type(exc).__name__}）。"
+                       "国土数値情報の行政区域データ（N03）と、市町村コード・人口の列がある表か確かめてください。")
+        return
+    set_workspace(ws)
+    notes = ws.data.notes
+    flash("success", "データを読み込みました。" + (" ".join(notes[:5]) if notes else ""))
+
+
+def _do_reset_data() -> None:
+    ws_old = workspace()
+    try:
+        ws = open_plan(ws_old.plan, origin=ws_old.origin, saved_name=ws_old.saved_name, saved_version=ws_old.saved_version)
+        ws.history = ws_old.history
+        ws.live.apply(ws.plan)
+        ws.saved_plan, ws.saved_step = ws_old.saved_plan, ws_old.saved_step
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    set_workspace(ws)
+    flash("success", "内蔵データ（行政区域 2021年・令和2年国勢調査）に戻しました。")
+
+
+def render() -> None:
+    ws = workspace()
+    show_flash()
+    st.subheader("都道府県と出発点を選ぶ")
+    prefs = list(PREFECTURES.values())
+    current = ws.plan.prefectures[0] if ws.plan.prefectures else "北海道"
+    c1, c2 = st.columns([1, 2])
+    c1.selectbox("都道府県", prefs, index=prefs.index(current) if current in prefs else 0, key="start_pref")
+    options = list(START_OPTIONS) if st.session_state.get("start_pref", current) == "北海道" else ["secondary", "per_muni"]
+    c2.radio("出発点", options, key="start_how", format_func=lambda k: START_OPTIONS[k])
+    if ws.boundaries or ws.population:
+        st.checkbox("アップロードした境界・人口を使う", value=True, key="start_keep_uploads")
+    st.button("この内容で始める", key="btn_start", type="primary", on_click=_do_start,
+              help="いまの編集は、保存していなければ失われます。")
+    if ws.dirty:
+        st.caption("⚠ 保存していない編集があります。始める前に「保存・読み込み」で保存してください。")
+
+    st.divider()
+    st.subheader("境界データ・人口表を差し替える")
+    st.caption(f"いま使っているデータ: {ws.data.label}")
+    st.file_uploader("行政区域（国土数値情報 N03）: .zip / .shp 一式 / .geojson / .gpkg", accept_multiple_files=True,
+                     type=["zip", "shp", "shx", "dbf", "prj", "cpg", "geojson", "json", "gpkg", "topojson"], key="up_boundaries")
+    st.file_uploader("人口表（CSV または Excel）: 市町村コード, 人口, 年齢階級別人口", type=["csv", "xlsx", "txt"], key="up_population")
+    b1, b2 = st.columns(2)
+    b1.button("このデータを使う", key="btn_upload_data", on_click=_do_upload_data)
+    b2.button("内蔵データに戻す", key="btn_reset_data", on_click=_do_reset_data, disabled=not (ws.boundaries or ws.population))
+    if ws.data.notes:
+        with st.expander(f"読み込みのお知らせ（{len(ws.data.notes)}件）"):
+            for n in ws.data.notes:
+                st.markdown(f"- {n}")
+
+    st.divider()
+    st.subheader("データの時点と出典")
+    st.markdown(VINTAGE)
+    for c in CREDITS:
+        st.markdown(f"- {c}")

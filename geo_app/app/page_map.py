@@ -1,0 +1,314 @@
+"""Page 地図と編集: the map, the table of areas, the edit panel, the age chart and the findings.
+
+Every edit is a widget callback, so it runs before the page is drawn and the whole page (totals,
+table, colours, findings) shows the new plan in the same rerun. The table comes before the map
+in the script, so the totals appear while the map's layers are still being prepared.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..edits import merge_areas, move, rename_area, split_area
+from ..errors import GeoAppError
+from ..maps import BASEMAPS, METRICS
+from ..plans import LEVEL_JA, UNCONFIRMED
+from ..population import AGE_BANDS
+from .charts import pyramid_png
+from .mapview import clicked_code, layers_from_live, map_args, show_map
+from .state import LEVEL_OPTIONS, flash, plan_signature, show_flash, workspace
+
+__all__ = ["render", "area_table", "NEW_AREA", "MAP_KEY"]
+
+NEW_AREA = "__new__"
+MAP_KEY = "main_map"
+SEVERITY_JA = {"error": "誤り", "warning": "注意", "info": "情報"}
+
+
+def _pops(level: str = "homecare") -> dict[str, int]:
+    areas = workspace().areas(level)
+    return {str(a): int(p) for a, p in zip(areas["area"], areas["population"].fillna(0))}
+
+
+def _names(ws) -> dict[str, str]:
+    t = ws.plan.table
+    return dict(zip(t["code"], t["name"].fillna(t["code"])))
+
+
+def _labeller(names: dict[str, str]):
+    """format_func for municipality widgets (a closure: AppTest calls it outside the script run)."""
+    return lambda code: f"{names.get(code, code)}（{code}）"
+
+
+def _muni_label(code: str) -> str:
+    return _labeller(_names(workspace()))(code)
+
+
+# ---- callbacks (run before the page is drawn) ---------------------------------------------------
+def _on_map_click() -> None:
+    code = clicked_code(st.session_state.get(MAP_KEY))
+    if code and code in _names(workspace()):
+        st.session_state["sel_muni"] = code
+
+
+def _do_move() -> None:
+    ws = workspace()
+    code = st.session_state.get("sel_muni")
+    target = st.session_state.get("move_target")
+    if not code:
+        flash("error", "移動する市町村を、地図でクリックするか一覧から選んでください。")
+        return
+    if target is None:
+        flash("error", "移動先の在宅医療圏を選んでください。")
+        return
+    if target == NEW_AREA:
+        target = str(st.session_state.get("move_new_name") or "").strip()
+        if not target:
+            flash("error", "新しい在宅医療圏の名前を入れてください（例: 上川北部西）。")
+            return
+    old = ws.plan.area_of(code)
+    before = _pops()
+    try:
+        new_plan = move(ws.plan, [code], target)
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    if new_plan == ws.plan:
+        flash("warning", f"{_muni_label(code)}はすでに「{target}」に入っています。変更はありません。")
+        return
+    ws.edit(new_plan)
+    after = _pops()
+    muni_pop = int(ws.munis.loc[ws.munis["code"] == code, "population"].fillna(0).sum())
+    old_after = f"{after[old]:,}人" if old in after else "0人（圏域がなくなりました）"
+    target_before = f"{before[target]:,}人" if target in before else "0人（新しい圏域）"
+    flash("success", f"{_muni_label(code)}（人口 {muni_pop:,}人）を「{old}」から「{target}」へ移動しました。"
+                     f"「{old}」{before.get(old, 0):,}人 → {old_after}、「{target}」{target_before} → {after[target]:,}人")
+
+
+def _do_undo() -> None:
+    label = workspace().undo()
+    if label:
+        flash("info", f"元に戻しました: {label}")
+
+
+def _do_redo() -> None:
+    label = workspace().redo()
+    if label:
+        flash("info", f"やり直しました: {label}")
+
+
+def _apply(fn, *args, ok: str) -> None:
+    ws = workspace()
+    try:
+        new_plan = fn(ws.plan, *args)
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    if new_plan == ws.plan:
+        flash("warning", "変更はありませんでした。")
+        return
+    ws.edit(new_plan)
+    flash("success", ok)
+
+
+def _do_rename() -> None:
+    lv, old, new = st.session_state.get("ed_level"), st.session_state.get("rn_area"), str(st.session_state.get("rn_new") or "").strip()
+    if not old or not new:
+        flash("error", "名前を変える圏域と、新しい名前を入れてください。")
+        return
+    _apply(rename_area, lv, old, new, ok=f"{LEVEL_JA[lv]}「{old}」の名前を「{new}」に変えました。")
+
+
+def _do_merge() -> None:
+    lv, names, into = st.session_state.get("ed_level"), list(st.session_state.get("mg_areas") or []), str(st.session_state.get("mg_into") or "").strip()
+    if len(names) < 2:
+        flash("error", f"統合する{LEVEL_JA[lv]}を2つ以上選んでください。")
+        return
+    into = into or names[0]
+    _apply(merge_areas, lv, names, into, ok=f"{LEVEL_JA[lv]}「{'」「'.join(names)}」を「{into}」に統合しました。")
+
+
+def _do_split() -> None:
+    lv, area = st.session_state.get("ed_level"), st.session_state.get("sp_area")
+    codes, new = list(st.session_state.get("sp_codes") or []), str(st.session_state.get("sp_new") or "").strip()
+    if not area or not codes or not new:
+        flash("error", "分割する圏域、切り出す市町村、新しい圏域の名前をすべて入れてください。")
+        return
+    _apply(split_area, lv, area, codes, new, ok=f"{LEVEL_JA[lv]}「{area}」から{len(codes)}市町村を「{new}」として分けました。")
+
+
+# ---- drawing -------------------------------------------------------------------------------------
+def area_table(areas: pd.DataFrame) -> pd.DataFrame:
+    """The sortable table: numbers stay numbers (so sorting works), headers in Japanese."""
+    cols = {"area": "圏域", "parent": "上位の圏域", "municipalities": "市町村数", "population": "人口",
+            "age_65_plus": "65歳以上", "age_75_plus": "75歳以上", "aging_rate": "高齢化率", "share_75_plus": "75歳以上の割合",
+            "area_km2": "面積(km²)", "density": "人口密度", "status": "状態", "members": "構成市町村"}
+    out = pd.DataFrame(areas[[c for c in cols if c in areas.columns]]).rename(columns=cols)
+    for c in ("高齢化率", "75歳以上の割合"):
+        if c in out:
+            out[c] = (out[c].astype(float) * 100).round(1)
+    for c in ("人口", "65歳以上", "75歳以上", "市町村数"):
+        if c in out:
+            out[c] = out[c].astype("Int64")
+    return out.reset_index(drop=True)
+
+
+TABLE_CONFIG = {
+    "人口": st.column_config.NumberColumn(format="localized"),
+    "65歳以上": st.column_config.NumberColumn(format="localized"),
+    "75歳以上": st.column_config.NumberColumn(format="localized"),
+    "高齢化率": st.column_config.NumberColumn(format="%.1f%%"),
+    "75歳以上の割合": st.column_config.NumberColumn(format="%.1f%%"),
+    "面積(km²)": st.column_config.NumberColumn(format="%.1f"),
+    "人口密度": st.column_config.NumberColumn(format="%.1f"),
+}
+
+
+def _metrics(ws, level: str, areas: pd.DataFrame, findings: list) -> None:
+    pop = int(areas["population"].fillna(0).sum())
+    known = pop - int(areas["age_unknown"].fillna(0).sum()) if "age_unknown" in areas else pop
+    old = int(areas["age_65_plus"].fillna(0).sum()) if "age_65_plus" in areas else None
+    c = st.columns(5)
+    c[0].metric(f"{LEVEL_JA[level]}の数", f"{len(areas)}")
+    c[1].metric("市町村の数", f"{int(areas['municipalities'].sum())}")
+    c[2].metric("人口（合計）", f"{pop:,}人")
+    c[3].metric("高齢化率", f"{old / known * 100:.1f}%" if old is not None and known else "—")
+    errors = sum(f.severity == "error" for f in findings)
+    warns = sum(f.severity == "warning" for f in findings)
+    c[4].metric("所見（誤り・注意）", f"{errors}・{warns}")
+
+
+def _edit_panel(ws) -> None:
+    plan = ws.plan
+    codes = plan.table["code"].tolist()
+    label = _labeller(_names(ws))
+    st.subheader("市町村を移す")
+    st.caption("地図で市町村をクリックするか、名前を入れて選びます。")
+    code = st.selectbox("市町村", codes, index=None, key="sel_muni", format_func=label,
+                        placeholder="市町村名を入れて検索")
+    areas = ws.areas("homecare")
+    names = [str(a) for a in areas["area"]]
+    pops = dict(zip(names, areas["population"].fillna(0).astype(int)))
+    if code:
+        row = ws.munis.loc[ws.munis["code"] == code]
+        pop = int(row["population"].fillna(0).sum()) if len(row) else 0
+        cur = plan.area_of(code) or "（未割当）"
+        st.markdown(f"**{label(code)}** 人口 {pop:,}人 ／ 今の在宅医療圏: **{cur}**（{pops.get(cur, 0):,}人）"
+                    f" ／ 二次: {plan.area_of(code, 'secondary') or '—'}")
+    target = st.selectbox("移動先の在宅医療圏", [NEW_AREA, *names], index=None, key="move_target",
+                          format_func=lambda a: "（新しい在宅医療圏を作る）" if a == NEW_AREA else f"{a}（{pops.get(a, 0):,}人）",
+                          placeholder="移動先を選ぶ")
+    if target == NEW_AREA:
+        st.text_input("新しい在宅医療圏の名前", key="move_new_name")
+    st.button("移動する", key="btn_move", type="primary", on_click=_do_move, disabled=not code or target is None)
+    h = ws.history
+    c1, c2 = st.columns(2)
+    c1.button("元に戻す", key="btn_undo", on_click=_do_undo, disabled=not h.can_undo,
+              help=f"元に戻す: {h.undo_label}" if h.undo_label else "元に戻せる編集はありません")
+    c2.button("やり直す", key="btn_redo", on_click=_do_redo, disabled=not h.can_redo,
+              help=f"やり直す: {h.redo_label}" if h.redo_label else "やり直せる編集はありません")
+
+
+def _area_tools(ws) -> None:
+    with st.expander("圏域の名前の変更・統合・分割"):
+        lv = st.radio("単位", LEVEL_OPTIONS, key="ed_level", format_func=lambda x: LEVEL_JA[x], horizontal=True)
+        names = ws.live.area_names(lv)
+        names = [str(a) for a in ws.areas(lv)["area"]]
+        t1, t2, t3 = st.tabs(["名前の変更", "統合", "分割"])
+        with t1:
+            st.selectbox("圏域", names, index=None, key="rn_area", placeholder="選ぶ")
+            st.text_input("新しい名前", key="rn_new")
+            st.button("名前を変える", key="btn_rename", on_click=_do_rename)
+        with t2:
+            st.multiselect("統合する圏域（2つ以上）", names, key="mg_areas", placeholder="選ぶ")
+            st.text_input("統合後の名前（空なら最初に選んだ圏域の名前）", key="mg_into")
+            st.button("統合する", key="btn_merge", on_click=_do_merge)
+        with t3:
+            area = st.selectbox("分割する圏域", names, index=None, key="sp_area", placeholder="選ぶ")
+            members = ws.live.members(lv, area) if area else []
+            st.multiselect("新しい圏域に移す市町村", members, key="sp_codes", format_func=_labeller(_names(ws)), placeholder="選ぶ")
+            st.text_input("新しい圏域の名前", key="sp_new")
+            st.button("分割する", key="btn_split", on_click=_do_split)
+
+
+def _pyramid(ws, level: str, areas: pd.DataFrame) -> None:
+    bands = [b for b in AGE_BANDS if b in areas.columns]
+    if not bands:
+        st.info("人口表に5歳階級の人口がないため、人口ピラミッドは表示できません。")
+        return
+    names = [str(a) for a in areas["area"]]
+    sel = st.session_state.get("sel_muni")
+    default = ws.plan.area_of(sel, level) if sel else None
+    idx = names.index(default) if default in names else 0
+    area = st.selectbox("圏域", names, index=idx, key=f"pyr_area_{level}")
+    row = areas.loc[areas["area"] == area].iloc[0]
+    counts = tuple(int(row[b]) if pd.notna(row[b]) else 0 for b in bands)
+    ref = tuple(int(areas[b].fillna(0).sum()) for b in bands)
+    st.image(pyramid_png(f"{area}（{LEVEL_JA[level]}）の年齢構成", counts, ref, "全体"), width="content")
+    st.caption("5歳階級別の人口の割合（令和2年国勢調査）。線は表示中の全圏域の合計。")
+
+
+def _findings(findings: list) -> None:
+    from ..validate import findings_frame
+
+    if not findings:
+        st.success("所見はありません。")
+        return
+    frame = findings_frame(findings, japanese=True)
+    counts = pd.Series([f.severity for f in findings]).value_counts()
+    st.markdown("　".join(f"{SEVERITY_JA[s]} {int(counts.get(s, 0))}件" for s in ("error", "warning", "info")))
+    st.dataframe(frame, hide_index=True, width="stretch", height=320)
+
+
+def render() -> None:
+    ws = workspace()
+    plan = ws.plan
+    show_flash()
+    c1, c2, c3 = st.columns([2, 2, 2])
+    level = c1.radio("表示する単位", LEVEL_OPTIONS, key="view_level", format_func=lambda x: LEVEL_JA[x], horizontal=True)
+    metric = c2.selectbox("色分け", list(METRICS), key="view_metric", format_func=lambda m: METRICS[m].label)
+    basemap = c3.selectbox("背景地図", list(BASEMAPS), key="view_basemap", format_func=lambda b: BASEMAPS[b])
+    if basemap != "none":
+        c3.caption("背景地図はインターネット接続が必要です（出典: 国土地理院 地理院タイル）。")
+    try:
+        areas = ws.areas(level)
+        findings = ws.findings()
+    except GeoAppError as exc:
+        st.error(str(exc))
+        return
+    _metrics(ws, level, areas, findings)
+
+    left, right = st.columns([3, 2], gap="medium")
+    with right:
+        _edit_panel(ws)
+        st.subheader(f"{LEVEL_JA[level]}の一覧")
+        st.dataframe(area_table(areas), hide_index=True, width="stretch", height=380, column_config=TABLE_CONFIG,
+                     key="area_table")
+        st.caption("列の見出しをクリックすると並べ替えます。")
+    with left:
+        unconfirmed = int((areas["status"] == UNCONFIRMED).sum())
+        st.caption(f"斜線は未確定の圏域（{unconfirmed}）。市町村にマウスを重ねると詳細、クリックで選択します。右上のボタンで表示する層を切り替えます。")
+        try:
+            args = ws.maps.get(
+                (plan_signature(plan), level, metric, basemap),
+                lambda: map_args(ws.data.munis_map, plan, layers_from_live(ws.live, ws.data.munis_map, plan),
+                                 level=level, metric=metric, basemap=basemap, key=MAP_KEY),
+            )
+            show_map(args, key=MAP_KEY, on_change=_on_map_click)
+        except GeoAppError as exc:
+            st.error(str(exc))
+        _area_tools(ws)
+
+    t1, t2, t3 = st.tabs(["人口ピラミッド", f"所見（{len(findings)}件）", f"編集の記録（{len(ws.history)}件）"])
+    with t1:
+        _pyramid(ws, level, areas)
+    with t2:
+        _findings(findings)
+    with t3:
+        entries = ws.history.entries
+        if not entries:
+            st.caption("まだ編集していません。")
+        for i, e in enumerate(entries, 1):
+            st.markdown(f"{i}. {e.label}")
+        if ws.history.can_redo:
+            st.caption(f"やり直せる編集: {len(ws.history.redo_entries)}件")

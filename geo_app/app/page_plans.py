@@ -1,0 +1,254 @@
+"""Page 保存・読み込み: named plans in the PlanStore, history, import and export (CSV / Excel / HTML).
+
+A save sends the version the user loaded (optimistic locking). When someone else saved the same
+plan first the store refuses with a Japanese message; the user's edits stay in the session, so
+they can 'save as' another name or reopen and redo — nothing is lost.
+"""
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ..errors import GeoAppError
+from ..plans import load_plan
+from .state import flash, get_store, open_plan, set_workspace, show_flash, workspace
+
+__all__ = ["render", "save_current", "plan_csv_bytes", "plan_xlsx_bytes"]
+
+
+def _note(ws) -> str:
+    """The edit log of this version: what was done since the last save (kept with the version)."""
+    labels = ws.unsaved_labels()
+    if not labels:
+        return "編集なし"
+    text = f"編集{len(labels)}件: " + "／".join(labels)
+    return text if len(text) <= 2000 else text[:1990] + "…（ほか）"
+
+
+def save_current(name: str | None = None) -> bool:
+    """Save the workspace's plan (over its saved version, or as `name`); flash the outcome."""
+    ws = workspace()
+    try:
+        store = get_store()
+        if name is None:
+            if not ws.saved_name:
+                flash("error", "まだ名前を付けて保存していません。「名前を付けて保存」で名前を入れてください。")
+                return False
+            plan = ws.plan.with_name(ws.saved_name)
+            version = store.save(plan, expected_version=ws.saved_version, note=_note(ws))
+        else:
+            name = str(name)
+            plan = ws.plan.with_name(name)
+            version = store.save(plan, expected_version=None, note=_note(ws))
+    except GeoAppError as exc:  # ConflictError included: the session keeps every edit
+        flash("error", str(exc))
+        return False
+    ws.mark_saved(plan.name, version, ws.plan)
+    set_workspace(ws)
+    flash("success", f"区域案「{plan.name}」を保存しました（版{version}）。")
+    return True
+
+
+def _do_save() -> None:
+    save_current()
+
+
+def _do_save_as() -> None:
+    name = str(st.session_state.get("save_as_name") or "")
+    save_current(name)
+
+
+def _do_open() -> None:
+    name = st.session_state.get("open_name")
+    version = st.session_state.get("open_version")
+    if not name:
+        flash("error", "開く区域案を選んでください。")
+        return
+    try:
+        plan, v = get_store().load(name, version=None if version in (None, "最新") else int(version))
+        ws = open_plan(plan, origin=f"保存した案「{name}」版{v}", saved_name=name, saved_version=v)
+        latest = get_store().load(name)[1]
+        if v != latest:  # an old version: saving it continues from the latest (no silent overwrite)
+            ws.saved_version, ws.saved_plan = latest, None
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    set_workspace(ws)
+    flash("success", f"区域案「{name}」の版{v}を開きました。")
+
+
+def _do_delete() -> None:
+    name = st.session_state.get("open_name")
+    if not name:
+        return
+    try:
+        info = {p.name: p for p in get_store().list_plans()}.get(name)
+        if info is None:
+            raise GeoAppError(f"区域案「{name}」は保存されていません。")
+        get_store().delete(name, expected_version=info.version)
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    ws = workspace()
+    if ws.saved_name == name:
+        ws.saved_name, ws.saved_version, ws.saved_plan = None, None, None
+        set_workspace(ws)
+    flash("success", f"区域案「{name}」を一覧から削除しました（履歴はデータベースに残ります）。")
+
+
+def _do_import() -> None:
+    up = st.session_state.get("import_file")
+    if up is None:
+        flash("error", "読み込む区域表（CSV または Excel）を選んでください。")
+        return
+    try:
+        plan = load_plan(up.getvalue(), name=Path(up.name).stem)
+        ws_old = workspace()
+        same_data = set(plan.prefectures) <= set(ws_old.data.munis["pref"].dropna().unique()) if "pref" in ws_old.data.munis else False
+        ws = open_plan(plan, origin=f"ファイル「{up.name}」",
+                       boundaries=ws_old.boundaries if same_data else None,
+                       population=ws_old.population if same_data else None)
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    except Exception as exc:  # an unreadable upload must never show a traceback
+        flash("error", f"ファイル「{up.name}」を区域表として読めませんでした（{type(exc).__name__}）。"
+                       "1行目に列名（市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏）がある CSV か Excel にしてください。")
+        return
+    set_workspace(ws)
+    flash("success", f"ファイル「{up.name}」から区域案を読み込みました（{len(plan)}市町村）。保存するには「名前を付けて保存」を使います。")
+
+
+def plan_csv_bytes(plan) -> bytes:
+    """The plan table with Japanese headers, UTF-8 with BOM so that Excel opens it correctly."""
+    return plan.to_japanese_frame().to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def plan_xlsx_bytes(plan) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        frame = plan.to_japanese_frame()
+        frame.to_excel(xw, index=False, sheet_name="区域表")
+        ws = xw.sheets["区域表"]
+        for cell in ws["A"][1:]:
+            cell.number_format = "@"  # codes stay text: 01100, not 1100
+        for col, width in zip("ABCDEFG", (12, 14, 18, 16, 14, 8, 20)):
+            ws.column_dimensions[col].width = width
+    return buf.getvalue()
+
+
+def _summary_xlsx(ws) -> bytes:
+    from ..export_tables import write_summary_xlsx
+    from ..validate import findings_frame
+
+    with tempfile.TemporaryDirectory() as d:
+        path = write_summary_xlsx(ws.munis, ws.plan, Path(d) / "summary.xlsx", findings=findings_frame(ws.findings()))
+        return path.read_bytes()
+
+
+def _map_html(ws) -> bytes:
+    from ..export import write_map_html
+
+    with tempfile.TemporaryDirectory() as d:
+        return write_map_html(ws.munis, ws.plan, Path(d) / "map.html").read_bytes()
+
+
+def _print_map(ws, kind: str) -> bytes:
+    from ..printmap import write_print_map
+
+    with tempfile.TemporaryDirectory() as d:
+        png, pdf = Path(d) / "map.png", Path(d) / "map.pdf"
+        write_print_map(ws.munis, ws.plan, png, pdf if kind == "pdf" else None)
+        return (pdf if kind == "pdf" else png).read_bytes()
+
+
+def _safe(fn, *args) -> bytes:
+    try:
+        return fn(*args)
+    except GeoAppError as exc:
+        return f"作成できませんでした: {exc}".encode("utf-8-sig")
+
+
+def render() -> None:
+    ws = workspace()
+    show_flash()
+    st.subheader("いま編集中の区域案")
+    state = f"保存先: 「{ws.saved_name}」版{ws.saved_version}" if ws.saved_name else "まだ保存していません"
+    st.markdown(f"**{ws.plan.name}**（{len(ws.plan)}市町村）　{state}　／　保存していない編集: **{len(ws.unsaved_labels())}件**"
+                + ("" if ws.dirty else "（変更なし）"))
+    st.caption(f"出発点: {ws.origin}")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.button("上書き保存", key="btn_save", type="primary", on_click=_do_save, disabled=not ws.saved_name,
+                  help="読み込んだ版に上書きします。ほかの人が先に保存していた場合は保存せずにお知らせします。")
+    with c2:
+        st.text_input("名前を付けて保存（例: 現行, 案A, 案B）", key="save_as_name")
+        st.button("名前を付けて保存", key="btn_save_as", on_click=_do_save_as)
+
+    st.divider()
+    st.subheader("保存した区域案")
+    try:
+        plans = get_store().list_plans()
+    except GeoAppError as exc:
+        st.error(str(exc))
+        plans = []
+    if not plans:
+        st.caption("まだ保存した区域案はありません。")
+    else:
+        listing = pd.DataFrame([{
+            "名前": p.name, "版": p.version, "保存日時": p.updated_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            "市町村数": p.rows, "都道府県": "・".join(p.prefectures), "メモ（編集の記録）": p.note,
+        } for p in plans])
+        st.dataframe(listing, hide_index=True, width="stretch")
+        names = [p.name for p in plans]
+        c1, c2 = st.columns([2, 1])
+        name = c1.selectbox("区域案", names, key="open_name",
+                            index=names.index(ws.saved_name) if ws.saved_name in names else 0)
+        versions: list = ["最新"]
+        history = []
+        if name:
+            try:
+                history = get_store().history(name)
+                versions += [h.version for h in history]
+            except GeoAppError as exc:
+                st.error(str(exc))
+        c2.selectbox("版", versions, key="open_version")
+        b1, b2 = st.columns(2)
+        b1.button("開く", key="btn_open", on_click=_do_open,
+                  help="保存していない編集がある場合、その編集は失われます。先に保存してください。")
+        b2.button("一覧から削除", key="btn_delete", on_click=_do_delete)
+        if ws.dirty:
+            st.caption("⚠ 保存していない編集があります。ほかの案を開く前に保存してください。")
+        if history:
+            with st.expander(f"「{name}」の履歴（{len(history)}版）"):
+                st.dataframe(pd.DataFrame([{
+                    "版": h.version, "保存日時": h.saved_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                    "市町村数": h.rows, "メモ（編集の記録）": h.note,
+                } for h in history]), hide_index=True, width="stretch")
+
+    st.divider()
+    st.subheader("ファイルから読み込む")
+    st.file_uploader("区域表（CSV または Excel）: 市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏, 状態",
+                     type=["csv", "xlsx", "txt"], key="import_file")
+    st.button("この区域表を開く", key="btn_import", on_click=_do_import)
+
+    st.divider()
+    st.subheader("書き出す")
+    stem = (ws.saved_name or ws.plan.name or "区域案").replace("/", "_")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("区域表 CSV（Excel 用）", data=lambda: plan_csv_bytes(ws.plan), file_name=f"{stem}.csv",
+                       mime="text/csv", key="dl_csv")
+    c1.download_button("区域表 Excel", data=lambda: plan_xlsx_bytes(ws.plan), file_name=f"{stem}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
+    c2.download_button("集計表 Excel（全単位・所見・出典）", data=lambda: _safe(_summary_xlsx, ws), file_name=f"{stem}_集計.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_summary")
+    c2.download_button("地図 HTML（オフラインで開けます）", data=lambda: _safe(_map_html, ws), file_name=f"{stem}_地図.html",
+                       mime="text/html", key="dl_html")
+    c3.download_button("印刷用地図 PNG", data=lambda: _safe(_print_map, ws, "png"), file_name=f"{stem}_地図.png",
+                       mime="image/png", key="dl_png")
+    c3.download_button("印刷用地図 PDF", data=lambda: _safe(_print_map, ws, "pdf"), file_name=f"{stem}_地図.pdf",
+                       mime="application/pdf", key="dl_pdf")

@@ -1,0 +1,236 @@
+"""One user's workspace in the Streamlit session: data, the plan, its edit history, live areas.
+
+Municipalities (boundaries + population) are loaded once per process and shared by every
+session (`st.cache_resource`; never mutated). Everything a user changes lives in their own
+`Workspace` in `st.session_state`, so two tabs never see each other's unsaved edits, and a
+failed action (bad upload, save conflict) leaves the workspace exactly as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import shapely
+import streamlit as st
+
+from ..dissolve import assign
+from ..edits import EditHistory
+from ..errors import GeoAppError, PlanError
+from ..live import LivePlan
+from ..plans import LEVEL_JA, Plan, load_plan
+from .mapview import MapCache
+
+__all__ = [
+    "Data", "Workspace", "load_data", "get_store", "workspace", "open_plan", "flash", "show_flash",
+    "plan_signature", "MAP_SIMPLIFY", "DEFAULT_PLAN", "LEVEL_OPTIONS", "level_label",
+]
+
+warnings.filterwarnings("ignore", message="Numba not installed")
+
+#: Topology-preserving simplification of the map's geometry (degrees, ≈80–100 m): small enough to
+#: see a town's shape at city zoom, and neighbouring areas still share their borders exactly.
+MAP_SIMPLIFY = 0.001
+DEFAULT_PLAN = "hokkaido-2024"
+LEVEL_OPTIONS = ["homecare", "secondary", "tertiary"]
+
+
+def level_label(level: str) -> str:
+    return LEVEL_JA[level]
+
+
+@dataclass
+class Data:
+    """Municipalities of the plan's prefectures (full and simplified geometry) and their graph."""
+
+    munis: gpd.GeoDataFrame
+    munis_map: gpd.GeoDataFrame
+    graph: nx.Graph
+    notes: list[str]
+    label: str
+
+
+@st.cache_resource(show_spinner="市町村の境界と人口を読み込んでいます…", max_entries=8)
+def load_data(prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: tuple[str, ...] | None,
+              population: str | None) -> Data:
+    """Boundaries + population for these prefectures (embedded data unless files are given)."""
+    from ..adjacency import build_adjacency
+    from ..boundaries import load_municipalities
+
+    munis = load_municipalities(
+        list(boundaries) if boundaries else None,
+        prefectures=list(prefectures) or None,
+        keep_wards_of=set(wards),
+        population=population or "census2020",
+    )
+    if munis.empty:
+        raise PlanError("境界データに、この区域案の都道府県の市町村がありません。都道府県と境界データを確かめてください。")
+    report = munis.attrs.get("report")
+    simple = munis.copy()
+    simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
+    graph = build_adjacency(munis)
+    label = "内蔵データ（行政区域 2021年・令和2年国勢調査）" if not boundaries and not population else "アップロードしたデータ"
+    return Data(munis=munis, munis_map=simple, graph=graph, notes=list(report.notes) if report else [], label=label)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str | None, path: str | None):
+    from ..store import PlanStore
+
+    return PlanStore()
+
+
+def get_store():
+    """The plan store named by GEO_APP_DATABASE_URL / GEO_APP_DB_PATH (one per setting)."""
+    return _store(os.environ.get("GEO_APP_DATABASE_URL"), os.environ.get("GEO_APP_DB_PATH"))
+
+
+def plan_signature(plan: Plan) -> str:
+    h = hashlib.sha1(str(plan.name).encode("utf-8"))
+    h.update(pd.util.hash_pandas_object(plan.table.astype(object), index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+@dataclass
+class Workspace:
+    """What one user is working on."""
+
+    data: Data
+    history: EditHistory
+    live: LivePlan
+    origin: str
+    boundaries: tuple[str, ...] | None = None
+    population: str | None = None
+    saved_name: str | None = None
+    saved_version: int | None = None
+    saved_plan: Plan | None = None
+    saved_step: int = 0
+    maps: MapCache = field(default_factory=MapCache)
+    _findings: dict[str, Any] = field(default_factory=dict)
+
+    # ---- the plan ---------------------------------------------------------------------------
+    @property
+    def plan(self) -> Plan:
+        return self.history.current
+
+    @property
+    def munis(self) -> gpd.GeoDataFrame:
+        return self.data.munis
+
+    @property
+    def dirty(self) -> bool:
+        """Edits not yet saved (or a plan never saved)."""
+        if self.saved_plan is None:
+            return len(self.history) > 0
+        return not (self.plan == self.saved_plan and self.plan.name == self.saved_plan.name)
+
+    def edit(self, new_plan: Plan, label: str | None = None) -> Plan:
+        """Record an edit and update the live areas (only the touched areas are recomputed)."""
+        before = self.plan
+        plan = self.history.apply(new_plan, label=label)
+        if plan is not before:
+            self.live.apply(plan)
+        return plan
+
+    def undo(self) -> str | None:
+        label = self.history.undo_label
+        plan = self.history.undo()
+        if plan is None:
+            return None
+        self.live.apply(plan)
+        return label
+
+    def redo(self) -> str | None:
+        label = self.history.redo_label
+        plan = self.history.redo()
+        if plan is None:
+            return None
+        self.live.apply(plan)
+        return label
+
+    def unsaved_labels(self) -> list[str]:
+        """Edits since the last save/load, oldest first (kept with the saved version as its note)."""
+        entries = self.history.entries
+        return [e.label for e in entries[min(self.saved_step, len(entries)):]]
+
+    def mark_saved(self, name: str, version: int, plan: Plan) -> None:
+        self.saved_name, self.saved_version, self.saved_plan = name, version, plan
+        self.saved_step = len(self.history)
+
+    # ---- derived, cached per plan -------------------------------------------------------------
+    def findings(self, plan: Plan | None = None) -> list:
+        from ..validate import ValidationOptions, validate
+
+        plan = plan or self.plan
+        sig = plan_signature(plan)
+        if sig not in self._findings:
+            if len(self._findings) > 8:
+                self._findings.clear()
+            self._findings[sig] = validate(self.munis, plan, ValidationOptions(graph=self.data.graph))
+        return self._findings[sig]
+
+    def areas(self, level: str) -> gpd.GeoDataFrame:
+        return self.live.areas(level)
+
+    def assigned(self) -> pd.DataFrame:
+        return pd.DataFrame(assign(self.munis, self.plan).drop(columns="geometry"))
+
+
+def open_plan(plan: Plan, *, origin: str, boundaries: tuple[str, ...] | None = None, population: str | None = None,
+              saved_name: str | None = None, saved_version: int | None = None) -> Workspace:
+    """A fresh workspace on `plan` (raises GeoAppError with a Japanese message when it cannot)."""
+    if len(plan) == 0:
+        raise PlanError("区域案に市町村が1つもありません。区域表の中身を確かめてください。")
+    data = load_data(tuple(plan.prefectures), tuple(sorted(plan.ward_cities)), boundaries, population)
+    known = set(data.munis["code"])
+    if not plan.table["code"].isin(known).any():
+        raise PlanError("区域案の市町村コードが境界データと1つも一致しません。都道府県とコードを確かめてください。")
+    live = LivePlan(data.munis_map, plan, graph=data.graph)
+    ws = Workspace(data=data, history=EditHistory(plan), live=live, origin=origin, boundaries=boundaries,
+                   population=population)
+    if saved_name is not None:
+        ws.mark_saved(saved_name, int(saved_version or 0), plan)
+    return ws
+
+
+def _initial() -> Workspace:
+    """A new session: the plan named in the URL (?plan=案A) if saved, else Hokkaido 2024."""
+    wanted = st.query_params.get("plan")
+    if wanted:
+        try:
+            plan, version = get_store().load(wanted)
+            return open_plan(plan, origin=f"保存した案「{wanted}」", saved_name=wanted, saved_version=version)
+        except GeoAppError as exc:
+            flash("error", f"保存した案「{wanted}」を開けませんでした: {exc}　組み込みの北海道 2024 を開きます。")
+    plan = load_plan(DEFAULT_PLAN)
+    return open_plan(plan, origin="組み込みの区域案「北海道 2024（第8次医療計画）」")
+
+
+def workspace() -> Workspace:
+    ws = st.session_state.get("ws")
+    if ws is None:
+        ws = st.session_state["ws"] = _initial()
+    return ws
+
+
+def set_workspace(ws: Workspace) -> None:
+    st.session_state["ws"] = ws
+    if ws.saved_name:
+        st.query_params["plan"] = ws.saved_name
+    elif "plan" in st.query_params:
+        del st.query_params["plan"]
+
+
+def flash(kind: str, text: str) -> None:
+    """A message shown once at the top of the next page drawn."""
+    st.session_state.setdefault("_flash", []).append((kind, text))
+
+
+def show_flash() -> None:
+    for kind, text in st.session_state.pop("_flash", []):
+        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)

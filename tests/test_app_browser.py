@@ -1,0 +1,210 @@
+"""The app in a real browser: `geo-app app` in a subprocess, driven by headless Chromium.
+
+Every request that is not to localhost is refused and recorded: the map must come up with no
+network. A municipality is moved through the UI (clicked on the map, target picked in the
+select box), both areas' totals must change by exactly its population, the plan is saved, the
+server restarted, and the edit must still be there after a reload.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import CHROMIUM_ARGS, require_chromium
+
+pytestmark = pytest.mark.browser
+
+SHOT = Path("/tmp/geo_app_app_browser.png")
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+# Real figures (2020 census): 美瑛町 moves from 上川 (9 towns) to 富良野.
+BIEI, BIEI_POP = "01459", 9_668
+KAMIKAWA, FURANO = 51_990, 39_894
+
+
+# ---- server -----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, db: Path, log: Path) -> subprocess.Popen:
+    exe = shutil.which("geo-app")
+    cmd = [exe] if exe else [sys.executable, "-m", "geo_app.cli"]
+    env = dict(os.environ, GEO_APP_DB_PATH=str(db))
+    env.pop("GEO_APP_DATABASE_URL", None)
+    proc = subprocess.Popen([*cmd, "app", "--port", str(port), "--headless"], env=env,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError("server did not answer within 90 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop the launcher and the Streamlit process it started (its own process group)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+# ---- page helpers -----------------------------------------------------------------------------
+def offline_page(browser, blocked: list[str]):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100}, locale="ja-JP")
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("http://localhost", "http://127.0.0.1", "ws://localhost", "ws://127.0.0.1", "data:", "blob:", "about:")):
+            return r.continue_()
+        blocked.append(url)
+        return r.abort()
+
+    page.route("**/*", route)
+    return page
+
+
+def wait_for_map(page, timeout: float = 90_000) -> None:
+    frame = page.frame_locator(MAP_IFRAME)
+    frame.locator(".leaflet-container").wait_for(timeout=timeout)
+    frame.locator(".leaflet-overlay-pane path.leaflet-interactive").first.wait_for(timeout=timeout)
+    frame.locator(".geoapp-label").first.wait_for(timeout=timeout)
+
+
+def map_label(page, area: str) -> str:
+    """The text of an area's label on the map (name + population)."""
+    labels = page.frame_locator(MAP_IFRAME).locator(".geoapp-label").evaluate_all(
+        "els => els.map(e => [e.querySelector('.name').textContent, e.querySelector('.pop').textContent])")
+    hits = [f"{name} {pop}" for name, pop in labels if name == area]
+    return hits[0] if hits else ""
+
+
+def click_municipality(page, lat: float, lon: float) -> None:
+    """A real mouse click on the map at a point inside the municipality."""
+    frame_el = page.locator(MAP_IFRAME).first
+    frame = frame_el.element_handle().content_frame()
+    pt = frame.evaluate("([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]); const r = document.getElementById('map_div').getBoundingClientRect(); return {x: p.x + r.left, y: p.y + r.top}; }", [lat, lon])
+    box = frame_el.bounding_box()
+    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+
+
+def choose(page, label: str, typed: str, option: re.Pattern) -> None:
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    box.click()
+    page.keyboard.type(typed)
+    page.get_by_role("option", name=option).first.click()
+
+
+def alert(page, text: str):
+    loc = page.locator("[data-testid='stAlert']").filter(has_text=text).first
+    loc.wait_for(timeout=30_000)
+    return loc.inner_text()
+
+
+# ---- the test ---------------------------------------------------------------------------------
+@pytest.fixture
+def chromium():
+    path = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_move_save_restart_offline(tmp_path, chromium, hokkaido):
+    import shapely
+
+    biei = hokkaido.loc[hokkaido["code"] == BIEI]
+    assert int(biei["population"].iloc[0]) == BIEI_POP
+    inside = shapely.point_on_surface(biei.geometry.values[0])
+    db, log = tmp_path / "plans.sqlite3", tmp_path / "server.log"
+    port = free_port()
+    blocked: list[str] = []
+    proc = start_server(port, db, log)
+    try:
+        page = offline_page(chromium, blocked)
+        page.goto(f"http://localhost:{port}/")
+        wait_for_map(page)
+        # the embedded Hokkaido 2024 plan: 33 areas, 5,224,614 people, Japanese labels on the map
+        main = page.locator("[data-testid='stMain']")
+        assert "5,224,614人" in main.inner_text()
+        assert "33" in page.locator("[data-testid='stMetric']").filter(has_text="在宅医療圏の数").inner_text()
+        assert page.frame_locator(MAP_IFRAME).locator(".geoapp-label").count() == 33
+        assert re.search(r"上川\s*51,990 人", map_label(page, "上川"))
+        assert re.search(r"富良野\s*39,894 人", map_label(page, "富良野"))
+        assert "国土数値情報" in page.locator("[data-testid='stSidebar']").inner_text()
+
+        # select 美瑛町 by clicking it on the map
+        click_municipality(page, inside.y, inside.x)
+        page.get_by_text(f"美瑛町（{BIEI}）").first.wait_for(timeout=30_000)
+        panel = main.inner_text()
+        assert f"人口 {BIEI_POP:,}人" in panel and f"今の在宅医療圏: 上川（{KAMIKAWA:,}人）" in panel
+
+        # move it to 富良野 through the select box and the button
+        choose(page, "移動先の在宅医療圏", "富良野", re.compile(r"^富良野（"))
+        page.get_by_role("button", name="移動する").click()
+        msg = alert(page, "移動しました")
+        assert f"「上川」{KAMIKAWA:,}人 → {KAMIKAWA - BIEI_POP:,}人" in msg
+        assert f"「富良野」{FURANO:,}人 → {FURANO + BIEI_POP:,}人" in msg
+        page.get_by_text(f"今の在宅医療圏: 富良野（{FURANO + BIEI_POP:,}人）").first.wait_for(timeout=30_000)
+        # the map's layers were swapped in place: labels show the new totals
+        page.wait_for_function(
+            "([sel, want]) => { const f = document.querySelector(sel); if (!f) return false;"
+            " return [...f.contentDocument.querySelectorAll('.geoapp-label')].some(e => (e.querySelector('.name').textContent + ' ' + e.querySelector('.pop').textContent) === want); }",
+            arg=[MAP_IFRAME, f"富良野 {FURANO + BIEI_POP:,} 人"], timeout=30_000)
+        assert re.search(rf"上川\s*{KAMIKAWA - BIEI_POP:,} 人", map_label(page, "上川"))
+        assert "5,224,614人" in main.inner_text()  # nobody lost
+        page.screenshot(path=str(SHOT))
+
+        # save it as 案A
+        page.locator("[data-testid='stSidebar']").get_by_text("保存・読み込み", exact=True).click()
+        field = page.get_by_label("名前を付けて保存（例: 現行, 案A, 案B）")
+        field.fill("案A")
+        field.press("Enter")
+        page.get_by_role("button", name="名前を付けて保存").click()
+        alert(page, "保存しました（版1）")
+        page.wait_for_function("() => location.search.includes('plan=')", timeout=10_000)
+        url = page.url
+        page.close()
+    finally:
+        stop_server(proc)
+
+    # a new server process on the same database: the saved edit is still there after a reload
+    proc = start_server(port, db, log)
+    try:
+        page = offline_page(chromium, blocked)
+        page.goto(url)
+        wait_for_map(page)
+        assert "保存先: 「案A」版1" in page.locator("[data-testid='stSidebar']").inner_text()
+        assert re.search(rf"富良野\s*{FURANO + BIEI_POP:,} 人", map_label(page, "富良野"))
+        choose(page, "市町村", "美瑛", re.compile(r"^美瑛町"))
+        page.get_by_text(f"今の在宅医療圏: 富良野（{FURANO + BIEI_POP:,}人）").first.wait_for(timeout=30_000)
+        page.close()
+    finally:
+        stop_server(proc)
+    assert blocked == [], f"requests that needed the network: {blocked[:5]}"

@@ -1,0 +1,303 @@
+"""Meeting exports on real data: print map (PNG/PDF), Excel summary, GeoPackage, GeoJSON, safe paths."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geo_app import InputError, PlanError, dissolve, load_municipalities, load_plan
+from geo_app.datasets import CREDITS, VINTAGE
+from geo_app.export_layers import write_geojson, write_gpkg
+from geo_app.export_tables import write_summary_xlsx
+from geo_app.paths import safe_output_path
+from geo_app.printmap import font_file, missing_glyphs, write_print_map
+
+HOKKAIDO_TOTAL = 5_224_614
+
+
+@pytest.fixture(scope="module")
+def hokkaido():
+    return load_municipalities(prefectures=["北海道"]), load_plan("hokkaido-2024")
+
+
+def _secondary(pref: str):
+    plan = load_plan(f"secondary-2020:{pref}")
+    return load_municipalities(prefectures=[pref], keep_wards_of=plan.ward_cities), plan
+
+
+def _assert_no_overlap(boxes: list[dict]) -> None:
+    for a, b in itertools.combinations(boxes, 2):
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = a["bbox"], b["bbox"]
+        overlap = ax0 < bx1 and bx0 < ax1 and ay0 < by1 and by0 < ay1
+        assert not overlap, f"labels overlap: {a['area']} {a['bbox']} / {b['area']} {b['bbox']}"
+
+
+# ---- safe_output_path ------------------------------------------------------------------------
+def test_safe_output_path_rejects_escapes(tmp_path):
+    out = tmp_path / "exports"
+    for bad in ["../x", "a/../../x", "..", "/etc/passwd", "C:\\x.xlsx", "..\\x.xlsx", "", "~/x"]:
+        with pytest.raises(InputError) as err:
+            safe_output_path(out, bad)
+        assert any(w in str(err.value) for w in ("ファイル名", "フォルダ")), str(err.value)
+    assert not out.exists()  # rejected before touching the disk
+    assert safe_output_path(out, "在宅医療圏.xlsx") == (out / "在宅医療圏.xlsx").resolve()
+    assert out.is_dir()  # the chosen folder is created for a good name
+
+
+def test_safe_output_path_rejects_symlink_out_and_accepts_subfolders(tmp_path):
+    out = tmp_path / "exports"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out.mkdir()
+    (out / "link").symlink_to(outside, target_is_directory=True)
+    (out / "evil.png").symlink_to(outside / "evil.png")
+    with pytest.raises(InputError, match="外"):
+        safe_output_path(out, "link/x.png")
+    with pytest.raises(InputError, match="外"):
+        safe_output_path(out, "evil.png")
+    p = safe_output_path(out, "maps/在宅医療圏.png")
+    assert p == (out / "maps" / "在宅医療圏.png").resolve() and p.parent.is_dir()
+
+
+# ---- print map -------------------------------------------------------------------------------
+def test_font_is_packaged_ipaex_and_covers_all_embedded_names():
+    import matplotlib_fontja
+
+    path = Path(font_file())
+    assert path.name == "ipaexg.ttf"
+    assert path.resolve().is_relative_to(Path(matplotlib_fontja.__file__).resolve().parent)
+    from geo_app import datasets
+
+    names = pd.read_parquet(datasets.boundaries_path(), columns=["N03_001", "N03_002", "N03_003", "N03_004"])
+    plans = pd.read_csv(datasets.plans_dir() / "secondary-2020.csv", dtype=str).fillna("")
+    hok = pd.read_csv(datasets.plans_dir() / "hokkaido-2024.csv", dtype=str).fillna("")
+    texts = [*names.stack().dropna().astype(str), *plans.stack(), *hok.stack(), VINTAGE, *CREDITS]
+    assert missing_glyphs(texts) == []
+    assert missing_glyphs(["𠮷"]) == ["𠮷"]  # the check can fail: a character outside IPAexGothic
+
+
+def test_print_map_hokkaido_png_pdf(hokkaido, tmp_path):
+    munis, plan = hokkaido
+    png, pdf = tmp_path / "hokkaido.png", tmp_path / "hokkaido.pdf"
+    r = write_print_map(munis, plan, png, pdf, level="homecare", paper="A4")
+
+    from PIL import Image
+
+    with Image.open(png) as im:
+        w, h = im.size
+        dpi = im.info.get("dpi", (0, 0))[0]
+        rgb = np.asarray(im.convert("RGB").resize((400, 283))).reshape(-1, 3)
+        colours = len(np.unique(rgb, axis=0))
+    assert abs(w / h - 297 / 210) < 0.002  # A4 landscape
+    assert (w, h) == r["size_px"] and 2300 <= w <= 2400  # ~200 dpi
+    assert round(dpi) == 200
+    assert colours > 50  # a drawn map, not a blank page
+
+    # Every one of the 33 areas is named on the map or in the numbered key; none lost.
+    areas = set(dissolve(munis, plan, "homecare")["area"])
+    assert len(areas) == 33
+    assert set(r["labels_placed"]) | set(r["labels_in_key"]) == areas
+    assert r["labels_unplaced"] == []
+    assert "札幌市" in r["labels_placed"] and "旭川市" in r["labels_placed"]
+    assert len(r["label_boxes"]) == 33
+    _assert_no_overlap(r["label_boxes"])
+    for b in r["label_boxes"]:  # inside the page
+        x0, y0, x1, y1 = b["bbox"]
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+
+    assert sum(c["count"] for c in r["classes"]) == 33
+    assert r["classes"][-1] == {"low": 1973395.0, "high": 1973395.0, "count": 1}  # 札幌市 alone on top
+    assert r["inset_used"] is False and r["omitted"] == []
+    assert r["missing_glyphs"] == [] and r["fallback_glyphs"] == []
+    assert r["scale_km"] in (50, 100, 200)
+    assert CREDITS[0] in r["credits"] and CREDITS[3] in r["credits"]
+
+    # PDF: vector, one A4 landscape page, IPAexGothic embedded as TrueType (fonttype 42).
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and b"/FontFile2" in data and b"IPAexGothic" in data
+    if shutil.which("pdffonts"):
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        line = next(ln for ln in fonts.splitlines() if "IPAexGothic" in ln)
+        assert "TrueType" in line and " yes " in line
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed; PDF rasterisation not checked")
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-singlefile", str(pdf), str(tmp_path / "page")], check=True)
+    with Image.open(tmp_path / "page.png") as page:
+        pw, ph = page.size
+    assert abs(pw / ph - 297 / 210) < 0.02
+
+
+def test_print_map_tokyo_islands_go_to_insets(tmp_path):
+    munis, plan = _secondary("東京都")
+    r = write_print_map(munis, plan, tmp_path / "tokyo.png", level="secondary", paper="A4")
+    assert r["inset_used"] is True
+    inset_munis = {m for i in r["insets"] for m in i["municipalities"]}
+    assert {"大島町", "八丈町", "青ヶ島村", "小笠原村"} <= inset_munis
+    lon0, lat0, lon1, lat1 = r["main_bounds_lonlat"]
+    assert 35.3 < lat0 and lat1 < 36.0 and lon1 < 140.1  # main map = the mainland only
+    assert all(i["bounds_lonlat"][1] < 35.0 for i in r["insets"])
+    assert all(o["municipalities"] == ["小笠原村"] for o in r["omitted"])  # 硫黄島・南鳥島 etc. as a note
+    assert set(r["labels_placed"]) | set(r["labels_in_key"]) == set(plan.areas("secondary"))
+    _assert_no_overlap(r["label_boxes"])
+
+
+def test_print_map_kagoshima_amami_goes_to_inset(tmp_path):
+    munis, plan = _secondary("鹿児島県")
+    r = write_print_map(munis, plan, tmp_path / "kagoshima.png", tmp_path / "kagoshima.pdf", level="secondary", paper="A3")
+    assert r["inset_used"] is True
+    inset_munis = {m for i in r["insets"] for m in i["municipalities"]}
+    assert {"奄美市", "徳之島町", "与論町"} <= inset_munis
+    assert "西之表市" not in inset_munis and "屋久島町" not in inset_munis  # 種子島・屋久島 stay on the main map
+    lon0, lat0, lon1, lat1 = r["main_bounds_lonlat"]
+    assert lat0 > 29.9 and lat0 < 30.5  # reaches 屋久島 (30.2°N) but not 奄美 (28.x°N)
+    assert "奄美" in r["labels_placed"] + r["labels_in_key"]
+    _assert_no_overlap(r["label_boxes"])
+    assert r["size_px"][0] > 3000  # A3 at 200 dpi
+
+
+def test_print_map_rejects_bad_arguments(hokkaido, tmp_path):
+    munis, plan = hokkaido
+    with pytest.raises(PlanError, match="単位"):
+        write_print_map(munis, plan, tmp_path / "x.png", level="county")
+    with pytest.raises(InputError, match="A4 か A3"):
+        write_print_map(munis, plan, tmp_path / "x.png", paper="B5")
+    with pytest.raises(InputError, match="指標"):
+        write_print_map(munis, plan, tmp_path / "x.png", metric="income")
+    assert not (tmp_path / "x.png").exists()
+
+
+# ---- Excel -----------------------------------------------------------------------------------
+def test_summary_xlsx(hokkaido, tmp_path):
+    munis, plan = hokkaido
+    findings = pd.DataFrame([{
+        "rule": "min_population", "severity": "warning", "title": "人口が少ない", "level": "homecare",
+        "area": "南十勝", "codes": ["01641", "01642"], "names": ["大樹町", "広尾町"], "message": "人口が2万人未満です。",
+    }])
+    path = write_summary_xlsx(munis, plan, tmp_path / "summary.xlsx", findings=findings, sources=["テスト用の出典"])
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["在宅医療圏", "二次医療圏", "三次医療圏", "市町村", "所見", "出典"]
+
+    for sheet, n in (("在宅医療圏", 33), ("二次医療圏", 21), ("三次医療圏", 6)):
+        ws = wb[sheet]
+        assert ws.max_row == 1 + n + 1, sheet  # header + areas + total
+        header = [c.value for c in ws[1]]
+        assert header[0] == f"{sheet}名" and "人口" in header and "65歳以上" in header and "高齢化率" in header
+        pop_col = header.index("人口") + 1
+        rate_col = header.index("高齢化率") + 1
+        total = ws.cell(row=ws.max_row, column=1)
+        assert total.value == "合計"
+        assert ws.cell(row=ws.max_row, column=pop_col).value == HOKKAIDO_TOTAL
+        assert sum(ws.cell(row=r, column=pop_col).value for r in range(2, ws.max_row)) == HOKKAIDO_TOTAL
+        rate = ws.cell(row=2, column=rate_col)
+        assert isinstance(rate.value, float) and 0 < rate.value < 1 and rate.number_format == "0.0%"
+        assert ws.freeze_panes == "B2"
+        assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{n + 1}"
+
+    ws = wb["在宅医療圏"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    header = [c.value for c in ws[1]]
+    assert rows["札幌市"][header.index("人口")] == 1_973_395
+    assert rows["上川"][header.index("人口")] == 51_990 and rows["上川"][header.index("市町村数")] == 9
+    assert rows["札幌（未確定）"][header.index("状態")] == "未確定"
+
+    ws = wb["市町村"]
+    header = [c.value for c in ws[1]]
+    assert header[:5] == ["市町村コード", "市町村名", "在宅医療圏", "二次医療圏", "三次医療圏"]
+    assert ws.max_row == 1 + 179
+    sapporo = ws["A2"]
+    assert sapporo.value == "01100" and sapporo.data_type == "s" and sapporo.number_format == "@"
+    assert ws.cell(row=2, column=header.index("人口") + 1).value == 1_973_395
+    asahikawa = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == "01204")
+    assert asahikawa[1] == "旭川市" and asahikawa[header.index("人口")] == 329_306
+
+    ws = wb["所見"]
+    assert [c.value for c in ws[1]] == ["ルール", "重要度", "項目", "単位", "圏域", "市町村コード", "市町村名", "内容"]
+    assert ws["F2"].value == "01641、01642" and ws["F2"].data_type == "s" and ws["B2"].value == "注意"
+
+    texts = [r[1] for r in wb["出典"].iter_rows(min_row=2, values_only=True)]
+    assert VINTAGE in texts and all(c in texts for c in CREDITS) and "テスト用の出典" in texts
+
+    # pandas sees numbers as numbers and codes as text
+    df = pd.read_excel(path, sheet_name="市町村", dtype={"市町村コード": str})
+    assert df["人口"].sum() == HOKKAIDO_TOTAL and df["市町村コード"].iloc[0] == "01100"
+
+
+def test_summary_xlsx_without_findings_has_empty_sheet(hokkaido, tmp_path):
+    munis, plan = hokkaido
+    path = write_summary_xlsx(munis, plan, tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(path)["所見"]
+    assert ws.max_row == 1 and ws["A1"].value == "ルール" and ws["H1"].value == "内容"
+
+
+# ---- GIS layers ------------------------------------------------------------------------------
+def test_gpkg_layers(hokkaido, tmp_path):
+    munis, plan = hokkaido
+    path = tmp_path / "areas.gpkg"
+    gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.Point(0, 0)], crs=4326).to_file(path, layer="stale", engine="pyogrio")
+    write_gpkg(munis, plan, path)
+    layers = dict(pyogrio.list_layers(path))
+    assert set(layers) == {"municipalities", "homecare", "secondary", "tertiary"}  # old layer gone
+    expected = {"municipalities": 179, "homecare": 33, "secondary": 21, "tertiary": 6}
+    for name, n in expected.items():
+        gdf = gpd.read_file(path, layer=name, engine="pyogrio")
+        assert len(gdf) == n, name
+        assert gdf.crs.to_epsg() == 6668
+        assert int(gdf["population"].sum()) == HOKKAIDO_TOTAL
+        assert all(c.isascii() for c in gdf.columns)
+        assert layers[name] == "MultiPolygon"
+    m = gpd.read_file(path, layer="municipalities", engine="pyogrio")
+    row = m.loc[m["code"] == "01100"].iloc[0]
+    assert row["name"] == "札幌市" and row["homecare"] == "札幌市" and row["tertiary"] == "道央"
+    h = gpd.read_file(path, layer="homecare", engine="pyogrio").set_index("area")
+    assert h.loc["上川", "population"] == 51_990 and h.loc["札幌（未確定）", "status"] == "未確定"
+    write_gpkg(munis, plan, path)  # overwrite in place
+    assert len(pyogrio.list_layers(path)) == 4
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp_")]
+
+
+def test_geojson_rfc7946(hokkaido, tmp_path):
+    munis, plan = hokkaido
+    areas = dissolve(munis, plan, "secondary")
+    path = write_geojson(areas, tmp_path / "secondary.geojson")
+    raw = path.read_text(encoding="utf-8")
+    assert "札幌" in raw and "\\u" not in raw  # UTF-8, not escaped
+    doc = json.loads(raw)
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc and len(doc["features"]) == 21
+    lon0, lat0, lon1, lat1 = doc["bbox"]
+    assert 139 < lon0 < lon1 < 147 and 41 < lat0 < lat1 < 46  # lon/lat order, WGS84
+    assert sum(f["properties"]["population"] for f in doc["features"]) == HOKKAIDO_TOTAL
+    back = gpd.read_file(path)
+    assert back.crs.to_epsg() == 4326
+    polys = shapely.get_parts(back.geometry.values)
+    assert shapely.is_ccw(shapely.get_exterior_ring(polys)).all()  # RFC 7946 §3.1.6 right-hand rule
+    from geo_app.geometry import EQUAL_AREA_CRS
+
+    assert np.isclose(back.to_crs(EQUAL_AREA_CRS).area.sum(), areas.to_crs(EQUAL_AREA_CRS).area.sum(), rtol=1e-6)
+
+
+def test_print_map_area_only_on_omitted_islands_is_listed_in_key(tmp_path, monkeypatch):
+    import geo_app.printmap as pm
+    from geo_app import Plan
+
+    munis, plan = _secondary("東京都")
+    table = plan.to_frame()
+    table.loc[table["name"] == "小笠原村", "homecare"] = "小笠原"
+    plan = Plan.from_frame(table, name="東京都 テスト")
+    monkeypatch.setattr(pm, "MAX_INSETS", 1)  # only 伊豆 gets an inset; 小笠原 goes to the note
+    r = pm.write_print_map(munis, plan, tmp_path / "t.png", level="homecare")
+    assert [i["municipalities"][0] for i in r["insets"]] == ["大島町"]
+    assert r["labels_offmap"] == ["小笠原"]
+    assert "小笠原" not in r["labels_placed"] + r["labels_in_key"]
+    assert len(r["label_boxes"]) == len(plan.areas("homecare")) - 1
+    _assert_no_overlap(r["label_boxes"])
