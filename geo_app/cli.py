@@ -82,7 +82,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .export import build_outputs
 
-    progress = Progress(4, args.quiet)
+    progress = Progress(5, args.quiet)
     plan, munis = _load(args, progress)
     written = build_outputs(munis, plan, Path(args.out), level=args.level, metric=args.metric,
                             basemap=args.basemap, paper=args.paper, progress=progress)

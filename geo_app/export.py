@@ -1,7 +1,7 @@
 """`geo-app build`: every file a coordination meeting needs, written into one folder.
 
-map.html (offline, standalone), areas.geojson, summary.csv, and — where their writers are
-installed in this package — map.png / map.pdf, summary.xlsx and areas.gpkg.
+map.html (offline, standalone), map.png / map.pdf (print), summary.xlsx / summary.csv, and
+areas.gpkg / areas.geojson (GIS), all inside the chosen folder.
 """
 from __future__ import annotations
 
@@ -38,19 +38,25 @@ def write_map_html(munis: gpd.GeoDataFrame, plan: Plan, path: Path, *, level: st
 def build_outputs(munis: gpd.GeoDataFrame, plan: Plan, out_dir: Path, *, level: str = "homecare",
                   metric: str = "population", basemap: str = "none", paper: str = "A4",
                   progress: Callable[[str], None] = lambda m: None) -> list[Path]:
+    """Write map.html, map.png, map.pdf, summary.xlsx, summary.csv, areas.gpkg and areas.geojson."""
     from .dissolve import dissolve
+    from .export_layers import write_geojson, write_gpkg
+    from .export_tables import write_summary_xlsx
+    from .printmap import write_print_map
+    from .validate import findings_frame, validate
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    out = Path(out_dir)
+    target = {name: safe_output_path(out, name) for name in
+              ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson")}
     progress("地図（HTML）を作成中")
-    written.append(write_map_html(munis, plan, safe_output_path(out_dir, "map.html"), level=level, metric=metric, basemap=basemap))
-
+    write_map_html(munis, plan, target["map.html"], level=level, metric=metric, basemap=basemap)
+    progress("印刷用の地図（PNG・PDF）を作成中")
+    write_print_map(munis, plan, target["map.png"], target["map.pdf"], level=level, paper=paper, metric=metric)
+    progress("表（Excel・CSV）と GIS レイヤーを作成中")
     areas = dissolve(munis, plan, level)
-    geo = safe_output_path(out_dir, "areas.geojson")
-    areas.drop(columns=["members"]).to_crs("EPSG:4326").to_file(geo, driver="GeoJSON", engine="pyogrio")
-    written.append(geo)
-    csv = safe_output_path(out_dir, "summary.csv")
-    summary_frame(areas).to_csv(csv, index=False, encoding="utf-8-sig", lineterminator="\n")  # BOM: Excel reads it as UTF-8
-    written.append(csv)
-    return written
+    findings = findings_frame(validate(munis, plan), japanese=True)
+    write_summary_xlsx(munis, plan, target["summary.xlsx"], findings=findings)
+    summary_frame(areas).to_csv(target["summary.csv"], index=False, encoding="utf-8-sig", lineterminator="\n")  # BOM: Excel reads it as UTF-8
+    write_gpkg(munis, plan, target["areas.gpkg"])
+    write_geojson(areas, target["areas.geojson"])
+    return list(target.values())

@@ -51,8 +51,12 @@ def test_plans_lists_all_builtins(capsys):
 def test_build_writes_files(tmp_path, capsys):
     code, out, _ = run(capsys, "build", "--plan", "hokkaido-2024", "--out", str(tmp_path), "--quiet")
     assert code == 0
-    for name in ("map.html", "areas.geojson", "summary.csv"):
-        assert (tmp_path / name).stat().st_size > 0
+    for name in ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert out.split() == [str(tmp_path / n) for n in ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson")]
+    import pyogrio
+
+    assert sorted(name for name, _ in pyogrio.list_layers(tmp_path / "areas.gpkg")) == ["homecare", "municipalities", "secondary", "tertiary"]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "summary.csv").read_text(encoding="utf-8-sig"))))
     assert sum(int(r["population"]) for r in rows) == 5_224_614
 

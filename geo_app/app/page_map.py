@@ -77,6 +77,8 @@ def _do_move() -> None:
         flash("warning", f"{_muni_label(code)}はすでに「{target}」に入っています。変更はありません。")
         return
     ws.edit(new_plan)
+    st.session_state["move_target"] = None  # the next move starts from a fresh choice
+    st.session_state["move_new_name"] = ""
     after = _pops()
     muni_pop = int(ws.munis.loc[ws.munis["code"] == code, "population"].fillna(0).sum())
     old_after = f"{after[old]:,}人" if old in after else "0人（圏域がなくなりました）"

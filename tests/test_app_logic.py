@@ -1,0 +1,285 @@
+"""The app's pages through Streamlit's AppTest (no browser): real Hokkaido data, real figures.
+
+Each test is a fresh user session on a temporary SQLite plan store (GEO_APP_DB_PATH).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+MAIN = str(Path(__file__).resolve().parents[1] / "geo_app" / "app" / "main.py")
+TOTAL = 5_224_614
+# 美瑛町 (9,668) moves from 上川 (9 towns, 51,990) to 富良野 (39,894).
+BIEI, BIEI_POP, KAMIKAWA, FURANO = "01459", 9_668, 51_990, 39_894
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "plans.sqlite3"
+    monkeypatch.setenv("GEO_APP_DB_PATH", str(path))
+    monkeypatch.delenv("GEO_APP_DATABASE_URL", raising=False)
+    return path
+
+
+def new_app(**query):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table(at) -> pd.DataFrame:
+    """The table of areas on the map page (the first dataframe there)."""
+    return at.dataframe[0].value
+
+
+def pops(at) -> dict[str, int]:
+    t = table(at)
+    return dict(zip(t["圏域"], t["人口"].astype(int)))
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def go(at, page: str):
+    at.sidebar.radio(key="page").set_value(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def move(at, code: str, target: str):
+    at.selectbox(key="sel_muni").set_value(code)
+    at.selectbox(key="move_target").set_value(target)
+    at.run()
+    at.button(key="btn_move").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_starts_on_hokkaido_2024(db):
+    at = new_app()
+    t = table(at)
+    assert len(t) == 33
+    assert int(t["人口"].sum()) == TOTAL
+    assert metric(at, "在宅医療圏の数") == "33"
+    assert metric(at, "市町村の数") == "179"
+    assert metric(at, "人口（合計）") == "5,224,614人"
+    assert pops(at)["上川"] == KAMIKAWA
+    assert int((t["状態"] == "未確定").sum()) == 4
+    sidebar = " ".join(str(c.value) for c in at.sidebar.caption)
+    assert "令和2年国勢調査" in sidebar and "国土数値情報" in sidebar
+    assert not at.error
+
+
+def test_levels_and_table(db):
+    at = new_app()
+    at.radio(key="view_level").set_value("secondary")
+    at.run()
+    assert len(table(at)) == 21 and int(table(at)["人口"].sum()) == TOTAL
+    at.radio(key="view_level").set_value("tertiary")
+    at.run()
+    assert len(table(at)) == 6 and int(table(at)["人口"].sum()) == TOTAL
+
+
+def test_move_changes_two_areas_by_the_population_and_undo_restores(db):
+    at = new_app()
+    before = pops(at)
+    move(at, BIEI, "富良野")
+    after = pops(at)
+    assert after["上川"] == KAMIKAWA - BIEI_POP == before["上川"] - BIEI_POP
+    assert after["富良野"] == FURANO + BIEI_POP
+    assert {a: p for a, p in after.items() if a not in ("上川", "富良野")} == \
+        {a: p for a, p in before.items() if a not in ("上川", "富良野")}
+    assert sum(after.values()) == TOTAL
+    assert any("「上川」51,990人 → 42,322人" in s.value and "「富良野」39,894人 → 49,562人" in s.value for s in at.success)
+
+    at.button(key="btn_undo").click()
+    at.run()
+    assert pops(at) == before
+    at.button(key="btn_redo").click()
+    at.run()
+    assert pops(at) == after
+
+
+def test_move_to_a_new_area_and_bad_name(db):
+    at = new_app()
+    at.selectbox(key="sel_muni").set_value(BIEI)
+    at.selectbox(key="move_target").set_value("__new__")
+    at.run()
+    at.text_input(key="move_new_name").set_value("美瑛")
+    at.button(key="btn_move").click()
+    at.run()
+    p = pops(at)
+    assert p["美瑛"] == BIEI_POP and p["上川"] == KAMIKAWA - BIEI_POP and len(p) == 34
+    # an area name that is only spaces is refused in Japanese; nothing changes
+    at.selectbox(key="sel_muni").set_value("01458")
+    at.selectbox(key="move_target").set_value("__new__")
+    at.run()
+    at.text_input(key="move_new_name").set_value("   ")
+    at.button(key="btn_move").click()
+    at.run()
+    assert pops(at) == p
+    assert any("名前を入れてください" in e.value for e in at.error)
+
+
+def test_rename_merge_split(db):
+    at = new_app()
+    at.radio(key="ed_level").set_value("homecare")
+    at.selectbox(key="rn_area").set_value("富良野")
+    at.text_input(key="rn_new").set_value("富良野圏")
+    at.button(key="btn_rename").click()
+    at.run()
+    assert "富良野圏" in pops(at) and "富良野" not in pops(at)
+
+    at.multiselect(key="mg_areas").set_value(["上川", "富良野圏"])
+    at.text_input(key="mg_into").set_value("上川・富良野")
+    at.button(key="btn_merge").click()
+    at.run()
+    assert pops(at)["上川・富良野"] == KAMIKAWA + FURANO and len(pops(at)) == 32
+
+    at.selectbox(key="sp_area").set_value("上川・富良野")
+    at.run()
+    at.multiselect(key="sp_codes").set_value(["01229", "01460", "01461", "01462", "01463"])
+    at.text_input(key="sp_new").set_value("富良野")
+    at.button(key="btn_split").click()
+    at.run()
+    assert pops(at)["富良野"] == FURANO and pops(at)["上川・富良野"] == KAMIKAWA
+
+
+def test_save_and_reopen_from_another_session(db):
+    at = move(new_app(), BIEI, "富良野")
+    go(at, "保存・読み込み")
+    at.text_input(key="save_as_name").set_value("案A")
+    at.button(key="btn_save_as").click()
+    at.run()
+    assert any("「案A」を保存しました（版1）" in s.value for s in at.success)
+    assert at.query_params["plan"] == ["案A"] or at.query_params["plan"] == "案A"
+
+    from geo_app.store import PlanStore
+
+    plan, version = PlanStore(path=db).load("案A")
+    assert version == 1 and plan.area_of(BIEI) == "富良野"
+    history = PlanStore(path=db).history("案A")
+    assert "美瑛町" in history[0].note  # the edit log is kept with the version
+
+    other = new_app(plan="案A")  # a reload / another browser: the saved edit is there
+    assert pops(other)["富良野"] == FURANO + BIEI_POP
+    assert "保存先: 「案A」版1" in " ".join(str(c.value) for c in other.sidebar.caption)
+
+
+def test_save_conflict_keeps_the_edits(db):
+    at = new_app()
+    go(at, "保存・読み込み")
+    at.text_input(key="save_as_name").set_value("案A")
+    at.button(key="btn_save_as").click()
+    at.run()
+    go(at, "地図と編集")
+    move(at, BIEI, "富良野")
+
+    # someone else saves 案A first
+    from geo_app.store import PlanStore
+
+    store = PlanStore(path=db)
+    theirs, v = store.load("案A")
+    store.save(theirs, expected_version=v, note="別の人の保存")
+
+    at.sidebar.button(key="btn_quick_save").click()
+    at.run()
+    assert any("ほかの画面（または別の人）が保存しました" in e.value for e in at.error)
+    assert pops(at)["富良野"] == FURANO + BIEI_POP  # nothing lost
+    assert store.load("案A")[1] == 2  # and nothing overwritten
+    # save under another name instead
+    go(at, "保存・読み込み")
+    at.text_input(key="save_as_name").set_value("案B")
+    at.button(key="btn_save_as").click()
+    at.run()
+    assert store.load("案B")[0].area_of(BIEI) == "富良野"
+    # save as an existing name is refused in Japanese, too
+    at.text_input(key="save_as_name").set_value("案A")
+    at.button(key="btn_save_as").click()
+    at.run()
+    assert any("区域案「案A」はすでにあります" in e.value for e in at.error)
+
+
+def test_compare_shows_the_moved_municipality(db):
+    at = move(new_app(), BIEI, "富良野")
+    go(at, "案の比較")
+    assert any("1市町村の所属が変わります" in i.value for i in at.info)
+    moved = at.dataframe[0].value
+    assert list(moved["市町村"]) == ["美瑛町"] and list(moved["コード"]) == [BIEI]
+    assert int(moved["人口"].iloc[0]) == BIEI_POP
+    assert list(moved["在宅医療圏（A）"]) == ["上川"] and list(moved["在宅医療圏（B）"]) == ["富良野"]
+    areas = at.dataframe[1].value.set_index("圏域")
+    assert int(areas.loc["上川", "差（B−A）"]) == -BIEI_POP and int(areas.loc["富良野", "差（B−A）"]) == BIEI_POP
+    assert int(areas.loc["富良野", "人口（A）"]) == FURANO and int(areas.loc["富良野", "人口（B）"]) == FURANO + BIEI_POP
+
+
+def test_bad_plan_upload_shows_japanese_error_and_keeps_the_plan(db):
+    at = move(new_app(), BIEI, "富良野")
+    go(at, "保存・読み込み")
+    at.file_uploader(key="import_file").upload("bad.csv", "名前,人口\n札幌,100\n".encode("utf-8"), "text/csv")
+    at.run()
+    at.button(key="btn_import").click()
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and "市町村コード" in errors[0] and "Traceback" not in errors[0]
+    go(at, "地図と編集")
+    assert pops(at)["富良野"] == FURANO + BIEI_POP  # the edited plan is still there
+
+
+def test_good_plan_upload_and_csv_export(db):
+    from geo_app.app.page_plans import plan_csv_bytes
+    from geo_app.plans import load_plan
+
+    plan = load_plan("hokkaido-2024")
+    data = plan_csv_bytes(plan)
+    assert data.startswith(b"\xef\xbb\xbf") and "市町村コード".encode() in data[:40]
+    at = new_app()
+    go(at, "保存・読み込み")
+    at.file_uploader(key="import_file").upload("現行.csv", data, "text/csv")
+    at.run()
+    at.button(key="btn_import").click()
+    at.run()
+    assert any("179市町村" in s.value for s in at.success), [e.value for e in at.error]
+    go(at, "地図と編集")
+    assert len(table(at)) == 33 and int(table(at)["人口"].sum()) == TOTAL
+
+
+def test_other_prefecture_from_secondary_areas(db):
+    at = new_app()
+    go(at, "都道府県・データ")
+    at.selectbox(key="start_pref").set_value("岩手県")
+    at.run()
+    at.radio(key="start_how").set_value("per_muni")
+    at.button(key="btn_start").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    go(at, "地図と編集")
+    t = table(at)
+    assert len(t) == int(metric(at, "市町村の数")) and (t["市町村数"] == 1).all()
+    assert (t["状態"] == "未確定").all()
+
+
+def test_bad_boundary_upload_shows_japanese_error(db):
+    at = new_app()
+    go(at, "都道府県・データ")
+    at.file_uploader(key="up_boundaries").upload("N03.geojson", b"{not json", "application/geo+json")
+    at.run()
+    at.button(key="btn_upload_data").click()
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and "Traceback" not in errors[0]
+    assert any(ch >= "\u3040" for ch in errors[0])  # Japanese text
+    go(at, "地図と編集")
+    assert len(table(at)) == 33  # the plan and data are as before
