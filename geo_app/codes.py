@@ -111,16 +111,18 @@ def normalize_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             codes.append(pd.NA)
             errors.append(str(exc))
             texts.append(None)
-    five = [i for i, t in enumerate(texts) if t is not None and len(t) == 5]
+    # a lost zero leaves 5 digits that do not start with 0 (01〜09 → 1〜9)
+    five = [i for i, t in enumerate(texts) if t is not None and len(t) == 5 and t[0] != "0"]
     if five:
+        known = known_codes()
         padded = {i: "0" + texts[i] for i in five}
-        valid6 = {i: p[:5] for i, p in padded.items() if check_digit(p[:5]) == p[5]}
+        valid6 = {
+            i: p[:5] for i, p in padded.items() if check_digit(p[:5]) == p[5] and (not known or p[:5] in known)
+        }
         if len(valid6) == len(five):
             six_column = any(t is not None and len(t) == 6 for t in texts)
-            known = known_codes()
             unknown_as5 = sum(codes[i] not in known for i in five) * 2 > len(five)  # most are no code
-            known_as6 = bool(known) and all(c in known for c in valid6.values())
-            if six_column or (unknown_as5 and known_as6):
+            if six_column or (unknown_as5 and bool(known)):
                 for i, body in valid6.items():
                     codes[i] = body
     return (

@@ -22,7 +22,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from .assets import leaflet_css, leaflet_js
-from .datasets import CREDITS, VINTAGE
+from .datasets import credits_for
 from .dissolve import assign, dissolve
 from .geometry import nested_borders
 from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Level, Plan
@@ -276,7 +276,9 @@ def area_map(
     layers = layers or map_layers(munis, plan, simplify_tolerance=simplify_tolerance)
     areas = layers.areas[level]
     m_def = METRICS[metric]
-    minx, miny, maxx, maxy = layers.municipalities.total_bounds
+    from .printmap import main_view_bounds  # far islands (小笠原, 奄美) would shrink the first view to a dot
+
+    minx, miny, maxx, maxy = main_view_bounds(layers.municipalities)
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None, control_scale=True, height=height, zoom_snap=0.25, zoom_delta=0.5)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(24, 24))
     fmap.get_root().header.add_child(Element(f"<style>{_CSS}</style>"), name="geoapp_css")
@@ -355,7 +357,8 @@ def area_map(
         f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {len(assigned)}・人口 {METRICS['population'].fmt(areas['population'].sum())}",
     ]})
     if credits:
-        boxes.append({"position": "bottomleft", "cls": "geoapp-credit", "lines": [VINTAGE, *CREDITS]})
+        vintage, credit_lines = credits_for(plan.name)
+        boxes.append({"position": "bottomleft", "cls": "geoapp-credit", "lines": [vintage, *credit_lines]})
     target("凡例", control=False).add_child(_Script(_BOXES_JS, {"boxes": boxes}))
     if groups is None:
         control.add_to(fmap)

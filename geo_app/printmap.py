@@ -19,6 +19,8 @@ What the sheet shows, and why it is built this way:
 """
 from __future__ import annotations
 
+import re
+
 import itertools
 import math
 import unicodedata
@@ -276,20 +278,9 @@ def _circled(n: int) -> str:
 
 
 def _credits_for(plan: Plan) -> tuple[str, list[str]]:
-    """Vintage line and the credits that apply to this plan (not the Hokkaido plan on a Tokyo map)."""
-    from . import datasets
+    from .datasets import credits_for
 
-    credits = [datasets.CREDITS[0], datasets.CREDITS[2]]
-    name = plan.name or ""
-    if "A38" in name:
-        credits.insert(1, datasets.CREDITS[1])
-    if name.startswith("北海道 2024"):
-        credits.append(datasets.CREDITS[3])
-    elif "A38" not in name:
-        credits.append(f"区域案「{name or '（名前なし）'}」は利用者の作成")
-    parts = [p for p in datasets.VINTAGE.split("／") if not p.startswith("医療圏")]
-    vintage = "／".join(parts) + f"／区域案: {name or '（名前なし）'}"
-    return vintage, credits
+    return credits_for(plan.name)
 
 
 # ---- the drawing --------------------------------------------------------------------------
@@ -473,6 +464,29 @@ def _set_view(ax, bounds: np.ndarray, margin: float = 0.04) -> None:
     ax.set_aspect("equal", adjustable="box")
 
 
+def _local_crs(gdf: gpd.GeoDataFrame) -> str:
+    """Lambert azimuthal equal-area centred on the largest cluster of land (far islands aside)."""
+    ea = gdf.to_crs(EQUAL_AREA_CRS).geometry.values
+    parts, _ = shapely.get_parts(ea, return_index=True)
+    lab = _clusters(parts, CLUSTER_GAP_M)
+    big = int(np.argmax(np.bincount(lab, shapely.area(parts))))
+    bx = shapely.bounds(shapely.union_all(parts[lab == big]))
+    lon0, lat0 = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True).transform((bx[0] + bx[2]) / 2, (bx[1] + bx[3]) / 2)
+    return f"+proj=laea +lat_0={lat0:.4f} +lon_0={lon0:.4f} +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+
+
+def main_view_bounds(munis: gpd.GeoDataFrame, box_mm: tuple[float, float] = (260.0, 180.0)) -> tuple[float, float, float, float]:
+    """lon/lat bounds (minx, miny, maxx, maxy) of the main map: the land that the print map
+    draws at full scale, without the far islands it puts into insets (東京都's 小笠原, 鹿児島県's 奄美).
+    The interactive map starts on this view too."""
+    local = _local_crs(munis)
+    m = munis.to_crs(local)
+    views = _choose_views(m.geometry.values, m["name"].to_numpy(dtype=object), box_mm)
+    x0, y0, x1, y1 = views.main
+    xs, ys = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform([x0, x1, x0, x1], [y0, y0, y1, y1])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def write_print_map(
     munis: gpd.GeoDataFrame,
     plan: Plan,
@@ -504,13 +518,8 @@ def write_print_map(
     areas = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
     if metric not in areas[level].columns:
         raise InputError(f"人口表に「{metric_ja}」を計算する列がありません。年齢別の人口を含む表を使うか、指標を「人口」にしてください。")
-    ea = joined.to_crs(EQUAL_AREA_CRS).geometry.values
-    parts, _ = shapely.get_parts(ea, return_index=True)
-    lab = _clusters(parts, CLUSTER_GAP_M)
-    big = int(np.argmax(np.bincount(lab, shapely.area(parts))))
-    bx = shapely.bounds(shapely.union_all(parts[lab == big]))
-    lon0, lat0 = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True).transform((bx[0] + bx[2]) / 2, (bx[1] + bx[3]) / 2)
-    local = f"+proj=laea +lat_0={lat0:.4f} +lon_0={lon0:.4f} +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+    local = _local_crs(joined)
+    lat0, lon0 = (float(re.search(rf"\+{k}=([-0-9.]+)", local).group(1)) for k in ("lat_0", "lon_0"))
     to_lonlat = Transformer.from_crs(local, "EPSG:4326", always_xy=True)
     to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True)
     mj = joined.to_crs(local)

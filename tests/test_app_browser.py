@@ -116,6 +116,16 @@ def choose(page, label: str, typed: str, option: re.Pattern) -> None:
     page.get_by_role("option", name=option).first.click()
 
 
+def click_button(page, name: str) -> float:
+    """Click a button once the rerun that drew it is over (one enabled button of that name)."""
+    page.wait_for_function(
+        "name => { const bs = [...document.querySelectorAll('button')].filter(b => b.innerText.trim() === name);"
+        " return bs.length === 1 && !bs[0].disabled; }", arg=name, timeout=30_000)
+    t = time.perf_counter()
+    page.get_by_role("button", name=name, exact=True).click()
+    return t
+
+
 def alert(page, text: str):
     loc = page.locator("[data-testid='stAlert']").filter(has_text=text).first
     loc.wait_for(timeout=30_000)
@@ -167,7 +177,7 @@ def test_move_save_restart_offline(tmp_path, chromium, hokkaido):
 
         # move it to 富良野 through the select box and the button
         choose(page, "移動先の在宅医療圏", "富良野", re.compile(r"^富良野（"))
-        page.get_by_role("button", name="移動する").click()
+        click_button(page, "移動する")
         msg = alert(page, "移動しました")
         assert f"「上川」{KAMIKAWA:,}人 → {KAMIKAWA - BIEI_POP:,}人" in msg
         assert f"「富良野」{FURANO:,}人 → {FURANO + BIEI_POP:,}人" in msg
@@ -186,7 +196,7 @@ def test_move_save_restart_offline(tmp_path, chromium, hokkaido):
         field = page.get_by_label("名前を付けて保存（例: 現行, 案A, 案B）")
         field.fill("案A")
         field.press("Enter")
-        page.get_by_role("button", name="名前を付けて保存").click()
+        click_button(page, "名前を付けて保存")
         alert(page, "保存しました（版1）")
         page.wait_for_function("() => location.search.includes('plan=')", timeout=10_000)
         url = page.url
