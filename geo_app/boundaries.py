@@ -59,6 +59,7 @@ _SIDECARS = (".shx", ".dbf")
 _LAYER_ORDER = ((".shp",), (".geojson", ".json", ".topojson"), (".gpkg",), (".parquet",))
 #: Longitude / latitude box around Japan (与那国島 122.9°E … 南鳥島 154.0°E, 沖ノ鳥島 20.4°N … 択捉島 45.6°N).
 JAPAN_BOUNDS = (120.0, 19.5, 155.0, 46.5)
+_HINT_BROKEN = "壊れていないか、国土数値情報 N03（行政区域）のファイルか確かめてください。"
 _HINT_N03 = "国土数値情報 N03（行政区域）の .zip / .shp / .geojson / TopoJSON / .gpkg を指定してください。"
 
 
@@ -172,7 +173,7 @@ def _read_zip(path: Path) -> gpd.GeoDataFrame:
             infos = [i for i in zf.infolist() if not i.is_dir()]
             names = [i.filename for i in infos]
             unzipped = sum(i.file_size for i in infos)
-            bad = zf.testzip()
+            bad = zf.testzip() if unzipped <= 4 * MAX_BOUNDARY_BYTES else None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
         raise InputError("zip ファイルが壊れているか途中で切れています。ダウンロードし直してください。", source=path.name) from None
     if bad is not None:
@@ -322,7 +323,8 @@ def _select_prefectures(raw: pd.DataFrame, prefectures: Iterable[str]) -> pd.Ser
     mask = raw["pref"].isin(wanted_names | names_of_codes) | code_pref.isin(wanted_codes)
     mask = mask.fillna(False).astype(bool)
     if not mask.any():
-        present = sorted(set(raw["pref"].dropna()))[:10]
+        order = {name: code for code, name in PREFECTURES.items()}
+        present = sorted(set(raw["pref"].dropna()), key=lambda n: order.get(n, "99"))[:10]
         raise InputError(
             f"都道府県「{'、'.join(sorted(wanted))}」が境界データにありません"
             + (f"（このデータにあるのは {'、'.join(present)}）" if present else "")
@@ -343,7 +345,7 @@ def read_n03_units(
     return _read_n03_units(paths, prefectures=prefectures)
 
 
-@japanese_errors("境界ファイル")
+@japanese_errors("境界ファイル", hint=_HINT_BROKEN)
 def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.GeoDataFrame, LoadReport]:
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -506,7 +508,7 @@ def merge_units(
     return gpd.GeoDataFrame(out.sort_values("code", kind="stable").reset_index(drop=True), geometry="geometry", crs=units.crs)
 
 
-@japanese_errors("境界データ")
+@japanese_errors("境界データ", hint=_HINT_BROKEN)
 def load_municipalities(
     paths: PathLike | Sequence[PathLike] | None = None,
     *,

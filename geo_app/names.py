@@ -307,6 +307,12 @@ def codes_for_rows(
             shown = "、".join(dict.fromkeys(str(n) if pd.notna(n) else str(c) for n, c in zip(names[total], codes[total])))
             notes.append(f"{label}: 合計の行（{shown}）は市区町村ではないので除きました。")
             keep &= ~total
+        # e-Stat re-tabulations on 2000 boundaries: 「（旧：…）」 rows with codes such as 0120B
+        old = names.str.match(r"^\s*[（(]旧").fillna(False).astype(bool) & ~total
+        if old.any():
+            notes.append(f"{label}: 2000年の旧市町村の組み替え行「（旧：…）」{int(old.sum())} 行を除きました。")
+            keep &= ~old
+            problems[:] = [(r, t) for r, t in problems if r not in {_row_of(i) for i in index[old]}]
 
     # prefecture for names: the row's own column, else the argument, else the one implied by codes
     try:
@@ -340,7 +346,7 @@ def codes_for_rows(
         problems.extend(name_problems)
     neither = keep & blank & ~need
     for label_ in index[neither]:
-        problems.append((_row_of(label_), f"市町村コードも市町村名もありません。この行を消すか、どちらかを入れてください。"))
+        problems.append((_row_of(label_), "市町村コードも市町村名もありません。この行を消すか、どちらかを入れてください。"))
 
     given = keep & ~blank & codes.notna()
     census = _census_index()
@@ -357,6 +363,21 @@ def codes_for_rows(
                     f"{label}: 2020年の市区町村にないコード {len(listed)} 件（{', '.join(listed[:10])}{' ほか' if len(listed) > 10 else ''}）。"
                     "合併前の旧コードかもしれません。"
                 )
+        # a 都道府県 cell that contradicts the code
+        if check_names and per_row is not None:
+            for label_ in index[given & ~bad & ~_blank(per_row)]:
+                try:
+                    stated = prefecture_code(per_row[label_])
+                except ValueError as exc:
+                    problems.append((_row_of(label_), f"{exc}。"))
+                    continue
+                c = codes[label_]
+                if stated != c[:2]:
+                    problems.append((
+                        _row_of(label_),
+                        f"市町村コード {c} は{PREFECTURES.get(c[:2], '別の都道府県')}のコードですが、都道府県は「{per_row[label_]}」です。"
+                        "コードか都道府県のどちらかを直してください。",
+                    ))
         # a name that clearly means another municipality than the code: a typo in one of them
         check = given & ~bad & names.notna() & (names != "")
         if check_names and check.any():

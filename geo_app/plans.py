@@ -189,7 +189,7 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
             f"1行目の列名を確かめてください（今の列: {'、'.join(map(str, list(t.columns)[:8]))}）。",
             source=label,
         )
-    codes, keep, _notes = codes_for_rows(
+    codes, keep, notes = codes_for_rows(
         t, label=label, prefecture=prefecture, error=PlanError,
         unknown="error" if strict else "ignore",
         check_names=strict, check_duplicates=strict, check_wards=strict, what="区域表",
@@ -211,4 +211,6 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
             f"状態「{t.at[first, 'status']}」が分かりません。「確定」か「未確定」にしてください。", source=label, row=file_row(first)
         )
     t["status"] = status.astype("string")
-    return t[[*PLAN_COLUMNS, "hub"]].reset_index(drop=True)
+    table = t[[*PLAN_COLUMNS, "hub"]].reset_index(drop=True)
+    table.attrs = {"source": label, "notes": [*df.attrs.get("notes", []), *notes]} if isinstance(df, pd.DataFrame) else {}
+    return table

@@ -5,9 +5,6 @@ is computed the census way, 65+ ÷ (population − 年齢不詳).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 
 from .errors import InputError

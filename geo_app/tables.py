@@ -58,7 +58,7 @@ def _label_of(args: tuple, kwargs: dict) -> str | None:
     return getattr(first, "name", None) if first is not None else None
 
 
-def japanese_errors(what: str, error: type[GeoAppError] = InputError) -> Callable[[F], F]:
+def japanese_errors(what: str, error: type[GeoAppError] = InputError, *, hint: str | None = None) -> Callable[[F], F]:
     """Decorator for public readers: any exception that is not a GeoAppError becomes `error`.
 
     The specific checks come first and say exactly what to fix; this is the last net, so that a
@@ -77,11 +77,11 @@ def japanese_errors(what: str, error: type[GeoAppError] = InputError) -> Callabl
                     raise error(exc.message, source=exc.source, row=exc.row) from None
                 raise
             except MemoryError:
-                raise error(f"{what}が大きすぎて読み込めません。市町村ごとの表か確かめてください。",
+                raise error(f"{what}が大きすぎて読み込めません。ファイルを確かめてください。",
                             source=_label_of(args, kwargs)) from None
             except Exception as exc:  # noqa: BLE001 - the point of this net
                 raise error(
-                    f"{what}を読み込めませんでした（{type(exc).__name__}）。形式が正しいか確かめ、{_SAVE_AS}",
+                    f"{what}を読み込めませんでした（{type(exc).__name__}）。{hint or '形式が正しいか確かめ、' + _SAVE_AS}",
                     source=_label_of(args, kwargs),
                 ) from exc
 
@@ -239,7 +239,7 @@ def _xlsx_rows(data: bytes, label: str, hints: list[str]) -> tuple[list[list[str
             infos = zf.infolist()
             names = {i.filename for i in infos}
             unzipped = sum(i.file_size for i in infos)
-            broken = zf.testzip()
+            broken = zf.testzip() if unzipped <= MAX_XLSX_UNZIPPED else None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
         raise InputError("Excel ファイルが壊れているか途中で切れています。Excel で開いて保存し直してください。", source=label) from None
     if broken is not None:
@@ -350,8 +350,9 @@ def _frame(
     at = _header_at(rows, hints) if hints else None
     h = at if at is not None else first
     header = [("" if v is None else str(v)).strip().lstrip("\ufeff").strip() for v in rows[h]]
-    while header and not header[-1]:
-        header.pop()
+    if not strict_width:  # a sheet's row runs as far as any cell was ever formatted
+        while header and not header[-1]:
+            header.pop()
     body = [(numbers[i], r) for i, r in enumerate(rows[h + 1:], start=h + 1) if not all(_blank(v) for v in r)]
     if not body:
         raise InputError("データの行がありません（見出し行だけです）。2行目から市町村ごとの行を入れてください。", source=label)
@@ -514,9 +515,7 @@ def rename_columns(df: pd.DataFrame, aliases: dict[str, tuple[str, ...]]) -> pd.
             )
         first_of[canonical] = col
         mapping[col] = canonical
-    # a column already named like a canonical name that some other header maps onto
-    taken = [c for c in df.columns if c in set(mapping.values()) and c not in mapping]
-    out = df.drop(columns=drop + taken).rename(columns=mapping)
+    out = df.drop(columns=drop).rename(columns=mapping)
     out.attrs = dict(df.attrs)
     out.attrs["headers"] = {**df.attrs.get("headers", {}), **{v: k for k, v in mapping.items()}}
     return out

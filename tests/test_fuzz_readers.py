@@ -9,7 +9,6 @@ import json
 import zipfile
 
 import geopandas as gpd
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -23,6 +22,8 @@ from geo_app.codes import check_digit, normalize_code
 from geo_app.names import census_names, resolve_names
 from geo_app.plans import PLAN_ALIASES
 from geo_app.tables import read_table
+
+pytestmark = pytest.mark.filterwarnings("ignore:'crs' was not provided")
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FILES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

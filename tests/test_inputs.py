@@ -19,8 +19,10 @@ from geo_app.boundaries import read_n03_units
 from geo_app.codes import PREFECTURES, check_digit, known_codes, normalize_code, normalize_codes
 from geo_app.datasets import boundaries_path
 from geo_app.names import census_names, name_key, resolve_names
-from geo_app.plans import Plan
 from geo_app.tables import MAX_TABLE_BYTES, read_table
+
+
+pytestmark = pytest.mark.filterwarnings("ignore:'crs' was not provided")
 
 
 def _japanese(err: BaseException) -> bool:
@@ -59,7 +61,12 @@ def test_hokkaido_plan_as_cp932_csv_with_integer_codes_is_identical(tmp_path, ho
 @pytest.mark.parametrize("sep", [",", "\t", ";"])
 def test_plan_csv_in_every_encoding_and_delimiter(hokkaido_plan, plan_ja, encoding, sep):
     data = plan_ja.to_csv(index=False, sep=sep).encode(encoding)
-    assert load_plan(data, name="plan.csv").table.equals(hokkaido_plan.table)
+    plan = load_plan(data, name="plan.csv")
+    assert plan.table.equals(hokkaido_plan.table)
+    said = {",": None, "\t": "タブ", ";": "セミコロン"}[sep]
+    assert (said is None) == (not plan.table.attrs["notes"])
+    if said:
+        assert f"区切り文字を{said}として読みました" in plan.table.attrs["notes"][0]
 
 
 def test_plan_xlsx_with_float_codes_and_english_headers(hokkaido_plan):
@@ -146,6 +153,14 @@ def test_several_problems_are_listed_at_once(plan_ja):
     assert "2 件あります" in msg and "4行目" in msg and "12行目" in msg
 
 
+def test_prefecture_column_contradicting_the_code(plan_ja):
+    df = plan_ja.assign(都道府県="北海道")
+    df.loc[4, "都道府県"] = "青森県"
+    with pytest.raises(PlanError) as err:
+        load_plan(df)
+    assert err.value.row == 6 and "北海道のコードですが、都道府県は「青森県」" in str(err.value)
+
+
 def test_status_and_missing_columns(plan_ja):
     with pytest.raises(PlanError, match="状態「たぶん」"):
         load_plan(plan_ja.assign(状態="たぶん"))
@@ -215,6 +230,11 @@ def test_tomari_is_one_village_in_the_census():
     assert t.loc[t["name"] == "泊村", "code"].tolist() == ["01403"]
     codes, problems = resolve_names(pd.Series(["泊村"]), "北海道")
     assert codes.tolist() == ["01403"] and problems == []
+    # against the N03 boundaries themselves, which keep both, the name is ambiguous
+    units = read_n03_units(boundaries_path(), prefectures=["北海道"])[0]
+    assert sorted(units.loc[units["name"] == "泊村", "code"]) == ["01403", "01696"]
+    codes, problems = resolve_names(pd.Series(["泊村"]), "北海道", table=units[["code", "name"]])
+    assert codes.isna().all() and "01403" in problems[0] and "01696" in problems[0]
 
 
 def test_unknown_name_gets_the_closest_candidates():
@@ -260,6 +280,7 @@ def test_census_style_population_table(tmp_path, census):
         '01100,札幌市,"1,973,395","1,145"',
         '01204,旭川市,"329,306",-',
         "01999,旧○○町,5,***",
+        '0120B,（旧：札幌市）,"1,234",-',
     ]
     path = tmp_path / "estat.csv"
     path.write_bytes("\n".join(lines).encode("cp932"))
@@ -268,7 +289,7 @@ def test_census_style_population_table(tmp_path, census):
     assert pop["population"].tolist() == [1_973_395, 329_306, 5]
     assert pop["age_100_plus"].tolist()[:2] == [1145, 0] and pd.isna(pop["age_100_plus"].iloc[2])
     notes = " ".join(pop.attrs["notes"])
-    assert "全国" in notes and "北海道" in notes and "01999" in notes and "合併前" in notes
+    assert "全国" in notes and "北海道" in notes and "01999" in notes and "合併前" in notes and "（旧：…）」1 行" in notes
 
 
 def test_population_by_name_and_six_digit_codes():

@@ -18,6 +18,7 @@ Why not just `st_folium(area_map(...))`:
 from __future__ import annotations
 
 import base64
+import json
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -26,6 +27,8 @@ from typing import Any, Callable, Iterable
 import folium
 import geopandas as gpd
 import streamlit as st
+from branca.element import MacroElement
+from jinja2 import Template
 
 from ..assets import leaflet_css, leaflet_js
 from ..dissolve import assign
@@ -61,6 +64,32 @@ def offline(fmap: folium.Map) -> folium.Map:
     return fmap
 
 
+class _RefitOnResize(MacroElement):
+    """Fit the map to its bounds again when its frame gets its real size, until the user moves it.
+
+    Streamlit may create the map's iframe while it is still hidden (switching pages): Leaflet then
+    fits the bounds into a 0×0 box and shows a blank, far-zoomed map. Leaflet follows the frame's
+    resize events, so fitting again on 'resize' fixes it; once the user has dragged, zoomed or
+    clicked, their view is kept.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function(map, bounds){
+  var touched = false;
+  var c = map.getContainer();
+  ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function(t){ c.addEventListener(t, function(){ touched = true; }, {passive: true}); });
+  map.on('resize', function(){ if (!touched && c.clientWidth > 0 && c.clientHeight > 0) { map.fitBounds(bounds, {padding: [24, 24], animate: false}); } });
+})({{ this._parent.get_name() }}, {{ this.bounds_json }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "GeoAppRefit"
+        self.bounds_json = json.dumps(bounds)
+
+
 def layers_from_live(live, munis_map: gpd.GeoDataFrame, plan: Plan) -> MapLayers:
     """MapLayers from a LivePlan's incrementally updated areas (no full dissolve on each edit)."""
     areas = {lv: live.areas(lv) for lv in LEVELS}
@@ -80,6 +109,8 @@ def map_args(munis_map: gpd.GeoDataFrame, plan: Plan, layers: MapLayers, *, leve
     fmap = area_map(munis_map, plan, level=level, metric=metric, basemap=basemap, layers=layers,
                     highlight_codes=list(highlight_codes), groups=groups, title=title, credits=False)
     offline(fmap)
+    minx, miny, maxx, maxy = (float(v) for v in munis_map.total_bounds)
+    fmap.add_child(_RefitOnResize([[miny, minx], [maxy, maxx]]))
     captured: dict[str, Any] = {}
 
     def capture(**kwargs: Any) -> Any:
@@ -127,18 +158,21 @@ def clicked_code(value: Any) -> str | None:
 
 
 class MapCache:
-    """A few recent maps' arguments per session (the edited plan, the compared plan …)."""
+    """Recently built values (map arguments, findings), least recently used dropped first."""
 
     def __init__(self, size: int = 4):
         self.size = size
-        self._items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def get(self, key: tuple, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        value = build()
-        self._items[key] = value
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+    def get(self, key: tuple, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()  # outside the lock: sessions do not wait for each other's builds
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
         return value

@@ -214,7 +214,6 @@ def _edit_panel(ws) -> None:
 def _area_tools(ws) -> None:
     with st.expander("圏域の名前の変更・統合・分割"):
         lv = st.radio("単位", LEVEL_OPTIONS, key="ed_level", format_func=lambda x: LEVEL_JA[x], horizontal=True)
-        names = ws.live.area_names(lv)
         names = [str(a) for a in ws.areas(lv)["area"]]
         t1, t2, t3 = st.tabs(["名前の変更", "統合", "分割"])
         with t1:

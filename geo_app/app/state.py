@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
-
+from dataclasses import dataclass
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
@@ -53,6 +51,7 @@ class Data:
     graph: nx.Graph
     notes: list[str]
     label: str
+    key: tuple = ()
 
 
 @st.cache_resource(show_spinner="市町村の境界と人口を読み込んでいます…", max_entries=8)
@@ -75,7 +74,17 @@ def load_data(prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: 
     simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
     graph = build_adjacency(munis)
     label = "内蔵データ（行政区域 2021年・令和2年国勢調査）" if not boundaries and not population else "アップロードしたデータ"
-    return Data(munis=munis, munis_map=simple, graph=graph, notes=list(report.notes) if report else [], label=label)
+    return Data(munis=munis, munis_map=simple, graph=graph, notes=list(report.notes) if report else [], label=label,
+                key=(prefectures, wards, boundaries, population))
+
+
+@st.cache_resource(show_spinner=False)
+def shared_cache() -> MapCache:
+    """Map arguments and findings shared by every session of this server (keyed by data + plan).
+
+    Two users (or a reload) looking at the same plan get the map and the findings at once.
+    """
+    return MapCache(size=24)
 
 
 @st.cache_resource(show_spinner=False)
@@ -110,8 +119,10 @@ class Workspace:
     saved_version: int | None = None
     saved_plan: Plan | None = None
     saved_step: int = 0
-    maps: MapCache = field(default_factory=MapCache)
-    _findings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def maps(self) -> "_DataScoped":
+        return _DataScoped(self.data.key)
 
     # ---- the plan ---------------------------------------------------------------------------
     @property
@@ -167,18 +178,24 @@ class Workspace:
         from ..validate import ValidationOptions, validate
 
         plan = plan or self.plan
-        sig = plan_signature(plan)
-        if sig not in self._findings:
-            if len(self._findings) > 8:
-                self._findings.clear()
-            self._findings[sig] = validate(self.munis, plan, ValidationOptions(graph=self.data.graph))
-        return self._findings[sig]
+        return self.maps.get(("findings", plan_signature(plan)),
+                             lambda: validate(self.munis, plan, ValidationOptions(graph=self.data.graph)))
 
     def areas(self, level: str) -> gpd.GeoDataFrame:
         return self.live.areas(level)
 
     def assigned(self) -> pd.DataFrame:
         return pd.DataFrame(assign(self.munis, self.plan).drop(columns="geometry"))
+
+
+class _DataScoped:
+    """The shared cache, with keys prefixed by the data they were computed from."""
+
+    def __init__(self, data_key: tuple):
+        self.data_key = data_key
+
+    def get(self, key: tuple, build):
+        return shared_cache().get((self.data_key, *key), build)
 
 
 def open_plan(plan: Plan, *, origin: str, boundaries: tuple[str, ...] | None = None, population: str | None = None,
