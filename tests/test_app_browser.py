@@ -191,6 +191,16 @@ def test_move_save_restart_offline(tmp_path, chromium, hokkaido):
         assert "5,224,614人" in main.inner_text()  # nobody lost
         page.screenshot(path=str(SHOT))
 
+        # compare: the moved municipality is outlined in red on plan B's map, and listed
+        page.locator("[data-testid='stSidebar']").get_by_text("案の比較", exact=True).click()
+        alert(page, "1市町村の所属が変わります")
+        page.wait_for_function(
+            "sel => { const f = document.querySelector(sel); if (!f || !f.contentDocument) return false;"
+            " const red = [...f.contentDocument.querySelectorAll('path.leaflet-interactive')].filter(p => p.getAttribute('stroke') === '#d40000' && p.getAttribute('stroke-width') === '3');"
+            " const box = red.length === 1 ? red[0].getBoundingClientRect() : null;"
+            " return box && box.width > 2 && box.height > 2 && box.right > 0 && box.left < f.clientWidth; }",
+            arg=MAP_IFRAME, timeout=60_000)
+
         # save it as 案A
         page.locator("[data-testid='stSidebar']").get_by_text("保存・読み込み", exact=True).click()
         field = page.get_by_label("名前を付けて保存（例: 現行, 案A, 案B）")
