@@ -11,7 +11,6 @@ Decisions, each reported in a `LoadReport` rather than made silently:
 """
 from __future__ import annotations
 
-import os
 import unicodedata
 import warnings
 import zipfile

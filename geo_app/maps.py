@@ -100,13 +100,15 @@ class MapLayers:
     borders: dict[str, object]  # level → lines not already drawn by a coarser level
 
 
-def map_layers(munis: gpd.GeoDataFrame, plan: Plan, *, simplify_tolerance: float | None = None) -> MapLayers:
-    """Dissolve every level once, optionally from a topology-preserving simplified coverage."""
+def map_layers(munis: gpd.GeoDataFrame, plan: Plan, *, simplify_tolerance: float | None = None,
+               areas: dict[str, gpd.GeoDataFrame] | None = None) -> MapLayers:
+    """Dissolve every level once (unless `areas` are given, e.g. kept live by an editor),
+    optionally from a topology-preserving simplified coverage."""
     if simplify_tolerance:
         munis = munis.copy()
         munis["geometry"] = shapely.coverage_simplify(munis.geometry.values, simplify_tolerance, simplify_boundary=True)
     assigned = assign(munis, plan)
-    areas = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+    areas = areas or {lv: dissolve(munis, plan, lv) for lv in LEVELS}
     order = ["tertiary", "secondary", "homecare"]
     lines = nested_borders([areas[lv].geometry.values for lv in order] + [assigned.geometry.values])
     return MapLayers(assigned, areas, dict(zip([*order, "municipality"], lines)))
@@ -375,11 +377,23 @@ def _legend_text(i: int, bins: list[float], m: Metric) -> str:
     return f"〜 {m.fmt(hi)}" if lo is None else f"{m.fmt(lo)} 〜 {m.fmt(hi)}"
 
 
-def make_offline(fmap: folium.Map) -> folium.Map:
-    """Drop folium's CDN links (Leaflet, jQuery, Bootstrap, …) and inline the packaged Leaflet."""
+def _leaflet_data_url() -> str:
+    import base64
+
+    return "data:text/javascript;base64," + base64.b64encode(leaflet_js().encode("utf-8")).decode("ascii")
+
+
+def make_offline(fmap: folium.Map, *, script: str = "inline") -> folium.Map:
+    """Drop folium's CDN links (Leaflet, jQuery, Bootstrap, …) and use the packaged Leaflet.
+
+    script="inline" puts Leaflet in a <script> in the page head (a standalone HTML file);
+    script="data-url" lists it as the map's only script link, as a data: URL, for hosts that
+    load a map's links themselves and insert its head as innerHTML, where an inline <script>
+    would never run (streamlit-folium).
+    """
     def walk(el):
         yield el
-        for child in el._children.values():
+        for child in list(getattr(el, "_children", {}).values()):
             yield from walk(child)
 
     for el in walk(fmap):
@@ -389,7 +403,10 @@ def make_offline(fmap: folium.Map) -> folium.Map:
             el.default_css = []
     header = fmap.get_root().header
     header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline", index=0)
-    header.add_child(Element(f"<script>{leaflet_js()}</script>"), name="leaflet_js_inline", index=1)
+    if script == "data-url":
+        fmap.default_js = [("leaflet", _leaflet_data_url())]
+    else:
+        header.add_child(Element(f"<script>{leaflet_js()}</script>"), name="leaflet_js_inline", index=1)
     return fmap
 
 

@@ -1,11 +1,10 @@
 """Plans: built-in plans from the shared area tables, and the table format users keep in Excel."""
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from geo_app import PlanError, load_plan
-from geo_app.codes import PREFECTURES, check_digit
+from geo_app.codes import check_digit
 from geo_app.plans import Plan, builtin_plans
 
 

@@ -15,7 +15,6 @@ import threading
 import uuid
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from geo_app import load_plan

@@ -42,8 +42,8 @@ def _flag(value: object) -> str:
 
 
 def launch(port: int = 8501, headless: bool = False) -> int:
-    """Run `streamlit run geo_app/app/main.py` until it stops; returns its exit code."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(MAIN_SCRIPT)]
+    """Run the Streamlit server on geo_app/app/main.py until it stops; returns its exit code."""
+    cmd = [sys.executable, "-m", "geo_app.app.serve"]
     for key, value in streamlit_flags(port, headless).items():
         cmd.append(f"--{key}={_flag(value)}")
     env = dict(os.environ)

@@ -17,11 +17,9 @@ Why not just `st_folium(area_map(...))`:
 """
 from __future__ import annotations
 
-import base64
 import json
 import threading
 from collections import OrderedDict
-from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 import folium
@@ -30,10 +28,7 @@ import streamlit as st
 from branca.element import MacroElement
 from jinja2 import Template
 
-from ..assets import leaflet_css, leaflet_js
-from ..dissolve import assign
-from ..geometry import nested_borders
-from ..maps import MapLayers, area_map
+from ..maps import MapLayers, area_map, make_offline, map_layers
 from ..plans import LEVELS, Plan
 
 __all__ = ["offline", "map_args", "show_map", "layers_from_live", "MapCache", "clicked_code"]
@@ -42,26 +37,9 @@ _LOCK = threading.Lock()
 RETURNED = ["last_active_drawing"]
 
 
-@lru_cache(maxsize=1)
-def _leaflet_data_url() -> str:
-    return "data:text/javascript;base64," + base64.b64encode(leaflet_js().encode("utf-8")).decode("ascii")
-
-
 def offline(fmap: folium.Map) -> folium.Map:
-    """Replace every CDN link of the map by the packaged Leaflet (no request leaves the machine)."""
-    def walk(el):
-        yield el
-        for child in list(getattr(el, "_children", {}).values()):
-            yield from walk(child)
-
-    for el in walk(fmap):
-        if hasattr(el, "default_js"):
-            el.default_js = []
-        if hasattr(el, "default_css"):
-            el.default_css = []
-    fmap.default_js = [("leaflet", _leaflet_data_url())]
-    fmap.get_root().header.add_child(folium.Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline", index=0)
-    return fmap
+    """Every CDN link of the map replaced by the packaged Leaflet (no request leaves the machine)."""
+    return make_offline(fmap, script="data-url")
 
 
 class _RefitOnResize(MacroElement):
@@ -92,11 +70,7 @@ class _RefitOnResize(MacroElement):
 
 def layers_from_live(live, munis_map: gpd.GeoDataFrame, plan: Plan) -> MapLayers:
     """MapLayers from a LivePlan's incrementally updated areas (no full dissolve on each edit)."""
-    areas = {lv: live.areas(lv) for lv in LEVELS}
-    assigned = assign(munis_map, plan)
-    order = ["tertiary", "secondary", "homecare"]
-    lines = nested_borders([areas[lv].geometry.values for lv in order] + [assigned.geometry.values])
-    return MapLayers(assigned, areas, dict(zip([*order, "municipality"], lines)))
+    return map_layers(munis_map, plan, areas={lv: live.areas(lv) for lv in LEVELS})
 
 
 def map_args(munis_map: gpd.GeoDataFrame, plan: Plan, layers: MapLayers, *, level: str, metric: str,

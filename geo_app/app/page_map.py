@@ -12,11 +12,11 @@ import streamlit as st
 from ..edits import merge_areas, move, rename_area, split_area
 from ..errors import GeoAppError
 from ..maps import BASEMAPS, METRICS
-from ..plans import LEVEL_JA, UNCONFIRMED
+from ..plans import LEVEL_JA, UNCONFIRMED, load_plan
 from ..population import AGE_BANDS
 from .charts import pyramid_png
 from .mapview import clicked_code, layers_from_live, map_args, show_map
-from .state import LEVEL_OPTIONS, flash, plan_signature, show_flash, workspace
+from .state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
 
 __all__ = ["render", "area_table", "NEW_AREA", "MAP_KEY"]
 
@@ -249,6 +249,25 @@ def _pyramid(ws, level: str, areas: pd.DataFrame) -> None:
     st.caption("5歳階級別の人口の割合（令和2年国勢調査）。線は表示中の全圏域の合計。")
 
 
+def plan_map_args(ws, level: str, metric: str, basemap: str) -> dict:
+    """The map of the workspace's plan, built once per plan and view and shared by all sessions."""
+    plan = ws.plan
+    return ws.maps.get(
+        (plan_signature(plan), level, metric, basemap),
+        lambda: map_args(ws.data.munis_map, plan, layers_from_live(ws.live, ws.data.munis_map, plan),
+                         level=level, metric=metric, basemap=basemap, key=MAP_KEY),
+    )
+
+
+def warm_up() -> None:
+    """What the first visitor's page needs, computed before anyone connects (see app/serve.py)."""
+    ws = open_plan(load_plan(DEFAULT_PLAN), origin="warm-up")
+    ws.findings()
+    # The folium map itself is built on the first page load: built here, outside a script run,
+    # streamlit-folium's arguments did not render (seen in the browser test), so it is left out.
+    import folium, mapclassify  # noqa: F401,E401  (imported here, not on the first page load)
+
+
 def _findings(findings: list) -> None:
     from ..validate import findings_frame
 
@@ -263,7 +282,6 @@ def _findings(findings: list) -> None:
 
 def render() -> None:
     ws = workspace()
-    plan = ws.plan
     show_flash()
     c1, c2, c3 = st.columns([2, 2, 2])
     level = c1.radio("表示する単位", LEVEL_OPTIONS, key="view_level", format_func=lambda x: LEVEL_JA[x], horizontal=True)
@@ -290,12 +308,7 @@ def render() -> None:
         unconfirmed = int((areas["status"] == UNCONFIRMED).sum())
         st.caption(f"斜線は未確定の圏域（{unconfirmed}）。市町村にマウスを重ねると詳細、クリックで選択します。右上のボタンで表示する層を切り替えます。")
         try:
-            args = ws.maps.get(
-                (plan_signature(plan), level, metric, basemap),
-                lambda: map_args(ws.data.munis_map, plan, layers_from_live(ws.live, ws.data.munis_map, plan),
-                                 level=level, metric=metric, basemap=basemap, key=MAP_KEY),
-            )
-            show_map(args, key=MAP_KEY, on_change=_on_map_click)
+            show_map(plan_map_args(ws, level, metric, basemap), key=MAP_KEY, on_change=_on_map_click)
         except GeoAppError as exc:
             st.error(str(exc))
         _area_tools(ws)

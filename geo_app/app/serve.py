@@ -1,0 +1,46 @@
+"""The app's server process: Streamlit, with the default plan warmed up while it starts.
+
+`streamlit run` imports the app only when the first browser connects, so the first visitor
+would wait for geopandas, folium and the boundaries to load and for the first map to be built.
+Here that happens in a background thread as the server starts, into the same process-wide
+`st.cache_resource` caches the pages read; a visitor who comes earlier simply waits on the
+same cache entry. A failure in the warm-up is ignored: the page then does the work and shows
+any error in Japanese as usual.
+
+    python -m geo_app.app.serve --server.port=8501 …   (what `geo-app app` runs)
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+
+from .launch import MAIN_SCRIPT
+
+__all__ = ["main"]
+
+
+def _warm_up() -> None:
+    warnings.filterwarnings("ignore")
+    try:
+        import logging
+
+        logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+        logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+        from .page_map import warm_up
+
+        warm_up()
+    except Exception:  # noqa: BLE001 — the first page load will redo the work and report it
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    threading.Thread(target=_warm_up, name="geo-app-warm-up", daemon=True).start()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(MAIN_SCRIPT), *(sys.argv[1:] if argv is None else argv)]
+    cli.main(prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()
