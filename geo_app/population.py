@@ -5,6 +5,7 @@ is computed the census way, 65+ ÷ (population − 年齢不詳).
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -183,14 +184,28 @@ def attach_population(munis, pop: pd.DataFrame, *, report=None):
     return add_rates(joined)
 
 
+def _floats(df: pd.DataFrame, col: str, missing: float = np.nan) -> np.ndarray:
+    return df[col].to_numpy(dtype="float64", na_value=missing)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """num / den as nullable floats: NA where either is missing or the denominator is not positive."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.where(den > 0, num / den, np.nan)
+    return pd.array(values, dtype="Float64")  # NaN becomes NA
+
+
 def add_rates(df: pd.DataFrame) -> pd.DataFrame:
     """Aging rate (census way), 75+ share and density, from summed counts."""
     out = df.copy()
-    if "age_65_plus" in out.columns and "population" in out.columns:
-        known = out["population"].astype("Float64") - out.get("age_unknown", pd.Series(0, index=out.index)).fillna(0).astype("Float64")
-        out["aging_rate"] = (out["age_65_plus"].astype("Float64") / known.where(known > 0)).astype("Float64")
+    if "population" not in out.columns:
+        return out
+    pop = _floats(out, "population")
+    if "age_65_plus" in out.columns:
+        known = pop - (_floats(out, "age_unknown", 0.0) if "age_unknown" in out.columns else 0.0)
+        out["aging_rate"] = _ratio(_floats(out, "age_65_plus"), known)
         if "age_75_plus" in out.columns:
-            out["share_75_plus"] = (out["age_75_plus"].astype("Float64") / known.where(known > 0)).astype("Float64")
-    if "area_km2" in out.columns and "population" in out.columns:
-        out["density"] = (out["population"].astype("Float64") / out["area_km2"].where(out["area_km2"] > 0)).astype("Float64")
+            out["share_75_plus"] = _ratio(_floats(out, "age_75_plus"), known)
+    if "area_km2" in out.columns:
+        out["density"] = _ratio(pop, _floats(out, "area_km2"))
     return out
