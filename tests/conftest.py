@@ -67,9 +67,9 @@ def browser():
             b.close()
 
 
-def offline_page(browser, requests: list[str]):
+def offline_page(browser, requests: list[str], *, viewport: tuple[int, int] = (1400, 1000)):
     """A page whose every non-file, non-localhost request is refused and recorded."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]}, locale="ja-JP")
 
     def route(r):
         url = r.request.url

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, require_chromium
+from conftest import CHROMIUM_ARGS  # noqa: F401  (benchmarks/bench_app_browser.py imports it from here)
+from conftest import offline_page as conftest_offline_page
 
 pytestmark = pytest.mark.browser
 
@@ -72,17 +73,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 # ---- page helpers -----------------------------------------------------------------------------
 def offline_page(browser, blocked: list[str]):
-    page = browser.new_page(viewport={"width": 1500, "height": 1100}, locale="ja-JP")
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("http://localhost", "http://127.0.0.1", "ws://localhost", "ws://127.0.0.1", "data:", "blob:", "about:")):
-            return r.continue_()
-        blocked.append(url)
-        return r.abort()
-
-    page.route("**/*", route)
-    return page
+    return conftest_offline_page(browser, blocked, viewport=(1500, 1100))
 
 
 def wait_for_map(page, timeout: float = 90_000) -> None:
@@ -133,20 +124,7 @@ def alert(page, text: str):
 
 
 # ---- the test ---------------------------------------------------------------------------------
-@pytest.fixture
-def chromium():
-    path = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def test_move_save_restart_offline(tmp_path, chromium, hokkaido):
+def test_move_save_restart_offline(tmp_path, browser, hokkaido):
     import shapely
 
     biei = hokkaido.loc[hokkaido["code"] == BIEI]
@@ -157,7 +135,7 @@ def test_move_save_restart_offline(tmp_path, chromium, hokkaido):
     blocked: list[str] = []
     proc = start_server(port, db, log)
     try:
-        page = offline_page(chromium, blocked)
+        page = offline_page(browser, blocked)
         page.goto(f"http://localhost:{port}/")
         wait_for_map(page)
         # the embedded Hokkaido 2024 plan: 33 areas, 5,224,614 people, Japanese labels on the map
@@ -217,7 +195,7 @@ def test_move_save_restart_offline(tmp_path, chromium, hokkaido):
     # a new server process on the same database: the saved edit is still there after a reload
     proc = start_server(port, db, log)
     try:
-        page = offline_page(chromium, blocked)
+        page = offline_page(browser, blocked)
         page.goto(url)
         wait_for_map(page)
         assert "保存先: 「案A」版1" in page.locator("[data-testid='stSidebar']").inner_text()

@@ -78,6 +78,16 @@ def _do_start() -> None:
     flash("success", f"{origin}を開きました（{len(plan)}市町村）。「地図と編集」で編集できます。")
 
 
+def _on_new_data(ws_old, boundaries, population):
+    """The same plan, edit history and save state on other boundaries/population (None = embedded)."""
+    ws = open_plan(ws_old.plan, origin=ws_old.origin, boundaries=boundaries, population=population,
+                   saved_name=ws_old.saved_name, saved_version=ws_old.saved_version)
+    ws.history = ws_old.history
+    ws.live.apply(ws.plan)
+    ws.saved_plan, ws.saved_step = ws_old.saved_plan, ws_old.saved_step
+    return ws
+
+
 def _do_upload_data() -> None:
     ws_old = workspace()
     bfiles = st.session_state.get("up_boundaries") or []
@@ -100,11 +110,7 @@ def _do_upload_data() -> None:
             from ..population import load_population
 
             load_population(population)  # a bad table is reported here, before anything changes
-        ws = open_plan(ws_old.plan, origin=ws_old.origin, boundaries=boundaries, population=population,
-                       saved_name=ws_old.saved_name, saved_version=ws_old.saved_version)
-        ws.history = ws_old.history
-        ws.live.apply(ws.plan)
-        ws.saved_plan, ws.saved_step = ws_old.saved_plan, ws_old.saved_step
+        ws = _on_new_data(ws_old, boundaries, population)
     except GeoAppError as exc:
         flash("error", str(exc))
         return
@@ -120,10 +126,7 @@ def _do_upload_data() -> None:
 def _do_reset_data() -> None:
     ws_old = workspace()
     try:
-        ws = open_plan(ws_old.plan, origin=ws_old.origin, saved_name=ws_old.saved_name, saved_version=ws_old.saved_version)
-        ws.history = ws_old.history
-        ws.live.apply(ws.plan)
-        ws.saved_plan, ws.saved_step = ws_old.saved_plan, ws_old.saved_step
+        ws = _on_new_data(ws_old, None, None)
     except GeoAppError as exc:
         flash("error", str(exc))
         return
