@@ -27,7 +27,7 @@ import shapely
 
 from .codes import city_of, normalize_codes
 from .errors import InputError
-from .geometry import EQUAL_AREA_CRS
+from .geometry import EQUAL_AREA_CRS, shared_borders
 from .tables import TableSource, file_row, read_table, rename_columns
 
 __all__ = [
@@ -111,14 +111,8 @@ def load_sea_links(path: "TableSource | pd.DataFrame | None" = None) -> pd.DataF
 
 def _land_pairs(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(i, j, shared length in metres) for every pair sharing a line of border, i < j."""
-    tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="intersects")
-    keep = i < j
-    i, j = i[keep], j[keep]
-    shared = shapely.intersection(geoms[i], geoms[j])
-    # dimension 0: they touch at points only (queen, not rook); 2 would be an overlap (not in a coverage).
-    line = shapely.get_dimensions(shared) >= 1
-    return i[line], j[line], shapely.length(shared[line])
+    i, j, shared = shared_borders(geoms)  # point-only touches (queen, not rook) are left out
+    return i, j, shapely.length(shared)
 
 
 def build_adjacency(municipalities: pd.DataFrame, sea_links: "pd.DataFrame | TableSource | None" = None) -> nx.Graph:

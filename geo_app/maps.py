@@ -24,12 +24,12 @@ from jinja2 import Template
 from .assets import leaflet_css, leaflet_js
 from .datasets import credits_for
 from .dissolve import assign, dissolve
-from .geometry import nested_borders
+from .geometry import BorderPieces, border_pieces, classify_borders
 from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Level, Plan
 
 __all__ = [
     "METRICS", "BASEMAPS", "Metric", "class_breaks", "area_map", "standalone_html", "make_offline",
-    "map_layers", "MapLayers",
+    "map_layers", "MapLayers", "plan_area_ids",
 ]
 
 
@@ -101,17 +101,33 @@ class MapLayers:
 
 
 def map_layers(munis: gpd.GeoDataFrame, plan: Plan, *, simplify_tolerance: float | None = None,
-               areas: dict[str, gpd.GeoDataFrame] | None = None) -> MapLayers:
+               areas: dict[str, gpd.GeoDataFrame] | None = None, pieces: BorderPieces | None = None) -> MapLayers:
     """Dissolve every level once (unless `areas` are given, e.g. kept live by an editor),
-    optionally from a topology-preserving simplified coverage."""
+    optionally from a topology-preserving simplified coverage.
+
+    Border lines come from `pieces` (every stretch of municipal border, computed once per set of
+    municipalities; pass them in when drawing many plans on the same municipalities): a plan
+    only decides the level of each stretch, so no linework is unioned per plan.
+    """
     if simplify_tolerance:
         munis = munis.copy()
         munis["geometry"] = shapely.coverage_simplify(munis.geometry.values, simplify_tolerance, simplify_boundary=True)
     assigned = assign(munis, plan)
     areas = areas or {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+    pieces = pieces if pieces is not None else border_pieces(munis.geometry.values)
     order = ["tertiary", "secondary", "homecare"]
-    lines = nested_borders([areas[lv].geometry.values for lv in order] + [assigned.geometry.values])
+    lines = classify_borders(pieces, plan_area_ids(munis, plan, order))
     return MapLayers(assigned, areas, dict(zip([*order, "municipality"], lines)))
+
+
+def plan_area_ids(munis: pd.DataFrame, plan: Plan, levels: list[str]) -> list[np.ndarray]:
+    """Per municipality row, an integer id of its area at each level (-1: not in the plan)."""
+    pos = pd.Index(plan.table["code"]).get_indexer(munis["code"])
+    out = []
+    for lv in levels:
+        ids = pd.factorize(plan.table[lv].to_numpy(dtype=object))[0]  # missing names → -1
+        out.append(np.where(pos >= 0, ids[np.maximum(pos, 0)], -1))
+    return out
 
 
 def _round_coords(geoms: np.ndarray, decimals: int = 4) -> np.ndarray:

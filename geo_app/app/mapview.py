@@ -68,9 +68,10 @@ class _RefitOnResize(MacroElement):
         self.bounds_json = json.dumps(bounds)
 
 
-def layers_from_live(live, munis_map: gpd.GeoDataFrame, plan: Plan) -> MapLayers:
-    """MapLayers from a LivePlan's incrementally updated areas (no full dissolve on each edit)."""
-    return map_layers(munis_map, plan, areas={lv: live.areas(lv) for lv in LEVELS})
+def layers_from_live(live, munis_map: gpd.GeoDataFrame, plan: Plan, pieces=None) -> MapLayers:
+    """MapLayers from a LivePlan's incrementally updated areas (no full dissolve on each edit)
+    and border pieces computed once for the data (no linework unioned per edit)."""
+    return map_layers(munis_map, plan, areas={lv: live.areas(lv) for lv in LEVELS}, pieces=pieces)
 
 
 def map_args(munis_map: gpd.GeoDataFrame, plan: Plan, layers: MapLayers, *, level: str, metric: str,

@@ -102,7 +102,8 @@ def render() -> None:
 
             def build():
                 munis_map = ws.data.munis_map
-                layers = layers_from_live(ws.live, munis_map, plan_b) if same_as_edit else map_layers(munis_map, plan_b)
+                layers = (layers_from_live(ws.live, munis_map, plan_b, ws.data.pieces) if same_as_edit
+                          else map_layers(munis_map, plan_b, pieces=ws.data.pieces))
                 return map_args(munis_map, plan_b, layers, level=level, metric="population", basemap="none",
                                 highlight_codes=moved_codes, key=COMPARE_KEY,
                                 title=f"{plan_b.name}（赤: 案Aから移る市町村）")

@@ -19,6 +19,7 @@ import streamlit as st
 
 from ..dissolve import assign
 from ..edits import EditHistory
+from ..geometry import BorderPieces, border_pieces
 from ..errors import GeoAppError, PlanError
 from ..live import LivePlan
 from ..plans import LEVEL_JA, Plan, load_plan
@@ -49,6 +50,7 @@ class Data:
     munis: gpd.GeoDataFrame
     munis_map: gpd.GeoDataFrame
     graph: nx.Graph
+    pieces: BorderPieces  # every stretch of border of munis_map, classified per plan when drawn
     notes: list[str]
     label: str
     key: tuple = ()
@@ -73,8 +75,9 @@ def load_data(prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: 
     simple = munis.copy()
     simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
     graph = build_adjacency(munis)
+    pieces = border_pieces(simple.geometry.values)
     label = "内蔵データ（行政区域 2021年・令和2年国勢調査）" if not boundaries and not population else "アップロードしたデータ"
-    return Data(munis=munis, munis_map=simple, graph=graph, notes=list(report.notes) if report else [], label=label,
+    return Data(munis=munis, munis_map=simple, graph=graph, pieces=pieces, notes=list(report.notes) if report else [], label=label,
                 key=(prefectures, wards, boundaries, population))
 
 
