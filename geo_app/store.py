@@ -9,9 +9,14 @@ locking): two tabs saving *different* plans never clash, two saving the *same* p
 half-way is rolled back, leaving the saved plan exactly as it was.
 
 Every version is an immutable snapshot of the plan table (JSON text; plans are ≤ 2,000 rows),
-so any old version can be reloaded. Deleting a plan hides it but keeps its history; a new plan
-saved later under the same name continues the version numbers, so a tab still holding the
-deleted plan can never overwrite the new one.
+so any old version can be reloaded, together with the edit history the app had when it saved
+(``edit_log``, `EditHistory.to_json` text), so that undo still works after a reload. Deleting a
+plan hides it but keeps its history; a new plan saved later under the same name continues the
+version numbers, so a tab still holding the deleted plan can never overwrite the new one.
+
+A database made by an older geo_app is brought up to date when a store opens it: columns added
+since (nullable, such as ``edit_log``) are added with ``ALTER TABLE … ADD COLUMN`` in one
+transaction, so the plans already saved stay exactly as they were.
 """
 from __future__ import annotations
 
@@ -273,6 +278,9 @@ class PlanStore:
             sa.Column("rows", sa.Integer, nullable=False),
             sa.Column("prefectures", sa.Text, nullable=False),  # JSON list, for the plan list
             sa.Column("data", sa.Text, nullable=False),  # JSON snapshot of the plan table
+            # EditHistory.to_json() of the app when it saved (undo after a reload); added later,
+            # so NULL in versions saved before, and added to older databases by _add_new_columns.
+            sa.Column("edit_log", sa.Text, nullable=True),
             sa.PrimaryKeyConstraint("plan_id", "version", name=f"{prefix}plan_versions_pkey"),
         )
         return md, plans, versions
@@ -334,6 +342,53 @@ class PlanStore:
             except (sa.exc.ProgrammingError, sa.exc.IntegrityError):
                 # Another process created the tables at the same moment (PostgreSQL); they exist now.
                 self.metadata.create_all(self._writer)
+        self._add_new_columns()
+
+    def _missing_columns(self, conn: Connection) -> list[sa.Column]:
+        inspector = sa.inspect(conn)
+        missing: list[sa.Column] = []
+        for table in self.metadata.sorted_tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            missing += [c for c in table.columns if c.name not in have]
+        return missing
+
+    def _add_new_columns(self) -> None:
+        """A database made by an older geo_app: add the columns it lacks, keeping every saved plan.
+
+        Checked on a read connection first (the usual case costs no write lock), then again inside
+        the write transaction: on SQLite BEGIN IMMEDIATE makes check-and-alter one critical section,
+        on PostgreSQL ``ADD COLUMN IF NOT EXISTS`` lets two servers starting at once both succeed.
+        DDL is transactional on both, so a failure leaves the tables exactly as they were.
+        """
+        with self._read("データベースの確認") as conn:
+            if not self._missing_columns(conn):
+                return
+        action = "区域案の表の更新（新しい版の geo_app が使う列の追加）"
+        with self._db_errors(action, writes=True):
+            try:
+                with self._writer.begin() as conn:
+                    missing = self._missing_columns(conn)
+                    required = [c for c in missing if not c.nullable]
+                    if required:  # never guess values for old rows
+                        raise GeoAppError(
+                            f"データベース「{self.url}」の区域案の表に、必要な列 "
+                            f"{', '.join(f'{c.table.name}.{c.name}' for c in required)} がありません。"
+                            "別のアプリの表か、壊れている可能性があります。"
+                            f"環境変数 {ENV_DATABASE_URL} / {ENV_DB_PATH} で別のデータベースを指定してください。"
+                        )
+                    dialect = conn.dialect
+                    quote = dialect.identifier_preparer
+                    for col in missing:
+                        if_not_exists = "IF NOT EXISTS " if dialect.name == "postgresql" else ""
+                        conn.exec_driver_sql(
+                            f"ALTER TABLE {quote.format_table(col.table)} ADD COLUMN {if_not_exists}"
+                            f"{quote.quote(col.name)} {col.type.compile(dialect=dialect)}")
+            except sa.exc.ProgrammingError as exc:  # PostgreSQL: e.g. not the owner of the table
+                raise GeoAppError(
+                    f"データベース「{self.url}」で{action}ができませんでした（{_first_line(exc, self._url.password)}）。"
+                    "表を作成したユーザー（または管理者）で geo_app を一度起動すると追加されます。"
+                    "保存済みの区域案は変わっていません。"
+                ) from None
 
     # -- error translation -------------------------------------------------------------------
     @contextmanager
@@ -418,19 +473,34 @@ class PlanStore:
             head = self._head(conn, name)
         return head is not None and head.deleted_at is None
 
+    def _version_row(self, conn: Connection, name: str, version: int | None, *columns: sa.Column) -> tuple[int, sa.Row]:
+        """(version number, row of `columns`) of the latest or a given version; PlanError naming the versions there are."""
+        v = self._versions
+        head = self._live_head(conn, name)
+        want = head.version if version is None else int(version)
+        row = conn.execute(sa.select(*columns).where(v.c.plan_id == head.id, v.c.version == want)).one_or_none()
+        if row is None:
+            have = conn.execute(sa.select(v.c.version).where(v.c.plan_id == head.id).order_by(v.c.version)).scalars().all()
+            raise PlanError(
+                f"区域案「{name}」に版{want}はありません。保存されている版: {', '.join(map(str, have))}（最新は版{head.version}）"
+            )
+        return want, row
+
     def load(self, name: str, version: int | None = None) -> tuple[Plan, int]:
         """The latest (or a given) version of a plan, and its version number to pass back to save()."""
-        v = self._versions
         with self._read(f"区域案「{name}」の読み込み") as conn:
-            head = self._live_head(conn, name)
-            want = head.version if version is None else int(version)
-            data = conn.execute(sa.select(v.c.data).where(v.c.plan_id == head.id, v.c.version == want)).scalar_one_or_none()
-            if data is None:
-                have = conn.execute(sa.select(v.c.version).where(v.c.plan_id == head.id).order_by(v.c.version)).scalars().all()
-                raise PlanError(
-                    f"区域案「{name}」に版{want}はありません。保存されている版: {', '.join(map(str, have))}（最新は版{head.version}）"
-                )
-        return _plan_from_snapshot(data, name, want), want
+            want, row = self._version_row(conn, name, version, self._versions.c.data)
+        return _plan_from_snapshot(row.data, name, want), want
+
+    def load_edit_log(self, name: str, version: int | None = None) -> str | None:
+        """The edit history saved with the latest (or a given) version; None when none was saved.
+
+        Returned as stored: the caller checks it (`EditHistory.from_json`) and that it ends at the
+        loaded plan. Pass the version `load()` returned, so plan and log belong to the same save.
+        """
+        with self._read(f"区域案「{name}」の編集履歴の読み込み") as conn:
+            _, row = self._version_row(conn, name, version, self._versions.c.edit_log)
+        return row.edit_log
 
     def history(self, name: str) -> list[PlanVersion]:
         """Every saved version of a plan, newest first."""
@@ -442,15 +512,19 @@ class PlanStore:
         return [PlanVersion(version=r.version, saved_at=r.saved_at, note=r.note, author=r.author, rows=r.rows) for r in rows]
 
     # -- writes ------------------------------------------------------------------------------
-    def save(self, plan: Plan, *, expected_version: int | None, note: str = "", author: str = "") -> int:
+    def save(self, plan: Plan, *, expected_version: int | None, note: str = "", author: str = "",
+             edit_log: str | None = None) -> int:
         """Save `plan` under `plan.name`; returns the new version number.
 
         ``expected_version=None`` creates a new plan (ConflictError if the name is taken);
         otherwise it must be the version you loaded, else ConflictError and nothing is saved.
+        ``edit_log`` is kept with this version as it is (the app stores `EditHistory.to_json()`).
         """
         name = _check_name(plan.name)
         data, nrows, prefectures = _snapshot(plan)
         note, author = str(note or ""), str(author or "")[:MAX_NAME_LENGTH]
+        if edit_log is not None and not isinstance(edit_log, str):
+            raise PlanError(f"区域案「{name}」の編集履歴が文字列ではないため保存できません。保存済みの案は変わっていません。")
         now = _now()
         p = self._plans
         with self._write(f"区域案「{name}」の保存") as conn:
@@ -478,7 +552,7 @@ class PlanStore:
                 plan_id, new_version = head.id, expected_version + 1
                 self._bump(conn, head, new_version, now)
             self._insert_version(conn, plan_id=plan_id, version=new_version, saved_at=now, note=note,
-                                 author=author, rows=nrows, prefectures=prefectures, data=data)
+                                 author=author, rows=nrows, prefectures=prefectures, data=data, edit_log=edit_log)
         return new_version
 
     def _bump(self, conn: Connection, head: sa.Row, new_version: int, now: datetime, *, revive: bool = False) -> None:
@@ -491,10 +565,10 @@ class PlanStore:
             raise self._conflict(conn, self._head(conn, head.name), head.version, name=head.name)
 
     def _insert_version(self, conn: Connection, *, plan_id: int, version: int, saved_at: datetime, note: str,
-                        author: str, rows: int, prefectures: list[str], data: str) -> None:
+                        author: str, rows: int, prefectures: list[str], data: str, edit_log: str | None = None) -> None:
         conn.execute(sa.insert(self._versions).values(
             plan_id=plan_id, version=version, saved_at=saved_at, note=note, author=author, rows=rows,
-            prefectures=json.dumps(prefectures, ensure_ascii=False), data=data))
+            prefectures=json.dumps(prefectures, ensure_ascii=False), data=data, edit_log=edit_log))
 
     def _conflict(self, conn: Connection, head: sa.Row | None, expected: int | None, *, name: str | None = None,
                   verb: str = "保存") -> ConflictError:
@@ -546,10 +620,13 @@ class PlanStore:
                                     name=name, expected_version=int(expected_version), current_version=None)
 
     def copy(self, name: str, new_name: str, *, note: str | None = None, author: str = "") -> int:
-        """'Save as': the latest version of `name` becomes version 1 (or next) of a new plan `new_name`."""
-        plan, version = self.load(name)
+        """'Save as': the latest version of `name` (with its edit history) becomes version 1 (or next) of `new_name`."""
+        with self._read(f"区域案「{name}」の読み込み") as conn:  # plan and log from one read: the same version
+            version, row = self._version_row(conn, name, None, self._versions.c.data, self._versions.c.edit_log)
+        plan = _plan_from_snapshot(row.data, name, version)
         return self.save(plan.with_name(_check_name(new_name)), expected_version=None,
-                         note=f"「{name}」の版{version}からコピー" if note is None else note, author=author)
+                         note=f"「{name}」の版{version}からコピー" if note is None else note, author=author,
+                         edit_log=row.edit_log)
 
     # -- lifetime ------------------------------------------------------------------------------
     def close(self) -> None:

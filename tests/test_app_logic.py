@@ -283,3 +283,56 @@ def test_bad_boundary_upload_shows_japanese_error(db):
     assert any(ch >= "\u3040" for ch in errors[0])  # Japanese text
     go(at, "地図と編集")
     assert len(table(at)) == 33  # the plan and data are as before
+
+
+def test_undo_survives_a_reload_of_a_saved_plan(db):
+    """Named plans are saved with their edit history: a new session on ?plan=案A undoes the move made before the save."""
+    import sqlalchemy as sa
+
+    from geo_app.app.state import restore_history
+    from geo_app.edits import EditHistory
+    from geo_app.plans import load_plan
+    from geo_app.store import PlanStore
+
+    at = move(new_app(), BIEI, "富良野")
+    go(at, "保存・読み込み")
+    at.text_input(key="save_as_name").set_value("案A")
+    at.button(key="btn_save_as").click()
+    at.run()
+    assert any("「案A」を保存しました（版1）" in s.value for s in at.success)
+    store = PlanStore(path=db)
+    assert "美瑛町" in store.history("案A")[0].note  # the human-readable note is still written
+    assert store.load_edit_log("案A") is not None
+
+    other = new_app(plan="案A")  # a reload / another browser: a NEW session
+    assert pops(other)["富良野"] == FURANO + BIEI_POP and pops(other)["上川"] == KAMIKAWA - BIEI_POP
+    assert any("保存前の編集 1件の履歴も読み込みました" in i.value for i in other.info)
+    assert "保存先: 「案A」版1" in " ".join(str(c.value) for c in other.sidebar.caption)
+    assert not other.button(key="btn_undo").disabled
+    other.button(key="btn_undo").click()
+    other.run()
+    assert not other.exception, [e.value for e in other.exception]
+    undone = pops(other)
+    assert undone["上川"] == KAMIKAWA and undone["富良野"] == FURANO and sum(undone.values()) == TOTAL
+    assert any("元に戻しました: 美瑛町を 上川 から 富良野 へ移動" in i.value for i in other.info)
+    assert other.button(key="btn_undo").disabled  # nothing older than the session that saved
+    other.button(key="btn_redo").click()
+    other.run()
+    assert pops(other)["富良野"] == FURANO + BIEI_POP
+
+    # A corrupt log never blocks opening: the plan opens as saved, with a fresh history and a Japanese warning.
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE geo_app_plan_versions SET edit_log = '{壊れた履歴'"))
+    broken = new_app(plan="案A")
+    assert pops(broken)["富良野"] == FURANO + BIEI_POP and pops(broken)["上川"] == KAMIKAWA - BIEI_POP
+    assert any("編集履歴が壊れていて読み取れないため、編集履歴なしで開きました" in w.value for w in broken.warning)
+    assert broken.button(key="btn_undo").disabled and not broken.error
+
+    # A log that ends at another plan is not used either (undo would jump to a plan never saved here).
+    saved, _ = store.load("案A")
+    foreign = restore_history(saved, EditHistory(load_plan("hokkaido-2024")).to_json(), label="区域案「案A」版1")
+    assert not foreign.restored and foreign.kind == "warning" and "一致しない" in foreign.message
+    assert len(foreign.history) == 0 and foreign.history.current is saved
+    none = restore_history(saved, None, label="区域案「案A」版1")
+    assert not none.restored and none.kind == "info" and "編集履歴が保存されていない" in none.message
+    store.close()

@@ -17,10 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from geo_app import load_plan
+import sqlalchemy as sa
+
+from geo_app import edits, load_plan
+from geo_app.edits import EditHistory
 from geo_app.errors import GeoAppError, PlanError
 from geo_app.plans import Plan
-from geo_app.store import ConflictError, PlanInfo, PlanStore, default_db_path
+from geo_app.store import ConflictError, PlanInfo, PlanStore, _snapshot, _UTCDateTime, default_db_path
 
 PG_ENV = "GEO_APP_TEST_POSTGRES_URL"
 REPO = Path(__file__).resolve().parents[1]
@@ -318,6 +321,195 @@ def test_copy_is_save_as(store: PlanStore, hokkaido: Plan):
     # The copy is independent.
     store.save(moved(copy, "01472", "旭川市"), expected_version=1)
     assert store.load("案A")[0].table.equals(edited.table)
+
+
+# ---- edit history kept with each version (undo after a reload) ---------------------------------
+def _history_moving_biei(plan: Plan) -> EditHistory:
+    """What the app holds after a planner moved 美瑛町 (9,668人) from 上川 to 富良野 and 幌加内町 to 上川北部."""
+    h = EditHistory(plan)
+    h.apply(edits.move(plan, "01459", "富良野"))
+    h.apply(edits.move(h.current, "01472", "上川北部"))
+    return h
+
+
+def test_edit_log_round_trips_with_its_version(store: PlanStore, hokkaido: Plan):
+    assert store.save(hokkaido.with_name("案A"), expected_version=None, note="初版") == 1
+    h = _history_moving_biei(hokkaido)
+    log = h.to_json()
+    assert "美瑛町を 上川 から 富良野 へ移動" in log  # Japanese labels stored as text, not \u escapes
+    assert store.save(h.current.with_name("案A"), expected_version=1, note="編集2件", edit_log=log) == 2
+
+    assert store.load_edit_log("案A") == log
+    assert store.load_edit_log("案A", version=2) == log
+    assert store.load_edit_log("案A", version=1) is None  # a version saved without a log
+    with pytest.raises(PlanError, match="版9はありません"):
+        store.load_edit_log("案A", version=9)
+    with pytest.raises(PlanError, match="区域案「案Z」は保存されていません"):
+        store.load_edit_log("案Z")
+
+    plan, version = store.load("案A")
+    restored = EditHistory.from_json(store.load_edit_log("案A", version))
+    assert restored.current == plan and [e.label for e in restored.entries] == [
+        "美瑛町を 上川 から 富良野 へ移動", "幌加内町を 上川 から 上川北部 へ移動"]
+    back = restored.undo()
+    assert homecare_of(back, "01472") == "上川" and homecare_of(back, "01459") == "富良野"
+    assert restored.undo().table.equals(hokkaido.table)
+    assert store.history("案A")[0].note == "編集2件"  # the human-readable note is unchanged
+
+    # save-as carries the log of the version it copies; a save without one stores none
+    assert store.copy("案A", "案B") == 1
+    assert store.load_edit_log("案B") == log
+    assert store.save(hokkaido.with_name("案A"), expected_version=2) == 3
+    assert store.load_edit_log("案A") is None and store.load_edit_log("案A", 2) == log
+    with pytest.raises(PlanError, match="編集履歴が文字列ではない"):
+        store.save(hokkaido.with_name("案A"), expected_version=3, edit_log=b"{}")  # type: ignore[arg-type]
+    assert store.load("案A")[1] == 3
+
+
+def _schema_before_edit_log(prefix: str) -> tuple[sa.MetaData, sa.Table, sa.Table]:
+    """The tables exactly as geo_app created them before the edit_log column existed (commit 23d23b7)."""
+    md = sa.MetaData()
+    plans = sa.Table(
+        f"{prefix}plans", md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("created_at", _UTCDateTime, nullable=False),
+        sa.Column("updated_at", _UTCDateTime, nullable=False),
+        sa.Column("deleted_at", _UTCDateTime, nullable=True),
+        sa.UniqueConstraint("name", name=f"{prefix}plans_name_key"),
+    )
+    versions = sa.Table(
+        f"{prefix}plan_versions", md,
+        sa.Column("plan_id", sa.Integer, sa.ForeignKey(plans.c.id, ondelete="CASCADE", name=f"{prefix}plan_versions_plan_fk"), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("saved_at", _UTCDateTime, nullable=False),
+        sa.Column("note", sa.Text, nullable=False, default=""),
+        sa.Column("author", sa.String(100), nullable=False, default=""),
+        sa.Column("rows", sa.Integer, nullable=False),
+        sa.Column("prefectures", sa.Text, nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("plan_id", "version", name=f"{prefix}plan_versions_pkey"),
+    )
+    return md, plans, versions
+
+
+def _old_database(url: str, prefix: str, hokkaido: Plan) -> Plan:
+    """A database as the previous geo_app left it: 現行 in versions 1 and 2 (美瑛町 moved in 2); returns v2."""
+    from datetime import datetime, timezone
+
+    v2 = moved(hokkaido, "01459", "旭川市")
+    md, plans, versions = _schema_before_edit_log(prefix)
+    db_url = PlanStore._resolve_url(url, None)
+    if db_url.get_backend_name() == "sqlite":
+        Path(db_url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(db_url)
+    try:
+        md.create_all(engine)
+        with engine.begin() as conn:
+            t1, t2 = datetime(2024, 4, 1, 0, 0, tzinfo=timezone.utc), datetime(2024, 5, 1, 0, 0, tzinfo=timezone.utc)
+            plan_id = conn.execute(sa.insert(plans).values(name="現行", version=2, created_at=t1, updated_at=t2)).inserted_primary_key[0]
+            for version, plan, when, note in ((1, hokkaido, t1, "初版"), (2, v2, t2, "編集1件: 美瑛町を 上川 から 旭川市 へ移動")):
+                data, rows, prefectures = _snapshot(plan)
+                conn.execute(sa.insert(versions).values(
+                    plan_id=plan_id, version=version, saved_at=when, note=note, author="保健福祉部 田中", rows=rows,
+                    prefectures=json.dumps(prefectures, ensure_ascii=False), data=data))
+        assert "edit_log" not in {c["name"] for c in sa.inspect(engine).get_columns(f"{prefix}plan_versions")}
+    finally:
+        engine.dispose()
+    return v2
+
+
+def _columns(store: PlanStore) -> set[str]:
+    return {c["name"] for c in sa.inspect(store.engine).get_columns(f"{store.table_prefix}plan_versions")}
+
+
+def test_database_from_before_edit_log_gets_the_column_and_loses_nothing(backend, hokkaido: Plan):
+    url, prefix = backend
+    v2 = _old_database(url, prefix, hokkaido)
+    with PlanStore(url, table_prefix=prefix) as store:
+        assert "edit_log" in _columns(store)
+        [info] = store.list_plans()
+        assert (info.name, info.version, info.rows, info.prefectures) == ("現行", 2, 179, ["北海道"])
+        assert info.updated_at.isoformat() == "2024-05-01T00:00:00+00:00"
+        hist = store.history("現行")
+        assert [(h.version, h.note, h.author) for h in hist] == [
+            (2, "編集1件: 美瑛町を 上川 から 旭川市 へ移動", "保健福祉部 田中"), (1, "初版", "保健福祉部 田中")]
+        latest, version = store.load("現行")
+        assert version == 2 and latest.table.equals(v2.table) and homecare_of(latest, "01459") == "旭川市"
+        assert store.load("現行", version=1)[0].table.equals(hokkaido.table)
+        assert store.load_edit_log("現行") is None and store.load_edit_log("現行", 1) is None
+        # the optimistic lock still holds, and a save now keeps its log
+        with pytest.raises(ConflictError):
+            store.save(hokkaido, expected_version=1)
+        h = EditHistory(latest)
+        h.apply(edits.move(latest, "01472", "上川北部"))
+        assert store.save(h.current.with_name("現行"), expected_version=2, edit_log=h.to_json()) == 3
+    with PlanStore(url, table_prefix=prefix) as again:  # opening an up-to-date database changes nothing
+        assert [v.version for v in again.history("現行")] == [3, 2, 1]
+        restored = EditHistory.from_json(again.load_edit_log("現行"))
+        assert restored.current == again.load("現行")[0] and restored.undo().table.equals(v2.table)
+
+
+def test_two_servers_opening_an_old_database_at_once_both_work(backend, hokkaido: Plan):
+    url, prefix = backend
+    v2 = _old_database(url, prefix, hokkaido)
+    stores = _race(lambda: PlanStore(url, table_prefix=prefix), lambda: PlanStore(url, table_prefix=prefix))
+    assert all(isinstance(s, PlanStore) for s in stores), stores
+    try:
+        for s in stores:
+            assert "edit_log" in _columns(s) and s.load("現行")[0].table.equals(v2.table)
+        assert stores[0].save(v2, expected_version=2, edit_log=EditHistory(v2).to_json()) == 3
+        assert stores[1].load_edit_log("現行") == EditHistory(v2).to_json()
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_old_sqlite_database_busy_at_start_up_says_so_and_keeps_the_plans(tmp_path: Path, hokkaido: Plan):
+    """Another program writing while the column is added: a Japanese 'busy' message, nothing changed."""
+    import sqlite3
+
+    path = tmp_path / "plans.sqlite3"
+    v2 = _old_database(str(path), "geo_app_", hokkaido)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(GeoAppError, match="他の保存で使用中のため、データベースの準備ができませんでした。少し待ってから"):
+            PlanStore(path=path, sqlite_timeout=0.2)
+        assert "edit_log" not in {r[1] for r in other.execute("PRAGMA table_info(geo_app_plan_versions)")}
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with PlanStore(path=path) as store:
+        assert "edit_log" in _columns(store) and store.load("現行")[0].table.equals(v2.table)
+
+
+@pytest.mark.postgres
+def test_postgres_user_who_may_not_alter_the_table_is_told_what_to_do(hokkaido: Plan):
+    """A team server where geo_app logs in as a user that may write rows but not change tables."""
+    url, prefix, role = _postgres_url(), f"t{uuid.uuid4().hex[:12]}_", f"geo_app_writer_{uuid.uuid4().hex[:8]}"
+    v2 = _old_database(url, prefix, hokkaido)
+    admin = sa.create_engine(PlanStore._resolve_url(url, None))
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+            conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {prefix}plans, {prefix}plan_versions TO {role}")
+        limited = PlanStore._resolve_url(url, None).set(username=role)
+        with pytest.raises(GeoAppError) as err:
+            PlanStore(limited.render_as_string(hide_password=False), table_prefix=prefix)
+        msg = str(err.value)
+        assert "must be owner of table" in msg and "表を作成したユーザー（または管理者）で geo_app を一度起動" in msg
+        assert "保存済みの区域案は変わっていません" in msg
+        with PlanStore(url, table_prefix=prefix) as owner:  # the owner's start-up adds it; nothing was lost
+            assert "edit_log" in _columns(owner) and owner.load("現行")[0].table.equals(v2.table)
+    finally:
+        cleanup = PlanStore(url, table_prefix=prefix)
+        cleanup.metadata.drop_all(cleanup.engine)
+        cleanup.close()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()
 
 
 # ---- names -----------------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 A save sends the version the user loaded (optimistic locking). When someone else saved the same
 plan first the store refuses with a Japanese message; the user's edits stay in the session, so
 they can 'save as' another name or reopen and redo — nothing is lost.
+
+Each save also keeps the workspace's whole edit history (`EditHistory.to_json()`) with the
+version, next to the human-readable note, so that after opening the plan again (or reloading
+the page with ?plan=…) 「元に戻す」 still walks back through the edits made before the save.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import streamlit as st
 
 from ..errors import GeoAppError
 from ..plans import load_plan
-from .state import flash, get_store, open_plan, set_workspace, show_flash, workspace
+from .state import flash, get_store, open_plan, open_saved, set_workspace, show_flash, workspace
 
 __all__ = ["render", "save_current", "plan_csv_bytes", "plan_xlsx_bytes"]
 
@@ -29,8 +33,18 @@ def _note(ws) -> str:
     return text if len(text) <= 2000 else text[:1990] + "…（ほか）"
 
 
+def _edit_log(ws) -> str | None:
+    """The whole edit history as JSON for the store; None (plan saved without it) if it cannot be written."""
+    try:
+        return ws.history.to_json()
+    except Exception:  # the plan itself matters more than its undo history: save it anyway
+        flash("warning", "編集履歴を保存用に変換できなかったため、区域案だけを保存します。"
+                         "次に開いたときは、保存前の編集に「元に戻す」で戻れません。")
+        return None
+
+
 def save_current(name: str | None = None) -> bool:
-    """Save the workspace's plan (over its saved version, or as `name`); flash the outcome."""
+    """Save the workspace's plan (over its saved version, or as `name`) with its edit history; flash the outcome."""
     ws = workspace()
     try:
         store = get_store()
@@ -39,11 +53,11 @@ def save_current(name: str | None = None) -> bool:
                 flash("error", "まだ名前を付けて保存していません。「名前を付けて保存」で名前を入れてください。")
                 return False
             plan = ws.plan.with_name(ws.saved_name)
-            version = store.save(plan, expected_version=ws.saved_version, note=_note(ws))
+            version = store.save(plan, expected_version=ws.saved_version, note=_note(ws), edit_log=_edit_log(ws))
         else:
             name = str(name)
             plan = ws.plan.with_name(name)
-            version = store.save(plan, expected_version=None, note=_note(ws))
+            version = store.save(plan, expected_version=None, note=_note(ws), edit_log=_edit_log(ws))
     except GeoAppError as exc:  # ConflictError included: the session keeps every edit
         flash("error", str(exc))
         return False
@@ -69,8 +83,8 @@ def _do_open() -> None:
         flash("error", "開く区域案を選んでください。")
         return
     try:
-        plan, v = get_store().load(name, version=None if version in (None, "最新") else int(version))
-        ws = open_plan(plan, origin=f"保存した案「{name}」版{v}", saved_name=name, saved_version=v)
+        ws, restored = open_saved(name, None if version in (None, "最新") else int(version))
+        v = ws.saved_version
         latest = get_store().load(name)[1]
         if v != latest:  # an old version: saving it continues from the latest (no silent overwrite)
             ws.saved_version, ws.saved_plan = latest, None
@@ -78,7 +92,12 @@ def _do_open() -> None:
         flash("error", str(exc))
         return
     set_workspace(ws)
-    flash("success", f"区域案「{name}」の版{v}を開きました。")
+    opened = f"区域案「{name}」の版{v}を開きました。"
+    if restored.restored:
+        flash("success", opened + restored.message)
+    else:
+        flash("success", opened)
+        flash(restored.kind, restored.message)
 
 
 def _do_delete() -> None:

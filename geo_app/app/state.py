@@ -4,6 +4,12 @@ Municipalities (boundaries + population) are loaded once per process and shared 
 session (`st.cache_resource`; never mutated). Everything a user changes lives in their own
 `Workspace` in `st.session_state`, so two tabs never see each other's unsaved edits, and a
 failed action (bad upload, save conflict) leaves the workspace exactly as it was.
+
+A saved plan keeps the edit history it was saved with (`EditHistory.to_json()` in the store's
+``edit_log``): opening it again — from the list, or through ``?plan=案A`` after a reload — brings
+back undo/redo over the edits made before the save, as long as that history ends at exactly the
+plan that was loaded. A missing, foreign or corrupt history never stops the plan from opening:
+the plan opens with a fresh history and the user is told why.
 """
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ import hashlib
 import os
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
+
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
@@ -26,8 +34,8 @@ from ..plans import LEVEL_JA, Plan, load_plan
 from .mapview import MapCache
 
 __all__ = [
-    "Data", "Workspace", "load_data", "get_store", "workspace", "open_plan", "flash", "show_flash",
-    "plan_signature", "MAP_SIMPLIFY", "DEFAULT_PLAN", "LEVEL_OPTIONS", "level_label",
+    "Data", "Workspace", "load_data", "get_store", "workspace", "open_plan", "open_saved", "restore_history",
+    "RestoredHistory", "flash", "show_flash", "plan_signature", "MAP_SIMPLIFY", "DEFAULT_PLAN", "LEVEL_OPTIONS", "level_label",
 ]
 
 warnings.filterwarnings("ignore", message="Numba not installed")
@@ -201,9 +209,67 @@ class _DataScoped:
         return shared_cache().get((self.data_key, *key), build)
 
 
+class RestoredHistory(NamedTuple):
+    """The history to open a saved plan with, and what to tell the user about it."""
+
+    history: EditHistory
+    restored: bool
+    kind: str  # flash kind: "info" | "warning"
+    message: str
+
+
+def _same_table(a: Plan, b: Plan) -> bool:
+    """Same rows and values (missing = missing), whatever the dtypes a round trip through JSON gave."""
+    if a == b:
+        return True
+    cols = list(a.table.columns)
+    if cols != list(b.table.columns) or len(a.table) != len(b.table):
+        return False
+
+    def cells(t: pd.DataFrame) -> list:
+        return t.astype(object).where(t.notna(), None).to_numpy().tolist()
+
+    return cells(a.table) == cells(b.table)
+
+
+def restore_history(plan: Plan, edit_log: str | None, *, label: str) -> RestoredHistory:
+    """The saved edit history when it ends at exactly `plan`, else a fresh one and a Japanese note why.
+
+    `label` names the plan in messages (e.g. 「案A」版2). Never raises: a log that cannot be read
+    must not keep the planner from their saved plan.
+    """
+    fresh = EditHistory(plan)
+    if edit_log is None:
+        return RestoredHistory(fresh, False, "info",
+                               f"{label}には編集履歴が保存されていないため（以前の版の geo_app で保存した案など）、"
+                               "編集履歴なしで開きました。これからの編集は「元に戻す」で戻せます。")
+    try:
+        history = EditHistory.from_json(edit_log)
+        matches = _same_table(history.current, plan)
+    except Exception:  # PlanError for a corrupt log; anything else is just as unusable here
+        return RestoredHistory(fresh, False, "warning",
+                               f"{label}に保存されている編集履歴が壊れていて読み取れないため、編集履歴なしで開きました。"
+                               "区域案そのものは保存どおりです。保存前の編集には「元に戻す」で戻れません。")
+    if not matches:
+        return RestoredHistory(fresh, False, "warning",
+                               f"{label}に保存されている編集履歴が、この版の区域案と一致しないため、編集履歴なしで開きました。"
+                               "区域案そのものは保存どおりです。保存前の編集には「元に戻す」で戻れません。")
+    n = len(history)
+    text = (f"保存前の編集 {n}件の履歴も読み込みました。「元に戻す」で保存前の編集に戻れます。" if n else "")
+    if history.can_redo:
+        text += f"やり直せる編集 {len(history.redo_entries)}件もあります。"
+    return RestoredHistory(history, True, "info", text)
+
+
 def open_plan(plan: Plan, *, origin: str, boundaries: tuple[str, ...] | None = None, population: str | None = None,
-              saved_name: str | None = None, saved_version: int | None = None) -> Workspace:
-    """A fresh workspace on `plan` (raises GeoAppError with a Japanese message when it cannot)."""
+              saved_name: str | None = None, saved_version: int | None = None,
+              history: EditHistory | None = None) -> Workspace:
+    """A fresh workspace on `plan`, or on `history` (its current plan) when given.
+
+    Raises GeoAppError with a Japanese message when it cannot.
+    """
+    if history is not None:
+        plan = history.current
     if len(plan) == 0:
         raise PlanError("区域案に市町村が1つもありません。区域表の中身を確かめてください。")
     data = load_data(tuple(plan.prefectures), tuple(sorted(plan.ward_cities)), boundaries, population)
@@ -211,20 +277,40 @@ def open_plan(plan: Plan, *, origin: str, boundaries: tuple[str, ...] | None = N
     if not plan.table["code"].isin(known).any():
         raise PlanError("区域案の市町村コードが境界データと1つも一致しません。都道府県とコードを確かめてください。")
     live = LivePlan(data.munis_map, plan, graph=data.graph)
-    ws = Workspace(data=data, history=EditHistory(plan), live=live, origin=origin, boundaries=boundaries,
-                   population=population)
+    ws = Workspace(data=data, history=history if history is not None else EditHistory(plan), live=live,
+                   origin=origin, boundaries=boundaries, population=population)
     if saved_name is not None:
         ws.mark_saved(saved_name, int(saved_version or 0), plan)
     return ws
 
 
+def open_saved(name: str, version: int | None = None, *, origin: str | None = None) -> tuple[Workspace, RestoredHistory]:
+    """A workspace on a saved plan (latest or given version) with the edit history saved with it.
+
+    Raises GeoAppError only when the plan itself cannot be opened; problems with its edit history
+    come back in the RestoredHistory (fresh history + message) for the caller to show.
+    """
+    store = get_store()
+    plan, v = store.load(name, version=version)
+    try:
+        log = store.load_edit_log(name, v)  # the log of the very version loaded
+    except GeoAppError:
+        log = ""  # unreadable: handled like a corrupt log (the plan still opens)
+    restored = restore_history(plan, log, label=f"区域案「{name}」版{v}")
+    ws = open_plan(plan, origin=origin or f"保存した案「{name}」版{v}", saved_name=name, saved_version=v,
+                   history=restored.history)
+    return ws, restored
+
+
 def _initial() -> Workspace:
-    """A new session: the plan named in the URL (?plan=案A) if saved, else Hokkaido 2024."""
+    """A new session: the plan named in the URL (?plan=案A) if saved (with its edit history), else Hokkaido 2024."""
     wanted = st.query_params.get("plan")
     if wanted:
         try:
-            plan, version = get_store().load(wanted)
-            return open_plan(plan, origin=f"保存した案「{wanted}」", saved_name=wanted, saved_version=version)
+            ws, restored = open_saved(wanted, origin=f"保存した案「{wanted}」")
+            if restored.message:
+                flash(restored.kind, restored.message)
+            return ws
         except GeoAppError as exc:
             flash("error", f"保存した案「{wanted}」を開けませんでした: {exc}　組み込みの北海道 2024 を開きます。")
     plan = load_plan(DEFAULT_PLAN)
