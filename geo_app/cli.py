@@ -62,10 +62,17 @@ def cmd_plans(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _machine_output(args: argparse.Namespace) -> bool:
+    """CSV/JSON on stdout is often captured together with stderr (`2>&1`): keep it pure unless
+    a person is watching the terminal."""
+    return getattr(args, "format", "table") in ("csv", "json") and not sys.stderr.isatty()
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from .dissolve import dissolve
     from .summary import format_table, summary_frame, to_json_records
 
+    args.quiet = args.quiet or _machine_output(args)
     progress = Progress(3, args.quiet)
     plan, munis = _load(args, progress)
     progress("圏域に集計中")
@@ -94,6 +101,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .validate import ValidationOptions, exit_code, findings_frame, validate
 
+    args.quiet = args.quiet or _machine_output(args)
     progress = Progress(3, args.quiet)
     plan, munis = _load(args, progress)
     progress("検査中")

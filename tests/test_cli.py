@@ -24,7 +24,13 @@ def test_summary_csv_homecare(capsys):
     assert sum(int(r["population"]) for r in rows) == 5_224_614
     assert sum(int(r["municipalities"]) for r in rows) == 179
     assert {"area", "parent", "municipalities", "population", "aging_rate", "share_75_plus", "area_km2", "density"} <= rows[0].keys()
-    assert "北方領土" in err  # the decision is said, on stderr
+    assert err == ""  # stdout + stderr captured together (2>&1) must still be pure CSV
+
+
+def test_table_output_says_the_data_decisions(capsys):
+    code, out, err = run(capsys, "summary", "--plan", "hokkaido-2024")
+    assert code == 0
+    assert "北方領土の6村" in err and "政令指定都市の区 10 区" in err  # the decisions are said, on stderr
 
 
 @pytest.mark.parametrize("level,n", [("secondary", 21), ("tertiary", 6)])
