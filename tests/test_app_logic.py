@@ -336,3 +336,18 @@ def test_undo_survives_a_reload_of_a_saved_plan(db):
     none = restore_history(saved, None, label="区域案「案A」版1")
     assert not none.restored and none.kind == "info" and "編集履歴が保存されていない" in none.message
     store.close()
+
+
+def test_population_floor_flags_exactly_the_small_home_care_areas(db):
+    at = new_app()
+    assert not any("population_floor" in str(v) for v in at.dataframe[-1].value.to_numpy().ravel())
+    at.number_input(key="population_floor").set_value(30_000)
+    at.run()
+    assert not at.exception
+    findings = at.dataframe[-1].value
+    flagged = findings[findings.apply(lambda r: "population_floor" in r.to_string(), axis=1)]
+    t = table(at)
+    expected = set(t.loc[t["人口"].astype(int) < 30_000, "圏域"])
+    assert expected == {"根室市", "北空知", "南檜山", "南十勝"}  # from the census, via the area table
+    assert {a for a in expected if flagged.apply(lambda r: a in r.to_string(), axis=1).any()} == expected
+    assert len(flagged) == len(expected)

@@ -291,7 +291,7 @@ def render() -> None:
         c3.caption("背景地図はインターネット接続が必要です（出典: 国土地理院 地理院タイル）。")
     try:
         areas = ws.areas(level)
-        findings = ws.findings()
+        findings = ws.findings(population_floor=st.session_state.get("population_floor") or None)
     except GeoAppError as exc:
         st.error(str(exc))
         return
@@ -317,6 +317,8 @@ def render() -> None:
     with t1:
         _pyramid(ws, level, areas)
     with t2:
+        st.number_input("在宅医療圏の人口の下限（この人数未満を「注意」にします。0 なら確かめません）", min_value=0,
+                        max_value=10_000_000, step=5_000, key="population_floor")
         _findings(findings)
     with t3:
         entries = ws.history.entries

@@ -185,12 +185,13 @@ class Workspace:
         self.saved_step = len(self.history)
 
     # ---- derived, cached per plan -------------------------------------------------------------
-    def findings(self, plan: Plan | None = None) -> list:
+    def findings(self, plan: Plan | None = None, *, population_floor: int | None = None) -> list:
         from ..validate import ValidationOptions, validate
 
         plan = plan or self.plan
-        return self.maps.get(("findings", plan_signature(plan)),
-                             lambda: validate(self.munis, plan, ValidationOptions(graph=self.data.graph)))
+        floor = int(population_floor) if population_floor else None
+        options = ValidationOptions(graph=self.data.graph, population_floor=floor)
+        return self.maps.get(("findings", plan_signature(plan), floor), lambda: validate(self.munis, plan, options))
 
     def areas(self, level: str) -> gpd.GeoDataFrame:
         return self.live.areas(level)
