@@ -5,6 +5,8 @@ reaches this level is shown as a Japanese message, never as a traceback.
 """
 from __future__ import annotations
 
+import re
+
 import os
 import warnings
 
@@ -32,9 +34,10 @@ def _sidebar() -> str:
         page = st.radio("画面", list(PAGES), key="page")
         ws = workspace()
         st.divider()
-        st.markdown(f"**{ws.plan.name}**")
+        # The saved name is what the user knows the plan by; names are typed text, never markup.
+        st.markdown(f"**{markdown_text(ws.saved_name or ws.plan.name)}**")
         if ws.saved_name:
-            st.caption(f"保存先: 「{ws.saved_name}」版{ws.saved_version}")
+            st.caption(f"保存先: 「{markdown_text(ws.saved_name)}」版{ws.saved_version}")
         else:
             st.caption("まだ保存していません（「保存・読み込み」で名前を付けて保存）")
         n = len(ws.unsaved_labels())
@@ -49,6 +52,11 @@ def _sidebar() -> str:
         for c in CREDITS:
             st.caption(c)
     return page
+
+
+def markdown_text(text: str) -> str:
+    """User text shown literally inside Markdown (no emphasis, links or HTML from a plan name)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
 
 
 def main() -> None:
