@@ -76,15 +76,18 @@ def layers_from_live(live, munis_map: gpd.GeoDataFrame, plan: Plan, pieces=None)
 
 def map_args(munis_map: gpd.GeoDataFrame, plan: Plan, layers: MapLayers, *, level: str, metric: str,
              basemap: str, highlight_codes: Iterable[str] = (), height: int = 680,
-             title: str | None = None, key: str = "map") -> dict[str, Any]:
+             title: str | None = None, key: str = "map",
+             view_bounds: tuple[float, float, float, float] | None = None) -> dict[str, Any]:
     """The streamlit-folium component's arguments for this plan (computed by st_folium itself)."""
     import streamlit_folium as sf
 
     groups: list[folium.FeatureGroup] = []
+    bounds = view_bounds or tuple(float(v) for v in munis_map.total_bounds)
     fmap = area_map(munis_map, plan, level=level, metric=metric, basemap=basemap, layers=layers,
-                    highlight_codes=list(highlight_codes), groups=groups, title=title, credits=False)
+                    highlight_codes=list(highlight_codes), groups=groups, title=title, credits=False,
+                    view_bounds=bounds)
     offline(fmap)
-    minx, miny, maxx, maxy = (float(v) for v in munis_map.total_bounds)
+    minx, miny, maxx, maxy = bounds
     fmap.add_child(_RefitOnResize([[miny, minx], [maxy, maxx]]))
     captured: dict[str, Any] = {}
 

@@ -105,7 +105,7 @@ def render() -> None:
                 layers = (layers_from_live(ws.live, munis_map, plan_b, ws.data.pieces) if same_as_edit
                           else map_layers(munis_map, plan_b, pieces=ws.data.pieces))
                 return map_args(munis_map, plan_b, layers, level=level, metric="population", basemap="none",
-                                highlight_codes=moved_codes, key=COMPARE_KEY,
+                                highlight_codes=moved_codes, key=COMPARE_KEY, view_bounds=ws.data.view_bounds,
                                 title=f"{plan_b.name}（赤: 案Aから移る市町村）")
 
             args = ws.maps.get((plan_signature(plan_b), level, "population", "none", plan_signature(plan_a), "compare"), build)

@@ -255,7 +255,8 @@ def plan_map_args(ws, level: str, metric: str, basemap: str) -> dict:
     return ws.maps.get(
         (plan_signature(plan), level, metric, basemap),
         lambda: map_args(ws.data.munis_map, plan, layers_from_live(ws.live, ws.data.munis_map, plan, ws.data.pieces),
-                         level=level, metric=metric, basemap=basemap, key=MAP_KEY),
+                         level=level, metric=metric, basemap=basemap, key=MAP_KEY,
+                         view_bounds=ws.data.view_bounds),
     )
 
 

@@ -59,6 +59,7 @@ class Data:
     munis_map: gpd.GeoDataFrame
     graph: nx.Graph
     pieces: BorderPieces  # every stretch of border of munis_map, classified per plan when drawn
+    view_bounds: tuple[float, float, float, float]  # the map's first view: the main land, far islands aside
     notes: list[str]
     label: str
     key: tuple = ()
@@ -84,8 +85,11 @@ def load_data(prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: 
     simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
     graph = build_adjacency(munis)
     pieces = border_pieces(simple.geometry.values)
+    from ..printmap import main_view_bounds
+
+    view_bounds = main_view_bounds(simple)
     label = "内蔵データ（行政区域 2021年・令和2年国勢調査）" if not boundaries and not population else "アップロードしたデータ"
-    return Data(munis=munis, munis_map=simple, graph=graph, pieces=pieces, notes=list(report.notes) if report else [], label=label,
+    return Data(munis=munis, munis_map=simple, graph=graph, pieces=pieces, view_bounds=view_bounds, notes=list(report.notes) if report else [], label=label,
                 key=(prefectures, wards, boundaries, population))
 
 
