@@ -387,9 +387,11 @@ def area_map(
         legend.append({"colour": "#fff", "hatch": True, "text": "未確定の圏域"})
     boxes = [{"position": "bottomright", "cls": "geoapp-legend", "title": f"{LEVEL_JA[level]}の{m_def.label}", "swatches": legend,
               "lines": ["境界線: 太=三次医療圏 中=二次医療圏 細=在宅医療圏 極細=市町村"]}]
-    boxes.append({"position": "topleft", "cls": "geoapp-head", "title": title or f"{plan.name}　{LEVEL_JA[level]}", "lines": [
-        f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {len(assigned)}・人口 {METRICS['population'].fmt(areas['population'].sum())}",
-    ]})
+    head = [f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {len(assigned)}・人口 {METRICS['population'].fmt(areas['population'].sum())}"]
+    parts = shapely.get_parts(np.asarray(assigned.geometry.values, dtype=object))
+    if not shapely.intersects(parts, shapely.box(minx, miny, maxx, maxy)).all():  # a whole island outside
+        head.append("遠くの離島は最初の表示範囲の外です（地図を縮小すると表示されます）")
+    boxes.append({"position": "topleft", "cls": "geoapp-head", "title": title or f"{plan.name}　{LEVEL_JA[level]}", "lines": head})
     if credits:
         vintage, credit_lines = credits_for(plan.name)
         boxes.append({"position": "bottomleft", "cls": "geoapp-credit", "lines": [vintage, *credit_lines]})

@@ -482,9 +482,9 @@ def main_view_bounds(munis: gpd.GeoDataFrame, box_mm: tuple[float, float] = (260
     local = _local_crs(munis)
     m = munis.to_crs(local)
     views = _choose_views(m.geometry.values, m["name"].to_numpy(dtype=object), box_mm)
-    x0, y0, x1, y1 = views.main
-    xs, ys = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform([x0, x1, x0, x1], [y0, y0, y1, y1])
-    return min(xs), min(ys), max(xs), max(ys)
+    # Edges densified: in lon/lat the projected box's edges are curves, its corners not the extremes.
+    x0, y0, x1, y1 = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform_bounds(*views.main, densify_pts=41)
+    return x0, y0, x1, y1
 
 
 def write_print_map(

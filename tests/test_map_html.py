@@ -66,3 +66,13 @@ def test_typed_names_stay_text(tmp_path, browser, hokkaido, hokkaido_plan):
     assert page.locator(".leaflet-container img[src='x']").count() == 0
     names = page.locator(".geoapp-label .name").evaluate_all("els => els.map(e => e.textContent)")
     assert XSS in names  # shown as text, not markup
+
+
+def test_far_islands_outside_the_first_view_are_mentioned(tmp_path, japan, hokkaido, hokkaido_plan):
+    from geo_app import load_plan
+
+    tokyo = write_map_html(japan, load_plan("secondary-2020:東京都"), tmp_path / "tokyo.html").read_text(encoding="utf-8")
+    hokkaido_html = write_map_html(hokkaido, hokkaido_plan, tmp_path / "hokkaido.html").read_text(encoding="utf-8")
+    note = "遠くの離島は最初の表示範囲の外です"
+    assert note in tokyo  # 小笠原 lies ~1,000 km south of the 23 wards
+    assert note not in hokkaido_html
