@@ -26,7 +26,7 @@ import shapely
 
 from .codes import NORTHERN_TERRITORIES, PREFECTURES, city_of, normalize_codes, prefecture_code
 from .errors import InputError
-from .geometry import JGD2011, area_km2, grouped_coverage_union, repair
+from .geometry import JGD2011, area_km2, grouped_coverage_union, is_coverage, repair
 from .tables import japanese_errors
 
 __all__ = ["LoadReport", "read_n03_units", "merge_units", "load_municipalities", "BOUNDARY_SUFFIXES"]
@@ -539,8 +539,16 @@ def load_municipalities(
         units = units[~nt]
     munis = merge_units(units, wards=wards, keep_wards_of=keep_wards_of, report=report)
     munis["area_km2"] = area_km2(munis.geometry)
+    coverage = is_coverage(munis.geometry.values)
+    report.add(
+        "not_a_coverage",
+        int(not coverage),
+        "境界データの市町村どうしが重なっているか、境目の線が一致していません（年版の違うファイルを混ぜた場合など）。"
+        "圏域の形は重なりを許す方法で作ります（遅くなります）。同じ年版の N03 をそろえると正確で速くなります。",
+    )
     if population is not None:
         pop = load_population(population) if not isinstance(population, pd.DataFrame) else population
         munis = attach_population(munis, pop, report=report)
     munis.attrs["report"] = report
+    munis.attrs["coverage_valid"] = coverage
     return munis

@@ -110,7 +110,7 @@ def dissolve(municipalities: gpd.GeoDataFrame, plan: Plan, level: Level = "homec
     rank = np.lexsort(sort_cols)  # last key is primary: tertiary, then secondary, then own
     stats = stats.iloc[rank]
 
-    geometry = grouped_coverage_union(geoms, ids)[1][rank]
+    geometry = grouped_coverage_union(geoms, ids, coverage=municipalities.attrs.get("coverage_valid", True))[1][rank]
     stats.index.name = "area"
     out = stats.reset_index()
     out["level"] = level

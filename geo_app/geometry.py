@@ -11,7 +11,7 @@ import shapely
 from shapely import lib as _shapely_lib
 
 __all__ = [
-    "EQUAL_AREA_CRS", "JGD2011", "grouped_coverage_union", "area_km2", "repair",
+    "EQUAL_AREA_CRS", "JGD2011", "grouped_coverage_union", "is_coverage", "area_km2", "repair",
     "shared_borders", "BorderPieces", "border_pieces", "classify_borders",
 ]
 
@@ -20,11 +20,13 @@ JGD2011 = "EPSG:6668"
 EQUAL_AREA_CRS = "+proj=aea +lat_0=35 +lon_0=136 +lat_1=25 +lat_2=45 +ellps=GRS80 +units=m +no_defs"
 
 
-def grouped_coverage_union(geoms: np.ndarray, keys: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def grouped_coverage_union(geoms: np.ndarray, keys: pd.Series | np.ndarray, *,
+                           coverage: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Union the polygons of each key in one GEOS call per group, with no Python loop.
 
     The members of each group must form a valid coverage (shared edges, no overlaps), as
-    municipalities and wards of N03 do. Geometries are grouped into GeometryCollections with
+    municipalities and wards of N03 do; pass coverage=False for inputs that do not (the loader
+    checks and records it in `attrs["coverage_valid"]`). Geometries are grouped into GeometryCollections with
     `shapely.geometrycollections(..., indices=...)` and then passed to GEOS CoverageUnion as a
     ufunc (the same call `shapely.coverage_union_all` makes for a single collection).
     Returns (sorted unique keys, unions).
@@ -36,6 +38,8 @@ def grouped_coverage_union(geoms: np.ndarray, keys: pd.Series | np.ndarray) -> t
     collections = np.asarray(collections, dtype=object)
     if len(collections) < len(uniques):  # a trailing group with only missing geometries
         collections = np.concatenate([collections, np.full(len(uniques) - len(collections), None)])
+    if not coverage:  # overlapping or unmatched edges: GEOS overlay union, slower but exact for any input
+        return uniques, np.asarray(_shapely_lib.unary_union(collections), dtype=object)
     return uniques, _parallel_coverage_union(collections)
 
 
@@ -64,6 +68,11 @@ def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         geoms = geoms.copy()
         geoms[invalid] = fixed
     return geoms, invalid
+
+
+def is_coverage(geoms: np.ndarray) -> bool:
+    """Do these polygons share their edges exactly and never overlap (what coverage union needs)?"""
+    return bool(shapely.coverage_is_valid(np.asarray(geoms, dtype=object)))
 
 
 def area_km2(geoseries) -> np.ndarray:

@@ -97,6 +97,7 @@ class LivePlan:
             else self.codes.copy()
         self._pref = munis["pref"].to_numpy(dtype=object, na_value=None) if "pref" in munis.columns else np.full(n, None, dtype=object)
         self._geoms = np.asarray(munis.geometry.values, dtype=object)
+        self._coverage = bool(munis.attrs.get("coverage_valid", True))
         self._count_cols = [c for c in [*COUNT_COLUMNS, *AGE_BANDS] if c in munis.columns]
         vals = munis[self._count_cols] if self._count_cols else pd.DataFrame(index=munis.index)
         self._values = np.column_stack([vals[c].fillna(0).to_numpy(dtype=np.int64) for c in self._count_cols]) \
@@ -272,7 +273,7 @@ class LivePlan:
             st.pieces[s] = self._count_pieces(st.members[s]) if eager_pieces else None
         allpos = np.concatenate(pos_lists)
         keys = np.repeat(np.array(live), [len(p) for p in pos_lists])
-        got, unions = grouped_coverage_union(self._geoms[allpos], keys)
+        got, unions = grouped_coverage_union(self._geoms[allpos], keys, coverage=self._coverage)
         st.geometry[got.astype(np.int64)] = unions
 
     def _count_pieces(self, members: Iterable[int]) -> int:

@@ -109,7 +109,7 @@ def map_layers(munis: gpd.GeoDataFrame, plan: Plan, *, simplify_tolerance: float
     municipalities; pass them in when drawing many plans on the same municipalities): a plan
     only decides the level of each stretch, so no linework is unioned per plan.
     """
-    if simplify_tolerance:
+    if simplify_tolerance and munis.attrs.get("coverage_valid", True):  # needs a valid coverage
         munis = munis.copy()
         munis["geometry"] = shapely.coverage_simplify(munis.geometry.values, simplify_tolerance, simplify_boundary=True)
     assigned = assign(munis, plan)

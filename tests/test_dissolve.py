@@ -82,3 +82,28 @@ def test_duplicate_codes_refused_with_message(hokkaido, hokkaido_plan):
     doubled = Plan.from_frame(pd.concat([hokkaido_plan.table, hokkaido_plan.table.head(1)]))
     with pytest.raises(PlanError, match="01100"):
         dissolve(hokkaido, doubled, "homecare")
+
+
+def test_overlapping_boundaries_are_reported_and_still_dissolve_exactly(tmp_path, hokkaido, hokkaido_plan):
+    """Boundary files from different editions may overlap: reported, and unioned without the coverage shortcut."""
+    import geopandas as gpd
+
+    from geo_app import load_municipalities
+
+    src = hokkaido[["code", "name", "geometry"]].copy()
+    # 旭川市 grown by ~1 km into its neighbours: no longer a coverage
+    asahikawa = src["code"] == "01204"
+    src.loc[asahikawa, "geometry"] = shapely.buffer(src.loc[asahikawa, "geometry"].values, 0.01)  # degrees; size is not the point
+    n03 = gpd.GeoDataFrame({"N03_001": "北海道", "N03_004": src["name"], "N03_007": src["code"]}, geometry=src.geometry.values, crs=hokkaido.crs)
+    path = tmp_path / "overlap.gpkg"
+    n03.to_file(path, driver="GPKG")
+    munis = load_municipalities(path)
+    assert munis.attrs["coverage_valid"] is False
+    assert munis.attrs["report"].counts["not_a_coverage"] == 1
+    areas = dissolve(munis, hokkaido_plan, "secondary")
+    assert int(areas["population"].sum()) == 5_224_614
+    assert areas.is_valid.all()
+    expected = shapely.union_all(munis.loc[munis["code"].isin(hokkaido_plan.table.loc[hokkaido_plan.table["secondary"] == "上川中部", "code"]), "geometry"].values)
+    got = areas.set_index("area").loc["上川中部", "geometry"]
+    assert got.symmetric_difference(expected).area < 1e-12
+    assert hokkaido.attrs["coverage_valid"] is True  # the embedded boundaries are a coverage

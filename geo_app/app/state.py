@@ -82,7 +82,8 @@ def load_data(prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: 
         raise PlanError("境界データに、この区域案の都道府県の市町村がありません。都道府県と境界データを確かめてください。")
     report = munis.attrs.get("report")
     simple = munis.copy()
-    simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
+    if munis.attrs.get("coverage_valid", True):  # coverage simplification needs a valid coverage
+        simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
     graph = build_adjacency(munis)
     pieces = border_pieces(simple.geometry.values)
     from ..printmap import main_view_bounds
