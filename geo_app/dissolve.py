@@ -88,6 +88,11 @@ def dissolve(municipalities: gpd.GeoDataFrame, plan: Plan, level: Level = "homec
     stats = pd.DataFrame(df[[*counts, "area_km2"]]).groupby(ids, sort=True).sum(min_count=1)
     stats.index = pd.Index(names, name=level)
     stats["municipalities"] = np.bincount(ids, minlength=n)
+    # A count is only as complete as its members: one municipality without it makes the area's NA,
+    # rather than a partial total that looks complete.
+    known = pd.DataFrame(df[counts].notna()).groupby(ids, sort=True).sum().to_numpy()
+    incomplete = known < stats["municipalities"].to_numpy()[:, None]
+    stats[counts] = stats[counts].mask(pd.DataFrame(incomplete, index=stats.index, columns=counts))
     parent_values = df[parent_col].to_numpy(dtype=object, na_value=None)
     stats["parent"] = ["・".join(dict.fromkeys(p for p in grp if p is not None)) or None for grp in per_area(parent_values)]
     unconfirmed = np.bincount(ids, weights=(df["status"] == UNCONFIRMED).to_numpy(dtype=bool, na_value=False), minlength=n) > 0

@@ -14,6 +14,7 @@ import geopandas as gpd
 from .paths import safe_output_path
 from .plans import LEVEL_JA, Plan
 from .summary import summary_frame
+from .tables import protect_text
 
 __all__ = ["build_outputs", "HTML_SIMPLIFY_TOLERANCE", "write_map_html"]
 
@@ -56,7 +57,7 @@ def build_outputs(munis: gpd.GeoDataFrame, plan: Plan, out_dir: Path, *, level: 
     areas = dissolve(munis, plan, level)
     findings = findings_frame(validate(munis, plan), japanese=True)
     write_summary_xlsx(munis, plan, target["summary.xlsx"], findings=findings)
-    summary_frame(areas).to_csv(target["summary.csv"], index=False, encoding="utf-8-sig", lineterminator="\n")  # BOM: Excel reads it as UTF-8
+    protect_text(summary_frame(areas)).to_csv(target["summary.csv"], index=False, encoding="utf-8-sig", lineterminator="\n")  # BOM: Excel reads it as UTF-8
     write_gpkg(munis, plan, target["areas.gpkg"])
     write_geojson(areas, target["areas.geojson"])
     return list(target.values())

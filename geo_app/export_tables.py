@@ -23,7 +23,7 @@ from .dissolve import assign, dissolve
 from .plans import LEVEL_JA, LEVELS, Plan
 from .population import add_rates
 
-__all__ = ["write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES", "FINDING_COLUMNS"]
+__all__ = ["keep_text", "write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES", "FINDING_COLUMNS"]
 
 SHEET_NAMES = {**LEVEL_JA, "municipalities": "市町村", "findings": "所見", "sources": "出典"}
 
@@ -143,6 +143,8 @@ def write_summary_xlsx(
     ws.freeze_panes = "A2"
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    for sheet in wb.worksheets:
+        keep_text(sheet)
     wb.save(path)
     return path
 
@@ -161,14 +163,10 @@ def _kind(col: str) -> str:
 
 
 def _total_row(frame: pd.DataFrame, level: str) -> dict[str, Any]:
-    """Sums of counts and area, rates recomputed from the sums (not averaged)."""
-    sums = {c: frame[c].sum() for c in [*_COUNTS, "area_km2"] if c in frame.columns}
-    rated = add_rates(pd.DataFrame([sums]))
-    total: dict[str, Any] = {"area": "合計", **sums}
-    for c in ("aging_rate", "share_75_plus", "density"):
-        if c in rated.columns and c in frame.columns:
-            total[c] = rated[c].iloc[0]
-    return total
+    """Sums of counts and area, rates recomputed from the sums (not averaged); unknown if any area is."""
+    from .summary import with_total
+
+    return with_total(frame).iloc[-1].to_dict()
 
 
 def _cell_value(value: Any, kind: str) -> Any:
@@ -254,6 +252,15 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, *, level: str, total: dict[
         ws.column_dimensions[get_column_letter(j)].width = 60
         for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
             row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def keep_text(ws: Worksheet) -> None:
+    """openpyxl stores any string starting with "=" as a formula; we never write formulas, so a
+    user's name such as `=HYPERLINK(...)` is turned back into plain text."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def _write_findings(ws: Worksheet, findings: pd.DataFrame | None) -> None:

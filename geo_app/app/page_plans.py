@@ -18,6 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from ..errors import GeoAppError
+from ..export_tables import keep_text
+from ..tables import protect_text
 from ..plans import load_plan
 from .state import flash, get_store, open_plan, open_saved, set_workspace, show_flash, workspace
 
@@ -144,7 +146,7 @@ def _do_import() -> None:
 
 def plan_csv_bytes(plan) -> bytes:
     """The plan table with Japanese headers, UTF-8 with BOM so that Excel opens it correctly."""
-    return plan.to_japanese_frame().to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    return protect_text(plan.to_japanese_frame()).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def plan_xlsx_bytes(plan) -> bytes:
@@ -153,6 +155,7 @@ def plan_xlsx_bytes(plan) -> bytes:
         frame = plan.to_japanese_frame()
         frame.to_excel(xw, index=False, sheet_name="区域表")
         ws = xw.sheets["区域表"]
+        keep_text(ws)
         for cell in ws["A"][1:]:
             cell.number_format = "@"  # codes stay text: 01100, not 1100
         for col, width in zip("ABCDEFG", (12, 14, 18, 16, 14, 8, 20)):
