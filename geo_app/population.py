@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .codes import city_of
 from .names import codes_for_rows
-from .tables import TableSource, as_text_frame, japanese_errors, read_table, rename_columns, to_numbers
+from .tables import TableSource, as_text_frame, file_row, japanese_errors, read_table, rename_columns, to_numbers
 
 __all__ = [
     "AGE_BANDS", "COUNT_COLUMNS", "GROUP_COLUMNS", "load_population", "attach_population", "add_rates",
@@ -119,13 +120,34 @@ def _load_population(source, *, name: str | None, prefecture: str | None) -> pd.
         for group, bands in _GROUP_BANDS.items():
             if group not in df.columns:
                 df[group] = df[bands].sum(axis=1, min_count=len(bands))
+    _check_consistent(df, label)
     if "name" not in df.columns:
         df["name"] = pd.NA
-    keep_cols = ["code", "name", *[c for c in ["population", "age_unknown", *GROUP_COLUMNS, *AGE_BANDS] if c in df.columns]]
+    # A designated city's wards point to the city, so a ward-level table still gives the city a
+    # total, and a table with both city and ward rows does not report the wards as unknown.
+    city = city_of(df["code"])
+    df["parent_code"] = city.where(city != df["code"])
+    keep_cols = ["code", "name", "parent_code",
+                 *[c for c in ["population", "age_unknown", *GROUP_COLUMNS, *AGE_BANDS] if c in df.columns]]
     out = df[keep_cols].reset_index(drop=True)
     out.attrs["source"] = label
     out.attrs["notes"] = notes
     return out
+
+
+def _check_consistent(df: pd.DataFrame, label: str) -> None:
+    """An age group larger than the population is a shifted column or a typo, never data."""
+    if "population" not in df.columns:
+        return
+    for col in [c for c in [*GROUP_COLUMNS, "age_unknown", *AGE_BANDS] if c in df.columns]:
+        bad = (df[col] > df["population"]).fillna(False)
+        if bad.any():
+            first = bad[bad].index[0]
+            raise InputError(
+                f"{df.at[first, 'code']} の「{ALIASES[col][0]}」（{int(df.at[first, col]):,}人）が人口（{int(df.at[first, 'population']):,}人）より多くなっています。"
+                "列がずれていないか、数字を確かめてください。",
+                source=label, row=file_row(first),
+            )
 
 
 def _value_columns(pop: pd.DataFrame) -> list[str]:

@@ -533,7 +533,8 @@ def write_print_map(
     main_mm = (0.725 * pw, ph - 16 * k - 15 * k)  # width, height of the map frame
     views = _choose_views(mj.geometry.values, mj["name"].to_numpy(dtype=object), main_mm)
 
-    rc = {"font.family": [FONT_FAMILY, "DejaVu Sans"], "pdf.fonttype": 42, "ps.fonttype": 42, "hatch.linewidth": 0.45,
+    rc = {"text.parse_math": False,  # names are typed text: "$" is a character, not TeX
+          "font.family": [FONT_FAMILY, "DejaVu Sans"], "pdf.fonttype": 42, "ps.fonttype": 42, "hatch.linewidth": 0.45,
           "axes.unicode_minus": False, "svg.fonttype": "none"}
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(pw / 25.4, ph / 25.4), dpi=DPI)

@@ -327,3 +327,14 @@ def test_names_that_look_like_formulas_stay_text_and_round_trip(tmp_path, hokkai
     for data, name in ((plan_xlsx_bytes(plan), "p.xlsx"), (plan_csv_bytes(plan), "p.csv")):
         back = load_plan(data, name=name)
         assert back.table["homecare"].equals(plan.table["homecare"]), name
+
+
+def test_dollar_signs_in_names_are_text_not_tex(tmp_path, hokkaido):
+    munis, plan = hokkaido
+    from geo_app.plans import Plan
+
+    t = plan.table.copy()
+    t.loc[t["homecare"] == "上川", "homecare"] = r"東部$\frac$"
+    r = write_print_map(munis, Plan(name="費用$5と$10", table=t), tmp_path / "m.png")
+    assert r"東部$\frac$" in r["labels_placed"] + r["labels_in_key"]
+    assert not r["missing_glyphs"]

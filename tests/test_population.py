@@ -48,3 +48,24 @@ def test_unmatched_codes_reported_both_ways(tmp_path):
     assert counts["population_missing"] == 178
     assert counts["population_unmatched"] == 1
     assert int(m["population"].sum()) == 1_973_395
+
+
+def test_ward_level_table_gives_the_city_its_total(tmp_path, census):
+    from geo_app import load_municipalities
+
+    wards = census[census["parent_code"] == "01100"][["code", "name", "population"]]
+    path = tmp_path / "wards.csv"
+    wards.to_csv(path, index=False)
+    m = load_municipalities(prefectures=["北海道"], population=path)
+    assert int(m.set_index("code").loc["01100", "population"]) == 1_973_395  # the 10 wards of 札幌市
+    assert m.attrs["report"].counts["population_unmatched"] == 0  # wards are not "unknown codes"
+
+
+def test_age_group_larger_than_population_is_refused(tmp_path):
+    from geo_app import InputError
+
+    path = tmp_path / "bad.csv"
+    path.write_text("市町村コード,人口,65歳以上\n01100,100,500\n", encoding="utf-8")
+    with pytest.raises(InputError, match="2行目") as err:
+        load_population(path)
+    assert "「65歳以上」（500人）が人口（100人）より多く" in str(err.value)

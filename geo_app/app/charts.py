@@ -35,6 +35,13 @@ def pyramid_png(title: str, counts: tuple[int, ...], reference: tuple[int, ...] 
     labels = band_labels()
     total = sum(counts) or 1
     share = [c / total * 100 for c in counts]
+    with matplotlib.rc_context({"text.parse_math": False}):  # an area named "$x$" is text, not TeX
+        return _draw(title, labels, share, counts, reference, reference_label)
+
+
+def _draw(title, labels, share, counts, reference, reference_label) -> bytes:
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(4.6, 4.8), dpi=110)
     ax = fig.subplots()
     y = list(range(len(labels)))
