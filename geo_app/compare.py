@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .dissolve import assign
+from .errors import PlanError
 from .plans import LEVEL_JA, LEVELS, Level, Plan
 from .edits import check_level
 
@@ -70,6 +71,14 @@ def compare_plans(munis: pd.DataFrame, plan_a: Plan, plan_b: Plan, *, level: str
     in plan B's order followed by areas that only plan A has.
     """
     lv: Level = check_level(level)
+    if plan_a.ward_cities != plan_b.ward_cities:
+        # One plan places a designated city by ward, the other whole: municipality-by-municipality
+        # comparison has no common unit there, and silently dropping the city would mislead.
+        cities = sorted(plan_a.ward_cities ^ plan_b.ward_cities)
+        raise PlanError(
+            f"2つの案で政令指定都市（{'、'.join(cities)}）の扱いが違います（一方は区ごと、もう一方は市全体）。"
+            "同じ単位にそろえてから比べてください。"
+        )
     a, b = plan_a.table, plan_b.table
     in_a, in_b = set(a["code"]), set(b["code"])
     only_a = tuple(sorted(in_a - in_b))

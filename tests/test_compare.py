@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from geo_app import Plan, dissolve
 from geo_app.compare import AREA_DIFF_COLUMNS, MOVED_COLUMNS, compare_plans
@@ -81,3 +82,16 @@ def test_rows_only_in_one_plan(hokkaido, hokkaido_plan):
     back = compare_plans(hokkaido, smaller, hokkaido_plan)
     assert back.only_in_b == (TOBETSU,)
     assert isinstance(back.areas["population_a"].dtype, pd.Int64Dtype)
+
+
+def test_plans_that_split_a_city_differently_are_refused_not_miscounted(japan):
+    from geo_app import PlanError, load_plan
+    from geo_app.compare import compare_plans
+    from geo_app.plans import Plan
+
+    a = load_plan("secondary-2020:神奈川県")  # 川崎市 by ward
+    t = a.table[~a.table["code"].str.startswith("1413")]
+    whole = pd.DataFrame([{"code": "14130", "name": "川崎市", "homecare": "川崎", "secondary": "川崎", "tertiary": "神奈川県", "status": "確定", "hub": pd.NA}])
+    b = Plan(name="B", table=pd.concat([t, whole.astype(t.dtypes.to_dict())], ignore_index=True))
+    with pytest.raises(PlanError, match="14130"):
+        compare_plans(japan, a, b, level="secondary")
