@@ -54,6 +54,16 @@ def _load(args: argparse.Namespace, progress: Progress):
     return plan, munis
 
 
+def _warn_left_out(args: argparse.Namespace, plan, munis) -> None:
+    """Municipalities a total leaves out, or areas that a shared name merges, said before the figures."""
+    if args.quiet:
+        return
+    from .validate import ValidationOptions, validate
+
+    for f in validate(munis, plan, ValidationOptions(rules=["unassigned", "several_prefectures"])):
+        print(f"  ！{f.message}（集計に影響します。geo-app validate で詳しく確認できます）", file=sys.stderr)
+
+
 def cmd_plans(args: argparse.Namespace) -> int:
     from .plans import builtin_plans
 
@@ -75,6 +85,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     args.quiet = args.quiet or _machine_output(args)
     progress = Progress(3, args.quiet)
     plan, munis = _load(args, progress)
+    _warn_left_out(args, plan, munis)
     progress("圏域に集計中")
     table = summary_frame(dissolve(munis, plan, args.level))
     if args.format == "csv":
@@ -91,6 +102,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     progress = Progress(5, args.quiet)
     plan, munis = _load(args, progress)
+    _warn_left_out(args, plan, munis)
     written = build_outputs(munis, plan, Path(args.out), level=args.level, metric=args.metric,
                             basemap=args.basemap, paper=args.paper, progress=progress)
     for path in written:

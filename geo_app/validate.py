@@ -436,6 +436,26 @@ def _crosses_tertiary(ctx: ValidationContext) -> Iterator[Finding]:
     yield from _crosses(ctx, "secondary", "tertiary", "crosses_tertiary")
 
 
+@rule("several_prefectures", "warning", "同じ名前の圏域が複数の都道府県にある")
+def _several_prefectures(ctx: ValidationContext) -> Iterator[Finding]:
+    """Areas are identified by name: 東部 of 鳥取県 and 東部 of 徳島県 in one plan become one area."""
+    a = ctx.assigned
+    for level in LEVELS:
+        rows = a.dropna(subset=[level])
+        prefs = rows["code"].astype(str).str[:2].groupby(rows[level], sort=False).unique()
+        for area, codes_prefs in prefs.items():
+            if len(codes_prefs) < 2:
+                continue
+            names = "・".join(PREFECTURES.get(p, p) for p in sorted(codes_prefs))
+            codes = list(rows.loc[rows[level] == area, "code"].astype(str))
+            yield ctx.finding(
+                "several_prefectures", "warning",
+                f"{_area_label(level, area)}に複数の都道府県（{names}）の市町村が入っています。圏域は名前で区別するため、"
+                f"別々の圏域ならまとめて集計されます。都道府県ごとに名前を変えてください（例: {area}（{PREFECTURES.get(sorted(codes_prefs)[0], '')}））。",
+                codes, area=str(area), level=level,
+            )
+
+
 @rule("population_floor", "warning", "人口が下限より少ない圏域")
 def _population_floor(ctx: ValidationContext) -> Iterator[Finding]:
     floor = ctx.options.population_floor
@@ -444,7 +464,9 @@ def _population_floor(ctx: ValidationContext) -> Iterator[Finding]:
     level = ctx.options.population_floor_level
     a = ctx.assigned.dropna(subset=[level]).drop_duplicates("code")
     pop = a["code"].map(ctx.population)
-    totals = pd.to_numeric(pop, errors="coerce").groupby(a[level], sort=False).sum(min_count=1)
+    values = pd.to_numeric(pop, errors="coerce")
+    totals = values.groupby(a[level], sort=False).sum(min_count=1)
+    totals[values.isna().groupby(a[level], sort=False).any()] = pd.NA  # a partial total is no total
     for area, total in totals.items():
         if pd.isna(total) or total >= floor:
             continue

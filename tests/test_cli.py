@@ -87,3 +87,12 @@ def test_bad_plan_file_names_row(tmp_path, capsys):
     code, _, err = run(capsys, "summary", "--plan", str(bad))
     assert code == 2
     assert "3行目" in err and "abc" in err
+
+
+def test_summary_says_which_municipalities_the_totals_leave_out(tmp_path, capsys, hokkaido_plan):
+    plan = tmp_path / "plan.csv"
+    hokkaido_plan.to_japanese_frame().query("市町村コード != '01100'").to_csv(plan, index=False)  # 札幌市 left out
+    code, out, err = run(capsys, "summary", "--plan", str(plan))
+    assert code == 0
+    assert "札幌市" in err and "区域表にありません" in err
+    assert "3,251,219" in out.strip().splitlines()[-1]  # 5,224,614 − 札幌市 1,973,395

@@ -297,7 +297,7 @@ def test_kagoshima_islands():
 def test_registry_and_options(hokkaido, hk_plan, hk_graph):
     assert list(RULES) == [
         "unknown_code", "duplicate_code", "unassigned", "multipart", "island", "enclave",
-        "crosses_secondary", "crosses_tertiary", "population_floor", "no_hub", "unconfirmed",
+        "crosses_secondary", "crosses_tertiary", "several_prefectures", "population_floor", "no_hub", "unconfirmed",
     ]
     assert all(r.severity in ("error", "warning", "info") and r.title for r in RULES.values())
     f = validate(hokkaido, hk_plan, ValidationOptions(rules=["unconfirmed"], graph=hk_graph))
@@ -330,3 +330,18 @@ def test_graph_is_reused(hokkaido, hk_plan, hk_graph):
     b = validate(hokkaido, hk_plan)
     assert a == b
     assert isinstance(hk_graph, nx.Graph)
+
+
+def test_same_area_name_in_two_prefectures_is_flagged():
+    import pandas as pd
+
+    from geo_app import load_municipalities, load_plan
+    from geo_app.plans import Plan
+    from geo_app.validate import validate
+
+    a, b = load_plan("secondary-2020:鳥取県"), load_plan("secondary-2020:徳島県")
+    plan = Plan(name="two", table=pd.concat([a.table, b.table], ignore_index=True))
+    munis = load_municipalities(prefectures=["鳥取県", "徳島県"])
+    found = {(f.level, f.area) for f in validate(munis, plan) if f.rule == "several_prefectures"}
+    assert found == {("homecare", "東部"), ("homecare", "西部"), ("secondary", "東部"), ("secondary", "西部")}
+    assert not [f for f in validate(munis, a) if f.rule == "several_prefectures"]
