@@ -30,7 +30,6 @@ def pyramid_png(title: str, counts: tuple[int, ...], reference: tuple[int, ...] 
 
     matplotlib.use("Agg")
     import matplotlib_fontja  # noqa: F401  (IPAexGothic: Japanese labels without tofu)
-    from matplotlib.figure import Figure
 
     labels = band_labels()
     total = sum(counts) or 1

@@ -5,7 +5,6 @@ reaches this level is shown as a Japanese message, never as a traceback.
 """
 from __future__ import annotations
 
-import re
 
 import os
 import warnings
@@ -16,7 +15,7 @@ warnings.filterwarnings("ignore", message="Numba not installed")
 
 from geo_app.app import page_compare, page_data, page_map, page_plans  # noqa: E402
 from geo_app.app.page_plans import save_current  # noqa: E402
-from geo_app.app.state import show_flash, workspace  # noqa: E402
+from geo_app.app.state import markdown_text, show_flash, workspace  # noqa: E402
 from geo_app.datasets import CREDITS, VINTAGE  # noqa: E402
 from geo_app.errors import GeoAppError  # noqa: E402
 
@@ -52,11 +51,6 @@ def _sidebar() -> str:
         for c in CREDITS:
             st.caption(c)
     return page
-
-
-def markdown_text(text: str) -> str:
-    """User text shown literally inside Markdown (no emphasis, links or HTML from a plan name)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
 
 
 def main() -> None:

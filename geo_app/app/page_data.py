@@ -33,10 +33,13 @@ def _upload_dir() -> Path:
 
 
 def _save_uploads(files, sub: str) -> list[str]:
-    folder = _upload_dir() / sub
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():
-        old.unlink()
+    """Each upload in a folder of its own: a corrected file with the same name is a new path (the
+    data cache is keyed by path), and the files the current workspace reads are never touched."""
+    import tempfile
+
+    base = _upload_dir() / sub
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=base))
     paths = []
     for f in files:
         name = Path(f.name).name or "upload"

@@ -16,7 +16,7 @@ from ..plans import LEVEL_JA, UNCONFIRMED, load_plan
 from ..population import AGE_BANDS
 from .charts import pyramid_png
 from .mapview import clicked_code, layers_from_live, map_args, show_map
-from .state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
+from .state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, markdown_text, open_plan, plan_signature, show_flash, workspace
 
 __all__ = ["render", "area_table", "NEW_AREA", "MAP_KEY"]
 
@@ -195,8 +195,8 @@ def _edit_panel(ws) -> None:
         row = ws.munis.loc[ws.munis["code"] == code]
         pop = int(row["population"].fillna(0).sum()) if len(row) else 0
         cur = plan.area_of(code) or "（未割当）"
-        st.markdown(f"**{label(code)}** 人口 {pop:,}人 ／ 今の在宅医療圏: **{cur}**（{pops.get(cur, 0):,}人）"
-                    f" ／ 二次: {plan.area_of(code, 'secondary') or '—'}")
+        st.markdown(f"**{markdown_text(label(code))}** 人口 {pop:,}人 ／ 今の在宅医療圏: **{markdown_text(cur)}**（{pops.get(cur, 0):,}人）"
+                    f" ／ 二次: {markdown_text(plan.area_of(code, 'secondary') or '—')}")
     target = st.selectbox("移動先の在宅医療圏", [NEW_AREA, *names], index=None, key="move_target",
                           format_func=lambda a: "（新しい在宅医療圏を作る）" if a == NEW_AREA else f"{a}（{pops.get(a, 0):,}人）",
                           placeholder="移動先を選ぶ")

@@ -21,7 +21,7 @@ from ..errors import GeoAppError
 from ..export_tables import keep_text
 from ..tables import protect_text
 from ..plans import load_plan
-from .state import flash, get_store, open_plan, open_saved, set_workspace, show_flash, workspace
+from .state import flash, get_store, markdown_text, open_plan, open_saved, set_workspace, show_flash, workspace
 
 __all__ = ["render", "save_current", "plan_csv_bytes", "plan_xlsx_bytes"]
 
@@ -199,8 +199,8 @@ def render() -> None:
     ws = workspace()
     show_flash()
     st.subheader("いま編集中の区域案")
-    state = f"保存先: 「{ws.saved_name}」版{ws.saved_version}" if ws.saved_name else "まだ保存していません"
-    st.markdown(f"**{ws.plan.name}**（{len(ws.plan)}市町村）　{state}　／　保存していない編集: **{len(ws.unsaved_labels())}件**"
+    state = f"保存先: 「{markdown_text(ws.saved_name)}」版{ws.saved_version}" if ws.saved_name else "まだ保存していません"
+    st.markdown(f"**{markdown_text(ws.plan.name)}**（{len(ws.plan)}市町村）　{state}　／　保存していない編集: **{len(ws.unsaved_labels())}件**"
                 + ("" if ws.dirty else "（変更なし）"))
     st.caption(f"出発点: {ws.origin}")
     c1, c2 = st.columns(2)

@@ -14,6 +14,7 @@ the plan opens with a fresh history and the user is told why.
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 import warnings
 from dataclasses import dataclass
@@ -343,6 +344,13 @@ def flash(kind: str, text: str) -> None:
     st.session_state.setdefault("_flash", []).append((kind, text))
 
 
+def markdown_text(text: object) -> str:
+    """User text shown literally inside Markdown: no emphasis, links or images from a typed name
+    (an image link would even make the offline app try the network)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
+
+
 def show_flash() -> None:
+    """Messages are built from typed names, so they are shown as literal text."""
     for kind, text in st.session_state.pop("_flash", []):
-        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)
+        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(markdown_text(text))
