@@ -111,7 +111,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .validate import ValidationOptions, exit_code, findings_frame, validate
+    from .validate import SEVERITY_JA, ValidationOptions, exit_code, findings_frame, validate
 
     args.quiet = args.quiet or _machine_output(args)
     progress = Progress(3, args.quiet)
@@ -127,11 +127,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.format == "csv":
         sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
     else:
-        sev_ja = {"error": "誤り", "warning": "注意", "info": "情報"}
         for f in findings:
-            print(f"[{sev_ja.get(f.severity, f.severity)}] {f.rule}: {f.message}")
+            print(f"[{SEVERITY_JA.get(f.severity, f.severity)}] {f.rule}: {f.message}")
         counts = frame["severity"].value_counts().to_dict() if len(frame) else {}
-        print(f"所見 {len(findings)} 件（誤り {counts.get('error', 0)}・注意 {counts.get('warning', 0)}・情報 {counts.get('info', 0)}）")
+        print(f"所見 {len(findings)} 件（エラー {counts.get('error', 0)}・警告 {counts.get('warning', 0)}・情報 {counts.get('info', 0)}）")
     return exit_code(findings)
 
 
@@ -164,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="区域案を検査（0=問題なし, 1=所見あり, 2=入力を読めない）")
     _add_inputs(v)
-    v.add_argument("--population-floor", type=int, default=None, help="在宅医療圏の人口の下限（これ未満を注意として報告）")
+    v.add_argument("--population-floor", type=int, default=None, help="在宅医療圏の人口の下限（これ未満を警告として報告）")
     v.add_argument("--sea-links", help="航路（離島の接続）の追加 CSV: code_a, code_b, name")
     v.add_argument("--format", choices=["text", "csv"], default="text")
     v.set_defaults(func=cmd_validate)

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .dissolve import assign, dissolve
 from .plans import LEVEL_JA, LEVELS, Plan
-from .population import add_rates
+from .validate import SEVERITY_JA
 
 __all__ = ["keep_text", "write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES", "FINDING_COLUMNS"]
 
@@ -67,7 +67,6 @@ FINDING_COLUMNS = {
     "rule": "ルール", "severity": "重要度", "title": "項目", "level": "単位", "area": "圏域",
     "codes": "市町村コード", "names": "市町村名", "message": "内容",
 }
-_SEVERITY_JA = {"error": "エラー", "warning": "注意", "info": "参考"}
 _NUMBER_FORMATS = {"int": "#,##0", "pct": "0.0%", "float": "#,##0.0", "code": "@", "text": "General"}
 
 _HEADER_FONT = Font(bold=True)
@@ -269,7 +268,7 @@ def _write_findings(ws: Worksheet, findings: pd.DataFrame | None) -> None:
         findings = pd.DataFrame(columns=list(FINDING_COLUMNS))
     frame = pd.DataFrame(findings).copy()
     if "severity" in frame.columns:
-        frame["severity"] = frame["severity"].map(lambda s: _SEVERITY_JA.get(str(s), s) if pd.notna(s) else s)
+        frame["severity"] = frame["severity"].map(lambda s: SEVERITY_JA.get(str(s), s) if pd.notna(s) else s)
     for col in frame.columns:  # list-valued cells (codes, names) → one text
         frame[col] = frame[col].map(lambda v: "、".join(map(str, v)) if isinstance(v, (list, tuple, set, np.ndarray)) else v)
     columns = [str(c) for c in frame.columns]

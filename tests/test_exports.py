@@ -223,7 +223,7 @@ def test_summary_xlsx(hokkaido, tmp_path):
 
     ws = wb["所見"]
     assert [c.value for c in ws[1]] == ["ルール", "重要度", "項目", "単位", "圏域", "市町村コード", "市町村名", "内容"]
-    assert ws["F2"].value == "01641、01642" and ws["F2"].data_type == "s" and ws["B2"].value == "注意"
+    assert ws["F2"].value == "01641、01642" and ws["F2"].data_type == "s" and ws["B2"].value == "警告"
 
     texts = [r[1] for r in wb["出典"].iter_rows(min_row=2, values_only=True)]
     assert VINTAGE in texts and all(c in texts for c in CREDITS) and "テスト用の出典" in texts

@@ -14,6 +14,7 @@ from ..errors import GeoAppError
 from ..maps import BASEMAPS, METRICS
 from ..plans import LEVEL_JA, UNCONFIRMED, load_plan
 from ..population import AGE_BANDS
+from ..validate import SEVERITY_JA
 from .charts import pyramid_png
 from .mapview import clicked_code, layers_from_live, map_args, show_map
 from .state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, markdown_text, open_plan, plan_signature, show_flash, workspace
@@ -22,7 +23,6 @@ __all__ = ["render", "area_table", "NEW_AREA", "MAP_KEY"]
 
 NEW_AREA = "__new__"
 MAP_KEY = "main_map"
-SEVERITY_JA = {"error": "誤り", "warning": "注意", "info": "情報"}
 
 
 def _pops(level: str = "homecare") -> dict[str, int]:
@@ -177,7 +177,7 @@ def _metrics(ws, level: str, areas: pd.DataFrame, findings: list) -> None:
     c[3].metric("高齢化率", f"{old / known * 100:.1f}%" if old is not None and known else "—")
     errors = sum(f.severity == "error" for f in findings)
     warns = sum(f.severity == "warning" for f in findings)
-    c[4].metric("所見（誤り・注意）", f"{errors}・{warns}")
+    c[4].metric("所見（エラー・警告）", f"{errors}・{warns}")
 
 
 def _edit_panel(ws) -> None:
@@ -318,7 +318,7 @@ def render() -> None:
     with t1:
         _pyramid(ws, level, areas)
     with t2:
-        st.number_input("在宅医療圏の人口の下限（この人数未満を「注意」にします。0 なら確かめません）", min_value=0,
+        st.number_input("在宅医療圏の人口の下限（この人数未満を「警告」にします。0 なら確かめません）", min_value=0,
                         max_value=10_000_000, step=5_000, key="population_floor")
         _findings(findings)
     with t3:
