@@ -351,3 +351,26 @@ def test_population_floor_flags_exactly_the_small_home_care_areas(db):
     assert expected == {"根室市", "北空知", "南檜山", "南十勝"}  # from the census, via the area table
     assert {a for a in expected if flagged.apply(lambda r: a in r.to_string(), axis=1).any()} == expected
     assert len(flagged) == len(expected)
+
+
+def test_starting_another_plan_asks_before_dropping_unsaved_edits(db):
+    at = move(new_app(), BIEI, "富良野")
+    go(at, "都道府県・データ")
+    at.selectbox(key="start_pref").set_value("岩手県")
+    at.run()
+    at.radio(key="start_how").set_value("per_muni")
+    at.button(key="btn_start").click()
+    at.run()
+    assert any("保存していない編集が1件あります" in w.value for w in at.warning)
+    go(at, "地図と編集")
+    assert pops(at)["富良野"] == FURANO + BIEI_POP  # nothing was dropped
+    go(at, "都道府県・データ")
+    at.selectbox(key="start_pref").set_value("岩手県")
+    at.run()
+    at.radio(key="start_how").set_value("per_muni")
+    at.checkbox(key="discard_start").check()
+    at.button(key="btn_start").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    go(at, "地図と編集")
+    assert "富良野" not in pops(at) and (table(at)["市町村数"] == 1).all()  # 岩手県, one area per municipality

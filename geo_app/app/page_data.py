@@ -14,7 +14,7 @@ from ..codes import PREFECTURES
 from ..datasets import CREDITS, VINTAGE
 from ..errors import GeoAppError, InputError
 from ..plans import load_plan
-from .state import flash, open_plan, set_workspace, show_flash, workspace
+from .state import discard_allowed, discard_checkbox, flash, open_plan, set_workspace, show_flash, workspace
 
 __all__ = ["render", "START_OPTIONS"]
 
@@ -63,6 +63,8 @@ def _start_plan(pref: str, how: str, boundaries: tuple[str, ...] | None, populat
 
 
 def _do_start() -> None:
+    if not discard_allowed("discard_start"):
+        return
     pref = st.session_state.get("start_pref")
     how = st.session_state.get("start_how")
     ws_old = workspace()
@@ -149,6 +151,7 @@ def render() -> None:
     c2.radio("出発点", options, key="start_how", format_func=lambda k: START_OPTIONS[k])
     if ws.boundaries or ws.population:
         st.checkbox("アップロードした境界・人口を使う", value=True, key="start_keep_uploads")
+    discard_checkbox("discard_start")
     st.button("この内容で始める", key="btn_start", type="primary", on_click=_do_start,
               help="いまの編集は、保存していなければ失われます。")
     if ws.dirty:

@@ -21,7 +21,10 @@ from ..errors import GeoAppError
 from ..export_tables import keep_text
 from ..tables import protect_text
 from ..plans import load_plan
-from .state import flash, get_store, markdown_text, open_plan, open_saved, set_workspace, show_flash, workspace
+from .state import (
+    discard_allowed, discard_checkbox, flash, get_store, markdown_text, open_plan, open_saved, set_workspace, show_flash,
+    workspace,
+)
 
 __all__ = ["render", "save_current", "plan_csv_bytes", "plan_xlsx_bytes"]
 
@@ -84,12 +87,18 @@ def _do_open() -> None:
     if not name:
         flash("error", "開く区域案を選んでください。")
         return
+    if not discard_allowed("discard_open"):
+        return
     try:
-        ws, restored = open_saved(name, None if version in (None, "最新") else int(version))
+        chosen = None if version in (None, "最新") else int(version)
+        ws, restored = open_saved(name, chosen)
         v = ws.saved_version
-        latest = get_store().load(name)[1]
-        if v != latest:  # an old version: saving it continues from the latest (no silent overwrite)
-            ws.saved_version, ws.saved_plan = latest, None
+        if chosen is not None:  # an old version on purpose: saving it continues from the latest
+            latest = get_store().load(name)[1]
+            if v != latest:
+                ws.saved_version, ws.saved_plan = latest, None
+        # "最新" keeps the version it loaded: if someone saves meanwhile, our save is a conflict,
+        # never a silent overwrite of theirs.
     except GeoAppError as exc:
         flash("error", str(exc))
         return
@@ -127,7 +136,9 @@ def _do_import() -> None:
         flash("error", "読み込む区域表（CSV または Excel）を選んでください。")
         return
     try:
-        plan = load_plan(up.getvalue(), name=Path(up.name).stem)
+        plan = load_plan(up.getvalue(), name=Path(up.name).stem)  # a bad file is reported first
+        if not discard_allowed("discard_import"):
+            return
         ws_old = workspace()
         same_data = set(plan.prefectures) <= set(ws_old.data.munis["pref"].dropna().unique()) if "pref" in ws_old.data.munis else False
         ws = open_plan(plan, origin=f"ファイル「{up.name}」",
@@ -239,12 +250,13 @@ def render() -> None:
             except GeoAppError as exc:
                 st.error(str(exc))
         c2.selectbox("版", versions, key="open_version")
+        if ws.dirty:
+            st.caption("⚠ 保存していない編集があります。ほかの案を開く前に保存してください。")
+            discard_checkbox("discard_open")
         b1, b2 = st.columns(2)
         b1.button("開く", key="btn_open", on_click=_do_open,
                   help="保存していない編集がある場合、その編集は失われます。先に保存してください。")
         b2.button("一覧から削除", key="btn_delete", on_click=_do_delete)
-        if ws.dirty:
-            st.caption("⚠ 保存していない編集があります。ほかの案を開く前に保存してください。")
         if history:
             with st.expander(f"「{name}」の履歴（{len(history)}版）"):
                 st.dataframe(pd.DataFrame([{
@@ -256,6 +268,8 @@ def render() -> None:
     st.subheader("ファイルから読み込む")
     st.file_uploader("区域表（CSV または Excel）: 市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏, 状態",
                      type=["csv", "xlsx", "txt"], key="import_file")
+    if ws.dirty:
+        discard_checkbox("discard_import")
     st.button("この区域表を開く", key="btn_import", on_click=_do_import)
 
     st.divider()

@@ -350,6 +350,25 @@ def markdown_text(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
 
 
+def discard_allowed(key: str) -> bool:
+    """Opening, importing or starting another plan replaces the workspace and its undo history:
+    with unsaved edits, only when the user has ticked the box (`discard_checkbox(key)`)."""
+    ws = st.session_state.get("ws")
+    if ws is None or not ws.dirty or st.session_state.get(key):
+        st.session_state[key] = False
+        return True
+    flash("warning", f"保存していない編集が{len(ws.unsaved_labels())}件あります。先に保存するか、"
+                     "「保存していない編集を捨ててよい」にチェックを入れてからもう一度押してください。")
+    return False
+
+
+def discard_checkbox(key: str) -> None:
+    """The box `discard_allowed` asks for, shown only when there is something to lose."""
+    ws = st.session_state.get("ws")
+    if ws is not None and ws.dirty:
+        st.checkbox(f"保存していない編集（{len(ws.unsaved_labels())}件）を捨ててよい", key=key)
+
+
 def show_flash() -> None:
     """Messages are built from typed names, so they are shown as literal text."""
     for kind, text in st.session_state.pop("_flash", []):
