@@ -26,7 +26,8 @@ PLAN_COLUMNS = ["code", "name", "homecare", "secondary", "tertiary", "status"]
 CONFIRMED, UNCONFIRMED = "確定", "未確定"
 
 PLAN_ALIASES = {
-    "code": ("市町村コード", "市区町村コード", "団体コード", "全国地方公共団体コード", "コード", "jiscode"),
+    "code": ("市町村コード", "市区町村コード", "団体コード", "全国地方公共団体コード", "地域コード", "コード", "jiscode",
+             "municipality_code"),
     "name": ("市町村名", "市区町村名", "市町村", "市区町村", "名称"),
     "homecare": ("在宅医療圏", "在宅医療圏名", "在宅", "home_care", "homecare_area"),
     "secondary": ("二次医療圏", "二次医療圏名", "2次医療圏", "secondary_area"),

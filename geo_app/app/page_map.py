@@ -83,6 +83,10 @@ def _do_move() -> None:
     muni_pop = int(ws.munis.loc[ws.munis["code"] == code, "population"].fillna(0).sum())
     old_after = f"{after[old]:,}人" if old in after else "0人（圏域がなくなりました）"
     target_before = f"{before[target]:,}人" if target in before else "0人（新しい圏域）"
+    if old is None:  # it had no home-care area: nothing to take it from
+        flash("success", f"{_muni_label(code)}（人口 {muni_pop:,}人）を「{target}」に入れました。"
+                         f"「{target}」{target_before} → {after[target]:,}人")
+        return
     flash("success", f"{_muni_label(code)}（人口 {muni_pop:,}人）を「{old}」から「{target}」へ移動しました。"
                      f"「{old}」{before.get(old, 0):,}人 → {old_after}、「{target}」{target_before} → {after[target]:,}人")
 
