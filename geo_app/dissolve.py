@@ -14,7 +14,7 @@ from .geometry import grouped_coverage_union
 from .plans import LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
 from .population import AGE_BANDS, COUNT_COLUMNS, add_rates
 
-__all__ = ["dissolve", "assign", "AREA_COLUMNS", "SUMMARY_COLUMNS"]
+__all__ = ["dissolve", "assign", "check_unique_codes", "AREA_COLUMNS", "SUMMARY_COLUMNS"]
 
 #: Columns of an Areas frame, in order (age bands follow when the population table has them).
 AREA_COLUMNS = [
@@ -27,7 +27,8 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def _check_unique(plan: Plan) -> None:
+def check_unique_codes(plan: Plan) -> None:
+    """One row per municipality, or every total would count some twice."""
     dup = plan.table["code"].duplicated(keep=False)
     if dup.any():
         codes = sorted(set(plan.table.loc[dup, "code"]))
@@ -38,7 +39,7 @@ def _check_unique(plan: Plan) -> None:
 
 def _assigned_rows(municipalities: pd.DataFrame, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """Positions of matching rows in municipalities and in the plan (inner join on code)."""
-    _check_unique(plan)
+    check_unique_codes(plan)
     pos = pd.Index(plan.table["code"]).get_indexer(municipalities["code"])
     keep = pos >= 0
     return np.flatnonzero(keep), pos[keep]

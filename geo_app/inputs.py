@@ -8,9 +8,9 @@ import geopandas as gpd
 import pandas as pd
 
 from .boundaries import load_municipalities
-from .plans import Plan, load_plan
+from .plans import Plan
 
-__all__ = ["municipalities_for_plan", "load_inputs"]
+__all__ = ["municipalities_for_plan"]
 
 
 def municipalities_for_plan(
@@ -26,13 +26,3 @@ def municipalities_for_plan(
         keep_wards_of=plan.ward_cities,
         population=population,
     )
-
-
-def load_inputs(
-    plan: str | Path | Plan,
-    *,
-    boundaries: str | Path | Sequence[str | Path] | None = None,
-    population: "str | Path | pd.DataFrame | None" = "census2020",
-) -> tuple[Plan, gpd.GeoDataFrame]:
-    p = plan if isinstance(plan, Plan) else load_plan(plan)
-    return p, municipalities_for_plan(p, boundaries=boundaries, population=population)

@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .dissolve import AREA_COLUMNS
+from .dissolve import AREA_COLUMNS, check_unique_codes
 from .errors import PlanError
 from .geometry import grouped_coverage_union
 from .plans import LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
@@ -167,11 +167,7 @@ class LivePlan:
     # ---- internals -----------------------------------------------------------------------------
     def _arrays(self, plan: Plan) -> dict[str, np.ndarray]:
         t = plan.table
-        if t["code"].duplicated().any():
-            codes = sorted(set(t.loc[t["code"].duplicated(keep=False), "code"]))
-            raise PlanError(
-                f"区域案で同じ市町村コードが2回以上あります: {', '.join(codes[:10])}。1市町村1行にしてから集計してください（geo-app validate で確認できます）。"
-            )
+        check_unique_codes(plan)
         idx = pd.Index(t["code"].astype(str)).get_indexer(self.codes)
         missing = idx < 0
         out = {}
