@@ -204,13 +204,7 @@ class LivePlan:
                     before[s] = _labels(st, s)
                 st.unconfirmed[s] -= old["status"][p] == UNCONFIRMED
             leaving = [p for p in moved if old[lv][p] is not None]
-            if leaving:
-                slots = np.array([st.slot[old[lv][p]] for p in leaving])
-                np.subtract.at(st.sums, slots, self._values[leaving])
-                np.subtract.at(st.nonnull, slots, self._present[leaving])
-                np.subtract.at(st.count, slots, 1)
-                for s, p in zip(slots, leaving):
-                    st.members[s].discard(p)
+            self._shift(st, leaving, old[lv], leave=True)
             for p in changed:
                 a1 = new[lv][p]
                 if a1 is None:
@@ -219,13 +213,7 @@ class LivePlan:
                 dirty.add(s)
                 st.unconfirmed[s] += new["status"][p] == UNCONFIRMED
             joining = [p for p in moved if new[lv][p] is not None]
-            if joining:
-                slots = np.array([st.slot[new[lv][p]] for p in joining])
-                np.add.at(st.sums, slots, self._values[joining])
-                np.add.at(st.nonnull, slots, self._present[joining])
-                np.add.at(st.count, slots, 1)
-                for s, p in zip(slots, joining):
-                    st.members[s].add(p)
+            self._shift(st, joining, new[lv], leave=False)
             regrouped = {st.slot[old[lv][p]] for p in leaving} | {st.slot[new[lv][p]] for p in joining}
             names = {s: st.name[s] for s in dirty}
             self._refresh(st, dirty, new, eager_pieces=eager_pieces)
@@ -271,6 +259,18 @@ class LivePlan:
         keys = np.repeat(np.array(live), [len(p) for p in pos_lists])
         got, unions = grouped_coverage_union(self._geoms[allpos], keys, coverage=self._coverage)
         st.geometry[got.astype(np.int64)] = unions
+
+    def _shift(self, st: "_LevelState", positions: list[int], area_of: np.ndarray, *, leave: bool) -> None:
+        """Take the municipalities' counts out of (leave) or into their areas' tallies."""
+        if not positions:
+            return
+        slots = np.array([st.slot[area_of[p]] for p in positions])
+        op = np.subtract if leave else np.add
+        op.at(st.sums, slots, self._values[positions])
+        op.at(st.nonnull, slots, self._present[positions])
+        op.at(st.count, slots, 1)
+        for s, p in zip(slots, positions):
+            (st.members[s].discard if leave else st.members[s].add)(p)
 
     def _count_pieces(self, members: Iterable[int]) -> int:
         from .adjacency import components
