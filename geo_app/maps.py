@@ -262,7 +262,7 @@ _HATCH_EACH_JS = """function(feature, layer){
 }"""
 
 
-def _muni_rows(assigned: pd.DataFrame, metric: str) -> list[list[list[str]]]:
+def _muni_rows(assigned: pd.DataFrame) -> list[list[list[str]]]:
     pop = METRICS["population"]
     rows = []
     for r in assigned.itertuples(index=False):  # attribute rows for tooltips, not geometry work
@@ -348,7 +348,7 @@ def area_map(
         ).add_to(target("未確定の圏域（斜線）"))
 
     assigned = layers.municipalities
-    muni_props = pd.DataFrame({"code": assigned["code"].astype(str), "_rows": _muni_rows(assigned, metric)})
+    muni_props = pd.DataFrame({"code": assigned["code"].astype(str), "_rows": _muni_rows(assigned)})
     highlight = set(highlight_codes)
     muni_style = lambda f: {  # noqa: E731  (borders come from the line layers below)
         "color": "#d40000", "weight": 3 if f["properties"]["code"] in highlight else 0,
@@ -387,7 +387,7 @@ def area_map(
         legend.append({"colour": "#fff", "hatch": True, "text": "未確定の圏域"})
     boxes = [{"position": "bottomright", "cls": "geoapp-legend", "title": f"{LEVEL_JA[level]}の{m_def.label}", "swatches": legend,
               "lines": ["境界線: 太=三次医療圏 中=二次医療圏 細=在宅医療圏 極細=市町村"]}]
-    head = [f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {len(assigned)}・人口 {METRICS['population'].fmt(areas['population'].sum())}"]
+    head = [f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {len(assigned)}・人口 {METRICS['population'].fmt(areas['population'].sum(skipna=False))}"]  # unknown stays unknown
     parts = shapely.get_parts(np.asarray(assigned.geometry.values, dtype=object))
     if not shapely.intersects(parts, shapely.box(minx, miny, maxx, maxy)).all():  # a whole island outside
         head.append("遠くの離島は最初の表示範囲の外です（地図を縮小すると表示されます）")
