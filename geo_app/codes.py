@@ -31,11 +31,13 @@ _WEIGHTS = (6, 5, 4, 3, 2)
 
 
 def check_digit(code5: str) -> str:
-    """Check digit of a 5-digit code (総務省: weights 6..2, modulus 11)."""
+    """Check digit of a 5-digit code (総務省「全国地方公共団体コード」: weights 6-5-4-3-2, modulus 11).
+
+    The digit is the ones digit of 11 − remainder: remainder 0 gives 11 → 1 (札幌市中央区 011011),
+    remainder 1 gives 10 → 0.
+    """
     total = sum(int(d) * w for d, w in zip(code5, _WEIGHTS))
-    rem = total % 11
-    digit = 11 - rem if rem else 0
-    return str(digit % 10)  # 11 - 1 = 10 is written as 0
+    return str((11 - total % 11) % 10)
 
 
 _FLOAT_RE = re.compile(r"^(\d+)\.0*$")

@@ -14,7 +14,7 @@ from .geometry import grouped_coverage_union
 from .plans import LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
 from .population import AGE_BANDS, COUNT_COLUMNS, add_rates
 
-__all__ = ["dissolve", "assign", "check_unique_codes", "AREA_COLUMNS", "SUMMARY_COLUMNS"]
+__all__ = ["dissolve", "assign", "check_unique_codes", "absent_members", "mark_absent", "AREA_COLUMNS", "SUMMARY_COLUMNS"]
 
 #: Columns of an Areas frame, in order (age bands follow when the population table has them).
 AREA_COLUMNS = [
@@ -43,6 +43,49 @@ def _assigned_rows(municipalities: pd.DataFrame, plan: Plan) -> tuple[np.ndarray
     pos = pd.Index(plan.table["code"]).get_indexer(municipalities["code"])
     keep = pos >= 0
     return np.flatnonzero(keep), pos[keep]
+
+
+def absent_members(plan: Plan, codes: pd.Series | np.ndarray, level: Level) -> pd.DataFrame:
+    """Plan rows of `level` areas whose municipality is not among `codes` (no boundary loaded)."""
+    t = plan.table
+    gone = t[level].notna() & ~t["code"].isin(pd.Index(np.asarray(codes, dtype=object)))
+    return t.loc[gone, ["code", "name", level]]
+
+
+def mark_absent(areas: gpd.GeoDataFrame, plan: Plan, codes: pd.Series | np.ndarray, level: Level) -> gpd.GeoDataFrame:
+    """Areas with a plan member that has no boundary: every figure unknown, never a partial total.
+
+    An area none of whose members has a boundary still gets its row (no shape, figures unknown),
+    so that a total over the areas is unknown too. Both engines (`dissolve`, `LivePlan`) call this.
+    """
+    absent = absent_members(plan, codes, level)
+    if absent.empty:
+        return areas
+    names = set(absent[level])
+    figures = [c for c in [*COUNT_COLUMNS, *AGE_BANDS, "aging_rate", "share_75_plus", "area_km2", "density"] if c in areas.columns]
+    out = areas.copy()
+    hit = out["area"].isin(names).to_numpy()
+    for c in figures:
+        out.loc[hit, c] = pd.NA  # Int64 counts become <NA>, float rates and km² NaN
+    new = [a for a in dict.fromkeys(absent[level]) if a not in set(out["area"])]
+    if new:
+        rows = plan.table.drop_duplicates(level).set_index(level).loc[new]
+        parent = PARENT_LEVEL[level]
+        extra = pd.DataFrame({
+            "area": pd.array(new, dtype="string"),
+            "parent": pd.array([None] * len(new) if parent == "prefecture" else rows[parent].tolist(), dtype="string"),
+            "level": level,
+            "municipalities": np.zeros(len(new), dtype="int64"),
+            "status": pd.array(rows["status"].tolist(), dtype="string"),
+            "hub": pd.array(rows["hub"].tolist() if level == "homecare" else [None] * len(new), dtype="string"),
+            "members": pd.array([""] * len(new), dtype="string"),
+        })
+        extra = gpd.GeoDataFrame(extra, geometry=[None] * len(new), crs=areas.crs)
+        out = pd.concat([out, extra], ignore_index=True)
+        for c in figures:
+            out[c] = out[c].astype(areas[c].dtype)
+        out = gpd.GeoDataFrame(out[list(areas.columns)], geometry=areas.geometry.name, crs=areas.crs)
+    return out
 
 
 def assign(municipalities: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
@@ -127,4 +170,5 @@ def dissolve(municipalities: gpd.GeoDataFrame, plan: Plan, level: Level = "homec
     out[counts] = out[counts].astype("Int64")  # already Int64 from the sums unless the input was not
     out["municipalities"] = out["municipalities"].astype("int64")
     ordered = [c for c in AREA_COLUMNS if c in out.columns] + [b for b in AGE_BANDS if b in out.columns]
-    return gpd.GeoDataFrame(out[ordered], geometry=geometry, crs=municipalities.crs)
+    areas = gpd.GeoDataFrame(out[ordered], geometry=geometry, crs=municipalities.crs)
+    return mark_absent(areas, plan, municipalities["code"], level)

@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .dissolve import AREA_COLUMNS, check_unique_codes
+from .dissolve import AREA_COLUMNS, absent_members, check_unique_codes, mark_absent
 from .errors import PlanError
 from .geometry import grouped_coverage_union
 from .plans import LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
@@ -225,6 +225,10 @@ class LivePlan:
             any_dirty = True
         self._assign = new
         self._plan = new_plan
+        absent = {lv: absent_members(new_plan, self.codes, lv).to_numpy(dtype=object).tolist() for lv in LEVELS}
+        if absent != getattr(self, "_absent", None):  # members with no boundary leave their areas unknown
+            touched |= {(lv, str(r[2])) for lv in LEVELS for r in [*absent[lv], *getattr(self, "_absent", {}).get(lv, [])]}
+            self._absent, any_dirty = absent, True
         if any_dirty:
             self._frames.clear()
         return touched
@@ -314,4 +318,5 @@ class LivePlan:
         out["level"] = level
         out = add_rates(out)  # on a plain frame: GeoDataFrame column assignment costs more than the maths
         ordered = [c for c in AREA_COLUMNS if c in out.columns] + [b for b in AGE_BANDS if b in out.columns]
-        return gpd.GeoDataFrame(out[ordered], geometry=st.geometry[slots], crs=self.crs)
+        areas = gpd.GeoDataFrame(out[ordered], geometry=st.geometry[slots], crs=self.crs)
+        return mark_absent(areas, self._plan, self.codes, level)

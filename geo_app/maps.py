@@ -1,14 +1,26 @@
 """Folium maps of a plan: choropleth of areas, borders by level, labels, legend, tooltips.
 
-A view over the core: it takes municipalities and a plan and draws them. Everything a user may
-have typed (area, plan, hub names) reaches the page only through JSON data that the page's own
-script writes with `textContent`, never as HTML, so a name such as `<img onerror=…>` stays text.
+A view over the core: it takes municipalities and a plan and draws them.
+
+User text is data. Everything a user may have typed (area, municipality, plan, hub names) reaches
+the page only as JSON that the page's own script reads and writes with `textContent`, never as
+HTML and never through a template engine: branca renders every element's output again as a
+Jinja template (`Element(rendered_text)`), so a name such as `{{ 7*7 }}` would be evaluated, and
+`{#` would swallow the script up to the next `#}`. Hence two rules: folium/branca elements (the
+GeoJSON layers) carry no user text at all, only colours, codes and row numbers; and the one JSON
+channel (`_script_json`) escapes every character that could open a Jinja tag or close the
+<script> (`{ } % # < > &`) as a `\\uXXXX` escape inside string literals, which JavaScript reads
+back as the same text while no template engine sees a delimiter. We chose this over escaping
+for Jinja (`{% raw %}`) because the text passes through an unknown number of renders (two in
+folium's HTML, more in streamlit-folium), and JSON escapes are inert in all of them.
 The map needs no network: `standalone_html` inlines Leaflet from the package.
 """
 from __future__ import annotations
 
 import html
 import json
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -140,7 +152,12 @@ def _features(gdf: gpd.GeoDataFrame, props: pd.DataFrame, decimals: int = 4) -> 
 
     Geometry is written by GEOS in one vectorised call (`shapely.to_geojson`); building the
     features through GeoDataFrame.to_json costs several times more for the same text.
+    Properties are folium's to render, so they must hold no user text (see the module docstring):
+    only numbers and tokens such as colours, codes and keys pass.
     """
+    for col in props.columns:
+        if props[col].dtype.kind not in "biuf" and not props[col].astype(str).str.fullmatch(r"[#0-9A-Za-z_]*").all():
+            raise ValueError(f"map layer property {col!r} holds free text; pass it through _Script JSON instead")
     geometry = shapely.to_geojson(_round_coords(np.asarray(gdf.geometry.values, dtype=object), decimals))
     records = json.loads(props.reset_index(drop=True).to_json(orient="records", force_ascii=False))
     body = ",".join(
@@ -150,10 +167,19 @@ def _features(gdf: gpd.GeoDataFrame, props: pd.DataFrame, decimals: int = 4) -> 
     return json.loads(f'{{"type":"FeatureCollection","features":[{body}]}}')
 
 
+_INERT = str.maketrans({c: f"\\u{ord(c):04x}" for c in "{}%#<>&\u2028\u2029"})
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def _script_json(data: object) -> str:
-    """JSON safe inside <script>: no '<', '>' or '&' can close the tag or start markup."""
+    """JSON that stays data inside <script> and through any number of Jinja renders.
+
+    Inside string literals, `{ } % #` (Jinja delimiters), `< > &` (could close the <script> or
+    start markup) and the line separators U+2028/9 become `\\uXXXX` escapes; JSON's own braces
+    never form a delimiter (`{{`, `{%`, `{#` cannot occur outside a string in JSON).
+    """
     text = json.dumps(data, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _JSON_STRING.sub(lambda m: m.group(0).translate(_INERT), text)
 
 
 class _Script(MacroElement):
@@ -250,12 +276,22 @@ if (!document.getElementById('geoapp-hatch')) {
 }
 """
 
+# The municipality layer's features carry only their code and row number; the tooltip's rows
+# (names typed by users) come from the JSON that `_TIPS_JS` registers, read when the tooltip opens.
 _TOOLTIP_JS = """function(feature, layer){
-  var p = feature.properties, t = document.createElement('table');
-  (p._rows || []).forEach(function(r){ var tr = document.createElement('tr'); var th = document.createElement('th'); th.textContent = r[0]; var td = document.createElement('td'); td.textContent = r[1]; tr.appendChild(th); tr.appendChild(td); t.appendChild(tr); });
-  var box = document.createElement('div'); box.appendChild(t);
-  layer.bindTooltip(box, {sticky: true, className: 'geoapp-tip'});
+  layer.bindTooltip(function(){
+    var rows = ((window.geoappTips || {})[feature.properties.tips] || [])[feature.properties.i] || [];
+    var t = document.createElement('table');
+    rows.forEach(function(r){ var tr = document.createElement('tr'); var th = document.createElement('th'); th.textContent = r[0]; var td = document.createElement('td'); td.textContent = r[1]; tr.appendChild(th); tr.appendChild(td); t.appendChild(tr); });
+    var box = document.createElement('div'); box.appendChild(t); return box;
+  }, {sticky: true, className: 'geoapp-tip'});
 }"""
+
+_TIPS_JS = """
+window.geoappTips = window.geoappTips || {};
+window.geoappTips[data.key] = data.rows;
+onRemove(function(){ delete window.geoappTips[data.key]; });
+"""
 
 _HATCH_EACH_JS = """function(feature, layer){
   layer.on('add', function(){ if (layer._path) { layer._path.classList.add('geoapp-hatch'); } });
@@ -329,7 +365,7 @@ def area_map(
 
     bins = class_breaks(areas[metric], k=5)
     fill = [_colour(v, bins) for v in areas[metric].tolist()]
-    fill_props = pd.DataFrame({"fill": fill, "area": areas["area"].astype(str)})
+    fill_props = pd.DataFrame({"fill": fill})  # no names in folium's layers (see the module docstring)
     folium.GeoJson(
         _features(areas, fill_props),
         name=f"{LEVEL_JA[level]}（{m_def.label}）",
@@ -340,7 +376,7 @@ def area_map(
     unconfirmed = areas[areas["status"] == UNCONFIRMED]
     if len(unconfirmed):
         folium.GeoJson(
-            _features(unconfirmed, pd.DataFrame({"area": unconfirmed["area"].astype(str)})),
+            _features(unconfirmed, pd.DataFrame({"unconfirmed": np.ones(len(unconfirmed), dtype=int)})),
             name="未確定の圏域（斜線）",
             style_function=lambda f: {"fillColor": "#333", "fillOpacity": 0.35, "weight": 0},
             on_each_feature=folium.JsCode(_HATCH_EACH_JS),
@@ -348,7 +384,8 @@ def area_map(
         ).add_to(target("未確定の圏域（斜線）"))
 
     assigned = layers.municipalities
-    muni_props = pd.DataFrame({"code": assigned["code"].astype(str), "_rows": _muni_rows(assigned)})
+    tips_key = f"t{uuid.uuid4().hex[:12]}"  # one table per drawn layer; a swapped layer drops its own
+    muni_props = pd.DataFrame({"code": assigned["code"].astype(str), "i": np.arange(len(assigned)), "tips": tips_key})
     highlight = set(highlight_codes)
     muni_style = lambda f: {  # noqa: E731  (borders come from the line layers below)
         "color": "#d40000", "weight": 3 if f["properties"]["code"] in highlight else 0,
@@ -360,7 +397,8 @@ def area_map(
         style_function=muni_style,
         highlight_function=lambda f: {"weight": 2.5, "color": "#0050d4", "fillOpacity": 0.08},
         on_each_feature=folium.JsCode(_TOOLTIP_JS),
-    ).add_to(target("市町村"))
+    ).add_to(muni_target := target("市町村"))
+    muni_target.add_child(_Script(_TIPS_JS, {"key": tips_key, "rows": _muni_rows(assigned)}))
 
     for lv, label in (("municipality", "市町村"), *((lv, LEVEL_JA[lv]) for lv in ("homecare", "secondary", "tertiary"))):
         colour, weight = BORDER_STYLE[lv]  # drawn thin to thick, thick on top

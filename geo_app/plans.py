@@ -176,7 +176,10 @@ _PLAN_HINTS = [n for key in ("code", "name", "homecare", "secondary") for n in (
 def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: bool) -> pd.DataFrame:
     """The reading half of `Plan.from_frame`: headers, codes (or names), areas, status."""
     label = df.attrs.get("source", name or "区域表") if isinstance(df, pd.DataFrame) else (name or "区域表")
-    t = rename_columns(as_text_frame(df), PLAN_ALIASES)
+    text = as_text_frame(df)
+    t = rename_columns(text, PLAN_ALIASES)
+    homecare_header = next((str(o) for o, c in zip(text.columns, t.columns) if c == "homecare"), None) \
+        if len(text.columns) == len(t.columns) else ("在宅医療圏" if "homecare" in t.columns else None)
     if "code" not in t.columns and "name" not in t.columns:
         raise PlanError(
             "区域表に「市町村コード」（code）か「市町村名」（name）の列がありません。"
@@ -196,12 +199,26 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
         check_names=strict, check_duplicates=strict, check_wards=strict, what="区域表",
     )
     t = t.assign(code=codes)[keep]
+    has_homecare = "homecare" in t.columns
     for col in ("name", "homecare", "secondary", "tertiary", "status", "hub"):
         if col not in t.columns:
             t[col] = pd.NA
         t[col] = t[col].astype("string").str.strip().replace("", pd.NA)
-    if t["homecare"].isna().all():
+    if has_homecare and len(t) and t["homecare"].isna().all():
+        # Never filled from another level: an empty column is usually formulas saved without their
+        # results (a script-written .xlsx) or the wrong column, and the plan would silently change.
+        rows = [r for r in (file_row(i) for i in t.index[:3]) if r is not None]
+        shown = f"（{'、'.join(map(str, rows))}行目{' ほか' if len(t) > 3 else ''}）" if rows else ""
+        raise PlanError(
+            f"「{homecare_header or '在宅医療圏'}」列がすべて空です{shown}。在宅医療圏の名前を入れてください。"
+            "数式で作った列なら、Excel で開いて保存し直すと計算結果が保存されます。"
+            "二次医療圏をそのまま在宅医療圏にするなら、この列を削除してください。",
+            source=label,
+        )
+    notes = list(notes)
+    if not has_homecare:
         t["homecare"] = t["secondary"]
+        notes.append("区域表に「在宅医療圏」の列がないため、二次医療圏をそのまま在宅医療圏の出発点にしました。")
     pref_names = t["code"].str[:2].map(PREFECTURES).astype("string")
     t["tertiary"] = t["tertiary"].fillna(pref_names)
     status = t["status"].map(lambda v: _STATUS.get(str(v).strip().lower(), _STATUS.get(str(v).strip())) if pd.notna(v) else CONFIRMED)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .adjacency import LAND, build_adjacency, components, edge_table, land_components, links_of, load_sea_links
-from .codes import NORTHERN_TERRITORIES, PREFECTURES, city_of
+from .codes import NORTHERN_TERRITORIES, PREFECTURES, city_of, known_codes
 from .errors import InputError
 from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
 
@@ -180,7 +180,7 @@ class ValidationContext:
 
     def listing(self, codes: Sequence[str], limit: int = _MAX_NAMES) -> str:
         """「函館市、北斗市 ほか3市町村」: names for a message, cut short when long."""
-        names = [self.name_of.get(c) or c for c in codes]
+        names = [f"{self.name_of[c]}（{c}）" if self.name_of.get(c) else c for c in codes]
         if len(names) <= limit:
             return "、".join(names)
         return "、".join(names[:limit]) + f" ほか{len(names) - limit}市町村"
@@ -217,11 +217,33 @@ def _unknown_code(ctx: ValidationContext) -> Iterator[Finding]:
             hint = "先頭2桁の都道府県コードが正しくありません。コードを確かめてください。"
         elif not any(c.startswith(code[:2]) for c in ctx.muni_codes):
             hint = f"{PREFECTURES[code[:2]]}の境界データが読み込まれていません。読み込む都道府県の指定を確かめてください。"
+        elif code in known_codes():
+            hint = ("2020年国勢調査にある市町村ですが、読み込んだ境界データにありません。境界ファイルにこの市町村が入っているか確かめてください"
+                    "（この市町村の圏域の人口・面積などは、欠けた合計にならないよう「不明」にしています）。")
         else:
             hint = "合併前の古いコードや入力誤りではないか確かめ、現在（2021年1月1日）の市町村コードに直してください。"
         yield ctx.finding(
             "unknown_code", "error", f"{row['row']}行目の市町村コード {label} は境界データにありません。{hint}",
             [code], area=None if pd.isna(row["homecare"]) else str(row["homecare"]), level="homecare",
+        )
+
+
+@rule("missing_count", "error", "人口が入っていない市町村")
+def _missing_count(ctx: ValidationContext) -> Iterator[Finding]:
+    """A member without a count makes its areas' figures unknown: say which member, and where."""
+    m = ctx.municipalities
+    if "population" not in m.columns:
+        return
+    empty = set(m.loc[m["population"].isna(), "code"].astype(str))
+    rows = ctx.assigned[ctx.assigned["code"].isin(empty)]
+    for area, grp in rows.groupby("homecare", sort=False, dropna=False):
+        codes = list(grp["code"])
+        where = f"{_area_label('homecare', str(area))}" if pd.notna(area) else "圏域"
+        yield ctx.finding(
+            "missing_count", "error",
+            f"{ctx.listing(codes)} の人口が人口表にありません。{where}とその上の圏域の人口・高齢化率などは「不明」になります"
+            "（欠けた合計は出しません）。人口表にこの市町村の行を加えてください。",
+            codes, area=None if pd.isna(area) else str(area), level="homecare",
         )
 
 

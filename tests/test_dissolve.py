@@ -6,6 +6,7 @@ import pytest
 import shapely
 
 from geo_app import dissolve, load_plan
+from geo_app.plans import Plan
 from geo_app.codes import PREFECTURES
 
 #: A38-20 secondary areas per prefecture, as counted in ../shared/data/areas/SOURCES.md (335 in all).
@@ -123,3 +124,51 @@ def test_an_area_missing_one_population_is_unknown_not_partial(tmp_path, hokkaid
     assert areas.loc["道央", "population"] == int(table.loc[table["code"].isin(douou), "population"].sum())  # others stay known
     total = with_total(summary_frame(dissolve(munis, hokkaido_plan, "tertiary"))).iloc[-1]
     assert pd.isna(total["population"])  # never a partial sum that looks complete
+
+
+def test_member_without_boundary_leaves_its_areas_unknown_in_both_engines():
+    """鳥取県 without 鳥取市's boundary: 東部 is unknown (was a silent 36,027 instead of 224,492)."""
+    from geo_app import load_municipalities, load_plan
+    from geo_app.live import LivePlan
+    from geo_app.validate import ValidationOptions, validate
+
+    plan = load_plan("secondary-2020:鳥取県")
+    full = load_municipalities(prefectures=["鳥取県"])
+    complete = dissolve(full, plan, "secondary").set_index("area")
+    assert complete.loc["東部", "population"] == 224_492
+    munis = full[full["code"] != "31201"].reset_index(drop=True)
+    live = LivePlan(munis, plan)
+    for level in ("secondary", "tertiary"):
+        for areas in (dissolve(munis, plan, level), live.areas(level)):
+            a = areas.set_index("area")
+            unknown = "東部" if level == "secondary" else "鳥取県"
+            assert pd.isna(a.loc[unknown, "population"]) and pd.isna(a.loc[unknown, "aging_rate"])
+            assert pd.isna(a.loc[unknown, "area_km2"]) and pd.isna(a.loc[unknown, "age_65_plus"])
+            assert pd.isna(a["population"].sum(skipna=False))  # so any total over areas is unknown too
+    assert dissolve(munis, plan, "secondary").set_index("area").loc["西部", "population"] == complete.loc["西部", "population"]
+    found = [f for f in validate(munis, plan, ValidationOptions(rules=["unknown_code"]))]
+    assert [f.codes for f in found] == [("31201",)] and "境界データにありません" in found[0].message
+    assert "境界ファイルにこの市町村が入っているか" in found[0].message
+
+    # an area whose only member has no boundary still has its row, with every figure unknown
+    t = plan.table.copy()
+    t.loc[t["code"] == "31201", ["homecare", "secondary"]] = "鳥取市圏"
+    moved = Plan(name="案", table=t)
+    changed = live.apply(moved)
+    assert ("secondary", "鳥取市圏") in changed
+    for areas in (dissolve(munis, moved, "secondary"), live.areas("secondary")):
+        a = areas.set_index("area")
+        assert a.loc["東部", "population"] == 224_492 - 188_465  # 鳥取市 is no longer a member of 東部
+        assert a.loc["鳥取市圏", "municipalities"] == 0 and pd.isna(a.loc["鳥取市圏", "population"])
+
+
+def test_member_without_count_is_an_error_naming_it(hokkaido, hokkaido_plan):
+    from geo_app.validate import ValidationOptions, validate
+
+    munis = hokkaido.copy()
+    munis.loc[munis["code"] == "01204", "population"] = pd.NA  # 旭川市 missing from a user's table
+    areas = dissolve(munis, hokkaido_plan, "secondary").set_index("area")
+    assert pd.isna(areas.loc["上川中部", "population"])
+    found = validate(munis, hokkaido_plan, ValidationOptions(rules=["missing_count"]))
+    assert len(found) == 1 and found[0].severity == "error" and found[0].codes == ("01204",)
+    assert "旭川市（01204）" in found[0].message and "在宅医療圏「旭川市」" in found[0].message

@@ -11,6 +11,8 @@ from geo_app.export import HTML_SIMPLIFY_TOLERANCE, write_map_html
 from geo_app.plans import Plan
 
 XSS = "<img src=x onerror=alert(1)>"
+#: Names that a template engine would evaluate or swallow (branca renders its output again as Jinja).
+TEMPLATES = ["{{7*7}}", "{{ cycler.__init__.__globals__.os.getpid() }}", "A{#", "B#}C", "{% if 1 %}x{% endif %}", "{%"]
 
 
 def test_html_has_no_external_scripts_or_styles(tmp_path, hokkaido, hokkaido_plan):
@@ -66,6 +68,33 @@ def test_typed_names_stay_text(tmp_path, browser, hokkaido, hokkaido_plan):
     assert page.locator(".leaflet-container img[src='x']").count() == 0
     names = page.locator(".geoapp-label .name").evaluate_all("els => els.map(e => e.textContent)")
     assert XSS in names  # shown as text, not markup
+
+
+@pytest.mark.browser
+def test_template_syntax_in_names_is_never_evaluated(tmp_path, browser, hokkaido, hokkaido_plan):
+    import os
+
+    t = hokkaido_plan.table.copy()
+    areas = list(dict.fromkeys(t["homecare"]))
+    for old, new in zip(areas, TEMPLATES):
+        t.loc[t["homecare"] == old, "homecare"] = new
+    munis = hokkaido.copy()
+    munis.loc[munis["code"] == "01100", "name"] = "{{7*7}}市"  # a municipality name (from a user's N03 file)
+    plan = Plan(name="{{ 6*7 }}案", table=t)
+    path = write_map_html(munis, plan, tmp_path / "map.html")  # `{%` or `{#` used to stop the build
+    text = path.read_text(encoding="utf-8")
+    assert "<title>{{ 6*7 }}案 在宅医療圏</title>" in text  # escaped for HTML after rendering, never rendered
+    body = text.replace("<title>{{ 6*7 }}案 在宅医療圏</title>", "")
+    assert "{{" not in body and "{#" not in body and "{%" not in body  # inert JSON escapes, nothing to render
+    page = offline_page(browser, [])
+    page.goto(path.as_uri())
+    page.wait_for_selector(".geoapp-label")
+    names = page.locator(".geoapp-label .name").evaluate_all("els => els.map(e => e.textContent)")
+    assert set(TEMPLATES) <= set(names)  # each literally, 'A{#' and 'B#}C' still two labels
+    assert "49" not in names and "x" not in names and str(os.getpid()) not in page.content()
+    assert "{{ 6*7 }}案" in page.locator(".geoapp-head .geoapp-title").inner_text()
+    tips = page.evaluate("() => JSON.stringify(window.geoappTips)")
+    assert "{{7*7}}市" in tips
 
 
 def test_far_islands_outside_the_first_view_are_mentioned(tmp_path, japan, hokkaido, hokkaido_plan):

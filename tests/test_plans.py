@@ -63,3 +63,51 @@ def test_unknown_builtin_name_is_a_japanese_error():
         load_plan("secondary-2020:アトランティス県")
     with pytest.raises(PlanError):
         load_plan("no-such-plan")
+
+
+def _tottori_table():
+    from geo_app import load_plan
+
+    return load_plan("secondary-2020:鳥取県").to_japanese_frame()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_empty_homecare_column_is_an_error_never_the_secondary_areas(tmp_path, suffix):
+    from geo_app import load_plan
+    from geo_app.errors import PlanError
+
+    df = _tottori_table().assign(在宅医療圏="")
+    path = tmp_path / f"plan{suffix}"
+    df.to_csv(path, index=False) if suffix == ".csv" else df.to_excel(path, index=False)
+    with pytest.raises(PlanError, match="「在宅医療圏」列がすべて空です（2、3、4行目 ほか）"):
+        load_plan(path)
+
+
+def test_formula_cells_without_results_are_an_error(tmp_path):
+    """A script-written xlsx keeps formulas but no cached values: openpyxl reads them as empty."""
+    import openpyxl
+
+    from geo_app import load_plan
+    from geo_app.errors import PlanError
+
+    df = _tottori_table()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(df.columns))
+    for i, row in enumerate(df.itertuples(index=False), start=2):
+        values = list(row)
+        values[2] = f"=E{i}"  # 在宅医療圏 = 二次医療圏, as a formula with no stored result
+        ws.append(values)
+    wb.save(tmp_path / "formulas.xlsx")
+    with pytest.raises(PlanError, match="数式で作った列なら"):
+        load_plan(tmp_path / "formulas.xlsx")
+
+
+def test_missing_homecare_column_starts_from_secondary_and_says_so(tmp_path):
+    from geo_app import load_plan
+
+    df = _tottori_table().drop(columns="在宅医療圏")
+    df.to_csv(tmp_path / "plan.csv", index=False)
+    plan = load_plan(tmp_path / "plan.csv")
+    assert plan.table["homecare"].equals(plan.table["secondary"])
+    assert any("「在宅医療圏」の列がない" in n for n in plan.table.attrs["notes"])

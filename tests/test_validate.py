@@ -296,7 +296,7 @@ def test_kagoshima_islands():
 
 def test_registry_and_options(hokkaido, hk_plan, hk_graph):
     assert list(RULES) == [
-        "unknown_code", "duplicate_code", "unassigned", "multipart", "island", "enclave",
+        "unknown_code", "missing_count", "duplicate_code", "unassigned", "multipart", "island", "enclave",
         "crosses_secondary", "crosses_tertiary", "several_prefectures", "population_floor", "no_hub", "unconfirmed",
     ]
     assert all(r.severity in ("error", "warning", "info") and r.title for r in RULES.values())
