@@ -109,7 +109,7 @@ def _read_one(path: Path) -> gpd.GeoDataFrame:
         raise InputError(
             f"境界ファイルを読めません（{type(exc).__name__}）。壊れていないか、国土数値情報 N03 のファイルか確かめてください。",
             source=label,
-        ) from None
+        ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise InputError("境界ファイルに形状（ジオメトリ）の列がありません。" + _HINT_N03, source=label)
     gdf.attrs["source"] = label
@@ -237,7 +237,7 @@ def _to_jgd2011(gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
             raise InputError(
                 f"座標系 {name} から JGD2011 に変換できません（{type(exc).__name__}）。JGD2011（EPSG:6668）で保存し直してください。",
                 source=label,
-            ) from None
+            ) from exc
         report.add("reprojected", 1, f"{label}: 座標系 {name} を JGD2011（EPSG:6668）の経緯度に変換しました。")
     else:
         out = gdf
@@ -345,6 +345,34 @@ def read_n03_units(
 
 
 @japanese_errors("境界ファイル", hint=_HINT_BROKEN)
+def _read_units_file(path: Path, report: LoadReport) -> gpd.GeoDataFrame:
+    """One user file → code, names and geometry in JGD2011: the parsing half of `read_n03_units`.
+
+    Only this part runs under the input guard: whatever a file does to the readers is a problem
+    with the file; what follows (codes, repair, unions) is our computation, and its exceptions are bugs.
+    """
+    gdf = _read_one(path)
+    label = gdf.attrs.get("source")
+    if gdf.empty:
+        raise InputError("境界ファイルに地物（市区町村の形）がありません。", source=label)
+    geoms = gdf.geometry.values
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.all():
+        raise InputError("境界ファイルの地物に形状（座標）がありません。", source=label)
+    if missing.any():
+        report.add("empty_dropped", int(missing.sum()), f"{label}: 形状が空の地物 {int(missing.sum())} 件を除きました。")
+        gdf = gdf[~missing]
+        gdf.attrs["source"] = label
+    kinds = set(shapely.get_type_id(gdf.geometry.values).tolist())
+    if not kinds <= {3, 6, 7}:  # Polygon, MultiPolygon, GeometryCollection
+        raise InputError(
+            "点や線のデータです。市区町村の面（ポリゴン）の境界データを指定してください。" + _HINT_N03, source=label
+        )
+    gdf = _to_jgd2011(gdf, report)
+    attrs = _n03_columns(gdf)
+    return gpd.GeoDataFrame(attrs, geometry=gdf.geometry.values, crs=JGD2011)
+
+
 def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.GeoDataFrame, LoadReport]:
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -361,26 +389,7 @@ def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.Ge
     for p in paths:
         if not isinstance(p, (str, Path)):
             raise InputError(f"境界ファイルの指定が分かりません（{type(p).__name__}）。ファイルのパスを指定してください。")
-        gdf = _read_one(Path(p))
-        label = gdf.attrs.get("source")
-        if gdf.empty:
-            raise InputError("境界ファイルに地物（市区町村の形）がありません。", source=label)
-        geoms = gdf.geometry.values
-        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        if missing.all():
-            raise InputError("境界ファイルの地物に形状（座標）がありません。", source=label)
-        if missing.any():
-            report.add("empty_dropped", int(missing.sum()), f"{label}: 形状が空の地物 {int(missing.sum())} 件を除きました。")
-            gdf = gdf[~missing]
-            gdf.attrs["source"] = label
-        kinds = set(shapely.get_type_id(gdf.geometry.values).tolist())
-        if not kinds <= {3, 6, 7}:  # Polygon, MultiPolygon, GeometryCollection
-            raise InputError(
-                "点や線のデータです。市区町村の面（ポリゴン）の境界データを指定してください。" + _HINT_N03, source=label
-            )
-        gdf = _to_jgd2011(gdf, report)
-        attrs = _n03_columns(gdf)
-        frames.append(gpd.GeoDataFrame(attrs, geometry=gdf.geometry.values, crs=JGD2011))
+        frames.append(_read_units_file(Path(p), report))
     raw = pd.concat(frames, ignore_index=True)
     raw = gpd.GeoDataFrame(raw, geometry="geometry", crs=JGD2011)
     if prefectures is not None:
@@ -507,7 +516,6 @@ def merge_units(
     return gpd.GeoDataFrame(out.sort_values("code", kind="stable").reset_index(drop=True), geometry="geometry", crs=units.crs)
 
 
-@japanese_errors("境界データ", hint=_HINT_BROKEN)
 def load_municipalities(
     paths: PathLike | Sequence[PathLike] | None = None,
     *,
@@ -522,6 +530,9 @@ def load_municipalities(
     `paths` default to the embedded N03 2021 boundaries of all Japan; `prefectures` filters by
     name (北海道) or 2-digit code (01). `population` is a table from `load_population`, a path
     to a user table, "census2020" (embedded), or None.
+
+    Files are read under the input guard (their problems are InputErrors in Japanese); the rest is
+    our computation, so an exception there is not dressed up as a problem with the user's file.
     """
     from . import datasets
     from .population import attach_population, load_population

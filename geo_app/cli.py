@@ -1,23 +1,62 @@
 """`geo-app`: summary, build, validate, plans, app — a thin layer over the core.
 
-Errors reach the user as a Japanese message and a non-zero exit code, never a traceback
-(set GEO_APP_DEBUG=1 to see one).
+Exit codes: 0 done; 1 findings (validate; for summary/build: a total is wrong or unknown, the
+output is still written); 2 the input or the command line must be fixed (`エラー: …`); 3 a bug
+in geo_app (the message says how to report it); 141 stdout was closed early (`| head`), as a
+tool killed by SIGPIPE. Messages are Japanese, never a traceback unless GEO_APP_DEBUG=1.
+
+Stdout holds only the result (table, CSV, JSON, written paths); everything said to a person
+goes to stderr, with user text escaped (`textsafe.terminal_text`).
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import shlex
 import sys
 import time
+import traceback
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
+
+import pandas as pd
 
 from .errors import GeoAppError
+from .textsafe import spreadsheet_safe, terminal_text
 
-__all__ = ["main"]
+__all__ = ["main", "say", "TOTAL_RULES"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool killed by SIGPIPE (`cat`, `ls` …)
+#: Findings that make a figure of `summary`/`build` wrong or unknown: said on stderr, exit 1.
+TOTAL_RULES = ("unknown_code", "missing_count", "duplicate_code", "unassigned")
+#: Said with them, but the figures are still right: exit code unchanged.
+_TOTAL_WARNINGS = ("several_prefectures",)
+#: Errors of the environment, not of geo_app: the user can free space or fix permissions.
+_ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def say(message: str, *, keep_newlines: bool = False) -> None:
+    """A message for a person on stderr, with user text in it escaped (names are data).
+
+    A closed stderr is not a reason to stop the work: the message is dropped.
+    """
+    try:
+        print(terminal_text(message, keep_newlines=keep_newlines), file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        pass
+
+
+def _debug() -> bool:
+    return os.environ.get("GEO_APP_DEBUG", "") not in ("", "0")
+
+
+def _traceback(exc: BaseException) -> None:
+    """With GEO_APP_DEBUG: the whole traceback, chained causes included (escaped: it quotes names)."""
+    if _debug():
+        say("".join(traceback.format_exception(exc)).rstrip("\n"), keep_newlines=True)
 
 
 class Progress:
@@ -29,39 +68,72 @@ class Progress:
     def __call__(self, message: str) -> None:
         self.step += 1
         if not self.quiet:
-            print(f"[{self.step}/{self.total}] {message}（{time.perf_counter() - self.t0:.1f} 秒）", file=sys.stderr, flush=True)
+            say(f"[{self.step}/{self.total}] {message}（{time.perf_counter() - self.t0:.1f} 秒）")
 
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plan", default="hokkaido-2024", help="組み込みの区域案の名前（geo-app plans）または区域表 CSV/XLSX（既定: hokkaido-2024）")
     p.add_argument("--boundaries", nargs="+", help="N03 行政区域ファイル（.zip/.shp/.geojson/TopoJSON/.gpkg、複数可）。既定: 内蔵の2021年版")
     p.add_argument("--population", help="人口表 CSV/XLSX（市町村コード・人口・年齢階級）。既定: 内蔵の令和2年国勢調査")
-    p.add_argument("--quiet", action="store_true", help="進み具合を表示しない")
+    p.add_argument("--quiet", action="store_true", help="進み具合・読み込み時の注意・集計に影響する所見を表示しない（終了コードは変わりません）")
+
+
+def _notes(args: argparse.Namespace, notes: Sequence[str]) -> None:
+    """What a reader assumed (a bare 府中市 taken as 広島県's, wards merged …): always said, on
+    stderr, also when stdout is CSV/JSON for a program; only --quiet silences it."""
+    if not args.quiet:
+        for note in notes:
+            say(f"  ・{note}")
 
 
 def _load(args: argparse.Namespace, progress: Progress):
+    """Plan, population and boundaries, each reader's notes said as soon as it has read."""
     from .inputs import municipalities_for_plan
     from .plans import load_plan
+    from .population import load_population
 
     progress("区域案を読み込み中")
     plan = load_plan(args.plan)
+    _notes(args, plan.table.attrs.get("notes", []))
     progress("境界と人口を読み込み中")
-    munis = municipalities_for_plan(plan, boundaries=args.boundaries, population=args.population or "census2020")
+    population: object = "census2020"
+    if args.population:  # read here: the boundary loader keeps the table, not its notes
+        population = load_population(args.population)
+        _notes(args, population.attrs.get("notes", []))
+    munis = municipalities_for_plan(plan, boundaries=args.boundaries, population=population)
     report = munis.attrs.get("report")
-    if report and not args.quiet:
-        for note in report.notes:
-            print(f"  ・{note}", file=sys.stderr)
+    _notes(args, report.notes if report is not None else [])
     return plan, munis
 
 
-def _warn_left_out(args: argparse.Namespace, plan, munis) -> None:
-    """Municipalities a total leaves out, or areas that a shared name merges, said before the figures."""
-    if args.quiet:
-        return
-    from .validate import ValidationOptions, validate
+def _check_totals(args: argparse.Namespace, plan, munis) -> int:
+    """Findings that make totals wrong or unknown, said on stderr before the figures.
 
-    for f in validate(munis, plan, ValidationOptions(rules=["unassigned", "several_prefectures"])):
-        print(f"  ！{f.message}（集計に影響します。geo-app validate で詳しく確認できます）", file=sys.stderr)
+    EXIT_FINDINGS when one of TOTAL_RULES fires, so that a script notices a total it must not
+    use, although the output is still written. Rules not registered in this version are skipped.
+    """
+    from .validate import RULES, SEVERITY_JA, ValidationOptions, validate
+
+    names = [r for r in (*TOTAL_RULES, *_TOTAL_WARNINGS) if r in RULES]
+    findings = validate(munis, plan, ValidationOptions(rules=names))
+    if not args.quiet:
+        for f in findings:
+            say(f"  ！{SEVERITY_JA.get(f.severity, f.severity)}: {f.message}（集計に影響します。geo-app validate で詳しく確認できます）")
+    return EXIT_FINDINGS if any(f.rule in TOTAL_RULES for f in findings) else EXIT_OK
+
+
+def _write_csv(frame: pd.DataFrame) -> None:
+    """CSV on stdout: formula starts neutralised as in build's summary.csv, other text kept as data.
+
+    On a terminal (a person reads it, no program) names are escaped as in the table view,
+    like `ls` shows odd file names only on a terminal.
+    """
+    safe = spreadsheet_safe(frame)
+    if sys.stdout.isatty():
+        for col in safe.columns:
+            if safe[col].dtype == object or isinstance(safe[col].dtype, pd.StringDtype):
+                safe[col] = safe[col].map(terminal_text, na_action="ignore")
+    sys.stdout.write(safe.to_csv(index=False, lineterminator="\n"))
 
 
 def cmd_plans(args: argparse.Namespace) -> int:
@@ -72,29 +144,28 @@ def cmd_plans(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _machine_output(args: argparse.Namespace) -> bool:
-    """CSV/JSON on stdout is often captured together with stderr (`2>&1`): keep it pure unless
-    a person is watching the terminal."""
-    return getattr(args, "format", "table") in ("csv", "json") and not sys.stderr.isatty()
+def _progress_quiet(args: argparse.Namespace) -> bool:
+    """Progress lines are for a person watching: with CSV/JSON and stderr not a terminal they
+    are left out. Notes and findings are not (see `_notes`)."""
+    return args.quiet or (getattr(args, "format", "table") in ("csv", "json") and not sys.stderr.isatty())
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from .dissolve import dissolve
     from .summary import format_table, summary_frame, to_json_records
 
-    args.quiet = args.quiet or _machine_output(args)
-    progress = Progress(3, args.quiet)
+    progress = Progress(3, _progress_quiet(args))
     plan, munis = _load(args, progress)
-    _warn_left_out(args, plan, munis)
+    status = _check_totals(args, plan, munis)
     progress("圏域に集計中")
     table = summary_frame(dissolve(munis, plan, args.level))
     if args.format == "csv":
-        sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+        _write_csv(table)
     elif args.format == "json":
-        print(to_json_records(table))
+        print(to_json_records(table))  # literal names; json_text escapes what could drive a terminal
     else:
         print(format_table(table))
-    return EXIT_OK
+    return status
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -102,19 +173,18 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     progress = Progress(5, args.quiet)
     plan, munis = _load(args, progress)
-    _warn_left_out(args, plan, munis)
+    status = _check_totals(args, plan, munis)
     written = build_outputs(munis, plan, Path(args.out), level=args.level, metric=args.metric,
                             basemap=args.basemap, paper=args.paper, progress=progress)
     for path in written:
-        print(path)
-    return EXIT_OK
+        print(terminal_text(path))
+    return status
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .validate import SEVERITY_JA, ValidationOptions, exit_code, findings_frame, validate
 
-    args.quiet = args.quiet or _machine_output(args)
-    progress = Progress(3, args.quiet)
+    progress = Progress(3, _progress_quiet(args))
     plan, munis = _load(args, progress)
     progress("検査中")
     options = ValidationOptions(population_floor=args.population_floor)
@@ -125,10 +195,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     findings = validate(munis, plan, options)
     frame = findings_frame(findings)
     if args.format == "csv":
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        _write_csv(frame)
     else:
         for f in findings:
-            print(f"[{SEVERITY_JA.get(f.severity, f.severity)}] {f.rule}: {f.message}")
+            print(terminal_text(f"[{SEVERITY_JA.get(f.severity, f.severity)}] {f.rule}: {f.message}"))
         counts = frame["severity"].value_counts().to_dict() if len(frame) else {}
         print(f"所見 {len(findings)} 件（エラー {counts.get('error', 0)}・警告 {counts.get('warning', 0)}・情報 {counts.get('info', 0)}）")
     return exit_code(findings)
@@ -140,19 +210,28 @@ def cmd_app(args: argparse.Namespace) -> int:
     return launch(port=args.port, headless=args.headless)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors (which quote what was typed) are escaped, with a Japanese lead."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        say(f"エラー: コマンドの指定が正しくありません（{message}）。`{self.prog} --help` で使い方を確認できます。")
+        self.exit(EXIT_INPUT)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="geo-app", description="在宅医療圏の設計支援: 市町村の境界と人口から圏域を集計・地図化します。")
+    parser = _Parser(prog="geo-app", description="在宅医療圏の設計支援: 市町村の境界と人口から圏域を集計・地図化します。")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("plans", help="組み込みの区域案を一覧表示").set_defaults(func=cmd_plans)
 
-    s = sub.add_parser("summary", help="圏域ごとの人口などを表示")
+    s = sub.add_parser("summary", help="圏域ごとの人口などを表示（1=集計に影響する所見あり・出力は書く, 2=入力を直す）")
     _add_inputs(s)
     s.add_argument("--level", choices=["homecare", "secondary", "tertiary"], default="homecare")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
     s.set_defaults(func=cmd_summary)
 
-    b = sub.add_parser("build", help="地図（HTML/PNG/PDF）・表（CSV/XLSX）・GIS レイヤーを書き出す")
+    b = sub.add_parser("build", help="地図（HTML/PNG/PDF）・表（CSV/XLSX）・GIS レイヤーを書き出す（1=集計に影響する所見あり・ファイルは書く, 2=入力を直す）")
     _add_inputs(b)
     b.add_argument("--out", required=True, help="書き出し先のフォルダー")
     b.add_argument("--level", choices=["homecare", "secondary", "tertiary"], default="homecare")
@@ -175,26 +254,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """After a closed pipe: stdout points at devnull, so the interpreter's final flush of what
+    is still buffered cannot raise (and print) a second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
+
+
+def _bug_message(exc: BaseException, argv: Sequence[str]) -> str:
+    rerun = shlex.join(["GEO_APP_DEBUG=1", "geo-app", *argv])
+    return (
+        f"エラー: geo_app の不具合です（{type(exc).__name__}: {exc}）。お使いのファイルや指定の問題ではありません。"
+        f"お手数ですが、次のように同じコマンドを GEO_APP_DEBUG=1 を付けて再実行し、表示された内容全体を geo_app の開発者に送ってください: {rerun}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every outcome is an exit code and, on stderr, a Japanese message."""
     warnings.filterwarnings("ignore", message="Numba not installed")
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
+        return code
+    except BrokenPipeError:  # `geo-app plans | head -3`: the reader has what it wanted
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except GeoAppError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
+        _traceback(exc)  # with the chained cause, e.g. the parser's own error
+        say(f"エラー: {exc}", keep_newlines=True)  # messages may list problems line by line
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("中断しました。", file=sys.stderr)
+        say("中断しました。")
         return 130
-    except Exception as exc:  # last resort: still no traceback for the user
-        if os.environ.get("GEO_APP_DEBUG"):
-            raise
-        print(
-            f"エラー: 予期しない問題が起きました（{type(exc).__name__}: {exc}）。"
-            "入力ファイルを確かめ、解決しない場合は GEO_APP_DEBUG=1 を付けて再実行した出力を開発者に送ってください。",
-            file=sys.stderr,
-        )
+    except OSError as exc:
+        _traceback(exc)
+        if exc.errno not in _ENVIRONMENT_ERRNOS:
+            say(_bug_message(exc, argv))
+            return EXIT_BUG
+        where = f"「{exc.filename}」" if exc.filename else ""
+        say(f"エラー: ファイル{where}を読み書きできません（{exc.strerror or exc}）。空き容量と書き込みの権限を確かめてください。")
+        return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - anything else is ours: say so, and how to report it
+        _traceback(exc)
+        say(_bug_message(exc, argv))
         return EXIT_BUG
 
 

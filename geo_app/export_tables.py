@@ -21,9 +21,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .dissolve import assign, dissolve
 from .plans import LEVEL_JA, LEVELS, Plan
+from .textsafe import xlsx_text
 from .validate import SEVERITY_JA
 
-__all__ = ["keep_text", "write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES", "FINDING_COLUMNS"]
+__all__ = ["keep_text", "xlsx_frame", "write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES", "FINDING_COLUMNS"]
 
 SHEET_NAMES = {**LEVEL_JA, "municipalities": "市町村", "findings": "所見", "sources": "出典"}
 
@@ -132,6 +133,7 @@ def write_summary_xlsx(
     rows.append(("作成日時", datetime.now().strftime("%Y-%m-%d %H:%M")))
     rows.append(("注記", "高齢化率 = 65歳以上 ÷（人口 − 年齢不詳）。国勢調査の算出方法に合わせています。"))
     ws.append(["項目", "内容"])
+    rows = [tuple(xlsx_text(v) for v in r) for r in rows]
     for r in rows:
         ws.append(list(r))
     _style_header(ws, 2)
@@ -185,7 +187,7 @@ def _cell_value(value: Any, kind: str) -> Any:
         return int(value)
     if isinstance(value, (np.floating,)):
         return float(value)
-    return value if isinstance(value, (int, float)) else str(value)
+    return value if isinstance(value, (int, float)) else xlsx_text(str(value))
 
 
 def _display_width(value: Any, kind: str) -> int:
@@ -260,6 +262,15 @@ def keep_text(ws: Worksheet) -> None:
         for cell in row:
             if cell.data_type == "f":
                 cell.data_type = "s"
+
+
+def xlsx_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame whose text cells an xlsx can hold (see `textsafe.xlsx_text`), for pandas' writer."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(xlsx_text, na_action="ignore")
+    return out
 
 
 def _write_findings(ws: Worksheet, findings: pd.DataFrame | None) -> None:

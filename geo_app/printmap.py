@@ -41,6 +41,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation, Text
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
@@ -487,6 +488,45 @@ def main_view_bounds(munis: gpd.GeoDataFrame, box_mm: tuple[float, float] = (260
     return x0, y0, x1, y1
 
 
+def _real_text_over_halos(fig: Figure) -> None:
+    """Labels in the PDF as text people can search and copy, not outlines.
+
+    matplotlib draws a text with path effects (the white halo) as outlines. A plain copy on top
+    of each such text is drawn as real text; the haloed one underneath keeps the halo, and its
+    own glyphs are covered exactly, so the page looks the same.
+    """
+    for t in fig.findobj(lambda a: isinstance(a, Text) and not isinstance(a, Annotation)):
+        if not t.get_path_effects() or not t.get_visible() or not t.get_text():
+            continue
+        x, y = t.get_position()
+        twin = Text(x, y, t.get_text(), transform=t.get_transform(), fontproperties=t.get_fontproperties(),
+                    color=t.get_color(), ha=t.get_horizontalalignment(), va=t.get_verticalalignment(),
+                    rotation=t.get_rotation(), linespacing=t.get_linespacing(),
+                    zorder=t.get_zorder() + 0.01, clip_on=t.get_clip_on())
+        twin.update_from(t)  # colour, font, alignment (multi-line too) as the haloed text
+        twin.set_path_effects([])
+        if t.get_clip_on():
+            twin.set_clip_box(t.get_clipbox())
+            twin.set_clip_path(t.get_clip_path())
+        (t.axes or fig).add_artist(twin)
+
+
+def _printable(munis: gpd.GeoDataFrame, plan: Plan, title: str | None) -> tuple[gpd.GeoDataFrame, Plan, str | None]:
+    """Names as a printed page can show them: control and bidi characters, which no font draws
+    and which would reach the log raw in matplotlib's missing-glyph warnings, written visibly."""
+    from .textsafe import terminal_text
+
+    def show(col: pd.Series) -> pd.Series:
+        return col.map(terminal_text, na_action="ignore").astype(col.dtype)
+
+    table = plan.table.copy()
+    for col in ("name", *LEVELS, "hub"):
+        table[col] = show(table[col])
+    munis = munis.copy()
+    munis["name"] = show(munis["name"])
+    return munis, Plan(name=terminal_text(plan.name), table=table), None if title is None else terminal_text(title)
+
+
 def write_print_map(
     munis: gpd.GeoDataFrame,
     plan: Plan,
@@ -510,6 +550,7 @@ def write_print_map(
     ffile = font_file()
     metric_ja, unit, kind = METRICS[metric]
     level_ja = LEVEL_JA[level]
+    munis, plan, title = _printable(munis, plan, title)
 
     # -- data: areas of every level and the municipalities of the plan, in a local projection --
     joined = assign(munis, plan)
@@ -820,6 +861,7 @@ def write_print_map(
         if out_pdf is not None:
             out_pdf = Path(out_pdf)
             out_pdf.parent.mkdir(parents=True, exist_ok=True)
+            _real_text_over_halos(fig)
             fig.savefig(out_pdf, format="pdf", metadata={"Title": meta_title, "Creator": "geo_app"})
         size_px = canvas.get_width_height()  # what the PNG holds (Agg truncates fractional pixels)
 

@@ -6,6 +6,7 @@ import json
 import pandas as pd
 
 from .dissolve import SUMMARY_COLUMNS
+from .textsafe import json_text, terminal_text
 
 __all__ = ["summary_frame", "with_total", "JA_HEADERS", "format_table", "to_json_records"]
 
@@ -59,15 +60,19 @@ def _fmt(col: str, v: object) -> str:
 
 
 def format_table(summary: pd.DataFrame) -> str:
-    """A fixed-width text table with Japanese headers and a total row (East Asian width aware)."""
+    """A fixed-width text table with Japanese headers and a total row (East Asian width aware).
+
+    For a terminal: names are escaped (`terminal_text`), so a name cannot drive the terminal,
+    and the columns are measured on what is shown.
+    """
     import unicodedata
 
     def width(s: str) -> int:
         return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
     df = with_total(summary)
-    headers = [JA_HEADERS.get(c, c) for c in df.columns]
-    cells = [[_fmt(c, v) for c, v in zip(df.columns, row)] for row in df.itertuples(index=False)]
+    headers = [terminal_text(JA_HEADERS.get(c, c)) for c in df.columns]
+    cells = [[terminal_text(_fmt(c, v)) for c, v in zip(df.columns, row)] for row in df.itertuples(index=False)]
     widths = [max(width(h), *(width(r[i]) for r in cells)) for i, h in enumerate(headers)]
     numeric = [c not in ("area", "parent", "status") for c in df.columns]
 
@@ -84,5 +89,6 @@ def format_table(summary: pd.DataFrame) -> str:
 
 
 def to_json_records(summary: pd.DataFrame) -> str:
+    """Records with English keys; names stay literal (JSON is data, not a spreadsheet), see `json_text`."""
     records = json.loads(summary.to_json(orient="records", force_ascii=False))
-    return json.dumps(records, ensure_ascii=False, indent=2)
+    return json_text(records)

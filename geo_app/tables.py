@@ -14,12 +14,15 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import os
+import posixpath
 import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, TypeVar, Union
+from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple, TypeVar, Union
 
 import numpy as np
 import pandas as pd
@@ -35,6 +38,14 @@ MAX_TABLE_BYTES = 50 * 1024 * 1024  # a municipality table is a few hundred kB; 
 MAX_TABLE_ROWS = 100_000  # Japan has 1,916 municipalities and wards
 MAX_TABLE_COLUMNS = 2_000
 MAX_XLSX_UNZIPPED = 400 * 1024 * 1024  # guards against a zip bomb posing as a workbook
+#: Workbook limits, checked on the sheet XML (streaming) before openpyxl builds a single cell: a
+#: municipality table is ~1,900 rows × tens (e-Stat: a few hundred) columns, i.e. < 1 million cells.
+MAX_XLSX_CELLS = 3_000_000  # used range (rows × columns) of one sheet: 100,000 rows × 30, 1,916 × 1,500
+MAX_XLSX_SHEET_BYTES = 256 * 1024 * 1024  # one sheet's XML once unzipped (≈ 40–80 bytes a cell)
+MAX_XLSX_SHARED_STRINGS = 1_000_000  # distinct texts in the workbook (a real table has a few thousand)
+MAX_XLSX_STRINGS_BYTES = 64 * 1024 * 1024  # sharedStrings.xml once unzipped (openpyxl loads it whole)
+MAX_XLSX_PART_BYTES = 32 * 1024 * 1024  # any other XML part openpyxl parses whole (styles, workbook …)
+MAX_XLSX_CELL_CHARS = 32_767  # Excel's own limit for the text of one cell
 MAX_COUNT = 200_000_000  # more people than Japan has: surely a wrong cell
 TableSource = Union[str, Path, bytes, BinaryIO]
 
@@ -58,11 +69,19 @@ def _label_of(args: tuple, kwargs: dict) -> str | None:
     return getattr(first, "name", None) if first is not None else None
 
 
+def _debug() -> bool:
+    return bool(os.environ.get("GEO_APP_DEBUG"))
+
+
 def japanese_errors(what: str, error: type[GeoAppError] = InputError, *, hint: str | None = None) -> Callable[[F], F]:
-    """Decorator for public readers: any exception that is not a GeoAppError becomes `error`.
+    """Decorator for the functions that parse a user's file: any exception that is not a GeoAppError
+    becomes `error` ("check your file").
 
     The specific checks come first and say exactly what to fix; this is the last net, so that a
-    planner never sees a traceback from a parser we did not foresee.
+    planner never sees a traceback from a parser we did not foresee. Put it only around reading
+    and interpreting the user's file, never around our own computation (areas, unions, joins):
+    there an exception is our bug and must not be reported as a problem with the file. The
+    original exception stays chained (`__cause__`), so GEO_APP_DEBUG=1 can show where it came from.
     """
 
     def deco(fn: F) -> F:
@@ -74,11 +93,11 @@ def japanese_errors(what: str, error: type[GeoAppError] = InputError, *, hint: s
                 raise
             except GeoAppError as exc:
                 if issubclass(error, type(exc)):  # an InputError met while reading a plan is a PlanError
-                    raise error(exc.message, source=exc.source, row=exc.row) from None
+                    raise error(exc.message, source=exc.source, row=exc.row) from (exc if _debug() else None)
                 raise
-            except MemoryError:
+            except MemoryError as exc:
                 raise error(f"{what}が大きすぎて読み込めません。ファイルを確かめてください。",
-                            source=_label_of(args, kwargs)) from None
+                            source=_label_of(args, kwargs)) from (exc if _debug() else None)
             except Exception as exc:  # noqa: BLE001 - the point of this net
                 raise error(
                     f"{what}を読み込めませんでした（{type(exc).__name__}）。{hint or '形式が正しいか確かめ、' + _SAVE_AS}",
@@ -120,7 +139,7 @@ def _read_bytes(source: TableSource, name: str | None) -> tuple[bytes, str]:
         try:
             data = source.read(MAX_TABLE_BYTES + 1)
         except Exception as exc:  # noqa: BLE001 - a stream from a browser upload may fail in any way
-            raise InputError(f"ファイルを読めません（{type(exc).__name__}）。もう一度選んでください。", source=label) from None
+            raise InputError(f"ファイルを読めません（{type(exc).__name__}）。もう一度選んでください。", source=label) from exc
         if isinstance(data, str):
             data = data.encode("utf-8")
         if not isinstance(data, (bytes, bytearray)):
@@ -233,6 +252,299 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+# ---- XLSX limits, checked on the XML before openpyxl builds any cell ---------------------------
+# openpyxl builds every cell of a row before we see it, and reads sharedStrings.xml whole: a 185 kB
+# workbook holding one row of 6.3 million cells took about a minute and 3–4 GB before it was refused
+# (the CLI now refuses it in ~2 s, its own start-up, at its start-up memory of ~140 MB). So the
+# sheet XML is first read as a stream (expat, constant memory, nothing kept) and the workbook is
+# refused at the first limit passed; openpyxl is then told exactly which rows and columns to build.
+_EXCEL_MAX_COLUMNS = 16_384  # XFD
+_EXCEL_MAX_ROWS = 1_048_576
+_ONE_ROW_EACH = "区域案や人口表は市町村ごとに1行の表です（全国でも約1,900行、列は数十〜数百）。"
+_COPY_TABLE = "表の部分だけを新しいブックに貼り付けて .xlsx で保存し直してください。"
+_REL_NS_ID = "}id"
+
+
+class _Refused(Exception):
+    """Raised inside the streaming scan to stop at the first limit passed; becomes an InputError."""
+
+
+class _Used(NamedTuple):
+    """The part of a sheet that holds values: openpyxl is asked for these rows and columns only."""
+
+    rows: int
+    columns: int
+
+
+_CELL_REF = re.compile(r"\$?([A-Za-z]{1,4})\$?([0-9]{1,9})")
+
+
+def _cell_ref(ref: str) -> tuple[int, int] | None:
+    """'AB12' → (column 28, row 12); None when it is not a cell reference."""
+    m = _CELL_REF.fullmatch(ref.strip())
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return col, int(m.group(2))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB" if n >= 1e6 else f"{n / 1e6:.1f} MB"
+
+
+def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: str) -> Iterator[bytes]:
+    """The member's bytes in 1 MB pieces, refused once more than `cap` come out, whatever the zip's
+    directory claims (a zip bomb may understate the size)."""
+    if info.file_size > cap:
+        raise _Refused(f"{what}が大きすぎます（展開すると {_mb(info.file_size)}、上限 {_mb(cap)}）。{_ONE_ROW_EACH}{_COPY_TABLE}")
+    seen = 0
+    with zf.open(info) as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                return
+            seen += len(chunk)
+            if seen > cap:
+                raise _Refused(f"{what}が大きすぎます（展開すると {_mb(cap)} を超えます）。{_ONE_ROW_EACH}{_COPY_TABLE}")
+            yield chunk
+
+
+def _expat_parser():
+    """A namespace-aware expat parser that refuses DTDs (Excel never writes one; entities can explode)."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator="}")
+
+    def doctype(*_args) -> None:
+        raise _Refused("Excel ファイルの中に文書型宣言（DOCTYPE）があります。Excel で作ったファイルではないようです。"
+                       "Excel で開いて .xlsx で保存し直してください。")
+
+    parser.StartDoctypeDeclHandler = doctype
+    return parser
+
+
+def _feed(parser, chunks: Iterable[bytes]) -> None:
+    for chunk in chunks:
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+_MAX_TEXT_BYTES = MAX_XLSX_CELL_CHARS * 8  # one cell's text as XML bytes (character references take up to 8)
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_TAGS = {f"{ns}}}{t}": t for ns in _MAIN_NS for t in ("c", "row", "v", "is", "t", "dimension", "si", "sst")}
+
+
+@functools.lru_cache(maxsize=20_000)  # AAA…ZZZ at most (18,278)
+def _column_number(letters: str) -> int:
+    """'AB' → 28 (cached: a sheet has at most a few thousand distinct column letters)."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
+def _scan_sheet(chunks: Iterable[bytes], sheet: str) -> _Used:
+    """Stream one sheet's XML and refuse it at the first limit passed; the rows and columns in use.
+
+    Checks the declared <dimension>, the position and number of <c> elements in every <row>, the
+    last row and column holding a value, the cells in all, and the length of any text (as the
+    bytes between two start tags, so no text is ever held). Only start tags are handled, to keep
+    the pass at about a second per million cells. Cells without a value (formatting only) may lie
+    beyond the used range; openpyxl is not asked for them.
+    """
+    row_limit = MAX_TABLE_ROWS + _HEADER_SCAN
+    where = f"シート「{sheet}」"
+    row = col = in_row = cells = last_row = last_col = 0
+    declared = ""
+    parser = _expat_parser()
+    at = 0  # byte position of the last start tag
+
+    def wide(at_row: int, reason: str) -> _Refused:
+        shown = f"（シートの範囲 {declared}）" if declared else ""
+        return _Refused(f"{where}の{at_row:,}行目{reason}、列の上限 {MAX_TABLE_COLUMNS:,} 列を超えています{shown}。"
+                        f"{_ONE_ROW_EACH}余分な列を消すか、{_COPY_TABLE}")
+
+    def too_long() -> _Refused:
+        return _Refused(f"{where}の {max(row, 1):,} 行目あたりに、Excel の1セルの上限（{MAX_XLSX_CELL_CHARS:,} 文字）を超える長さの文字があります。"
+                        f"Excel で作ったファイルではないようです。{_COPY_TABLE}")
+
+    def start(name: str, attrs: dict) -> None:
+        nonlocal row, col, in_row, cells, last_row, last_col, declared, at
+        pos = parser.CurrentByteIndex
+        if pos - at > _MAX_TEXT_BYTES:
+            raise too_long()
+        at = pos
+        tag = _TAGS.get(name) or name[name.rfind("}") + 1:]
+        if tag == "c":
+            ref = attrs.get("r")
+            if ref:
+                letters = ref.rstrip("0123456789")
+                col = _column_number(letters) if len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper() else (
+                    (_cell_ref(ref) or (col + 1, 0))[0])
+            else:
+                col += 1
+            in_row += 1
+            cells += 1
+            if in_row > _EXCEL_MAX_COLUMNS or col > _EXCEL_MAX_COLUMNS:
+                raise wide(row, f"に {_EXCEL_MAX_COLUMNS:,} 個を超えるセルがあり（Excel の列数の上限より多く）")
+            if cells > MAX_XLSX_CELLS:
+                raise _Refused(f"{where}のセルが多すぎます（{MAX_XLSX_CELLS:,} 個を超えます）。"
+                               f"{_ONE_ROW_EACH}使っていない行と列を削除するか、{_COPY_TABLE}")
+        elif tag == "v" or tag == "is":  # the current cell holds a value
+            if col > MAX_TABLE_COLUMNS:
+                raise wide(row, f"の {column_letter(col - 1)} 列に値があり")
+            if row > row_limit:
+                raise _Refused(f"{where}の {row:,} 行目に値があり、行の上限 {MAX_TABLE_ROWS:,} 行を超えています。"
+                               f"{_ONE_ROW_EACH}余分な行を消すか、{_COPY_TABLE}")
+            if row > last_row:
+                last_row = row
+            if col > last_col:
+                last_col = col
+        elif tag == "row":
+            r = attrs.get("r", "")
+            row = int(r) if r.isdigit() and len(r) < 10 else row + 1
+            col = in_row = 0
+        elif tag == "dimension":
+            declared = str(attrs.get("ref", ""))[:40]
+            parsed = [_cell_ref(p) for p in declared.split(":")] if declared else []
+            ends = [e for e in parsed if e is not None]
+            if ends and len(ends) == len(parsed):
+                columns, rows = max(e[0] for e in ends), max(e[1] for e in ends)
+                if columns > _EXCEL_MAX_COLUMNS or rows > _EXCEL_MAX_ROWS:
+                    raise _Refused(f"{where}の範囲の宣言（{declared}: {rows:,} 行 × {columns:,} 列）が Excel の上限"
+                                   f"（{_EXCEL_MAX_ROWS:,} 行 × {_EXCEL_MAX_COLUMNS:,} 列）を超えています。"
+                                   f"Excel で作ったファイルではないようです。{_COPY_TABLE}")
+                declared = f"{declared}、{rows:,} 行 × {columns:,} 列"
+
+    parser.StartElementHandler = start
+    _feed(parser, chunks)
+    if parser.CurrentByteIndex - at > _MAX_TEXT_BYTES:
+        raise too_long()
+    if last_row * last_col > MAX_XLSX_CELLS:
+        raise _Refused(f"{where}の表が大きすぎます（値のある範囲が {last_row:,} 行 × {last_col:,} 列、上限 {MAX_XLSX_CELLS:,} セル）。"
+                       f"{_ONE_ROW_EACH}使っていない行と列を削除するか、{_COPY_TABLE}")
+    return _Used(last_row, last_col)
+
+
+def _scan_shared_strings(chunks: Iterable[bytes]) -> None:
+    """Refuse a shared-strings table openpyxl would load whole into memory: too many or too long texts."""
+    count = at = 0
+    parser = _expat_parser()
+
+    def too_long() -> _Refused:
+        return _Refused(f"Excel ファイルの中に、Excel の1セルの上限（{MAX_XLSX_CELL_CHARS:,} 文字）を超える長さの文字列があります。"
+                        f"Excel で作ったファイルではないようです。{_COPY_TABLE}")
+
+    def start(name: str, attrs: dict) -> None:
+        nonlocal count, at
+        pos = parser.CurrentByteIndex
+        if pos - at > _MAX_TEXT_BYTES:
+            raise too_long()
+        at = pos
+        tag = _TAGS.get(name) or name[name.rfind("}") + 1:]
+        if tag == "si":
+            count += 1
+            if count > MAX_XLSX_SHARED_STRINGS:
+                raise _Refused(f"Excel ファイルの中の文字列が多すぎます（{MAX_XLSX_SHARED_STRINGS:,} 個を超えます）。{_ONE_ROW_EACH}{_COPY_TABLE}")
+        elif tag == "sst":
+            declared = str(attrs.get("uniqueCount", ""))
+            if declared.isdigit() and int(declared) > MAX_XLSX_SHARED_STRINGS:
+                raise _Refused(f"Excel ファイルの中の文字列が多すぎます（{int(declared):,} 個、上限 {MAX_XLSX_SHARED_STRINGS:,} 個）。"
+                               f"{_ONE_ROW_EACH}{_COPY_TABLE}")
+
+    parser.StartElementHandler = start
+    _feed(parser, chunks)
+    if parser.CurrentByteIndex - at > _MAX_TEXT_BYTES:
+        raise too_long()
+
+
+def _small_xml(zf: zipfile.ZipFile, name: str):
+    """A small XML part (workbook, relationships) as an ElementTree element, within its byte cap."""
+    import xml.etree.ElementTree as ET
+
+    class NoDoctype(ET.TreeBuilder):
+        def doctype(self, *_args) -> None:
+            raise _Refused("Excel ファイルの中に文書型宣言（DOCTYPE）があります。Excel で作ったファイルではないようです。"
+                           "Excel で開いて .xlsx で保存し直してください。")
+
+    parser = ET.XMLParser(target=NoDoctype())
+    for chunk in _member_chunks(zf, zf.getinfo(name), MAX_XLSX_PART_BYTES, f"Excel ファイルの部品「{name}」"):
+        parser.feed(chunk)
+    return parser.close()
+
+
+def _local(tag: str) -> str:
+    return tag[tag.rfind("}") + 1:]
+
+
+def _xlsx_parts(zf: zipfile.ZipFile, names: set[str]) -> tuple[dict[str, str], set[str]]:
+    """Sheet name → its worksheet XML, as openpyxl resolves them (workbook.xml and its relationships),
+    and the shared-strings parts. Any worksheet-like part not named there is scanned too."""
+    sheets: dict[str, str] = {}
+    strings = {n for n in names if n.lower() == "xl/sharedstrings.xml"}
+    rels_name = "xl/_rels/workbook.xml.rels"
+    targets: dict[str, tuple[str, str]] = {}
+    if rels_name in names:
+        for rel in _small_xml(zf, rels_name).iter():
+            if _local(rel.tag) != "Relationship":
+                continue
+            target = str(rel.get("Target", ""))
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            kind = str(rel.get("Type", "")).rsplit("/", 1)[-1]
+            targets[str(rel.get("Id", ""))] = (kind, path)
+            if kind == "sharedStrings" and path in names:
+                strings.add(path)
+    for el in _small_xml(zf, "xl/workbook.xml").iter():
+        if _local(el.tag) != "sheet":
+            continue
+        rid = next((v for k, v in el.attrib.items() if k.endswith(_REL_NS_ID) or k == "id"), None)
+        kind, path = targets.get(str(rid), ("", ""))
+        if kind == "worksheet" and path in names:
+            sheets[str(el.get("name", ""))] = path
+    return sheets, strings
+
+
+def _check_xlsx(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str) -> dict[str, _Used]:
+    """Refuse a workbook beyond the limits before openpyxl opens it; the used range of each sheet.
+
+    Costs one streaming pass over the sheet XML with nothing kept: a refused workbook is refused
+    in well under a second and a few MB, however many cells it claims.
+    """
+    from xml.parsers import expat
+
+    names = {i.filename for i in infos}
+    try:
+        sheets, strings = _xlsx_parts(zf, names)
+        sheet_parts = set(sheets.values()) | {
+            n for n in names if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n, flags=re.IGNORECASE)
+        }
+        for info in infos:  # every other XML part openpyxl parses whole
+            low = info.filename.lower()
+            if (low.endswith((".xml", ".rels")) and info.filename not in sheet_parts | strings
+                    and info.file_size > MAX_XLSX_PART_BYTES):
+                raise _Refused(f"Excel ファイルの部品「{info.filename}」が大きすぎます（展開すると {_mb(info.file_size)}、"
+                               f"上限 {_mb(MAX_XLSX_PART_BYTES)}）。{_COPY_TABLE}")
+        for name in sorted(strings):
+            _scan_shared_strings(_member_chunks(zf, zf.getinfo(name), MAX_XLSX_STRINGS_BYTES, "Excel ファイルの中の文字列の表"))
+        by_part = {path: title for title, path in sheets.items()}
+        used: dict[str, _Used] = {}
+        for part in sorted(sheet_parts):
+            title = by_part.get(part, posixpath.basename(part))
+            what = f"シート「{title}」"
+            used[part] = _scan_sheet(_member_chunks(zf, zf.getinfo(part), MAX_XLSX_SHEET_BYTES, what), title)
+    except _Refused as exc:
+        raise InputError(str(exc), source=label) from None
+    except (expat.ExpatError, SyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError,
+            NotImplementedError):
+        # broken XML (ExpatError; ElementTree's ParseError is a SyntaxError), a bad CRC (BadZipFile), a
+        # broken deflate stream (zlib.error), an encrypted member (RuntimeError); nothing of our own
+        raise InputError("Excel ファイルが壊れているか途中で切れています。Excel で開いて保存し直してください。", source=label) from None
+    widest = _Used(max((u.rows for u in used.values()), default=0), max((u.columns for u in used.values()), default=0))
+    return {title: used.get(path, widest) for title, path in sheets.items()} | {"": widest}
+
+
 def _xlsx_rows(data: bytes, label: str, hints: list[str]) -> tuple[list[list[str | None]], list[int], str]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -252,6 +564,8 @@ def _xlsx_rows(data: bytes, label: str, hints: list[str]) -> tuple[list[list[str
         raise InputError("Excel（.xlsx）ファイルではない zip です。表（.csv / .xlsx）を指定してください。", source=label)
     if unzipped > MAX_XLSX_UNZIPPED:
         raise _too_big(label)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        used = _check_xlsx(zf, infos, label)
     import openpyxl
 
     try:
@@ -262,7 +576,7 @@ def _xlsx_rows(data: bytes, label: str, hints: list[str]) -> tuple[list[list[str
         raise InputError(
             f"Excel ファイルを開けません（{type(exc).__name__}）。Excel で開き直して .xlsx で保存してください。",
             source=label,
-        ) from None
+        ) from exc
     try:
         sheets = [ws for ws in wb.worksheets if hasattr(ws, "iter_rows")]
         if not sheets:
@@ -270,24 +584,28 @@ def _xlsx_rows(data: bytes, label: str, hints: list[str]) -> tuple[list[list[str
         chosen = None
         if hints and len(sheets) > 1:
             for ws in sheets:
-                head = _sheet_rows(ws, label, limit=_HEADER_SCAN)[0]
+                head = _sheet_rows(ws, label, used.get(ws.title, used[""]), limit=_HEADER_SCAN)[0]
                 if _header_at(head, hints) is not None:
                     chosen = ws
                     break
         ws = chosen or sheets[0]
-        rows, numbers = _sheet_rows(ws, label)
+        rows, numbers = _sheet_rows(ws, label, used.get(ws.title, used[""]))
         return rows, numbers, ws.title
     finally:
         wb.close()
 
 
-def _sheet_rows(ws, label: str, *, limit: int | None = None) -> tuple[list[list[str | None]], list[int]]:
+def _sheet_rows(ws, label: str, used: _Used, *, limit: int | None = None) -> tuple[list[list[str | None]], list[int]]:
+    """The sheet's values within its used range (`_check_xlsx`): openpyxl would otherwise pad every
+    row to the declared <dimension>, however wide a file claims to be."""
     rows: list[list[str | None]] = []
     numbers: list[int] = []
+    if not used.rows or not used.columns:
+        return rows, numbers
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            for n, values in enumerate(ws.iter_rows(max_row=used.rows, max_col=used.columns, values_only=True), start=1):
                 if limit is not None and len(rows) >= limit:
                     break
                 if n > MAX_TABLE_ROWS + _HEADER_SCAN:
@@ -307,7 +625,7 @@ def _sheet_rows(ws, label: str, *, limit: int | None = None) -> tuple[list[list[
         raise InputError(
             f"Excel ファイルのシートを読めません（{type(exc).__name__}）。Excel で開き直して .xlsx で保存してください。",
             source=label,
-        ) from None
+        ) from exc
     return rows, numbers
 
 

@@ -206,3 +206,121 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
     finally:
         stop_server(proc)
     assert blocked == [], f"requests that needed the network: {blocked[:5]}"
+
+
+# ---- names are data ---------------------------------------------------------------------------
+HOSTILE_PLAN = "![x](http://127.0.0.1:9/x.png)"  # a tracking image if rendered as Markdown
+HOSTILE_AREA = ":red[赤] **b** <img src=http://127.0.0.1:9/y.png onerror=alert(1)> $x^2$ {{7*7}} :smile: http://127.0.0.1:9/z"
+JOINER = "\u2060"  # md_escape's invisible break of shortcodes and bare URLs
+MAIN = "[data-testid='stMain']"
+
+
+def shown(locator) -> str:
+    return locator.inner_text().replace(JOINER, "")
+
+
+def wait_shown(page, where: str, text: str, timeout: float = 30_000) -> None:
+    """Wait until the element `where` (a CSS selector) shows `text` (md_escape's joiners aside)."""
+    page.wait_for_function(
+        "([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText.replace(/\u2060/g, '').includes(t); }",
+        arg=[where, text], timeout=timeout)
+
+
+def no_markup_leaks(page) -> None:
+    """No tracking image in the page or its frames (the map's), no Streamlit exception box."""
+    found = page.evaluate(
+        """() => { const docs = [document];
+            for (const f of document.querySelectorAll('iframe')) { try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) {} }
+            return docs.flatMap(d => [...d.querySelectorAll('img')].map(i => i.getAttribute('src') || '')).filter(s => s.includes('127.0.0.1:9')); }""")
+    assert found == []
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def settle(page) -> None:
+    """Wait for the script run to finish (no element left stale, no running indicator)."""
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-stale='true']\") && !document.querySelector(\"[data-testid='stStatusWidget'] img, [data-testid='stStatusWidgetRunningIcon']\")",
+        timeout=30_000)
+
+
+def test_hostile_names_show_literally_and_stay_offline(tmp_path, browser):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    db, log = tmp_path / "plans.sqlite3", tmp_path / "server.log"
+    port = free_port()
+    blocked: list[str] = []  # refused by the route: not this machine
+    foreign: list[str] = []  # any address but this server (127.0.0.1:9 included)
+    dialogs: list[str] = []
+    own = (f"http://localhost:{port}/", f"ws://localhost:{port}/", f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/",
+           "data:", "blob:", "about:")
+    proc = start_server(port, db, log)
+    try:
+        page = offline_page(browser, blocked)
+        page.on("request", lambda r: None if r.url.startswith(own) else foreign.append(r.url))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"http://localhost:{port}/")
+        wait_for_map(page)
+        main, sidebar = page.locator("[data-testid='stMain']"), page.locator("[data-testid='stSidebar']")
+
+        # rename 富良野 through the UI
+        page.get_by_text("圏域の名前の変更・統合・分割", exact=True).click()
+        for attempt in range(3):  # a rerun (the map reporting its first state) may close the list
+            settle(page)
+            pick = page.locator(".st-key-rn_area input")
+            pick.click()
+            pick.fill("富良野")
+            option = page.get_by_role("option").filter(has_text=re.compile(r"^富良野$")).first
+            try:
+                option.click(timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+                page.keyboard.press("Escape")
+        field = page.get_by_label("新しい名前", exact=True)
+        field.fill(HOSTILE_AREA)
+        field.press("Enter")
+        click_button(page, "名前を変える")
+        assert f"「富良野」の名前を「{HOSTILE_AREA}」に変えました" in alert(page, "に変えました").replace(JOINER, "")
+        page.get_by_role("tab", name=re.compile("編集の記録")).click()
+        wait_shown(page, MAIN, f"「{HOSTILE_AREA}」")  # the edit list: 在宅医療圏「富良野」を「…」に名前変更
+        no_markup_leaks(page)
+
+        # save as a name that is a Markdown image
+        sidebar.get_by_text("保存・読み込み", exact=True).click()
+        field = page.get_by_label("名前を付けて保存（例: 現行, 案A, 案B）")
+        field.fill(HOSTILE_PLAN)
+        field.press("Enter")
+        click_button(page, "名前を付けて保存")
+        assert f"区域案「{HOSTILE_PLAN}」を保存しました（版1）" in alert(page, "保存しました（版1）").replace(JOINER, "")
+        page.wait_for_function("() => location.search.includes('plan=')", timeout=10_000)
+        url = page.url
+
+        markers = {"地図と編集": "在宅医療圏の数", "案の比較": "市町村の所属が変わります",
+                   "保存・読み込み": "いま編集中の区域案", "都道府県・データ": "都道府県と出発点を選ぶ"}
+        for name, marker in markers.items():
+            sidebar.get_by_text(name, exact=True).click()
+            main.get_by_text(marker).first.wait_for(timeout=60_000)
+            if name == "案の比較":
+                wait_shown(page, MAIN, f"名前だけが変わった圏域: 富良野 → {HOSTILE_AREA}")
+            if name == "保存・読み込み":
+                wait_shown(page, MAIN, f"「{HOSTILE_PLAN}」の履歴（1版）")
+            settle(page)
+            assert f"保存先: 「{HOSTILE_PLAN}」版1" in shown(sidebar), name
+            assert shown(sidebar).splitlines().count(HOSTILE_PLAN) == 1, name  # the bold name, literally
+            no_markup_leaks(page)
+        page.close()
+
+        # a reload through ?plan=…: the origin quotes the name
+        page = offline_page(browser, blocked)
+        page.on("request", lambda r: None if r.url.startswith(own) else foreign.append(r.url))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(url)
+        wait_for_map(page)
+        page.locator("[data-testid='stSidebar']").get_by_text("保存・読み込み", exact=True).click()
+        wait_shown(page, MAIN, f"出発点: 保存した案「{HOSTILE_PLAN}」")
+        no_markup_leaks(page)
+        page.close()
+    finally:
+        stop_server(proc)
+    assert foreign == [] and blocked == [] and dialogs == [], (foreign[:5], blocked[:5], dialogs)

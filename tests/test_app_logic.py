@@ -374,3 +374,19 @@ def test_starting_another_plan_asks_before_dropping_unsaved_edits(db):
     assert not at.error, [e.value for e in at.error]
     go(at, "地図と編集")
     assert "富良野" not in pops(at) and (table(at)["市町村数"] == 1).all()  # 岩手県, one area per municipality
+
+
+def test_imported_plan_says_what_the_reader_assumed(db):
+    """A table without a 在宅医療圏 column starts from its secondary areas, and the app says so."""
+    from geo_app.plans import load_plan
+
+    frame = load_plan("secondary-2020:鳥取県").to_japanese_frame().drop(columns="在宅医療圏")
+    data = frame.to_csv(index=False).encode("utf-8")
+    at = new_app()
+    go(at, "保存・読み込み")
+    at.file_uploader(key="import_file").upload("鳥取.csv", data, "text/csv")
+    at.run()
+    at.button(key="btn_import").click()
+    at.run()
+    shown = " ".join(s.value for s in at.success)
+    assert "19市町村" in shown and "「在宅医療圏」の列がない" in shown, [e.value for e in at.error]

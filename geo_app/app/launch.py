@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .uploads import MAX_UPLOAD_MB
+
 __all__ = ["launch", "streamlit_flags", "MAIN_SCRIPT"]
 
 MAIN_SCRIPT = Path(__file__).resolve().with_name("main.py")
@@ -16,7 +18,9 @@ def streamlit_flags(port: int = 8501, headless: bool = False) -> dict[str, objec
     """Streamlit options, passed as command-line flags (they beat any config.toml the user has).
 
     No usage statistics (no network), no e-mail prompt on first start, no file watcher (the
-    app is installed code, not a script being edited), uploads large enough for an N03 zip.
+    app is installed code, not a script being edited). Uploads up to `MAX_UPLOAD_MB` (200 MB):
+    Streamlit holds each upload in memory, and a prefecture's N03 zip is far smaller; a larger
+    file is refused by the browser before a byte is sent (see uploads.py for the reasoning).
     The map's assets are inlined by `mapview`, so static file serving is not needed.
     """
     return {
@@ -26,7 +30,7 @@ def streamlit_flags(port: int = 8501, headless: bool = False) -> dict[str, objec
         "server.showEmailPrompt": False,
         "server.fileWatcherType": "none",
         "server.runOnSave": False,
-        "server.maxUploadSize": 1024,
+        "server.maxUploadSize": MAX_UPLOAD_MB,
         "server.enableStaticServing": False,
         "browser.gatherUsageStats": False,
         "browser.serverAddress": "localhost",

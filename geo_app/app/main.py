@@ -15,7 +15,8 @@ warnings.filterwarnings("ignore", message="Numba not installed")
 
 from geo_app.app import page_compare, page_data, page_map, page_plans  # noqa: E402
 from geo_app.app.page_plans import save_current  # noqa: E402
-from geo_app.app.state import markdown_text, show_flash, workspace  # noqa: E402
+from geo_app.app.state import show_flash, workspace  # noqa: E402
+from geo_app.app.text import md_escape  # noqa: E402
 from geo_app.datasets import CREDITS, VINTAGE  # noqa: E402
 from geo_app.errors import GeoAppError  # noqa: E402
 
@@ -34,9 +35,9 @@ def _sidebar() -> str:
         ws = workspace()
         st.divider()
         # The saved name is what the user knows the plan by; names are typed text, never markup.
-        st.markdown(f"**{markdown_text(ws.saved_name or ws.plan.name)}**")
+        st.markdown(f"**{md_escape(ws.saved_name or ws.plan.name)}**")
         if ws.saved_name:
-            st.caption(f"保存先: 「{markdown_text(ws.saved_name)}」版{ws.saved_version}")
+            st.caption(f"保存先: 「{md_escape(ws.saved_name)}」版{ws.saved_version}")
         else:
             st.caption("まだ保存していません（「保存・読み込み」で名前を付けて保存）")
         n = len(ws.unsaved_labels())
@@ -60,12 +61,12 @@ def main() -> None:
         PAGES[page]()
     except GeoAppError as exc:
         show_flash()
-        st.error(str(exc))
+        st.error(md_escape(exc))  # our message, quoting typed names: plain text
     except Exception as exc:  # last resort: a Japanese message, no traceback
         if os.environ.get("GEO_APP_DEBUG"):
             raise
         show_flash()
-        st.error(f"予期しない問題が起きました（{type(exc).__name__}: {exc}）。保存した区域案は失われていません。"
+        st.error(f"予期しない問題が起きました（{type(exc).__name__}: {md_escape(exc)}）。保存した区域案は失われていません。"
                  "ページを再読み込みしてください。解決しない場合は GEO_APP_DEBUG=1 を付けて起動し、表示された内容を開発者に送ってください。")
 
 

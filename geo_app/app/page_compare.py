@@ -10,6 +10,7 @@ from ..maps import map_layers
 from ..plans import LEVEL_JA, Plan, load_plan
 from .mapview import layers_from_live, map_args, show_map
 from .state import LEVEL_OPTIONS, get_store, plan_signature, show_flash, workspace
+from .text import md_escape
 
 __all__ = ["render", "choices", "resolve"]
 
@@ -74,9 +75,9 @@ def render() -> None:
         plan_a, plan_b = resolve(ws, ka), resolve(ws, kb)
         diff = compare_plans(ws.munis, plan_a, plan_b, level=level)
     except GeoAppError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
-    st.info(diff.summary())
+    st.info(md_escape(diff.summary()))  # plain text that quotes the plans' names
     moved_codes = list(diff.moved["code"].astype(str))
 
     left, right = st.columns([3, 2], gap="medium")
@@ -94,7 +95,8 @@ def render() -> None:
         st.dataframe(_areas_table(areas), hide_index=True, width="stretch", height=320,
                      column_config={"人口（A）": num, "人口（B）": num, "差（B−A）": num})
         if len(diff.renamed):
-            st.caption("名前だけが変わった圏域: " + "、".join(f"{a} → {b}" for a, b in zip(diff.renamed["area_a"], diff.renamed["area_b"])))
+            st.caption("名前だけが変わった圏域: " + "、".join(f"{md_escape(a)} → {md_escape(b)}"
+                                                            for a, b in zip(diff.renamed["area_a"], diff.renamed["area_b"])))
     with left:
         st.caption("地図は案 B。赤い太線が、所属が変わる市町村です。")
         try:
@@ -111,4 +113,4 @@ def render() -> None:
             args = ws.maps.get((plan_signature(plan_b), level, "population", "none", plan_signature(plan_a), "compare"), build)
             show_map(args, key=COMPARE_KEY)
         except GeoAppError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))

@@ -1,11 +1,14 @@
 """Page 都道府県・データ: start a plan for any prefecture; replace boundaries or population.
 
-Uploads are written to a private temporary folder and read by the same loaders as the CLI; any
-problem is shown as the loader's Japanese message and the current plan stays as it was.
+Uploads are written to the session's temporary folder (uploads.py) and read by the same loaders
+as the CLI; any problem is shown as the loader's Japanese message and the current plan stays as
+it was. A refused upload is deleted at once, a replaced one when it is replaced, and the uploader
+is emptied after each use so that Streamlit lets go of the bytes.
 """
 from __future__ import annotations
 
-import tempfile
+import os
+import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -14,7 +17,9 @@ from ..codes import PREFECTURES
 from ..datasets import CREDITS, VINTAGE
 from ..errors import GeoAppError, InputError
 from ..plans import load_plan
+from . import uploads
 from .state import discard_allowed, discard_checkbox, flash, open_plan, set_workspace, show_flash, workspace
+from .text import md_escape, plain_text
 
 __all__ = ["render", "START_OPTIONS"]
 
@@ -25,28 +30,42 @@ START_OPTIONS = {
 }
 
 
+def _session_id() -> str:
+    """Streamlit's id of this session (names its upload folder); a random one outside a server."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.session_id:
+        return str(ctx.session_id)
+    return st.session_state.setdefault("_upload_session_id", uuid.uuid4().hex)
+
+
+def _alive(session_id: str) -> bool:
+    """Whether the server still has this session connected (sessions of other runs never are)."""
+    from streamlit import runtime
+
+    if not runtime.exists():  # AppTest and bare mode: no sessions to compare with, keep everything
+        return True
+    return runtime.get_instance().is_active_session(session_id)
+
+
 def _upload_dir() -> Path:
-    d = st.session_state.get("_upload_dir")
-    if not d or not Path(d).is_dir():
-        d = st.session_state["_upload_dir"] = tempfile.mkdtemp(prefix="geo_app_upload_")
-    return Path(d)
+    """This session's upload folder: removed when the session ends (see uploads.SessionFolder)."""
+    return uploads.session_folder(st.session_state, _session_id())
 
 
 def _save_uploads(files, sub: str) -> list[str]:
     """Each upload in a folder of its own: a corrected file with the same name is a new path (the
     data cache is keyed by path), and the files the current workspace reads are never touched."""
-    import tempfile
+    return uploads.save(files, _upload_dir(), sub)
 
-    base = _upload_dir() / sub
-    base.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=base))
-    paths = []
-    for f in files:
-        name = Path(f.name).name or "upload"
-        p = folder / name
-        p.write_bytes(f.getvalue())
-        paths.append(str(p))
-    return paths
+
+def _consume_uploaders(**used: object) -> None:
+    """Uploaders that were read: Streamlit drops their bytes now, and the page shows empty ones."""
+    for base, files in used.items():
+        if files:
+            uploads.release_streamlit_files(files if isinstance(files, list) else [files])
+            uploads.next_uploader(st.session_state, base)
 
 
 def _start_plan(pref: str, how: str, boundaries: tuple[str, ...] | None, population: str | None):
@@ -80,6 +99,7 @@ def _do_start() -> None:
         flash("error", str(exc))
         return
     set_workspace(ws)
+    uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population])  # uploads not kept
     flash("success", f"{origin}を開きました（{len(plan)}市町村）。「地図と編集」で編集できます。")
 
 
@@ -94,16 +114,22 @@ def _on_new_data(ws_old, boundaries, population):
 
 
 def _do_upload_data() -> None:
+    """Read the chosen files into the workspace, or refuse them; either way nothing is kept that
+    the workspace does not read (disk: the upload folders; memory: Streamlit's copy of the bytes)."""
     ws_old = workspace()
-    bfiles = st.session_state.get("up_boundaries") or []
-    pfile = st.session_state.get("up_population")
+    bfiles = st.session_state.get(uploads.uploader_key(st.session_state, "up_boundaries")) or []
+    pfile = st.session_state.get(uploads.uploader_key(st.session_state, "up_population"))
     if not bfiles and pfile is None:
         flash("error", "境界データか人口表のファイルを選んでください。")
         return
+    uploads.sweep(alive=_alive)  # folders of sessions that are gone (Streamlit has no session-end hook)
+    folder = _upload_dir()
+    saved: list[str] = []
     try:
         boundaries = ws_old.boundaries
         if bfiles:
             paths = _save_uploads(bfiles, "boundaries")
+            saved += paths
             shp = [p for p in paths if p.lower().endswith(".shp")]
             others = [p for p in paths if p.lower().endswith((".zip", ".geojson", ".json", ".gpkg", ".topojson"))]
             if not shp and not others:
@@ -112,18 +138,27 @@ def _do_upload_data() -> None:
         population = ws_old.population
         if pfile is not None:
             population = _save_uploads([pfile], "population")[0]
+            saved.append(population)
             from ..population import load_population
 
             load_population(population)  # a bad table is reported here, before anything changes
         ws = _on_new_data(ws_old, boundaries, population)
     except GeoAppError as exc:
+        uploads.discard(saved, folder)  # a refused upload leaves nothing behind
         flash("error", str(exc))
         return
-    except Exception as exc:  # never a traceback for a bad upload
-        flash("error", f"アップロードしたファイルを読めませんでした（{type(exc).__name__}）。"
-                       "国土数値情報の行政区域データ（N03）と、市町村コード・人口の列がある表か確かめてください。")
+    except Exception as exc:  # not the file's fault: our bug, said so (GEO_APP_DEBUG=1 shows the traceback)
+        uploads.discard(saved, folder)
+        if os.environ.get("GEO_APP_DEBUG"):
+            raise
+        flash("error", f"データの読み込み中に geo_app の不具合が起きました（{type(exc).__name__}: {exc}）。"
+                       "ファイルの問題ではないかもしれません。いまの区域案とデータはそのままです。"
+                       "GEO_APP_DEBUG=1 を付けて起動し、表示された内容を開発者に送ってください。")
         return
+    finally:
+        _consume_uploaders(up_boundaries=list(bfiles), up_population=pfile)
     set_workspace(ws)
+    uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population])  # the replaced files
     notes = ws.data.notes
     flash("success", "データを読み込みました。" + (" ".join(notes[:5]) if notes else ""))
 
@@ -136,6 +171,7 @@ def _do_reset_data() -> None:
         flash("error", str(exc))
         return
     set_workspace(ws)
+    uploads.release_unused(st.session_state, [])  # back on the embedded data: no upload is read any more
     flash("success", "内蔵データ（行政区域 2021年・令和2年国勢調査）に戻しました。")
 
 
@@ -159,17 +195,20 @@ def render() -> None:
 
     st.divider()
     st.subheader("境界データ・人口表を差し替える")
-    st.caption(f"いま使っているデータ: {ws.data.label}")
+    st.caption(f"いま使っているデータ: {md_escape(ws.data.label)}")
     st.file_uploader("行政区域（国土数値情報 N03）: .zip / .shp 一式 / .geojson / .gpkg", accept_multiple_files=True,
-                     type=["zip", "shp", "shx", "dbf", "prj", "cpg", "geojson", "json", "gpkg", "topojson"], key="up_boundaries")
-    st.file_uploader("人口表（CSV または Excel）: 市町村コード, 人口, 年齢階級別人口", type=["csv", "xlsx", "txt"], key="up_population")
+                     type=["zip", "shp", "shx", "dbf", "prj", "cpg", "geojson", "json", "gpkg", "topojson"],
+                     key=uploads.uploader_key(st.session_state, "up_boundaries"),
+                     help=f"1ファイル {uploads.MAX_UPLOAD_MB} MB まで。全国版の N03 は大きすぎるので、使う都道府県の zip を（いくつでも）選んでください。")
+    st.file_uploader("人口表（CSV または Excel）: 市町村コード, 人口, 年齢階級別人口", type=["csv", "xlsx", "txt"],
+                     key=uploads.uploader_key(st.session_state, "up_population"))
     b1, b2 = st.columns(2)
     b1.button("このデータを使う", key="btn_upload_data", on_click=_do_upload_data)
     b2.button("内蔵データに戻す", key="btn_reset_data", on_click=_do_reset_data, disabled=not (ws.boundaries or ws.population))
     if ws.data.notes:
         with st.expander(f"読み込みのお知らせ（{len(ws.data.notes)}件）"):
-            for n in ws.data.notes:
-                st.markdown(f"- {n}")
+            for n in ws.data.notes:  # the loader's notes quote file, column and municipality names
+                st.text(plain_text(f"・{n}"))
 
     st.divider()
     st.subheader("データの時点と出典")

@@ -17,7 +17,8 @@ from ..population import AGE_BANDS
 from ..validate import SEVERITY_JA
 from .charts import pyramid_png
 from .mapview import clicked_code, layers_from_live, map_args, show_map
-from .state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, markdown_text, open_plan, plan_signature, show_flash, workspace
+from .state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
+from .text import md_escape, plain_text
 
 __all__ = ["render", "area_table", "NEW_AREA", "MAP_KEY"]
 
@@ -199,8 +200,8 @@ def _edit_panel(ws) -> None:
         row = ws.munis.loc[ws.munis["code"] == code]
         pop = int(row["population"].fillna(0).sum()) if len(row) else 0
         cur = plan.area_of(code) or "（未割当）"
-        st.markdown(f"**{markdown_text(label(code))}** 人口 {pop:,}人 ／ 今の在宅医療圏: **{markdown_text(cur)}**（{pops.get(cur, 0):,}人）"
-                    f" ／ 二次: {markdown_text(plan.area_of(code, 'secondary') or '—')}")
+        st.markdown(f"**{md_escape(label(code))}** 人口 {pop:,}人 ／ 今の在宅医療圏: **{md_escape(cur)}**（{pops.get(cur, 0):,}人）"
+                    f" ／ 二次: {md_escape(plan.area_of(code, 'secondary') or '—')}")
     target = st.selectbox("移動先の在宅医療圏", [NEW_AREA, *names], index=None, key="move_target",
                           format_func=lambda a: "（新しい在宅医療圏を作る）" if a == NEW_AREA else f"{a}（{pops.get(a, 0):,}人）",
                           placeholder="移動先を選ぶ")
@@ -210,9 +211,9 @@ def _edit_panel(ws) -> None:
     h = ws.history
     c1, c2 = st.columns(2)
     c1.button("元に戻す", key="btn_undo", on_click=_do_undo, disabled=not h.can_undo,
-              help=f"元に戻す: {h.undo_label}" if h.undo_label else "元に戻せる編集はありません")
+              help=f"元に戻す: {md_escape(h.undo_label, inline=True)}" if h.undo_label else "元に戻せる編集はありません")
     c2.button("やり直す", key="btn_redo", on_click=_do_redo, disabled=not h.can_redo,
-              help=f"やり直す: {h.redo_label}" if h.redo_label else "やり直せる編集はありません")
+              help=f"やり直す: {md_escape(h.redo_label, inline=True)}" if h.redo_label else "やり直せる編集はありません")
 
 
 def _area_tools(ws) -> None:
@@ -298,7 +299,7 @@ def render() -> None:
         areas = ws.areas(level)
         findings = ws.findings(population_floor=st.session_state.get("population_floor") or None)
     except GeoAppError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
     _metrics(ws, level, areas, findings)
 
@@ -315,7 +316,7 @@ def render() -> None:
         try:
             show_map(plan_map_args(ws, level, metric, basemap), key=MAP_KEY, on_change=_on_map_click)
         except GeoAppError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
         _area_tools(ws)
 
     t1, t2, t3 = st.tabs(["人口ピラミッド", f"所見（{len(findings)}件）", f"編集の記録（{len(ws.history)}件）"])
@@ -330,6 +331,6 @@ def render() -> None:
         if not entries:
             st.caption("まだ編集していません。")
         for i, e in enumerate(entries, 1):
-            st.markdown(f"{i}. {e.label}")
+            st.text(plain_text(f"{i}. {e.label}"))  # edit labels quote typed names: no Markdown
         if ws.history.can_redo:
             st.caption(f"やり直せる編集: {len(ws.history.redo_entries)}件")

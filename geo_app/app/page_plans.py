@@ -11,6 +11,7 @@ the page with ?plan=…) 「元に戻す」 still walks back through the edits m
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 from pathlib import Path
 
@@ -18,13 +19,15 @@ import pandas as pd
 import streamlit as st
 
 from ..errors import GeoAppError
-from ..export_tables import keep_text
+from ..export_tables import keep_text, xlsx_frame
 from ..tables import protect_text
 from ..plans import load_plan
+from . import uploads
 from .state import (
-    discard_allowed, discard_checkbox, flash, get_store, markdown_text, open_plan, open_saved, set_workspace, show_flash,
+    discard_allowed, discard_checkbox, flash, get_store, open_plan, open_saved, set_workspace, show_flash,
     workspace,
 )
+from .text import file_stem, md_escape
 
 __all__ = ["render", "save_current", "plan_csv_bytes", "plan_xlsx_bytes"]
 
@@ -130,14 +133,23 @@ def _do_delete() -> None:
     flash("success", f"区域案「{name}」を一覧から削除しました（履歴はデータベースに残ります）。")
 
 
+def _consume_import(up) -> None:
+    """The uploaded table was read: Streamlit drops its bytes now and the page shows an empty uploader."""
+    uploads.release_streamlit_files([up])
+    uploads.next_uploader(st.session_state, "import_file")
+
+
 def _do_import() -> None:
-    up = st.session_state.get("import_file")
+    up = st.session_state.get(uploads.uploader_key(st.session_state, "import_file"))
     if up is None:
         flash("error", "読み込む区域表（CSV または Excel）を選んでください。")
         return
+    keep_choice = False
     try:
-        plan = load_plan(up.getvalue(), name=Path(up.name).stem)  # a bad file is reported first
+        up.seek(0)
+        plan = load_plan(up, name=Path(up.name).stem)  # a bad file is reported first (read up to the size limit)
         if not discard_allowed("discard_import"):
+            keep_choice = True  # the file stays chosen for the second press
             return
         ws_old = workspace()
         same_data = set(plan.prefectures) <= set(ws_old.data.munis["pref"].dropna().unique()) if "pref" in ws_old.data.munis else False
@@ -147,12 +159,21 @@ def _do_import() -> None:
     except GeoAppError as exc:
         flash("error", str(exc))
         return
-    except Exception as exc:  # an unreadable upload must never show a traceback
-        flash("error", f"ファイル「{up.name}」を区域表として読めませんでした（{type(exc).__name__}）。"
-                       "1行目に列名（市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏）がある CSV か Excel にしてください。")
+    except Exception as exc:  # load_plan guards the parsing: anything else is our bug, and said so
+        if os.environ.get("GEO_APP_DEBUG"):
+            raise
+        flash("error", f"区域表を開く途中で geo_app の不具合が起きました（{type(exc).__name__}: {exc}）。"
+                       "ファイルの問題ではないかもしれません。いまの区域案はそのままです。"
+                       "GEO_APP_DEBUG=1 を付けて起動し、表示された内容を開発者に送ってください。")
         return
+    finally:
+        if not keep_choice:
+            _consume_import(up)
     set_workspace(ws)
-    flash("success", f"ファイル「{up.name}」から区域案を読み込みました（{len(plan)}市町村）。保存するには「名前を付けて保存」を使います。")
+    uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population])  # uploads not carried over
+    notes = " ".join(plan.table.attrs.get("notes", []))  # what the reader assumed (a guessed prefecture …)
+    flash("success", f"ファイル「{up.name}」から区域案を読み込みました（{len(plan)}市町村）。保存するには「名前を付けて保存」を使います。"
+                     + (f" {notes}" if notes else ""))
 
 
 def plan_csv_bytes(plan) -> bytes:
@@ -163,7 +184,7 @@ def plan_csv_bytes(plan) -> bytes:
 def plan_xlsx_bytes(plan) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        frame = plan.to_japanese_frame()
+        frame = xlsx_frame(plan.to_japanese_frame())
         frame.to_excel(xw, index=False, sheet_name="区域表")
         ws = xw.sheets["区域表"]
         keep_text(ws)
@@ -210,10 +231,10 @@ def render() -> None:
     ws = workspace()
     show_flash()
     st.subheader("いま編集中の区域案")
-    state = f"保存先: 「{markdown_text(ws.saved_name)}」版{ws.saved_version}" if ws.saved_name else "まだ保存していません"
-    st.markdown(f"**{markdown_text(ws.plan.name)}**（{len(ws.plan)}市町村）　{state}　／　保存していない編集: **{len(ws.unsaved_labels())}件**"
+    state = f"保存先: 「{md_escape(ws.saved_name)}」版{ws.saved_version}" if ws.saved_name else "まだ保存していません"
+    st.markdown(f"**{md_escape(ws.plan.name)}**（{len(ws.plan)}市町村）　{state}　／　保存していない編集: **{len(ws.unsaved_labels())}件**"
                 + ("" if ws.dirty else "（変更なし）"))
-    st.caption(f"出発点: {ws.origin}")
+    st.caption(f"出発点: {md_escape(ws.origin)}")  # quotes plan and file names
     c1, c2 = st.columns(2)
     with c1:
         st.button("上書き保存", key="btn_save", type="primary", on_click=_do_save, disabled=not ws.saved_name,
@@ -227,7 +248,7 @@ def render() -> None:
     try:
         plans = get_store().list_plans()
     except GeoAppError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         plans = []
     if not plans:
         st.caption("まだ保存した区域案はありません。")
@@ -248,7 +269,7 @@ def render() -> None:
                 history = get_store().history(name)
                 versions += [h.version for h in history]
             except GeoAppError as exc:
-                st.error(str(exc))
+                st.error(md_escape(exc))
         c2.selectbox("版", versions, key="open_version")
         if ws.dirty:
             st.caption("⚠ 保存していない編集があります。ほかの案を開く前に保存してください。")
@@ -258,7 +279,7 @@ def render() -> None:
                   help="保存していない編集がある場合、その編集は失われます。先に保存してください。")
         b2.button("一覧から削除", key="btn_delete", on_click=_do_delete)
         if history:
-            with st.expander(f"「{name}」の履歴（{len(history)}版）"):
+            with st.expander(f"「{md_escape(name, inline=True)}」の履歴（{len(history)}版）"):
                 st.dataframe(pd.DataFrame([{
                     "版": h.version, "保存日時": h.saved_at.astimezone().strftime("%Y-%m-%d %H:%M"),
                     "市町村数": h.rows, "メモ（編集の記録）": h.note,
@@ -267,14 +288,14 @@ def render() -> None:
     st.divider()
     st.subheader("ファイルから読み込む")
     st.file_uploader("区域表（CSV または Excel）: 市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏, 状態",
-                     type=["csv", "xlsx", "txt"], key="import_file")
+                     type=["csv", "xlsx", "txt"], key=uploads.uploader_key(st.session_state, "import_file"))
     if ws.dirty:
         discard_checkbox("discard_import")
     st.button("この区域表を開く", key="btn_import", on_click=_do_import)
 
     st.divider()
     st.subheader("書き出す")
-    stem = (ws.saved_name or ws.plan.name or "区域案").replace("/", "_")
+    stem = file_stem(ws.saved_name or ws.plan.name)
     c1, c2, c3 = st.columns(3)
     c1.download_button("区域表 CSV（Excel 用）", data=lambda: plan_csv_bytes(ws.plan), file_name=f"{stem}.csv",
                        mime="text/csv", key="dl_csv")

@@ -5,7 +5,7 @@ would wait for geopandas, folium and the boundaries to load and for the first ma
 Here that happens in a background thread as the server starts, into the same process-wide
 `st.cache_resource` caches the pages read; a visitor who comes earlier simply waits on the
 same cache entry. A failure in the warm-up is ignored: the page then does the work and shows
-any error in Japanese as usual.
+any error in Japanese as usual. Before that, upload folders left by earlier runs are removed.
 
     python -m geo_app.app.serve --server.port=8501 …   (what `geo-app app` runs)
 """
@@ -34,7 +34,19 @@ def _warm_up() -> None:
         pass
 
 
+def _clean_uploads() -> None:
+    """Remove the upload folders of earlier runs (servers that are gone) and claim this server's own."""
+    try:
+        from . import uploads
+
+        uploads.sweep()
+        uploads.server_dir()  # locked from now on, so that another server's sweep leaves it alone
+    except OSError:  # a temp folder we cannot clean must not stop the app
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
+    _clean_uploads()
     threading.Thread(target=_warm_up, name="geo-app-warm-up", daemon=True).start()
     from streamlit.web import cli
 

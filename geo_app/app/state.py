@@ -14,7 +14,6 @@ the plan opens with a fresh history and the user is told why.
 from __future__ import annotations
 
 import hashlib
-import re
 import os
 import warnings
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from ..errors import GeoAppError, PlanError
 from ..live import LivePlan
 from ..plans import LEVEL_JA, Plan, load_plan
 from .mapview import MapCache
+from .text import md_escape
 
 __all__ = [
     "Data", "Workspace", "load_data", "get_store", "workspace", "open_plan", "open_saved", "restore_history",
@@ -340,14 +340,12 @@ def set_workspace(ws: Workspace) -> None:
 
 
 def flash(kind: str, text: str) -> None:
-    """A message shown once at the top of the next page drawn."""
+    """A message shown once at the top of the next page drawn: plain text (see `show_flash`)."""
     st.session_state.setdefault("_flash", []).append((kind, text))
 
 
-def markdown_text(text: object) -> str:
-    """User text shown literally inside Markdown: no emphasis, links or images from a typed name
-    (an image link would even make the offline app try the network)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
+#: Kept for callers written before `text.md_escape` (the one escaping helper of the app).
+markdown_text = md_escape
 
 
 def discard_allowed(key: str) -> bool:
@@ -370,6 +368,7 @@ def discard_checkbox(key: str) -> None:
 
 
 def show_flash() -> None:
-    """Messages are built from typed names, so they are shown as literal text."""
+    """Messages are plain text built from typed names: escaped here, once, and shown literally
+    (callers of `flash` never escape, and never put Markdown of their own in a message)."""
     for kind, text in st.session_state.pop("_flash", []):
-        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(markdown_text(text))
+        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(md_escape(text))
