@@ -3,7 +3,7 @@
 
     python benchmarks/bench_dissolve.py [--runs 7]
 
-Prints the median of several runs for geo_app.dissolve (vectorised GEOS coverage union),
+Prints the median of several runs for geo_app.core.dissolve (vectorised GEOS coverage union),
 GeoDataFrame.dissolve() (default: unary union) and GeoDataFrame.dissolve(method="coverage"),
 the two ratios (runs interleaved, so machine noise hits every method alike), and checks that all
 three give the same areas and population sums.
@@ -22,9 +22,10 @@ import shapely
 
 warnings.filterwarnings("ignore", message="Numba not installed")
 
-from geo_app import dissolve, load_municipalities  # noqa: E402
-from geo_app.plans import Plan  # noqa: E402
-from geo_app.population import AGE_BANDS, COUNT_COLUMNS  # noqa: E402
+from geo_app.io.plans import plan_from_frame
+from geo_app.core.dissolve import dissolve  # noqa: E402
+from geo_app import load_municipalities
+from geo_app.core.counts import AGE_BANDS, COUNT_COLUMNS  # noqa: E402
 
 
 def interleaved(fns: dict[str, object], runs: int) -> tuple[dict[str, list[float]], dict[str, object]]:
@@ -45,8 +46,8 @@ def main() -> None:
     args = ap.parse_args()
 
     units = load_municipalities(wards="keep")
-    plan = Plan.from_frame(pd.DataFrame({"code": units["code"], "name": units["name"], "homecare": units["pref"], "secondary": units["pref"], "tertiary": "日本"}))
-    # The same counts geo_app.dissolve sums: totals, age groups and the 21 five-year bands.
+    plan = plan_from_frame(pd.DataFrame({"code": units["code"], "name": units["name"], "homecare": units["pref"], "secondary": units["pref"], "tertiary": "日本"}))
+    # The same counts geo_app.core.dissolve sums: totals, age groups and the 21 five-year bands.
     frame = units[["pref", *COUNT_COLUMNS, *AGE_BANDS, "geometry"]]
     print(f"units: {len(units)} (municipalities and designated-city wards), target: {units['pref'].nunique()} prefectures, runs: {args.runs}")
 
@@ -68,7 +69,7 @@ def main() -> None:
         sym[label] = float(np.max(shapely.area(shapely.symmetric_difference(a, other.geometry.values))))
         for col in (*COUNT_COLUMNS, *AGE_BANDS):
             assert (ours.loc[other.index, col].to_numpy() == other[col].to_numpy()).all(), (label, col)
-    print(f"geo_app.dissolve                   median {t_app * 1000:8.1f} ms")
+    print(f"geo_app.core.dissolve                   median {t_app * 1000:8.1f} ms")
     print(f"GeoDataFrame.dissolve()            median {t_def * 1000:8.1f} ms   ratio {t_def / t_app:5.1f}×, median per round {r_def:5.1f}× (target ≥ 10×)")
     print(f"GeoDataFrame.dissolve(coverage)    median {t_cov * 1000:8.1f} ms   ratio {t_cov / t_app:5.1f}×, median per round {r_cov:5.1f}× (target ≥ 1×)")
     print(f"same areas: max symmetric difference vs default {sym['default']:.2e} deg², vs coverage {sym['coverage']:.2e} deg²")

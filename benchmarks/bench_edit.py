@@ -29,12 +29,13 @@ import shapely
 
 warnings.filterwarnings("ignore", message="Numba not installed")
 
-from geo_app import LEVELS, Plan, dissolve, load_municipalities, load_plan  # noqa: E402
-from geo_app.adjacency import build_adjacency  # noqa: E402
-from geo_app.codes import PREFECTURES  # noqa: E402
-from geo_app.edits import move  # noqa: E402
-from geo_app.inputs import municipalities_for_plan  # noqa: E402
-from geo_app.live import LivePlan  # noqa: E402
+from geo_app import LEVELS, Plan, load_municipalities, load_plan  # noqa: E402
+from geo_app.core.dissolve import dissolve
+from geo_app.core.adjacency import build_adjacency  # noqa: E402
+from geo_app.core.codes import PREFECTURES  # noqa: E402
+from geo_app.core.edits import move  # noqa: E402
+from geo_app.io.municipalities import municipalities_for_plan  # noqa: E402
+from geo_app.core.live import LivePlan  # noqa: E402
 
 
 def japan_plan() -> Plan:

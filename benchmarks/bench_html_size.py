@@ -16,9 +16,10 @@ import shapely
 
 warnings.filterwarnings("ignore", message="Numba not installed")
 
-from geo_app import dissolve, load_plan  # noqa: E402
-from geo_app.export import HTML_SIMPLIFY_TOLERANCE, write_map_html  # noqa: E402
-from geo_app.inputs import municipalities_for_plan  # noqa: E402
+from geo_app.core.dissolve import dissolve  # noqa: E402
+from geo_app import load_plan
+from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE, write_map_html  # noqa: E402
+from geo_app.io.municipalities import municipalities_for_plan  # noqa: E402
 
 
 def main() -> None:

@@ -23,8 +23,8 @@ from typing import NoReturn, Sequence
 
 import pandas as pd
 
-from .errors import GeoAppError
-from .textsafe import spreadsheet_safe, terminal_text
+from geo_app.core.errors import GeoAppError
+from geo_app.views.textsafe import spreadsheet_safe, terminal_text
 
 __all__ = ["main", "say", "TOTAL_RULES"]
 
@@ -88,9 +88,9 @@ def _notes(args: argparse.Namespace, notes: Sequence[str]) -> None:
 
 def _load(args: argparse.Namespace, progress: Progress):
     """Plan, population and boundaries, each reader's notes said as soon as it has read."""
-    from .inputs import municipalities_for_plan
-    from .plans import load_plan
-    from .population import load_population
+    from geo_app.io.municipalities import municipalities_for_plan
+    from geo_app.io.plans import load_plan
+    from geo_app.io.population import load_population
 
     progress("区域案を読み込み中")
     plan = load_plan(args.plan)
@@ -112,7 +112,7 @@ def _check_totals(args: argparse.Namespace, plan, munis) -> int:
     EXIT_FINDINGS when one of TOTAL_RULES fires, so that a script notices a total it must not
     use, although the output is still written. Rules not registered in this version are skipped.
     """
-    from .validate import RULES, SEVERITY_JA, ValidationOptions, validate
+    from geo_app.core.rules import RULES, SEVERITY_JA, ValidationOptions, validate
 
     names = [r for r in (*TOTAL_RULES, *_TOTAL_WARNINGS) if r in RULES]
     findings = validate(munis, plan, ValidationOptions(rules=names))
@@ -137,7 +137,7 @@ def _write_csv(frame: pd.DataFrame) -> None:
 
 
 def cmd_plans(args: argparse.Namespace) -> int:
-    from .plans import builtin_plans
+    from geo_app.io.plans import builtin_plans
 
     for name in builtin_plans():
         print(name)
@@ -151,8 +151,8 @@ def _progress_quiet(args: argparse.Namespace) -> bool:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from .dissolve import dissolve
-    from .summary import format_table, summary_frame, to_json_records
+    from geo_app.core.dissolve import dissolve
+    from geo_app.views.text import format_table, summary_frame, to_json_records
 
     progress = Progress(3, _progress_quiet(args))
     plan, munis = _load(args, progress)
@@ -169,7 +169,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .export import build_outputs
+    from geo_app.views.build import build_outputs
 
     progress = Progress(5, args.quiet)
     plan, munis = _load(args, progress)
@@ -182,14 +182,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .validate import SEVERITY_JA, ValidationOptions, exit_code, findings_frame, validate
+    from geo_app.core.rules import SEVERITY_JA, ValidationOptions, exit_code, findings_frame, validate
 
     progress = Progress(3, _progress_quiet(args))
     plan, munis = _load(args, progress)
     progress("検査中")
     options = ValidationOptions(population_floor=args.population_floor)
     if args.sea_links:
-        from .validate import load_sea_links
+        from geo_app.io.sea_links import load_sea_links
 
         options.sea_links = load_sea_links(args.sea_links)
     findings = validate(munis, plan, options)
@@ -205,7 +205,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from .app.launch import launch
+    from geo_app.app.launch import launch
 
     return launch(port=args.port, headless=args.headless)
 

@@ -18,7 +18,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture(scope="session")
 def census() -> pd.DataFrame:
-    from geo_app.population import load_population
+    from geo_app.io.population import load_population
 
     return load_population("census2020")
 
@@ -32,7 +32,7 @@ def hokkaido_plan():
 
 @pytest.fixture(scope="session")
 def hokkaido(hokkaido_plan):
-    from geo_app.inputs import municipalities_for_plan
+    from geo_app.io.municipalities import municipalities_for_plan
 
     return municipalities_for_plan(hokkaido_plan)
 

@@ -120,7 +120,7 @@ def hostile_plan_frame() -> tuple[pd.DataFrame, dict[str, str]]:
 
 
 def protect_cell(value: object) -> object:
-    """The project's CSV convention (geo_app.tables.protect_text): a text cell Excel would run as
+    """The project's CSV convention (geo_app.io.tables.protect_text): a text cell Excel would run as
     a formula gets a leading apostrophe, which read_table takes off again."""
     if isinstance(value, str) and value.startswith(FORMULA_START) and any(not c.isdigit() for c in value):
         return "'" + value
@@ -128,7 +128,7 @@ def protect_cell(value: object) -> object:
 
 
 def write_plan_csv(df: pd.DataFrame, path: Path) -> Path:
-    """UTF-8 (BOM) CSV, Japanese headers, formula cells protected as geo_app.tables does."""
+    """UTF-8 (BOM) CSV, Japanese headers, formula cells protected as geo_app.io.tables does."""
     ja = {"code": "市町村コード", "name": "市町村名", "homecare": "在宅医療圏", "secondary": "二次医療圏",
           "tertiary": "三次医療圏", "status": "状態", "hub": "拠点"}
     buf = io.StringIO()

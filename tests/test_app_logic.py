@@ -164,7 +164,7 @@ def test_save_and_reopen_from_another_session(db):
     assert any("「案A」を保存しました（版1）" in s.value for s in at.success)
     assert at.query_params["plan"] == ["案A"] or at.query_params["plan"] == "案A"
 
-    from geo_app.store import PlanStore
+    from geo_app.io.store import PlanStore
 
     plan, version = PlanStore(path=db).load("案A")
     assert version == 1 and plan.area_of(BIEI) == "富良野"
@@ -186,7 +186,7 @@ def test_save_conflict_keeps_the_edits(db):
     move(at, BIEI, "富良野")
 
     # someone else saves 案A first
-    from geo_app.store import PlanStore
+    from geo_app.io.store import PlanStore
 
     store = PlanStore(path=db)
     theirs, v = store.load("案A")
@@ -239,7 +239,7 @@ def test_bad_plan_upload_shows_japanese_error_and_keeps_the_plan(db):
 
 def test_good_plan_upload_and_csv_export(db):
     from geo_app.app.page_plans import plan_csv_bytes
-    from geo_app.plans import load_plan
+    from geo_app.io.plans import load_plan
 
     plan = load_plan("hokkaido-2024")
     data = plan_csv_bytes(plan)
@@ -290,9 +290,9 @@ def test_undo_survives_a_reload_of_a_saved_plan(db):
     import sqlalchemy as sa
 
     from geo_app.app.state import restore_history
-    from geo_app.edits import EditHistory
-    from geo_app.plans import load_plan
-    from geo_app.store import PlanStore
+    from geo_app.core.edits import EditHistory
+    from geo_app.io.plans import load_plan
+    from geo_app.io.store import PlanStore
 
     at = move(new_app(), BIEI, "富良野")
     go(at, "保存・読み込み")
@@ -378,7 +378,7 @@ def test_starting_another_plan_asks_before_dropping_unsaved_edits(db):
 
 def test_imported_plan_says_what_the_reader_assumed(db):
     """A table without a 在宅医療圏 column starts from its secondary areas, and the app says so."""
-    from geo_app.plans import load_plan
+    from geo_app.io.plans import load_plan
 
     frame = load_plan("secondary-2020:鳥取県").to_japanese_frame().drop(columns="在宅医療圏")
     data = frame.to_csv(index=False).encode("utf-8")

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import shapely
 
-from geo_app import dissolve
-from geo_app.dissolve import assign
-from geo_app.edits import move
-from geo_app.geometry import border_pieces, classify_borders
-from geo_app.maps import plan_area_ids
+from geo_app.core.dissolve import dissolve
+from geo_app.core.dissolve import assign
+from geo_app.core.edits import move
+from geo_app.core.geometry import border_pieces, classify_borders
+from geo_app.views.webmap import plan_area_ids
 
 ORDER = ["tertiary", "secondary", "homecare"]
 
@@ -43,7 +43,7 @@ def test_hokkaido_2024(hokkaido, hokkaido_plan, pieces):
 
 
 def test_after_a_move_and_with_an_unplanned_municipality(hokkaido, hokkaido_plan, pieces):
-    from geo_app.plans import Plan
+    from geo_app.core.plan import Plan
 
     moved = move(hokkaido_plan, "01202", "上川")  # 函館市 into 上川: a new, far-away piece of 上川中部
     partial = Plan(name="part", table=moved.table[moved.table["code"] != "01459"].reset_index(drop=True))  # 美瑛町 left out

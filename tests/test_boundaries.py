@@ -4,8 +4,8 @@ from __future__ import annotations
 import shapely
 
 from geo_app import load_municipalities
-from geo_app.boundaries import read_n03_units
-from geo_app.datasets import boundaries_path
+from geo_app.io.boundaries import read_n03_units
+from geo_app.io.datasets import boundaries_path
 
 
 def test_hokkaido_179_municipalities_wards_merged_northern_territories_dropped(hokkaido):

@@ -19,8 +19,8 @@ import pytest
 
 from geo_app import load_plan
 from geo_app.cli import main
-from geo_app.datasets import boundaries_path
-from geo_app.tables import as_text_frame, read_table
+from geo_app.io.datasets import boundaries_path
+from geo_app.io.tables import as_text_frame, read_table
 
 FORMULAS = ['=HYPERLINK("http://127.0.0.1:9","x")', "+1", "-2", "@SUM(A1)"]
 #: ESC sequence, BEL, bidi override and isolate, a newline inside a name.
@@ -82,7 +82,7 @@ def test_validate_csv_neutralises_formulas(tmp_path, capsys):
 
 
 def test_csv_starting_with_tab_or_cr_is_neutralised_too():
-    from geo_app.textsafe import spreadsheet_safe
+    from geo_app.views.textsafe import spreadsheet_safe
 
     df = pd.DataFrame({"area": ["\t=1+1", "\r=1+1", "普通", "=A1"], "population": [1, 2, 3, 4]}).astype({"area": "string"})
     assert list(spreadsheet_safe(df)["area"]) == ["'\t=1+1", "'\r=1+1", "普通", "'=A1"]
@@ -151,7 +151,7 @@ def test_argparse_errors_are_escaped(capsys):
 
 
 def test_terminal_text_escapes_every_control_and_bidi_character():
-    from geo_app.textsafe import BIDI_CONTROLS, terminal_text
+    from geo_app.views.textsafe import BIDI_CONTROLS, terminal_text
 
     controls = "".join(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
     shown = terminal_text("a" + controls + BIDI_CONTROLS + "\u2028\udcff" + "東部 ｶﾅ é")
@@ -203,7 +203,7 @@ def test_population_reader_note_is_said(tmp_path, census):
 
 
 # ---- 4. exit codes: input 2, bug 3 (traceback only with GEO_APP_DEBUG=1) ----------------------
-DISSOLVE_MODULE = importlib.import_module("geo_app.dissolve")  # `geo_app.dissolve` is also the function
+DISSOLVE_MODULE = importlib.import_module("geo_app.core.dissolve")  # `geo_app.core.dissolve` is also the function
 
 
 def _broken_dissolve(*args, **kwargs):
@@ -236,7 +236,7 @@ def test_debug_shows_the_traceback_of_a_bug(capsys, monkeypatch):
 
 
 def test_input_error_exit_2_and_its_cause_under_debug(capsys, monkeypatch):
-    from geo_app.errors import InputError
+    from geo_app.core.errors import InputError
 
     def refuse(*args, **kwargs):
         try:
@@ -257,7 +257,7 @@ def test_disk_full_is_not_called_a_bug(tmp_path, capsys, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "map.png"))
 
-    monkeypatch.setattr("geo_app.export.build_outputs", full)
+    monkeypatch.setattr("geo_app.views.build.build_outputs", full)
     code, _, err = run(capsys, "build", "--plan", "secondary-2020:鳥取県", "--out", str(tmp_path), "--quiet")
     assert code == 2 and "map.png" in err and "空き容量" in err and "不具合" not in err
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo_app.codes import check_digit, normalize_code
-from geo_app.datasets import population_path
+from geo_app.core.codes import check_digit, normalize_code
+from geo_app.io.datasets import population_path
 
 # Published 6-digit 全国地方公共団体コード (総務省), including remainder-0 cases (digit 1).
 OFFICIAL = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo_app import Plan, dissolve
-from geo_app.compare import AREA_DIFF_COLUMNS, MOVED_COLUMNS, compare_plans
-from geo_app.edits import move, rename_area
+from geo_app import Plan
+from geo_app.core.dissolve import dissolve
+from geo_app.core.compare import AREA_DIFF_COLUMNS, MOVED_COLUMNS, compare_plans
+from geo_app.core.edits import move, rename_area
 
 TOBETSU = "01303"
 
@@ -86,8 +87,8 @@ def test_rows_only_in_one_plan(hokkaido, hokkaido_plan):
 
 def test_plans_that_split_a_city_differently_are_refused_not_miscounted(japan):
     from geo_app import PlanError, load_plan
-    from geo_app.compare import compare_plans
-    from geo_app.plans import Plan
+    from geo_app.core.compare import compare_plans
+    from geo_app.core.plan import Plan
 
     a = load_plan("secondary-2020:神奈川県")  # 川崎市 by ward
     t = a.table[~a.table["code"].str.startswith("1413")]

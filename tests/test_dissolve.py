@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_app import dissolve, load_plan
-from geo_app.plans import Plan
-from geo_app.codes import PREFECTURES
+from geo_app.io.plans import plan_from_frame
+from geo_app.core.dissolve import dissolve
+from geo_app import load_plan
+from geo_app.core.plan import Plan
+from geo_app.core.codes import PREFECTURES
 
 #: A38-20 secondary areas per prefecture, as counted in ../shared/data/areas/SOURCES.md (335 in all).
 SECONDARY_AREAS = dict(zip(PREFECTURES.values(), [
@@ -78,9 +80,8 @@ def test_kawasaki_split_by_ward(japan):
 
 def test_duplicate_codes_refused_with_message(hokkaido, hokkaido_plan):
     from geo_app import PlanError
-    from geo_app.plans import Plan
 
-    doubled = Plan.from_frame(pd.concat([hokkaido_plan.table, hokkaido_plan.table.head(1)]))
+    doubled = plan_from_frame(pd.concat([hokkaido_plan.table, hokkaido_plan.table.head(1)]))
     with pytest.raises(PlanError, match="01100"):
         dissolve(hokkaido, doubled, "homecare")
 
@@ -112,7 +113,7 @@ def test_overlapping_boundaries_are_reported_and_still_dissolve_exactly(tmp_path
 
 def test_an_area_missing_one_population_is_unknown_not_partial(tmp_path, hokkaido_plan, census):
     from geo_app import load_municipalities
-    from geo_app.summary import summary_frame, with_total
+    from geo_app.views.text import summary_frame, with_total
 
     table = census[(census["kind"] == "municipality") & (census["code"] != "01204")]  # no 旭川市
     path = tmp_path / "pop.csv"
@@ -129,8 +130,8 @@ def test_an_area_missing_one_population_is_unknown_not_partial(tmp_path, hokkaid
 def test_member_without_boundary_leaves_its_areas_unknown_in_both_engines():
     """鳥取県 without 鳥取市's boundary: 東部 is unknown (was a silent 36,027 instead of 224,492)."""
     from geo_app import load_municipalities, load_plan
-    from geo_app.live import LivePlan
-    from geo_app.validate import ValidationOptions, validate
+    from geo_app.core.live import LivePlan
+    from geo_app.core.rules import ValidationOptions, validate
 
     plan = load_plan("secondary-2020:鳥取県")
     full = load_municipalities(prefectures=["鳥取県"])
@@ -163,7 +164,7 @@ def test_member_without_boundary_leaves_its_areas_unknown_in_both_engines():
 
 
 def test_member_without_count_is_an_error_naming_it(hokkaido, hokkaido_plan):
-    from geo_app.validate import ValidationOptions, validate
+    from geo_app.core.rules import ValidationOptions, validate
 
     munis = hokkaido.copy()
     munis.loc[munis["code"] == "01204", "population"] = pd.NA  # 旭川市 missing from a user's table

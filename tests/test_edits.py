@@ -5,10 +5,16 @@ import pandas as pd
 import pytest
 
 from geo_app import PlanError
-from geo_app.edits import (
-    EditHistory, changed_codes, describe_change, merge_areas, move, one_area_per_municipality, rename_area,
+from geo_app.core.edits import (
+    EditHistory,
+    changed_codes,
+    describe_change,
+    merge_areas,
+    move,
+    rename_area,
     split_area,
 )
+from geo_app.io.plans import one_area_per_municipality
 
 TOBETSU, SHINSHINOTSU, ISHIKARI = "01303", "01304", "01235"
 KAMIKAWA_TOWNS = {"01452", "01453", "01454", "01455", "01456", "01457", "01458", "01459", "01472"}

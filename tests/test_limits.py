@@ -18,10 +18,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import geo_app.boundaries as boundaries
-import geo_app.tables as tables
+import geo_app.io.municipalities as municipalities
+import geo_app.io.tables as tables
 from geo_app import InputError, PlanError, load_municipalities, load_plan, load_population
-from geo_app.tables import MAX_TABLE_COLUMNS, read_table
+from geo_app.io.tables import MAX_TABLE_COLUMNS, read_table
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,7 +249,7 @@ def test_a_bug_in_the_km2_code_is_not_called_a_boundary_file_problem(monkeypatch
     def broken(*args, **kwargs):
         raise KeyError("area")
 
-    monkeypatch.setattr(boundaries, "area_km2", broken)
+    monkeypatch.setattr(municipalities, "area_km2", broken)
     for debug in ("", "1"):
         monkeypatch.setenv("GEO_APP_DEBUG", debug)
         with pytest.raises(KeyError, match="area"):
@@ -257,7 +257,7 @@ def test_a_bug_in_the_km2_code_is_not_called_a_boundary_file_problem(monkeypatch
 
 
 def test_a_bug_in_our_embedded_census_is_not_called_a_table_problem(monkeypatch):
-    import geo_app.population as population
+    import geo_app.io.population as population
 
     def broken():
         raise KeyError("code")

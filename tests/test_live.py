@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_app import LEVELS, Plan, PlanError, dissolve, load_plan
-from geo_app.adjacency import build_adjacency, land_components
-from geo_app.codes import PREFECTURES
-from geo_app.edits import EditHistory, merge_areas, move, rename_area, split_area
-from geo_app.live import LivePlan
+from geo_app.io.plans import plan_from_frame
+from geo_app import LEVELS, Plan, PlanError, load_plan
+from geo_app.core.dissolve import dissolve
+from geo_app.core.adjacency import build_adjacency, land_components
+from geo_app.core.codes import PREFECTURES
+from geo_app.core.edits import EditHistory, merge_areas, move, rename_area, split_area
+from geo_app.core.live import LivePlan
 
 TOBETSU = "01303"
 
@@ -179,7 +181,7 @@ def test_rows_missing_from_the_plan_leave_their_areas(hokkaido, hokkaido_plan, l
 
 
 def test_japan_as_one_plan(japan):
-    plan = Plan.from_frame(
+    plan = plan_from_frame(
         pd.concat([load_plan(f"secondary-2020:{p}").table for p in PREFECTURES.values()], ignore_index=True), name="全国"
     )
     live = LivePlan(japan, plan)

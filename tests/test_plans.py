@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from geo_app import PlanError, load_plan
-from geo_app.codes import check_digit
-from geo_app.plans import Plan, builtin_plans
+from geo_app.core.codes import check_digit
+from geo_app.io.plans import builtin_plans, plan_from_frame
 
 
 def test_hokkaido_2024_structure(hokkaido_plan):
@@ -40,13 +40,13 @@ def test_excel_mangled_and_check_digit_codes_round_trip(hokkaido_plan):
     df = hokkaido_plan.to_japanese_frame()
     mangled = df.copy()
     mangled["市町村コード"] = [int(c) for c in df["市町村コード"]]  # Excel: 01100 → 1100
-    assert Plan.from_frame(mangled).table.equals(hokkaido_plan.table)
+    assert plan_from_frame(mangled).table.equals(hokkaido_plan.table)
     six = df.copy()
     six["市町村コード"] = [c + check_digit(c) for c in df["市町村コード"]]
-    assert Plan.from_frame(six).table.equals(hokkaido_plan.table)
+    assert plan_from_frame(six).table.equals(hokkaido_plan.table)
     six.loc[0, "市町村コード"] = "011003"  # wrong check digit: 011002 is right
     with pytest.raises(PlanError, match="検査数字"):
-        Plan.from_frame(six)
+        plan_from_frame(six)
 
 
 def test_plan_file_round_trip_csv_cp932_and_xlsx(tmp_path, hokkaido_plan):
@@ -74,7 +74,7 @@ def _tottori_table():
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_empty_homecare_column_is_an_error_never_the_secondary_areas(tmp_path, suffix):
     from geo_app import load_plan
-    from geo_app.errors import PlanError
+    from geo_app.core.errors import PlanError
 
     df = _tottori_table().assign(在宅医療圏="")
     path = tmp_path / f"plan{suffix}"
@@ -88,7 +88,7 @@ def test_formula_cells_without_results_are_an_error(tmp_path):
     import openpyxl
 
     from geo_app import load_plan
-    from geo_app.errors import PlanError
+    from geo_app.core.errors import PlanError
 
     df = _tottori_table()
     wb = openpyxl.Workbook()

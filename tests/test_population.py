@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo_app.population import AGE_BANDS, load_population
+from geo_app.core.counts import AGE_BANDS
+from geo_app.io.population import load_population
 
 
 def test_embedded_census_rows(census):

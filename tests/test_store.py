@@ -19,11 +19,13 @@ import pytest
 
 import sqlalchemy as sa
 
-from geo_app import edits, load_plan
-from geo_app.edits import EditHistory
-from geo_app.errors import GeoAppError, PlanError
-from geo_app.plans import Plan
-from geo_app.store import ConflictError, PlanInfo, PlanStore, _snapshot, _UTCDateTime, default_db_path
+from geo_app.io.plans import plan_from_frame
+from geo_app.core import edits
+from geo_app import load_plan
+from geo_app.core.edits import EditHistory
+from geo_app.core.errors import GeoAppError, PlanError
+from geo_app.core.plan import Plan
+from geo_app.io.store import ConflictError, PlanInfo, PlanStore, _snapshot, _UTCDateTime, default_db_path
 
 PG_ENV = "GEO_APP_TEST_POSTGRES_URL"
 REPO = Path(__file__).resolve().parents[1]
@@ -96,7 +98,7 @@ def test_hokkaido_plan_round_trips_exactly(store: PlanStore, hokkaido: Plan):
     loaded, version = store.load("現行")
     assert version == 1 and loaded.name == "現行"
     assert loaded.table.equals(hokkaido.table)
-    assert Plan.from_frame(loaded.to_frame()).table.equals(hokkaido.table)
+    assert plan_from_frame(loaded.to_frame()).table.equals(hokkaido.table)
     assert len(loaded) == 179
     assert len(loaded.areas("homecare")) == 33
     assert len(loaded.areas("secondary")) == 21 and len(loaded.areas("tertiary")) == 6
@@ -241,8 +243,8 @@ def test_concurrent_saves_of_different_plans_both_succeed(open_store, hokkaido: 
 
 WORKER = textwrap.dedent("""
     import sys
-    from geo_app.store import ConflictError, PlanStore
-    from geo_app.plans import Plan
+    from geo_app.io.store import ConflictError, PlanStore
+    from geo_app.core.plan import Plan
     url, prefix, tag, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     store = PlanStore(url, table_prefix=prefix)
     conflicts = 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from geo_app.app import uploads
-from geo_app.errors import InputError
+from geo_app.core.errors import InputError
 
 MAIN = str(Path(__file__).resolve().parents[1] / "geo_app" / "app" / "main.py")
 
@@ -227,7 +227,7 @@ def test_app_replaced_table_is_removed_and_reset_removes_the_last(app_env, censu
 
 def test_app_plan_import_clears_the_uploader_each_time(app_env):
     from geo_app.app.page_plans import plan_csv_bytes
-    from geo_app.plans import load_plan
+    from geo_app.io.plans import load_plan
 
     at = new_app()
     at.sidebar.radio(key="page").set_value("保存・読み込み")

@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_app import datasets, dissolve, load_municipalities, load_plan
-from geo_app.adjacency import LAND, SEA, build_adjacency, components, land_components, load_sea_links
-from geo_app.errors import InputError
-from geo_app.plans import Plan
-from geo_app.validate import (
-    RULES, Finding, ValidationOptions, exit_code, findings_frame, validate,
-)
+from geo_app.io import datasets
+from geo_app.core.dissolve import dissolve
+from geo_app import load_municipalities, load_plan
+from geo_app.core.adjacency import LAND, SEA, build_adjacency, components, land_components
+from geo_app.io.sea_links import load_sea_links
+from geo_app.core.errors import InputError
+from geo_app.core.plan import Plan
+from geo_app.core.rules import RULES, Finding, ValidationOptions, exit_code, findings_frame, validate
 
 ISLANDS_TOKYO = {"13361", "13362", "13363", "13364", "13381", "13382", "13401", "13402", "13421"}
 
@@ -336,8 +337,8 @@ def test_same_area_name_in_two_prefectures_is_flagged():
     import pandas as pd
 
     from geo_app import load_municipalities, load_plan
-    from geo_app.plans import Plan
-    from geo_app.validate import validate
+    from geo_app.core.plan import Plan
+    from geo_app.core.rules import validate
 
     a, b = load_plan("secondary-2020:鳥取県"), load_plan("secondary-2020:徳島県")
     plan = Plan(name="two", table=pd.concat([a.table, b.table], ignore_index=True))

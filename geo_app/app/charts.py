@@ -5,7 +5,7 @@ import io
 
 import streamlit as st
 
-from ..population import AGE_BANDS
+from geo_app.core.counts import AGE_BANDS
 
 __all__ = ["band_labels", "pyramid_png"]
 

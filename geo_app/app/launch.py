@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .uploads import MAX_UPLOAD_MB
+from geo_app.app.uploads import MAX_UPLOAD_MB
 
 __all__ = ["launch", "streamlit_flags", "MAIN_SCRIPT"]
 

@@ -17,8 +17,8 @@ from geo_app.app import page_compare, page_data, page_map, page_plans  # noqa: E
 from geo_app.app.page_plans import save_current  # noqa: E402
 from geo_app.app.state import show_flash, workspace  # noqa: E402
 from geo_app.app.text import md_escape  # noqa: E402
-from geo_app.datasets import CREDITS, VINTAGE  # noqa: E402
-from geo_app.errors import GeoAppError  # noqa: E402
+from geo_app.io.datasets import CREDITS, VINTAGE  # noqa: E402
+from geo_app.core.errors import GeoAppError  # noqa: E402
 
 PAGES = {
     "地図と編集": page_map.render,

@@ -28,8 +28,8 @@ import streamlit as st
 from branca.element import MacroElement
 from jinja2 import Template
 
-from ..maps import MapLayers, area_map, make_offline, map_layers
-from ..plans import LEVELS, Plan
+from geo_app.views.webmap import MapLayers, area_map, make_offline, map_layers
+from geo_app.core.plan import LEVELS, Plan
 
 __all__ = ["offline", "map_args", "show_map", "layers_from_live", "MapCache", "clicked_code"]
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..compare import compare_plans
-from ..errors import GeoAppError
-from ..maps import map_layers
-from ..plans import LEVEL_JA, Plan, load_plan
-from .mapview import layers_from_live, map_args, show_map
-from .state import LEVEL_OPTIONS, get_store, plan_signature, show_flash, workspace
-from .text import md_escape
+from geo_app.core.compare import compare_plans
+from geo_app.core.errors import GeoAppError
+from geo_app.views.webmap import map_layers
+from geo_app.core.plan import LEVEL_JA, Plan
+from geo_app.io.plans import load_plan
+from geo_app.app.mapview import layers_from_live, map_args, show_map
+from geo_app.app.state import LEVEL_OPTIONS, get_store, plan_signature, show_flash, workspace
+from geo_app.app.text import md_escape
 
 __all__ = ["render", "choices", "resolve"]
 

@@ -13,13 +13,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..codes import PREFECTURES
-from ..datasets import CREDITS, VINTAGE
-from ..errors import GeoAppError, InputError
-from ..plans import load_plan
-from . import uploads
-from .state import discard_allowed, discard_checkbox, flash, open_plan, set_workspace, show_flash, workspace
-from .text import md_escape, plain_text
+from geo_app.core.codes import PREFECTURES
+from geo_app.io.datasets import CREDITS, VINTAGE
+from geo_app.core.errors import GeoAppError, InputError
+from geo_app.io.plans import load_plan
+from geo_app.app import uploads
+from geo_app.app.state import (
+    discard_allowed,
+    discard_checkbox,
+    flash,
+    open_plan,
+    set_workspace,
+    show_flash,
+    workspace,
+)
+from geo_app.app.text import md_escape, plain_text
 
 __all__ = ["render", "START_OPTIONS"]
 
@@ -74,8 +82,8 @@ def _start_plan(pref: str, how: str, boundaries: tuple[str, ...] | None, populat
     base = load_plan(f"secondary-2020:{pref}")
     if how == "secondary":
         return base, f"組み込みの区域案「{pref} 二次医療圏（2020）」"
-    from ..edits import one_area_per_municipality
-    from .state import load_data
+    from geo_app.io.plans import one_area_per_municipality
+    from geo_app.app.state import load_data
 
     data = load_data((pref,), tuple(sorted(base.ward_cities)), boundaries, population)
     return one_area_per_municipality(data.munis, prefecture=pref), f"{pref}の市町村ごとの初期案"
@@ -139,7 +147,7 @@ def _do_upload_data() -> None:
         if pfile is not None:
             population = _save_uploads([pfile], "population")[0]
             saved.append(population)
-            from ..population import load_population
+            from geo_app.io.population import load_population
 
             load_population(population)  # a bad table is reported here, before anything changes
         ws = _on_new_data(ws_old, boundaries, population)

@@ -9,16 +9,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..edits import merge_areas, move, rename_area, split_area
-from ..errors import GeoAppError
-from ..maps import BASEMAPS, METRICS
-from ..plans import LEVEL_JA, UNCONFIRMED, load_plan
-from ..population import AGE_BANDS
-from ..validate import SEVERITY_JA
-from .charts import pyramid_png
-from .mapview import clicked_code, layers_from_live, map_args, show_map
-from .state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
-from .text import md_escape, plain_text
+from geo_app.core.edits import merge_areas, move, rename_area, split_area
+from geo_app.core.errors import GeoAppError
+from geo_app.views.webmap import BASEMAPS, METRICS
+from geo_app.core.plan import LEVEL_JA, UNCONFIRMED
+from geo_app.io.plans import load_plan
+from geo_app.core.counts import AGE_BANDS
+from geo_app.core.rules import SEVERITY_JA
+from geo_app.app.charts import pyramid_png
+from geo_app.app.mapview import clicked_code, layers_from_live, map_args, show_map
+from geo_app.app.state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
+from geo_app.app.text import md_escape, plain_text
 
 __all__ = ["render", "area_table", "NEW_AREA", "MAP_KEY"]
 
@@ -275,7 +276,7 @@ def warm_up() -> None:
 
 
 def _findings(findings: list) -> None:
-    from ..validate import findings_frame
+    from geo_app.core.rules import findings_frame
 
     if not findings:
         st.success("所見はありません。")

@@ -18,16 +18,23 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ..errors import GeoAppError
-from ..export_tables import keep_text, xlsx_frame
-from ..tables import protect_text
-from ..plans import load_plan
-from . import uploads
-from .state import (
-    discard_allowed, discard_checkbox, flash, get_store, open_plan, open_saved, set_workspace, show_flash,
+from geo_app.core.errors import GeoAppError
+from geo_app.views.xlsx import keep_text, xlsx_frame
+from geo_app.io.tables import protect_text
+from geo_app.io.plans import load_plan
+from geo_app.app import uploads
+from geo_app.app.state import (
+    discard_allowed,
+    discard_checkbox,
+    flash,
+    get_store,
+    open_plan,
+    open_saved,
+    set_workspace,
+    show_flash,
     workspace,
 )
-from .text import file_stem, md_escape
+from geo_app.app.text import file_stem, md_escape
 
 __all__ = ["render", "save_current", "plan_csv_bytes", "plan_xlsx_bytes"]
 
@@ -196,8 +203,8 @@ def plan_xlsx_bytes(plan) -> bytes:
 
 
 def _summary_xlsx(ws) -> bytes:
-    from ..export_tables import write_summary_xlsx
-    from ..validate import findings_frame
+    from geo_app.views.xlsx import write_summary_xlsx
+    from geo_app.core.rules import findings_frame
 
     with tempfile.TemporaryDirectory() as d:
         path = write_summary_xlsx(ws.munis, ws.plan, Path(d) / "summary.xlsx", findings=findings_frame(ws.findings()))
@@ -205,14 +212,14 @@ def _summary_xlsx(ws) -> bytes:
 
 
 def _map_html(ws) -> bytes:
-    from ..export import write_map_html
+    from geo_app.views.build import write_map_html
 
     with tempfile.TemporaryDirectory() as d:
         return write_map_html(ws.munis, ws.plan, Path(d) / "map.html").read_bytes()
 
 
 def _print_map(ws, kind: str) -> bytes:
-    from ..printmap import write_print_map
+    from geo_app.views.printmap import write_print_map
 
     with tempfile.TemporaryDirectory() as d:
         png, pdf = Path(d) / "map.png", Path(d) / "map.pdf"

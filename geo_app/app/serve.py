@@ -15,7 +15,7 @@ import sys
 import threading
 import warnings
 
-from .launch import MAIN_SCRIPT
+from geo_app.app.launch import MAIN_SCRIPT
 
 __all__ = ["main"]
 
@@ -27,7 +27,7 @@ def _warm_up() -> None:
 
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
         logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-        from .page_map import warm_up
+        from geo_app.app.page_map import warm_up
 
         warm_up()
     except Exception:  # noqa: BLE001 — the first page load will redo the work and report it
@@ -37,7 +37,7 @@ def _warm_up() -> None:
 def _clean_uploads() -> None:
     """Remove the upload folders of earlier runs (servers that are gone) and claim this server's own."""
     try:
-        from . import uploads
+        from geo_app.app import uploads
 
         uploads.sweep()
         uploads.server_dir()  # locked from now on, so that another server's sweep leaves it alone

@@ -25,14 +25,15 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from ..dissolve import assign
-from ..edits import EditHistory
-from ..geometry import BorderPieces, border_pieces
-from ..errors import GeoAppError, PlanError
-from ..live import LivePlan
-from ..plans import LEVEL_JA, Plan, load_plan
-from .mapview import MapCache
-from .text import md_escape
+from geo_app.core.dissolve import assign
+from geo_app.core.edits import EditHistory
+from geo_app.core.geometry import BorderPieces, border_pieces
+from geo_app.core.errors import GeoAppError, PlanError
+from geo_app.core.live import LivePlan
+from geo_app.core.plan import LEVEL_JA, Plan
+from geo_app.io.plans import load_plan
+from geo_app.app.mapview import MapCache
+from geo_app.app.text import md_escape
 
 __all__ = [
     "Data", "Workspace", "load_data", "get_store", "workspace", "open_plan", "open_saved", "restore_history",
@@ -70,8 +71,8 @@ class Data:
 def load_data(prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: tuple[str, ...] | None,
               population: str | None) -> Data:
     """Boundaries + population for these prefectures (embedded data unless files are given)."""
-    from ..adjacency import build_adjacency
-    from ..boundaries import load_municipalities
+    from geo_app.core.adjacency import build_adjacency
+    from geo_app.io.municipalities import load_municipalities
 
     munis = load_municipalities(
         list(boundaries) if boundaries else None,
@@ -87,7 +88,7 @@ def load_data(prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: 
         simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
     graph = build_adjacency(munis)
     pieces = border_pieces(simple.geometry.values)
-    from ..printmap import main_view_bounds
+    from geo_app.views.extent import main_view_bounds
 
     view_bounds = main_view_bounds(simple)
     label = "内蔵データ（行政区域 2021年・令和2年国勢調査）" if not boundaries and not population else "アップロードしたデータ"
@@ -106,7 +107,7 @@ def shared_cache() -> MapCache:
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str | None, path: str | None):
-    from ..store import PlanStore
+    from geo_app.io.store import PlanStore
 
     return PlanStore()
 
@@ -192,7 +193,7 @@ class Workspace:
 
     # ---- derived, cached per plan -------------------------------------------------------------
     def findings(self, plan: Plan | None = None, *, population_floor: int | None = None) -> list:
-        from ..validate import ValidationOptions, validate
+        from geo_app.core.rules import ValidationOptions, validate
 
         plan = plan or self.plan
         floor = int(population_floor) if population_floor else None

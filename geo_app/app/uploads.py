@@ -29,7 +29,7 @@ import weakref
 from pathlib import Path
 from typing import Callable, Iterable, MutableMapping, Protocol
 
-from ..errors import InputError
+from geo_app.core.errors import InputError
 
 __all__ = [
     "MAX_UPLOAD_MB", "SESSION_GRACE", "upload_root", "server_dir", "session_dir", "SessionFolder", "save", "discard",

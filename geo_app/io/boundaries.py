@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+
 from pathlib import Path
 from typing import Iterable, Literal, Sequence, Union
 
@@ -24,34 +24,18 @@ import pandas as pd
 
 import shapely
 
-from .codes import NORTHERN_TERRITORIES, PREFECTURES, city_of, normalize_codes, prefecture_code
-from .errors import InputError
-from .geometry import JGD2011, area_km2, grouped_coverage_union, is_coverage, repair
-from .tables import japanese_errors
+from geo_app.core.codes import PREFECTURES, city_of, normalize_codes, prefecture_code
+from geo_app.io.known_codes import known_codes
+from geo_app.io.report import LoadReport
+from geo_app.core.errors import InputError
+from geo_app.core.geometry import JGD2011, grouped_coverage_union, repair
+from geo_app.io.tables import japanese_errors
 
-__all__ = ["LoadReport", "read_n03_units", "merge_units", "load_municipalities", "BOUNDARY_SUFFIXES"]
+__all__ = ["read_n03_units", "merge_units", "BOUNDARY_SUFFIXES", "PathLike"]
 
 PathLike = Union[str, Path]
 BOUNDARY_SUFFIXES = (".shp", ".zip", ".geojson", ".json", ".topojson", ".gpkg", ".parquet")
 MAX_BOUNDARY_BYTES = 1024 * 1024 * 1024  # the national N03 Shapefile is ~500 MB unzipped
-
-
-@dataclass
-class LoadReport:
-    """What a loader decided about the user's data, in Japanese, with counts."""
-
-    notes: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, key: str, count: int, message: str) -> None:
-        self.counts[key] = self.counts.get(key, 0) + int(count)
-        if count:
-            self.notes.append(message)
-
-    def extend(self, other: "LoadReport") -> None:
-        for k, v in other.counts.items():
-            self.counts[k] = self.counts.get(k, 0) + v
-        self.notes.extend(other.notes)
 
 
 _SIDECARS = (".shx", ".dbf")
@@ -404,7 +388,7 @@ def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.Ge
     raw = raw[~unsettled.astype(bool)]
     if raw.empty:
         raise InputError("境界データに市町村コード（N03_007）のある地物がありません。")
-    codes, errors = normalize_codes(raw["raw_code"])
+    codes, errors = normalize_codes(raw["raw_code"], known_codes())
     if errors.notna().any():
         bad = raw.loc[errors.notna(), "raw_code"].astype(str).unique()[:5]
         raise InputError(
@@ -514,52 +498,3 @@ def merge_units(
     out = pd.concat([units[~to_merge], cities], ignore_index=True)
     out["code"] = out["code"].astype("string")
     return gpd.GeoDataFrame(out.sort_values("code", kind="stable").reset_index(drop=True), geometry="geometry", crs=units.crs)
-
-
-def load_municipalities(
-    paths: PathLike | Sequence[PathLike] | None = None,
-    *,
-    prefectures: Iterable[str] | None = None,
-    wards: Literal["merge", "keep"] = "merge",
-    keep_wards_of: Iterable[str] = (),
-    drop_northern_territories: bool = True,
-    population: "pd.DataFrame | str | Path | None" = "census2020",
-) -> gpd.GeoDataFrame:
-    """Municipalities with geometry, km² and population; `attrs['report']` holds what was decided.
-
-    `paths` default to the embedded N03 2021 boundaries of all Japan; `prefectures` filters by
-    name (北海道) or 2-digit code (01). `population` is a table from `load_population`, a path
-    to a user table, "census2020" (embedded), or None.
-
-    Files are read under the input guard (their problems are InputErrors in Japanese); the rest is
-    our computation, so an exception there is not dressed up as a problem with the user's file.
-    """
-    from . import datasets
-    from .population import attach_population, load_population
-
-    if paths is None:
-        paths = datasets.boundaries_path()
-    units, report = read_n03_units(paths, prefectures=prefectures)
-    if drop_northern_territories:
-        nt = units["code"].isin(NORTHERN_TERRITORIES)
-        report.add(
-            "northern_territories_dropped",
-            int(nt.sum()),
-            f"北方領土の6村（01695〜01700）のうち {int(nt.sum())} 村を除きました（国勢調査の人口がないため）。",
-        )
-        units = units[~nt]
-    munis = merge_units(units, wards=wards, keep_wards_of=keep_wards_of, report=report)
-    munis["area_km2"] = area_km2(munis.geometry)
-    coverage = is_coverage(munis.geometry.values)
-    report.add(
-        "not_a_coverage",
-        int(not coverage),
-        "境界データの市町村どうしが重なっているか、境目の線が一致していません（年版の違うファイルを混ぜた場合など）。"
-        "圏域の形は重なりを許す方法で作ります（遅くなります）。同じ年版の N03 をそろえると正確で速くなります。",
-    )
-    if population is not None:
-        pop = load_population(population) if not isinstance(population, pd.DataFrame) else population
-        munis = attach_population(munis, pop, report=report)
-    munis.attrs["report"] = report
-    munis.attrs["coverage_valid"] = coverage
-    return munis

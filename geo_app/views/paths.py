@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from .errors import InputError
+from geo_app.core.errors import InputError
 
 __all__ = ["safe_output_path"]
 

@@ -5,23 +5,23 @@ is computed the census way, 65+ ÷ (population − 年齢不詳).
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .codes import city_of
-from .names import codes_for_rows
-from .tables import TableSource, as_text_frame, file_row, japanese_errors, read_table, rename_columns, to_numbers
+from geo_app.core.counts import AGE_BANDS, GROUP_COLUMNS, add_rates
+from geo_app.core.errors import InputError
+from geo_app.core.codes import city_of
+from geo_app.io.names import codes_for_rows
+from geo_app.io.tables import (
+    TableSource,
+    as_text_frame,
+    file_row,
+    japanese_errors,
+    read_table,
+    rename_columns,
+    to_numbers,
+)
 
-__all__ = [
-    "AGE_BANDS", "COUNT_COLUMNS", "GROUP_COLUMNS", "load_population", "attach_population", "add_rates",
-]
-
-_BAND_EDGES = list(range(0, 100, 5))
-AGE_BANDS = [f"age_{a}_{a + 4}" for a in _BAND_EDGES] + ["age_100_plus"]
-GROUP_COLUMNS = ["age_0_14", "age_15_64", "age_65_plus", "age_75_plus", "age_85_plus"]
-#: Columns that add up over municipalities (rates are derived after summing).
-COUNT_COLUMNS = ["population", "age_unknown", *GROUP_COLUMNS]
+__all__ = ["load_population", "attach_population"]
 
 _GROUP_BANDS = {
     "age_0_14": AGE_BANDS[0:3],
@@ -44,7 +44,7 @@ def _aliases() -> dict[str, tuple[str, ...]]:
         "age_75_plus": ("75歳以上", "後期高齢者人口", "75+", "75plus"),
         "age_85_plus": ("85歳以上", "85+", "85plus"),
     }
-    for a in _BAND_EDGES:
+    for a in range(0, 100, 5):
         al[f"age_{a}_{a + 4}"] = (f"{a}～{a + 4}歳", f"{a}-{a + 4}歳", f"{a}〜{a + 4}歳", f"{a}_{a + 4}", f"{a}-{a + 4}")
     al["age_100_plus"] = ("100歳以上", "100+", "100plus")
     al["prefecture"] = ("都道府県", "都道府県名", "pref")
@@ -56,7 +56,7 @@ _HINTS = [n for key in ("code", "name", "population") for n in (key, *ALIASES[ke
 
 
 def _embedded() -> pd.DataFrame:
-    from . import datasets
+    from geo_app.io import datasets
 
     df = pd.read_csv(datasets.population_path(), dtype={"code": "string", "parent_code": "string"})
     return df
@@ -171,7 +171,7 @@ def _with_city_totals(pop: pd.DataFrame, wanted: pd.Series) -> pd.DataFrame:
 
 def attach_population(munis, pop: pd.DataFrame, *, report=None):
     """Join population onto municipalities by code and report what matched nothing, both ways."""
-    from .boundaries import LoadReport
+    from geo_app.io.report import LoadReport
 
     report = report if report is not None else LoadReport()
     label = pop.attrs.get("source", "人口表")
@@ -205,30 +205,3 @@ def attach_population(munis, pop: pd.DataFrame, *, report=None):
         + "。合併前の旧コードなどでないか確かめてください。",
     )
     return add_rates(joined)
-
-
-def _floats(df: pd.DataFrame, col: str, missing: float = np.nan) -> np.ndarray:
-    return df[col].to_numpy(dtype="float64", na_value=missing)
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """num / den as nullable floats: NA where either is missing or the denominator is not positive."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = np.where(den > 0, num / den, np.nan)
-    return pd.array(values, dtype="Float64")  # NaN becomes NA
-
-
-def add_rates(df: pd.DataFrame) -> pd.DataFrame:
-    """Aging rate (census way), 75+ share and density, from summed counts."""
-    out = df.copy()
-    if "population" not in out.columns:
-        return out
-    pop = _floats(out, "population")
-    if "age_65_plus" in out.columns:
-        known = pop - (_floats(out, "age_unknown", 0.0) if "age_unknown" in out.columns else 0.0)
-        out["aging_rate"] = _ratio(_floats(out, "age_65_plus"), known)
-        if "age_75_plus" in out.columns:
-            out["share_75_plus"] = _ratio(_floats(out, "age_75_plus"), known)
-    if "area_km2" in out.columns:
-        out["density"] = _ratio(pop, _floats(out, "area_km2"))
-    return out

@@ -22,7 +22,7 @@ import re
 
 import pandas as pd
 
-from .tables import protect_text
+from geo_app.io.tables import protect_text
 
 __all__ = ["terminal_text", "spreadsheet_safe", "json_text", "xlsx_text", "BIDI_CONTROLS"]
 

@@ -5,8 +5,8 @@ import json
 
 import pandas as pd
 
-from .dissolve import SUMMARY_COLUMNS
-from .textsafe import json_text, terminal_text
+from geo_app.core.dissolve import SUMMARY_COLUMNS
+from geo_app.views.textsafe import json_text, terminal_text
 
 __all__ = ["summary_frame", "with_total", "JA_HEADERS", "format_table", "to_json_records"]
 

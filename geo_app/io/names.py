@@ -16,8 +16,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .codes import DESIGNATED_CITIES, PREFECTURES, city_of, normalize_codes, prefecture_code, unknown_code_reason
-from .errors import GeoAppError, InputError
+from geo_app.core.codes import (
+    DESIGNATED_CITIES,
+    PREFECTURES,
+    city_of,
+    normalize_codes,
+    prefecture_code,
+)
+from geo_app.core.errors import GeoAppError, InputError
+from geo_app.io.known_codes import known_codes, unknown_code_reason
 
 __all__ = ["resolve_names", "codes_for_rows", "name_key", "census_names", "VARIANTS"]
 
@@ -88,7 +95,7 @@ def _build_index(table: pd.DataFrame) -> _Index:
 @functools.lru_cache(maxsize=1)
 def census_names() -> pd.DataFrame:
     """code, name, prefecture, parent_code of the embedded 2020 census (municipalities and wards)."""
-    from . import datasets
+    from geo_app.io import datasets
 
     return pd.read_csv(
         datasets.population_path(), dtype=str, usecols=["code", "name", "prefecture", "parent_code"]
@@ -101,7 +108,7 @@ def _census_index() -> _Index:
 
 
 def _row_of(label: object) -> int | None:
-    from .tables import file_row
+    from geo_app.io.tables import file_row
 
     return file_row(label)
 
@@ -295,7 +302,7 @@ def codes_for_rows(
     names = df["name"].astype("string").str.strip() if has_name else pd.Series(pd.NA, index=index, dtype="string")
     raw_codes = df["code"] if has_code else pd.Series(pd.NA, index=index, dtype="string")
     blank = _blank(raw_codes) if has_code else pd.Series(True, index=index)
-    codes, errors = normalize_codes(raw_codes.where(~blank, None)) if has_code else (
+    codes, errors = normalize_codes(raw_codes.where(~blank, None), known_codes()) if has_code else (
         pd.Series(pd.NA, index=index, dtype="string"), pd.Series(pd.NA, index=index, dtype="string"))
     for label_, err in errors[~blank & errors.notna()].items():
         problems.append((_row_of(label_), f"{err}。"))

@@ -17,12 +17,12 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from .codes import PREFECTURES, city_of, normalize_code, prefecture_code
-from .errors import PlanError
-from .plans import CONFIRMED, LEVEL_JA, LEVELS, PLAN_COLUMNS, UNCONFIRMED, Level, Plan, load_plan
+from geo_app.core.codes import normalize_code
+from geo_app.core.errors import PlanError
+from geo_app.core.plan import CONFIRMED, LEVEL_JA, LEVELS, PLAN_COLUMNS, UNCONFIRMED, Level, Plan
 
 __all__ = [
-    "move", "rename_area", "merge_areas", "split_area", "one_area_per_municipality",
+    "move", "rename_area", "merge_areas", "split_area",
     "Edit", "EditHistory", "describe_change", "changed_codes", "check_level",
 ]
 
@@ -233,45 +233,6 @@ def split_area(plan: Plan, level: str, area: str, codes: Iterable[str], new_name
     if lv == "homecare":
         t.loc[sel, "hub"] = pd.NA  # the hub served the old area
     return _new(plan, t)
-
-
-def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: str = UNCONFIRMED) -> Plan:
-    """A starting plan: each municipality its own home-care area, in its 2020 二次医療圏.
-
-    Secondary and tertiary areas come from the built-in `secondary-2020:<prefecture>` plan (for
-    北海道 the six 三次医療圏 of `hokkaido-2024`, whose 二次医療圏 are the same; a
-    ward takes its city's area; a city whose wards lie in different secondary areas gets none,
-    rather than a guess). Everything starts 未確定: nothing has been decided yet.
-    """
-    try:
-        pref = prefecture_code(prefecture)
-    except ValueError as exc:
-        raise PlanError(f"{exc}。") from None
-    sub = munis[munis["code"].astype(str).str[:2] == pref]
-    if sub.empty:
-        raise PlanError(f"境界データに{PREFECTURES[pref]}の市町村がありません。{PREFECTURES[pref]}を含む境界データを読み込んでください。")
-    base = load_plan(f"secondary-2020:{PREFECTURES[pref]}").table
-    if pref == "01":  # A38-20 has no 三次医療圏; 北海道's six come with the 2024 plan (same 二次医療圏)
-        hk = load_plan("hokkaido-2024").table.set_index("code")["tertiary"]
-        base = base.assign(tertiary=base["code"].map(hk).fillna(base["tertiary"]))
-    codes = sub["code"].astype("string").reset_index(drop=True)
-    by_code = base.set_index("code")
-    # Wards in the plan, city in the boundaries: the city's area when all its wards agree.
-    base_city = base.assign(city=city_of(base["code"]))
-    agree = base_city.groupby("city")[["secondary", "tertiary"]].agg(lambda s: s.iloc[0] if s.nunique() == 1 else pd.NA)
-    lookup = pd.concat([by_code[["secondary", "tertiary"]], agree[~agree.index.isin(by_code.index)]])
-    own = lookup.reindex(codes)
-    via_city = lookup.reindex(city_of(codes))
-    secondary = own["secondary"].fillna(pd.Series(via_city["secondary"].to_numpy(), index=own.index)).to_numpy()
-    tertiary = own["tertiary"].fillna(pd.Series(via_city["tertiary"].to_numpy(), index=own.index)).to_numpy()
-    names = sub["name"].astype("string").reset_index(drop=True)
-    dup = names.duplicated(keep=False)
-    homecare = names.where(~dup, names + "（" + codes + "）")
-    table = pd.DataFrame({
-        "code": codes, "name": names, "homecare": homecare, "secondary": secondary, "tertiary": tertiary,
-        "status": status, "hub": pd.NA,
-    }).sort_values("code", kind="stable")
-    return Plan.from_frame(table, name=f"{PREFECTURES[pref]} 市町村ごと（初期案）")
 
 
 # ---- describing a change ---------------------------------------------------------------------

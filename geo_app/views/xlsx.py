@@ -19,10 +19,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .dissolve import assign, dissolve
-from .plans import LEVEL_JA, LEVELS, Plan
-from .textsafe import xlsx_text
-from .validate import SEVERITY_JA
+from geo_app.core.dissolve import assign, dissolve
+from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
+from geo_app.views.textsafe import xlsx_text
+from geo_app.core.rules import SEVERITY_JA
 
 __all__ = ["keep_text", "xlsx_frame", "write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES", "FINDING_COLUMNS"]
 
@@ -109,7 +109,7 @@ def write_summary_xlsx(
     sources: list[str] | None = None,
 ) -> Path:
     """Write 在宅医療圏 / 二次医療圏 / 三次医療圏 / 市町村 / 所見 / 出典 sheets to `path` (.xlsx)."""
-    from . import datasets
+    from geo_app.io import datasets
 
     path = Path(path)
     wb = Workbook()
@@ -165,7 +165,7 @@ def _kind(col: str) -> str:
 
 def _total_row(frame: pd.DataFrame, level: str) -> dict[str, Any]:
     """Sums of counts and area, rates recomputed from the sums (not averaged); unknown if any area is."""
-    from .summary import with_total
+    from geo_app.views.text import with_total
 
     return with_total(frame).iloc[-1].to_dict()
 

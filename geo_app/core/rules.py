@@ -22,14 +22,21 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .adjacency import LAND, build_adjacency, components, edge_table, land_components, links_of, load_sea_links
-from .codes import NORTHERN_TERRITORIES, PREFECTURES, city_of, known_codes
-from .errors import InputError
-from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
+from geo_app.core.adjacency import (
+    LAND,
+    build_adjacency,
+    components,
+    edge_table,
+    land_components,
+    links_of,
+)
+from geo_app.core.codes import NORTHERN_TERRITORIES, PREFECTURES, city_of
+from geo_app.core.errors import InputError
+from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
 
 __all__ = [
     "Finding", "Rule", "RULES", "ValidationContext", "ValidationOptions", "SEVERITIES", "SEVERITY_JA",
-    "register", "rule", "validate", "findings_frame", "exit_code", "load_sea_links",
+    "register", "rule", "validate", "findings_frame", "exit_code",
 ]
 
 SEVERITIES = ("error", "warning", "info")
@@ -88,7 +95,7 @@ class ValidationOptions:
     """What to check and against which thresholds.
 
     `population_floor`: smallest acceptable population of an area of `population_floor_level`
-    (None: the rule is off). `sea_links`: ferry routes (None: the embedded data/sea_links.csv).
+    (None: the rule is off). `sea_links`: ferry routes (None: those the loader attached, `municipalities.attrs["sea_links"]`).
     `rules`: names of the rules to run (None: all). `graph`: an adjacency graph already built
     with `build_adjacency` (the app builds it once and passes it on every check).
     """
@@ -136,7 +143,7 @@ class ValidationContext:
     def graph(self) -> nx.Graph:
         if self.options.graph is not None:
             return self.options.graph
-        links = self.options.sea_links if self.options.sea_links is not None else load_sea_links()
+        links = self.options.sea_links  # None: the routes the loader attached to the municipalities
         return build_adjacency(self._plan_prefecture_munis(), sea_links=links)
 
     def _plan_prefecture_munis(self) -> pd.DataFrame:
@@ -217,7 +224,7 @@ def _unknown_code(ctx: ValidationContext) -> Iterator[Finding]:
             hint = "先頭2桁の都道府県コードが正しくありません。コードを確かめてください。"
         elif not any(c.startswith(code[:2]) for c in ctx.muni_codes):
             hint = f"{PREFECTURES[code[:2]]}の境界データが読み込まれていません。読み込む都道府県の指定を確かめてください。"
-        elif code in known_codes():
+        elif code in ctx.municipalities.attrs.get("known_codes", ()):
             hint = ("2020年国勢調査にある市町村ですが、読み込んだ境界データにありません。境界ファイルにこの市町村が入っているか確かめてください"
                     "（この市町村の圏域の人口・面積などは、欠けた合計にならないよう「不明」にしています）。")
         else:

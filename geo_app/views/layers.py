@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .dissolve import assign, dissolve
-from .errors import InputError
-from .geometry import JGD2011
-from .plans import LEVELS, Plan
+from geo_app.core.dissolve import assign, dissolve
+from geo_app.core.errors import InputError
+from geo_app.core.geometry import JGD2011
+from geo_app.core.plan import LEVELS, Plan
 
 __all__ = ["write_gpkg", "write_geojson", "municipality_layer", "GPKG_LAYERS"]
 

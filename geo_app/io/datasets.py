@@ -20,11 +20,11 @@ def data_dir() -> Path:
     env = os.environ.get("GEO_APP_DATA_DIR")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    packaged = here / "_data"
+    package = Path(__file__).resolve().parents[1]  # geo_app/
+    packaged = package / "_data"
     if packaged.is_dir():
         return packaged
-    return here.parent / "data"
+    return package.parent / "data"
 
 
 def boundaries_path() -> Path:

@@ -11,10 +11,10 @@ from typing import Callable
 
 import geopandas as gpd
 
-from .paths import safe_output_path
-from .plans import LEVEL_JA, Plan
-from .summary import summary_frame
-from .tables import protect_text
+from geo_app.views.paths import safe_output_path
+from geo_app.core.plan import LEVEL_JA, Plan
+from geo_app.views.text import summary_frame
+from geo_app.io.tables import protect_text
 
 __all__ = ["build_outputs", "HTML_SIMPLIFY_TOLERANCE", "write_map_html"]
 
@@ -26,7 +26,7 @@ HTML_SIMPLIFY_TOLERANCE = 0.003
 def write_map_html(munis: gpd.GeoDataFrame, plan: Plan, path: Path, *, level: str = "homecare",
                    metric: str = "population", basemap: str = "none",
                    simplify_tolerance: float | None = HTML_SIMPLIFY_TOLERANCE) -> Path:
-    from .maps import area_map, standalone_html
+    from geo_app.views.webmap import area_map, standalone_html
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Numba not installed")
@@ -40,11 +40,11 @@ def build_outputs(munis: gpd.GeoDataFrame, plan: Plan, out_dir: Path, *, level: 
                   metric: str = "population", basemap: str = "none", paper: str = "A4",
                   progress: Callable[[str], None] = lambda m: None) -> list[Path]:
     """Write map.html, map.png, map.pdf, summary.xlsx, summary.csv, areas.gpkg and areas.geojson."""
-    from .dissolve import dissolve
-    from .export_layers import write_geojson, write_gpkg
-    from .export_tables import write_summary_xlsx
-    from .printmap import write_print_map
-    from .validate import findings_frame, validate
+    from geo_app.core.dissolve import dissolve
+    from geo_app.views.layers import write_geojson, write_gpkg
+    from geo_app.views.xlsx import write_summary_xlsx
+    from geo_app.views.printmap import write_print_map
+    from geo_app.core.rules import findings_frame, validate
 
     out = Path(out_dir)
     target = {name: safe_output_path(out, name) for name in

@@ -27,7 +27,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple, TypeVar, 
 import numpy as np
 import pandas as pd
 
-from .errors import GeoAppError, InputError
+from geo_app.core.errors import GeoAppError, InputError
 
 __all__ = [
     "read_table", "rename_columns", "to_numbers", "file_row", "MAX_TABLE_BYTES", "MAX_TABLE_ROWS",

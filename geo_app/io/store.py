@@ -36,8 +36,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from .errors import GeoAppError, PlanError
-from .plans import PLAN_COLUMNS, Plan
+from geo_app.core.errors import GeoAppError, PlanError
+from geo_app.core.plan import PLAN_COLUMNS, Plan
 
 __all__ = [
     "ConflictError", "PlanInfo", "PlanVersion", "PlanStore", "default_db_path",

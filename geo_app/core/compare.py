@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .dissolve import assign
-from .errors import PlanError
-from .plans import LEVEL_JA, LEVELS, Level, Plan
-from .edits import check_level
+from geo_app.core.dissolve import assign
+from geo_app.core.errors import PlanError
+from geo_app.core.plan import LEVEL_JA, LEVELS, Level, Plan
+from geo_app.core.edits import check_level
 
 __all__ = ["PlanDiff", "compare_plans", "MOVED_COLUMNS", "AREA_DIFF_COLUMNS"]
 

@@ -9,10 +9,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import PlanError
-from .geometry import grouped_coverage_union
-from .plans import LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
-from .population import AGE_BANDS, COUNT_COLUMNS, add_rates
+from geo_app.core.errors import PlanError
+from geo_app.core.geometry import grouped_coverage_union
+from geo_app.core.plan import LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
+from geo_app.core.counts import AGE_BANDS, COUNT_COLUMNS, add_rates
 
 __all__ = ["dissolve", "assign", "check_unique_codes", "absent_members", "mark_absent", "AREA_COLUMNS", "SUMMARY_COLUMNS"]
 

@@ -5,25 +5,17 @@ immutable `Plan`; every edit returns a new Plan so that undo is just keeping the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
-from .codes import PREFECTURES, city_of, prefecture_code
-from .errors import InputError, PlanError
-from .names import codes_for_rows
-from .tables import TableSource, as_text_frame, file_row, japanese_errors, read_table, rename_columns
+from geo_app.core.codes import PREFECTURES, city_of, prefecture_code
+from geo_app.core.plan import CONFIRMED, PLAN_COLUMNS, UNCONFIRMED, Plan
+from geo_app.core.errors import InputError, PlanError
+from geo_app.io.names import codes_for_rows
+from geo_app.io.tables import TableSource, as_text_frame, file_row, japanese_errors, read_table, rename_columns
 
-__all__ = ["Plan", "load_plan", "builtin_plans", "LEVELS", "LEVEL_JA", "PARENT_LEVEL", "PLAN_COLUMNS"]
-
-Level = Literal["homecare", "secondary", "tertiary"]
-LEVELS: tuple[Level, ...] = ("homecare", "secondary", "tertiary")
-LEVEL_JA = {"homecare": "在宅医療圏", "secondary": "二次医療圏", "tertiary": "三次医療圏"}
-PARENT_LEVEL = {"homecare": "secondary", "secondary": "tertiary", "tertiary": "prefecture"}
-PLAN_COLUMNS = ["code", "name", "homecare", "secondary", "tertiary", "status"]
-CONFIRMED, UNCONFIRMED = "確定", "未確定"
+__all__ = ["load_plan", "plan_from_frame", "builtin_plans", "one_area_per_municipality", "PLAN_ALIASES"]
 
 PLAN_ALIASES = {
     "code": ("市町村コード", "市区町村コード", "団体コード", "全国地方公共団体コード", "地域コード", "コード", "jiscode",
@@ -42,74 +34,16 @@ _STATUS = {
 }
 
 
-@dataclass(frozen=True)
-class Plan:
-    """An assignment of municipalities to areas. `table` columns: PLAN_COLUMNS + hub."""
+def plan_from_frame(df: pd.DataFrame, name: str = "", *, prefecture: str | None = None, strict: bool = False) -> Plan:
+    """Accept Japanese or English headers, re-pad Excel-mangled codes, check 6-digit codes.
 
-    name: str
-    table: pd.DataFrame = field(repr=False)
-
-    # ---- construction -------------------------------------------------------------------
-    @classmethod
-    def from_frame(
-        cls, df: pd.DataFrame, name: str = "", *, prefecture: str | None = None, strict: bool = False
-    ) -> "Plan":
-        """Accept Japanese or English headers, re-pad Excel-mangled codes, check 6-digit codes.
-
-        Rows without a code are matched by 市町村名 within `prefecture` (or the table's 都道府県
-        column, or the prefecture of the other rows). `strict` (what `load_plan` uses for the
-        user's files) also refuses codes that are no 2020 municipality, a name that contradicts
-        its code, a municipality listed twice, and a city listed with its own wards; without it
-        those are left to `dissolve` and the validation rules. Raises PlanError in Japanese.
-        """
-        return cls(name=name, table=_plan_table(df, name=name, prefecture=prefecture, strict=strict))
-
-    def to_frame(self, *, hub: bool = True) -> pd.DataFrame:
-        cols = [*PLAN_COLUMNS, "hub"] if hub and self.table["hub"].notna().any() else PLAN_COLUMNS
-        return self.table[cols].copy()
-
-    def to_japanese_frame(self) -> pd.DataFrame:
-        """The table with Japanese headers, for Excel users."""
-        ja = {"code": "市町村コード", "name": "市町村名", "homecare": "在宅医療圏", "secondary": "二次医療圏",
-              "tertiary": "三次医療圏", "status": "状態", "hub": "拠点"}
-        return self.to_frame().rename(columns=ja)
-
-    # ---- queries ------------------------------------------------------------------------
-    @property
-    def codes(self) -> pd.Series:
-        return self.table["code"]
-
-    @property
-    def prefectures(self) -> list[str]:
-        return sorted(PREFECTURES[c] for c in set(self.table["code"].str[:2]) if c in PREFECTURES)
-
-    @property
-    def ward_cities(self) -> set[str]:
-        """Designated cities this plan assigns ward by ward (e.g. 川崎市 in secondary-2020:神奈川県)."""
-        cities = city_of(self.table["code"])
-        return set(cities[cities != self.table["code"]])
-
-    def areas(self, level: Level) -> list[str]:
-        return list(dict.fromkeys(self.table[level].dropna()))
-
-    def area_of(self, code: str, level: Level = "homecare") -> str | None:
-        hit = self.table.loc[self.table["code"] == code, level]
-        return None if hit.empty or pd.isna(hit.iloc[0]) else str(hit.iloc[0])
-
-    def hubs(self) -> dict[str, str]:
-        h = self.table.dropna(subset=["homecare", "hub"]).drop_duplicates("homecare")
-        return dict(zip(h["homecare"], h["hub"]))
-
-    def with_name(self, name: str) -> "Plan":
-        return Plan(name=name, table=self.table)
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Plan) and self.table.equals(other.table)
-
-    __hash__ = None  # type: ignore[assignment]
+    Rows without a code are matched by 市町村名 within `prefecture` (or the table's 都道府県
+    column, or the prefecture of the other rows). `strict` (what `load_plan` uses for the
+    user's files) also refuses codes that are no 2020 municipality, a name that contradicts
+    its code, a municipality listed twice, and a city listed with its own wards; without it
+    those are left to `dissolve` and the validation rules. Raises PlanError in Japanese.
+    """
+    return Plan(name=name, table=_plan_table(df, name=name, prefecture=prefecture, strict=strict))
 
 
 def builtin_plans() -> list[str]:
@@ -118,12 +52,12 @@ def builtin_plans() -> list[str]:
 
 
 def _builtin(name: str) -> Plan:
-    from . import datasets
+    from geo_app.io import datasets
 
     plans = datasets.plans_dir()
     if name == "hokkaido-2024":
         df = pd.read_csv(plans / "hokkaido-2024.csv", dtype=str)
-        return Plan.from_frame(df.drop(columns=["prefecture"]), name="北海道 2024（第8次医療計画）")
+        return plan_from_frame(df.drop(columns=["prefecture"]), name="北海道 2024（第8次医療計画）")
     if name.startswith("secondary-2020:"):
         pref = name.split(":", 1)[1]
         try:
@@ -132,7 +66,7 @@ def _builtin(name: str) -> Plan:
             raise PlanError(f"{exc}。`geo-app plans` で一覧を表示できます。") from None
         df = pd.read_csv(plans / "secondary-2020.csv", dtype=str)
         df = df[df["code"].str[:2] == code].drop(columns=["prefecture"])
-        return Plan.from_frame(df, name=f"{PREFECTURES[code]} 二次医療圏（A38-20, 2020）")
+        return plan_from_frame(df, name=f"{PREFECTURES[code]} 二次医療圏（A38-20, 2020）")
     raise PlanError(f"組み込みの区域案「{name}」はありません。`geo-app plans` で一覧を表示できます。")
 
 
@@ -142,7 +76,7 @@ def load_plan(
     """A built-in plan by name, or a plan table (CSV/XLSX path, bytes, file object, or DataFrame).
 
     Reading never writes anything: a saved plan is only ever replaced by the store's own save.
-    A user's table is read strictly (see `Plan.from_frame`); every problem is a PlanError whose
+    A user's table is read strictly (see `plan_from_frame`); every problem is a PlanError whose
     message names the file, the rows and the fix, in Japanese.
     """
     return _load_plan(source, name=name, prefecture=prefecture)
@@ -154,7 +88,7 @@ _TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
 @japanese_errors("区域案", PlanError)
 def _load_plan(source, *, name: str | None, prefecture: str | None) -> Plan:
     if isinstance(source, pd.DataFrame):
-        return Plan.from_frame(source, name=name or "区域案", prefecture=prefecture, strict=True)
+        return plan_from_frame(source, name=name or "区域案", prefecture=prefecture, strict=True)
     if isinstance(source, str) and (source.strip() == "hokkaido-2024" or source.strip().startswith("secondary-2020:")):
         return _builtin(source.strip())
     if isinstance(source, (str, Path)) and not Path(source).exists() and not str(source).lower().endswith(_TABLE_SUFFIXES):
@@ -166,7 +100,7 @@ def _load_plan(source, *, name: str | None, prefecture: str | None) -> Plan:
     except InputError as exc:
         raise PlanError(exc.message, source=exc.source, row=exc.row) from None
     label = name or (Path(source).stem if isinstance(source, (str, Path)) else df.attrs.get("source", "区域案"))
-    return Plan.from_frame(df, name=str(label), prefecture=prefecture, strict=True)
+    return plan_from_frame(df, name=str(label), prefecture=prefecture, strict=True)
 
 
 _PLAN_HINTS = [n for key in ("code", "name", "homecare", "secondary") for n in (key, *PLAN_ALIASES[key])]
@@ -174,7 +108,7 @@ _PLAN_HINTS = [n for key in ("code", "name", "homecare", "secondary") for n in (
 
 @japanese_errors("区域表", PlanError)
 def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: bool) -> pd.DataFrame:
-    """The reading half of `Plan.from_frame`: headers, codes (or names), areas, status."""
+    """The reading half of `plan_from_frame`: headers, codes (or names), areas, status."""
     label = df.attrs.get("source", name or "区域表") if isinstance(df, pd.DataFrame) else (name or "区域表")
     text = as_text_frame(df)
     t = rename_columns(text, PLAN_ALIASES)
@@ -232,3 +166,42 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
     table = t[[*PLAN_COLUMNS, "hub"]].reset_index(drop=True)
     table.attrs = {"source": label, "notes": [*df.attrs.get("notes", []), *notes]} if isinstance(df, pd.DataFrame) else {}
     return table
+
+
+def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: str = UNCONFIRMED) -> Plan:
+    """A starting plan: each municipality its own home-care area, in its 2020 二次医療圏.
+
+    Secondary and tertiary areas come from the built-in `secondary-2020:<prefecture>` plan (for
+    北海道 the six 三次医療圏 of `hokkaido-2024`, whose 二次医療圏 are the same; a
+    ward takes its city's area; a city whose wards lie in different secondary areas gets none,
+    rather than a guess). Everything starts 未確定: nothing has been decided yet.
+    """
+    try:
+        pref = prefecture_code(prefecture)
+    except ValueError as exc:
+        raise PlanError(f"{exc}。") from None
+    sub = munis[munis["code"].astype(str).str[:2] == pref]
+    if sub.empty:
+        raise PlanError(f"境界データに{PREFECTURES[pref]}の市町村がありません。{PREFECTURES[pref]}を含む境界データを読み込んでください。")
+    base = load_plan(f"secondary-2020:{PREFECTURES[pref]}").table
+    if pref == "01":  # A38-20 has no 三次医療圏; 北海道's six come with the 2024 plan (same 二次医療圏)
+        hk = load_plan("hokkaido-2024").table.set_index("code")["tertiary"]
+        base = base.assign(tertiary=base["code"].map(hk).fillna(base["tertiary"]))
+    codes = sub["code"].astype("string").reset_index(drop=True)
+    by_code = base.set_index("code")
+    # Wards in the plan, city in the boundaries: the city's area when all its wards agree.
+    base_city = base.assign(city=city_of(base["code"]))
+    agree = base_city.groupby("city")[["secondary", "tertiary"]].agg(lambda s: s.iloc[0] if s.nunique() == 1 else pd.NA)
+    lookup = pd.concat([by_code[["secondary", "tertiary"]], agree[~agree.index.isin(by_code.index)]])
+    own = lookup.reindex(codes)
+    via_city = lookup.reindex(city_of(codes))
+    secondary = own["secondary"].fillna(pd.Series(via_city["secondary"].to_numpy(), index=own.index)).to_numpy()
+    tertiary = own["tertiary"].fillna(pd.Series(via_city["tertiary"].to_numpy(), index=own.index)).to_numpy()
+    names = sub["name"].astype("string").reset_index(drop=True)
+    dup = names.duplicated(keep=False)
+    homecare = names.where(~dup, names + "（" + codes + "）")
+    table = pd.DataFrame({
+        "code": codes, "name": names, "homecare": homecare, "secondary": secondary, "tertiary": tertiary,
+        "status": status, "hub": pd.NA,
+    }).sort_values("code", kind="stable")
+    return Plan.from_table(table, name=f"{PREFECTURES[pref]} 市町村ごと（初期案）")

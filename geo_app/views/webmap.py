@@ -33,11 +33,11 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from .assets import leaflet_css, leaflet_js
-from .datasets import credits_for
-from .dissolve import assign, dissolve
-from .geometry import BorderPieces, border_pieces, classify_borders
-from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Level, Plan
+from geo_app.views.assets import leaflet_css, leaflet_js
+from geo_app.io.datasets import credits_for
+from geo_app.core.dissolve import assign, dissolve
+from geo_app.core.geometry import BorderPieces, border_pieces, classify_borders
+from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Level, Plan
 
 __all__ = [
     "METRICS", "BASEMAPS", "Metric", "class_breaks", "area_map", "standalone_html", "make_offline",
@@ -345,7 +345,7 @@ def area_map(
     areas = layers.areas[level]
     m_def = METRICS[metric]
     if view_bounds is None:
-        from .printmap import main_view_bounds  # far islands (小笠原, 奄美) would shrink the first view to a dot
+        from geo_app.views.extent import main_view_bounds  # far islands (小笠原, 奄美) would shrink the first view to a dot
 
         view_bounds = main_view_bounds(layers.municipalities)
     minx, miny, maxx, maxy = view_bounds

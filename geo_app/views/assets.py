@@ -10,7 +10,7 @@ from pathlib import Path
 
 __all__ = ["STATIC_DIR", "LEAFLET_VERSION", "leaflet_js", "leaflet_css"]
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 LEAFLET_VERSION = "1.9.4"
 
 

@@ -46,13 +46,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
 from pyproj import Geod, Transformer
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from .dissolve import assign, dissolve
-from .errors import GeoAppError, InputError, PlanError
-from .geometry import EQUAL_AREA_CRS
-from .plans import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
+from geo_app.core.dissolve import assign, dissolve
+from geo_app.core.errors import GeoAppError, InputError, PlanError
+from geo_app.views.extent import (
+    choose_views, fit_scale, local_crs,
+)
+from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
 
 __all__ = ["write_print_map", "METRICS", "PAPER_MM", "font_file", "missing_glyphs"]
 
@@ -68,13 +68,6 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "density": ("人口密度", "人/km²", "float"),
 }
 FONT_FAMILY = "IPAexGothic"
-#: Polygon parts closer than this belong to one cluster (an island chain, a coast).
-CLUSTER_GAP_M = 30_000.0
-#: Far clusters closer than this share one inset (伊豆諸島 as one, 奄美群島 + トカラ as one).
-FAR_GAP_M = 100_000.0
-#: A cluster joins the main map only while the map keeps this share of its scale.
-KEEP_SCALE = 0.6
-MAX_INSETS = 2
 CMAP = "YlOrRd"
 NO_DATA_COLOR = "#d9d9d9"
 BORDERS = {  # level → (line width pt, colour); drawn bottom to top
@@ -146,78 +139,6 @@ def _paths(geoms: np.ndarray) -> list[MplPath | None]:
     return out
 
 
-def _clusters(parts: np.ndarray, gap: float) -> np.ndarray:
-    """Label parts by single-linkage clusters: parts within `gap` metres are connected."""
-    n = len(parts)
-    if n == 0:
-        return np.zeros(0, dtype=int)
-    i, j = shapely.STRtree(parts).query(parts, predicate="dwithin", distance=gap)
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-def _fit_scale(bounds: np.ndarray, box_mm: tuple[float, float], margin: float = 0.04) -> float:
-    """mm of paper per metre when `bounds` fill a box of `box_mm` (with a margin)."""
-    w = max(bounds[2] - bounds[0], 1.0) * (1 + 2 * margin)
-    h = max(bounds[3] - bounds[1], 1.0) * (1 + 2 * margin)
-    return min(box_mm[0] / w, box_mm[1] / h)
-
-
-def _merge_bounds(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.array([min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])])
-
-
-@dataclass
-class _Views:
-    main: np.ndarray  # bounds in the local CRS
-    insets: list[dict[str, Any]] = field(default_factory=list)  # bounds, muni positions, title
-    omitted: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _choose_views(geoms: np.ndarray, names: np.ndarray, box_mm: tuple[float, float]) -> _Views:
-    """Decide which parts go on the main map, which into insets and which into a note.
-
-    Parts are clustered by gap; the biggest cluster (by land area) anchors the main map; other
-    clusters join it nearest first while the main map keeps KEEP_SCALE of its scale. The rest
-    are grouped by FAR_GAP_M; the MAX_INSETS largest groups get insets, others a note.
-    """
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    lab = _clusters(parts, CLUSTER_GAP_M)
-    ncl = int(lab.max()) + 1
-    land = np.bincount(lab, shapely.area(parts), minlength=ncl)
-    b = pd.DataFrame(shapely.bounds(parts), columns=["x0", "y0", "x1", "y1"]).groupby(lab)
-    cb = pd.concat([b["x0"].min(), b["y0"].min(), b["x1"].max(), b["y1"].max()], axis=1).to_numpy()
-    order = np.argsort(lab, kind="stable")
-    groups = np.asarray(shapely.geometrycollections(parts[order], indices=lab[order]), dtype=object)
-    main = int(np.argmax(land))
-    dist = shapely.distance(groups, groups[main])
-    bounds = cb[main].copy()
-    base = _fit_scale(bounds, box_mm)
-    on_main = np.zeros(ncl, dtype=bool)
-    on_main[main] = True
-    for c in np.argsort(dist, kind="stable"):
-        if on_main[c]:
-            continue
-        merged = _merge_bounds(bounds, cb[c])
-        if _fit_scale(merged, box_mm) >= KEEP_SCALE * base:
-            bounds, on_main[c] = merged, True
-    views = _Views(main=bounds)
-    far = np.flatnonzero(~on_main)
-    if len(far) == 0:
-        return views
-    far_lab = _clusters(groups[far], FAR_GAP_M)
-    ranked = sorted(set(far_lab), key=lambda g: -land[far[far_lab == g]].sum())
-    for rank, g in enumerate(ranked):
-        members = far[far_lab == g]
-        in_group = np.isin(lab, members)
-        munis = np.unique(owner[in_group])
-        partial = np.isin(owner[~in_group], munis).any()
-        gb = np.array([cb[members, 0].min(), cb[members, 1].min(), cb[members, 2].max(), cb[members, 3].max()])
-        entry = {"bounds": gb, "munis": munis, "names": list(dict.fromkeys(names[munis])), "partial": bool(partial)}
-        (views.insets if rank < MAX_INSETS else views.omitted).append(entry)
-    return views
-
-
 def _group_title(names: list[str], partial: bool) -> str:
     shown = "・".join(names[:2]) + (f" ほか{len(names) - 2}市町村" if len(names) > 2 else "")
     return shown + ("（一部）" if partial and len(names) <= 2 else "")
@@ -279,7 +200,7 @@ def _circled(n: int) -> str:
 
 
 def _credits_for(plan: Plan) -> tuple[str, list[str]]:
-    from .datasets import credits_for
+    from geo_app.io.datasets import credits_for
 
     return credits_for(plan.name)
 
@@ -465,29 +386,6 @@ def _set_view(ax, bounds: np.ndarray, margin: float = 0.04) -> None:
     ax.set_aspect("equal", adjustable="box")
 
 
-def _local_crs(gdf: gpd.GeoDataFrame) -> str:
-    """Lambert azimuthal equal-area centred on the largest cluster of land (far islands aside)."""
-    ea = gdf.to_crs(EQUAL_AREA_CRS).geometry.values
-    parts, _ = shapely.get_parts(ea, return_index=True)
-    lab = _clusters(parts, CLUSTER_GAP_M)
-    big = int(np.argmax(np.bincount(lab, shapely.area(parts))))
-    bx = shapely.bounds(shapely.union_all(parts[lab == big]))
-    lon0, lat0 = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True).transform((bx[0] + bx[2]) / 2, (bx[1] + bx[3]) / 2)
-    return f"+proj=laea +lat_0={lat0:.4f} +lon_0={lon0:.4f} +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
-
-
-def main_view_bounds(munis: gpd.GeoDataFrame, box_mm: tuple[float, float] = (260.0, 180.0)) -> tuple[float, float, float, float]:
-    """lon/lat bounds (minx, miny, maxx, maxy) of the main map: the land that the print map
-    draws at full scale, without the far islands it puts into insets (東京都's 小笠原, 鹿児島県's 奄美).
-    The interactive map starts on this view too."""
-    local = _local_crs(munis)
-    m = munis.to_crs(local)
-    views = _choose_views(m.geometry.values, m["name"].to_numpy(dtype=object), box_mm)
-    # Edges densified: in lon/lat the projected box's edges are curves, its corners not the extremes.
-    x0, y0, x1, y1 = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform_bounds(*views.main, densify_pts=41)
-    return x0, y0, x1, y1
-
-
 def _real_text_over_halos(fig: Figure) -> None:
     """Labels in the PDF as text people can search and copy, not outlines.
 
@@ -514,7 +412,7 @@ def _real_text_over_halos(fig: Figure) -> None:
 def _printable(munis: gpd.GeoDataFrame, plan: Plan, title: str | None) -> tuple[gpd.GeoDataFrame, Plan, str | None]:
     """Names as a printed page can show them: control and bidi characters, which no font draws
     and which would reach the log raw in matplotlib's missing-glyph warnings, written visibly."""
-    from .textsafe import terminal_text
+    from geo_app.views.textsafe import terminal_text
 
     def show(col: pd.Series) -> pd.Series:
         return col.map(terminal_text, na_action="ignore").astype(col.dtype)
@@ -559,7 +457,7 @@ def write_print_map(
     areas = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
     if metric not in areas[level].columns:
         raise InputError(f"人口表に「{metric_ja}」を計算する列がありません。年齢別の人口を含む表を使うか、指標を「人口」にしてください。")
-    local = _local_crs(joined)
+    local = local_crs(joined)
     lat0, lon0 = (float(re.search(rf"\+{k}=([-0-9.]+)", local).group(1)) for k in ("lat_0", "lon_0"))
     to_lonlat = Transformer.from_crs(local, "EPSG:4326", always_xy=True)
     to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True)
@@ -572,7 +470,7 @@ def write_print_map(
     k = pw / 297.0  # A3 scales everything up
     base_fs = 7.0 * (1.0 if paper == "A4" else 1.15)
     main_mm = (0.725 * pw, ph - 16 * k - 15 * k)  # width, height of the map frame
-    views = _choose_views(mj.geometry.values, mj["name"].to_numpy(dtype=object), main_mm)
+    views = choose_views(mj.geometry.values, mj["name"].to_numpy(dtype=object), main_mm)
 
     rc = {"text.parse_math": False,  # names are typed text: "$" is a character, not TeX
           "font.family": [FONT_FAMILY, "DejaVu Sans"], "pdf.fonttype": 42, "ps.fonttype": 42, "hatch.linewidth": 0.45,
@@ -761,7 +659,7 @@ def write_print_map(
                 for v, (sw, sh) in zip(views.insets, slots):
                     if sw <= 5 or sh <= 5:
                         return -1.0
-                    s = _fit_scale(v["bounds"], (sw, sh), margin=0.06)
+                    s = fit_scale(v["bounds"], (sw, sh), margin=0.06)
                     bw, bh = v["bounds"][2] - v["bounds"][0], v["bounds"][3] - v["bounds"][1]
                     tot += (s * bw) * (s * bh)
                 return tot
@@ -775,7 +673,7 @@ def write_print_map(
             y_cursor = ph - top_mm
             x_cursor = side_x0
             for v, (sw, sh) in zip(views.insets, slots):
-                s = _fit_scale(v["bounds"], (sw, sh), margin=0.06)
+                s = fit_scale(v["bounds"], (sw, sh), margin=0.06)
                 bw = (v["bounds"][2] - v["bounds"][0]) * 1.12 * s
                 bh = (v["bounds"][3] - v["bounds"][1]) * 1.12 * s
                 bw, bh = min(max(bw, 18 * k), sw), min(max(bh, 14 * k), sh)

@@ -19,11 +19,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .dissolve import AREA_COLUMNS, absent_members, check_unique_codes, mark_absent
-from .errors import PlanError
-from .geometry import grouped_coverage_union
-from .plans import LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
-from .population import AGE_BANDS, COUNT_COLUMNS, add_rates
+from geo_app.core.dissolve import AREA_COLUMNS, absent_members, check_unique_codes, mark_absent
+from geo_app.core.errors import PlanError
+from geo_app.core.geometry import grouped_coverage_union
+from geo_app.core.plan import LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
+from geo_app.core.counts import AGE_BANDS, COUNT_COLUMNS, add_rates
 
 __all__ = ["LivePlan"]
 
@@ -84,7 +84,7 @@ class LivePlan:
 
     def __init__(self, munis: gpd.GeoDataFrame, plan: Plan, *, graph: nx.Graph | None = None):
         if graph is None:
-            from .adjacency import build_adjacency
+            from geo_app.core.adjacency import build_adjacency
 
             graph = build_adjacency(munis)
         self.graph = graph
@@ -277,7 +277,7 @@ class LivePlan:
             (st.members[s].discard if leave else st.members[s].add)(p)
 
     def _count_pieces(self, members: Iterable[int]) -> int:
-        from .adjacency import components
+        from geo_app.core.adjacency import components
 
         return len(components(self.graph, [self.codes[p] for p in members]))
 

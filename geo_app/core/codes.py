@@ -6,7 +6,6 @@ all are normalised here so that the rest of the package only ever sees 5-digit s
 """
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
@@ -15,7 +14,7 @@ import pandas as pd
 
 __all__ = [
     "city_of", "prefecture_code", "PREFECTURES", "check_digit", "normalize_code", "normalize_codes",
-    "NORTHERN_TERRITORIES", "DESIGNATED_CITIES", "known_codes", "unknown_code_reason",
+    "NORTHERN_TERRITORIES", "DESIGNATED_CITIES",
 ]
 
 #: 色丹村, 泊村, 留夜別村, 留別村, 紗那村, 蘂取村: in N03 but with no census population.
@@ -93,13 +92,14 @@ def normalize_code(value: object) -> str:
     raise ValueError(f"市町村コード「{_show(value)}」は5桁（または検査数字付きの6桁）ではありません")
 
 
-def normalize_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def normalize_codes(values: pd.Series, known: frozenset[str] = frozenset()) -> tuple[pd.Series, pd.Series]:
     """Vectorised wrapper: (codes, errors) with one Japanese reason per bad row (else NA).
 
     A column of 6-digit codes stored as numbers loses the zero of 01〜09 and shows 5 digits
     (011002 → 11002). When the column holds 6-digit codes, or when most such 5-digit values are
     no code at all while every one of them is a valid, existing 6-digit code once the zero is put
-    back, they are read as 6-digit.
+    back, they are read as 6-digit. `known`: the codes that exist (`geo_app.io.known_codes`);
+    empty, a lost zero is only put back in a column of 6-digit codes.
     """
     codes: list[object] = []
     errors: list[object] = []
@@ -116,7 +116,6 @@ def normalize_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     # a lost zero leaves 5 digits that do not start with 0 (01〜09 → 1〜9)
     five = [i for i, t in enumerate(texts) if t is not None and len(t) == 5 and t[0] != "0"]
     if five:
-        known = known_codes()
         padded = {i: "0" + texts[i] for i in five}
         valid6 = {
             i: p[:5] for i, p in padded.items() if check_digit(p[:5]) == p[5] and (not known or p[:5] in known)
@@ -130,38 +129,6 @@ def normalize_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return (
         pd.Series(codes, index=values.index, dtype="string"),
         pd.Series(errors, index=values.index, dtype="string"),
-    )
-
-
-@functools.lru_cache(maxsize=1)
-def _census_codes() -> frozenset[str]:
-    from . import datasets
-
-    try:
-        df = pd.read_csv(datasets.population_path(), dtype=str, usecols=["code"])
-    except (OSError, ValueError):  # data folder missing: every code counts as known
-        return frozenset()
-    return frozenset(df["code"].dropna())
-
-
-def known_codes() -> frozenset[str]:
-    """Codes of the embedded 2020 census (municipalities and wards) plus the Northern Territories."""
-    census = _census_codes()
-    return census | frozenset(NORTHERN_TERRITORIES) if census else frozenset()
-
-
-def unknown_code_reason(code: str) -> str | None:
-    """Why a 5-digit code is no municipality of 2020 (None if it is one), in Japanese."""
-    known = known_codes()
-    if not known or code in known:
-        return None
-    if code[:2] not in PREFECTURES:
-        return f"市町村コード {code} の先頭2桁「{code[:2]}」は都道府県コード（01〜47）ではありません"
-    if code[2:] == "000":
-        return f"{code} は{PREFECTURES[code[:2]]}全体を表すコードで、市町村のコードではありません"
-    return (
-        f"市町村コード {code} は{PREFECTURES[code[:2]]}の市区町村（2020年10月1日時点）にありません。"
-        "合併前の旧市町村のコードかもしれません。今の市町村コードに直してください"
     )
 
 

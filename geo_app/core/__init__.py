@@ -1,0 +1,1 @@
+"""core layer of geo_app (see the package docstring)."""

@@ -1,0 +1,124 @@
+"""One registry for every figure a user sees: key, Japanese label, unit, format, aggregation, source.
+
+Views (CLI table and CSV, app tables and legends, HTML map, print map, Excel, GeoPackage) take
+labels, units and formats from here and nowhere else, so a label cannot drift between outputs.
+Aggregation says how an area's value follows from its members':
+
+* ``sum`` — the members' values added; unknown when any member's is unknown (never a partial total);
+* ``ratio`` — one sum over another, computed from the sums (never an average of members' ratios).
+
+No file format and no UI library is imported here: this is core.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Metric", "Field", "METRICS", "FIELDS", "metric", "header", "label", "MAP_METRICS", "format_value"]
+
+Aggregation = Literal["sum", "ratio"]
+Kind = Literal["count", "percent", "decimal"]
+
+CENSUS = "population"  # the population table in use (2020 census by default, or the user's own)
+BOUNDARIES = "boundaries"  # the N03 boundaries in use (km² on an equal-area projection)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A figure. `numerator`/`denominator` name the metrics a ratio is computed from."""
+
+    key: str
+    label: str
+    unit: str
+    kind: Kind
+    aggregation: Aggregation
+    source: str
+    decimals: int = 0
+    numerator: str | None = None
+    denominator: tuple[str, ...] = ()  # denominator = first − the rest (e.g. population − age unknown)
+    note: str = ""
+
+    @property
+    def header(self) -> str:
+        """Column header with its unit, e.g. 「面積（km²）」; counts of people are just 「人口」."""
+        return self.label if self.unit in ("人", "") else f"{self.label}（{self.unit}）"
+
+    @property
+    def excel_format(self) -> str:
+        if self.kind == "percent":
+            return "0.0%"
+        return "#,##0" if self.decimals == 0 else "#,##0." + "0" * self.decimals
+
+    def format(self, value: object, *, unit: bool = True) -> str:
+        """Text for a person: 1,973,395 人 · 27.9% · 190.2 人/km²; unknown is 「—」."""
+        return format_value(self, value, unit=unit)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column that is not a figure: names, parents, status."""
+
+    key: str
+    label: str
+
+
+def format_value(m: Metric, value: object, *, unit: bool = True) -> str:
+    """Shared by `Metric.format`: one rule for rounding and units across every view."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(v):
+        return "—"
+    if m.kind == "percent":
+        return f"{v * 100:.{max(m.decimals, 1)}f}" + ("%" if unit else "")
+    text = f"{round(v):,}" if m.decimals == 0 else f"{v:,.{m.decimals}f}"
+    return f"{text} {m.unit}" if unit and m.unit else text
+
+
+_M = [
+    Metric("population", "人口", "人", "count", "sum", CENSUS),
+    Metric("age_0_14", "0〜14歳", "人", "count", "sum", CENSUS),
+    Metric("age_15_64", "15〜64歳", "人", "count", "sum", CENSUS),
+    Metric("age_65_plus", "65歳以上", "人", "count", "sum", CENSUS),
+    Metric("age_75_plus", "75歳以上", "人", "count", "sum", CENSUS),
+    Metric("age_85_plus", "85歳以上", "人", "count", "sum", CENSUS),
+    Metric("age_unknown", "年齢不詳", "人", "count", "sum", CENSUS),
+    Metric("municipalities", "市町村数", "", "count", "sum", "plan"),
+    Metric("aging_rate", "高齢化率", "%", "percent", "ratio", CENSUS, 1, "age_65_plus", ("population", "age_unknown"),
+           "65歳以上 ÷（人口 − 年齢不詳）。国勢調査の算出方法に合わせています。"),
+    Metric("share_75_plus", "75歳以上の割合", "%", "percent", "ratio", CENSUS, 1, "age_75_plus", ("population", "age_unknown"),
+           "75歳以上 ÷（人口 − 年齢不詳）。"),
+    Metric("area_km2", "面積", "km²", "decimal", "sum", BOUNDARIES, 1),
+    Metric("density", "人口密度", "人/km²", "decimal", "ratio", CENSUS, 1, "population", ("area_km2",)),
+]
+METRICS: dict[str, Metric] = {m.key: m for m in _M}
+
+#: Metrics a map can be coloured by, in the order offered to users.
+MAP_METRICS = ("population", "age_65_plus", "age_75_plus", "aging_rate", "share_75_plus", "density")
+
+FIELDS: dict[str, Field] = {f.key: f for f in [
+    Field("area", "圏域"), Field("parent", "上位の圏域"), Field("code", "市町村コード"), Field("name", "市町村名"),
+    Field("homecare", "在宅医療圏"), Field("secondary", "二次医療圏"), Field("tertiary", "三次医療圏"),
+    Field("status", "状態"), Field("hub", "拠点"), Field("members", "構成市町村"),
+]}
+
+
+def metric(key: str) -> Metric:
+    """The registry entry; a KeyError here is a bug (a view asked for a figure nobody defined)."""
+    return METRICS[key]
+
+
+def header(key: str) -> str:
+    """The column header of any column a view shows (figure or field)."""
+    if key in METRICS:
+        return METRICS[key].header
+    return FIELDS[key].label if key in FIELDS else key
+
+
+def label(key: str) -> str:
+    """The short name (no unit): legends and map titles put the unit elsewhere."""
+    if key in METRICS:
+        return METRICS[key].label
+    return FIELDS[key].label if key in FIELDS else key

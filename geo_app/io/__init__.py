@@ -1,0 +1,1 @@
+"""io layer of geo_app (see the package docstring)."""

@@ -1,0 +1,86 @@
+"""Municipalities: boundaries (N03) + population + the embedded sea links, assembled for a plan.
+
+The one place where the readers meet, so that the boundary and population readers need not
+know each other.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Literal, Sequence
+
+import geopandas as gpd
+import pandas as pd
+
+from geo_app.core.codes import NORTHERN_TERRITORIES
+from geo_app.core.geometry import area_km2, is_coverage
+from geo_app.core.plan import Plan
+from geo_app.io import datasets
+from geo_app.io.boundaries import PathLike, merge_units, read_n03_units
+from geo_app.io.known_codes import known_codes
+from geo_app.io.population import attach_population, load_population
+from geo_app.io.sea_links import load_sea_links
+
+__all__ = ["municipalities_for_plan", "load_municipalities"]
+
+
+def load_municipalities(
+    paths: PathLike | Sequence[PathLike] | None = None,
+    *,
+    prefectures: Iterable[str] | None = None,
+    wards: Literal["merge", "keep"] = "merge",
+    keep_wards_of: Iterable[str] = (),
+    drop_northern_territories: bool = True,
+    population: "pd.DataFrame | str | Path | None" = "census2020",
+) -> gpd.GeoDataFrame:
+    """Municipalities with geometry, km² and population; `attrs['report']` holds what was decided.
+
+    `paths` default to the embedded N03 2021 boundaries of all Japan; `prefectures` filters by
+    name (北海道) or 2-digit code (01). `population` is a table from `load_population`, a path
+    to a user table, "census2020" (embedded), or None.
+
+    Files are read under the input guard (their problems are InputErrors in Japanese); the rest is
+    our computation, so an exception there is not dressed up as a problem with the user's file.
+    """
+    if paths is None:
+        paths = datasets.boundaries_path()
+    units, report = read_n03_units(paths, prefectures=prefectures)
+    if drop_northern_territories:
+        nt = units["code"].isin(NORTHERN_TERRITORIES)
+        report.add(
+            "northern_territories_dropped",
+            int(nt.sum()),
+            f"北方領土の6村（01695〜01700）のうち {int(nt.sum())} 村を除きました（国勢調査の人口がないため）。",
+        )
+        units = units[~nt]
+    munis = merge_units(units, wards=wards, keep_wards_of=keep_wards_of, report=report)
+    munis["area_km2"] = area_km2(munis.geometry)
+    coverage = is_coverage(munis.geometry.values)
+    report.add(
+        "not_a_coverage",
+        int(not coverage),
+        "境界データの市町村どうしが重なっているか、境目の線が一致していません（年版の違うファイルを混ぜた場合など）。"
+        "圏域の形は重なりを許す方法で作ります（遅くなります）。同じ年版の N03 をそろえると正確で速くなります。",
+    )
+    if population is not None:
+        pop = load_population(population) if not isinstance(population, pd.DataFrame) else population
+        munis = attach_population(munis, pop, report=report)
+    munis.attrs["report"] = report
+    munis.attrs["coverage_valid"] = coverage
+    munis.attrs["sea_links"] = load_sea_links()  # the embedded routes; users add theirs with --sea-links
+    munis.attrs["known_codes"] = known_codes()  # to tell a missing boundary from a wrong code
+    return munis
+
+
+def municipalities_for_plan(
+    plan: Plan,
+    *,
+    boundaries: str | Path | Sequence[str | Path] | None = None,
+    population: "str | Path | pd.DataFrame | None" = "census2020",
+) -> gpd.GeoDataFrame:
+    """The plan's prefectures, at the plan's granularity (wards only where the plan uses them)."""
+    return load_municipalities(
+        boundaries,
+        prefectures=plan.prefectures or None,
+        keep_wards_of=plan.ward_cities,
+        population=population,
+    )

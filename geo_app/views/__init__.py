@@ -1,0 +1,1 @@
+"""views layer of geo_app (see the package docstring)."""
