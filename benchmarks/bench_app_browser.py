@@ -12,6 +12,7 @@ Starts `geo-app app --headless` on a free port with a throw-away plan store, the
     map's labels show the new totals is printed too.
 All requests that would leave localhost are refused and counted. Prints medians; no asserts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from test_app_browser import (  # noqa: E402
-    CHROMIUM_ARGS, MAP_IFRAME, alert, choose, click_button, free_port, offline_page, start_server, stop_server, wait_for_map,
+    CHROMIUM_ARGS,
+    MAP_IFRAME,
+    alert,
+    choose,
+    click_button,
+    free_port,
+    offline_page,
+    start_server,
+    stop_server,
+    wait_for_map,
 )
 
 BIEI, BIEI_POP, KAMIKAWA, FURANO = "01459", 9_668, 51_990, 39_894
@@ -34,8 +44,11 @@ BIEI, BIEI_POP, KAMIKAWA, FURANO = "01459", 9_668, 51_990, 39_894
 def label_has(page, text: str, timeout: float = 30_000) -> None:
     page.wait_for_function(
         "([sel, want]) => { const f = document.querySelector(sel); if (!f) return false;"
-        " return [...f.contentDocument.querySelectorAll('.geoapp-label')].some(e => (e.querySelector('.name').textContent + ' ' + e.querySelector('.pop').textContent) === want); }",
-        arg=[MAP_IFRAME, text], timeout=timeout)
+        " return [...f.contentDocument.querySelectorAll('.geoapp-label')].some(e => "
+        "(e.querySelector('.name').textContent + ' ' + e.querySelector('.pop').textContent) === want); }",
+        arg=[MAP_IFRAME, text],
+        timeout=timeout,
+    )
 
 
 def main() -> None:
@@ -73,7 +86,7 @@ def main() -> None:
             page.get_by_text(f"美瑛町（{BIEI}）").first.wait_for()
             totals, maps = [], []
             where = "上川"
-            for i in range(args.runs * 2):
+            for _ in range(args.runs * 2):
                 target = "富良野" if where == "上川" else "上川"
                 choose(page, "移動先の在宅医療圏", target, re.compile(rf"^{target}（"))
                 new_k = KAMIKAWA - BIEI_POP if target == "富良野" else KAMIKAWA
@@ -89,11 +102,20 @@ def main() -> None:
             browser.close()
     finally:
         stop_server(proc)
-    print(f"(a) first paint of the map, warm server: median {statistics.median(paints):.2f} s over {len(paints)} loads (target ≤ 5 s)")
-    print(f"(b) click 移動する → both totals updated: median {statistics.median(totals):.2f} s over {len(totals)} moves (target ≤ 1.5 s)")
+    print(
+        "(a) first paint of the map, warm server: median "
+        f"{statistics.median(paints):.2f} s over {len(paints)} loads (target ≤ 5 s)"
+    )
+    print(
+        "(b) click 移動する → both totals updated: median "
+        f"{statistics.median(totals):.2f} s over {len(totals)} moves (target ≤ 1.5 s)"
+    )
     print(f"    click 移動する → map labels updated:  median {statistics.median(maps):.2f} s")
-    print("    each move (totals / map), s: " + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(totals, maps))
-          + "  (moves 1–2 build new layers; later moves revisit plans whose layers are cached)")
+    print(
+        "    each move (totals / map), s: "
+        + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(totals, maps, strict=True))
+        + "  (moves 1–2 build new layers; later moves revisit plans whose layers are cached)"
+    )
     print(f"requests refused (would have needed the network): {len(blocked)}")
 
 

@@ -9,6 +9,7 @@ the two ratios (runs interleaved, so machine noise hits every method alike), and
 three give the same areas and population sums.
 Targets: ≥ 10× the default method, and at least as fast as the coverage method.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,10 +23,10 @@ import shapely
 
 warnings.filterwarnings("ignore", message="Numba not installed")
 
-from geo_app.io.plans import plan_from_frame
-from geo_app.core.dissolve import dissolve  # noqa: E402
-from geo_app import load_municipalities
+from geo_app import load_municipalities  # noqa: E402
 from geo_app.core.counts import AGE_BANDS, COUNT_COLUMNS  # noqa: E402
+from geo_app.core.dissolve import dissolve  # noqa: E402
+from geo_app.io.plans import plan_from_frame  # noqa: E402
 
 
 def interleaved(fns: dict[str, object], runs: int) -> tuple[dict[str, list[float]], dict[str, object]]:
@@ -46,21 +47,37 @@ def main() -> None:
     args = ap.parse_args()
 
     units = load_municipalities(wards="keep")
-    plan = plan_from_frame(pd.DataFrame({"code": units["code"], "name": units["name"], "homecare": units["pref"], "secondary": units["pref"], "tertiary": "日本"}))
+    plan = plan_from_frame(
+        pd.DataFrame(
+            {
+                "code": units["code"],
+                "name": units["name"],
+                "homecare": units["pref"],
+                "secondary": units["pref"],
+                "tertiary": "日本",
+            }
+        )
+    )
     # The same counts geo_app.core.dissolve sums: totals, age groups and the 21 five-year bands.
     frame = units[["pref", *COUNT_COLUMNS, *AGE_BANDS, "geometry"]]
-    print(f"units: {len(units)} (municipalities and designated-city wards), target: {units['pref'].nunique()} prefectures, runs: {args.runs}")
+    print(
+        f"units: {len(units)} (municipalities and designated-city wards), "
+        f"target: {units['pref'].nunique()} prefectures, runs: {args.runs}"
+    )
 
-    times, res = interleaved({
-        "app": lambda: dissolve(units, plan, "homecare"),
-        "default": lambda: frame.dissolve(by="pref", aggfunc="sum"),
-        "coverage": lambda: frame.dissolve(by="pref", aggfunc="sum", method="coverage"),
-    }, args.runs)
+    times, res = interleaved(
+        {
+            "app": lambda: dissolve(units, plan, "homecare"),
+            "default": lambda: frame.dissolve(by="pref", aggfunc="sum"),
+            "coverage": lambda: frame.dissolve(by="pref", aggfunc="sum", method="coverage"),
+        },
+        args.runs,
+    )
     ours, default, coverage = res["app"], res["default"], res["coverage"]
     t_app, t_def, t_cov = (statistics.median(times[k]) for k in ("app", "default", "coverage"))
     # per-round ratios: both sides of each ratio were timed seconds apart
-    r_def = statistics.median(d / a for d, a in zip(times["default"], times["app"]))
-    r_cov = statistics.median(c / a for c, a in zip(times["coverage"], times["app"]))
+    r_def = statistics.median(d / a for d, a in zip(times["default"], times["app"], strict=True))
+    r_cov = statistics.median(c / a for c, a in zip(times["coverage"], times["app"], strict=True))
 
     ours = ours.set_index("area")
     sym = {}
@@ -70,10 +87,22 @@ def main() -> None:
         for col in (*COUNT_COLUMNS, *AGE_BANDS):
             assert (ours.loc[other.index, col].to_numpy() == other[col].to_numpy()).all(), (label, col)
     print(f"geo_app.core.dissolve                   median {t_app * 1000:8.1f} ms")
-    print(f"GeoDataFrame.dissolve()            median {t_def * 1000:8.1f} ms   ratio {t_def / t_app:5.1f}×, median per round {r_def:5.1f}× (target ≥ 10×)")
-    print(f"GeoDataFrame.dissolve(coverage)    median {t_cov * 1000:8.1f} ms   ratio {t_cov / t_app:5.1f}×, median per round {r_cov:5.1f}× (target ≥ 1×)")
-    print(f"same areas: max symmetric difference vs default {sym['default']:.2e} deg², vs coverage {sym['coverage']:.2e} deg²")
-    print(f"population sums equal in all {len(COUNT_COLUMNS) + len(AGE_BANDS)} count columns: yes ({int(ours['population'].sum()):,} people in all)")
+    print(
+        f"GeoDataFrame.dissolve()            median {t_def * 1000:8.1f} ms   ratio "
+        f"{t_def / t_app:5.1f}×, median per round {r_def:5.1f}× (target ≥ 10×)"
+    )
+    print(
+        f"GeoDataFrame.dissolve(coverage)    median {t_cov * 1000:8.1f} ms   "
+        f"ratio {t_cov / t_app:5.1f}×, median per round {r_cov:5.1f}× (target ≥ 1×)"
+    )
+    print(
+        "same areas: max symmetric difference vs default "
+        f"{sym['default']:.2e} deg², vs coverage {sym['coverage']:.2e} deg²"
+    )
+    print(
+        f"population sums equal in all {len(COUNT_COLUMNS) + len(AGE_BANDS)} "
+        f"count columns: yes ({int(ours['population'].sum()):,} people in all)"
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ ratio against the baseline measured in the same run: `dissolve` of all three lev
 Targets: apply ≤ 50 ms for Hokkaido, ≤ 200 ms for all of Japan. Nothing is asserted about time;
 the final areas are checked against a full dissolve.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,12 +31,12 @@ import shapely
 warnings.filterwarnings("ignore", message="Numba not installed")
 
 from geo_app import LEVELS, Plan, load_municipalities, load_plan  # noqa: E402
-from geo_app.core.dissolve import dissolve
 from geo_app.core.adjacency import build_adjacency  # noqa: E402
 from geo_app.core.codes import PREFECTURES  # noqa: E402
+from geo_app.core.dissolve import dissolve  # noqa: E402
 from geo_app.core.edits import move  # noqa: E402
-from geo_app.io.municipalities import municipalities_for_plan  # noqa: E402
 from geo_app.core.live import LivePlan  # noqa: E402
+from geo_app.io.municipalities import municipalities_for_plan  # noqa: E402
 
 
 def japan_plan() -> Plan:
@@ -60,8 +61,10 @@ def p90_ms(xs: list[float]) -> float:
 
 
 def run(label: str, munis, plan: Plan, *, moves: int, runs: int, target_ms: float, seed: int) -> None:
-    print(f"\n== {label}: {len(munis)} municipalities, {len(plan.areas('homecare'))} home-care / "
-          f"{len(plan.areas('secondary'))} secondary / {len(plan.areas('tertiary'))} tertiary areas")
+    print(
+        f"\n== {label}: {len(munis)} municipalities, {len(plan.areas('homecare'))} home-care / "
+        f"{len(plan.areas('secondary'))} secondary / {len(plan.areas('tertiary'))} tertiary areas"
+    )
     base = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -106,7 +109,9 @@ def run(label: str, munis, plan: Plan, *, moves: int, runs: int, target_ms: floa
     for lv in LEVELS:
         got, want = live.areas(lv), dissolve(munis, current, lv)
         floats = ["area_km2", "density"]
-        same_counts = pd.DataFrame(got.drop(columns=["geometry", *floats])).equals(pd.DataFrame(want.drop(columns=["geometry", *floats])))
+        same_counts = pd.DataFrame(got.drop(columns=["geometry", *floats])).equals(
+            pd.DataFrame(want.drop(columns=["geometry", *floats]))
+        )
         same_counts &= bool(np.allclose(got[floats].astype(float), want[floats].astype(float), rtol=1e-12, atol=0))
         sym = float(np.max(shapely.area(shapely.symmetric_difference(got.geometry.values, want.geometry.values))))
         ok &= same_counts and sym < 1e-9
@@ -115,12 +120,21 @@ def run(label: str, munis, plan: Plan, *, moves: int, runs: int, target_ms: floa
     print(f"baseline: dissolve of all 3 levels           median {b:8.1f} ms  ({runs} runs)")
     print(f"one-time: build_adjacency {t_graph * 1000:.0f} ms, LivePlan(...) {t_build * 1000:.0f} ms")
     print(f"edit fn:  move(plan, code, area)             median {median_ms(t_move):8.1f} ms")
-    print(f"per edit: LivePlan.apply(one move)           median {a:8.1f} ms  p90 {p90_ms(t_apply):6.1f} ms  "
-          f"ratio {b / a:5.1f}× faster than baseline  (target ≤ {target_ms:.0f} ms: {'met' if a <= target_ms else 'NOT met'})")
-    print(f"per edit: apply + areas('homecare')          median {median_ms(t_redraw):8.1f} ms  p90 {p90_ms(t_redraw):6.1f} ms  "
-          f"ratio {b / median_ms(t_redraw):5.1f}×")
-    print(f"{moves} moves, (level, area) pairs changed per move: median {statistics.median(changed_sizes):.0f}, max {max(changed_sizes)}; "
-          f"final areas equal a full dissolve at all levels: {'yes' if ok else 'NO'}")
+    print(
+        f"per edit: LivePlan.apply(one move)           median {a:8.1f} ms  p90 {p90_ms(t_apply):6.1f} ms  "
+        f"ratio {b / a:5.1f}× faster than baseline  (target ≤ "
+        f"{target_ms:.0f} ms: {'met' if a <= target_ms else 'NOT met'})"
+    )
+    print(
+        "per edit: apply + areas('homecare')          median "
+        f"{median_ms(t_redraw):8.1f} ms  p90 {p90_ms(t_redraw):6.1f} ms  "
+        f"ratio {b / median_ms(t_redraw):5.1f}×"
+    )
+    print(
+        f"{moves} moves, (level, area) pairs changed per move: median "
+        f"{statistics.median(changed_sizes):.0f}, max {max(changed_sizes)}; "
+        f"final areas equal a full dissolve at all levels: {'yes' if ok else 'NO'}"
+    )
 
 
 def main() -> None:
@@ -132,10 +146,26 @@ def main() -> None:
     args = ap.parse_args()
     if args.only in (None, "hokkaido"):
         plan = load_plan("hokkaido-2024")
-        run("北海道 hokkaido-2024", municipalities_for_plan(plan), plan, moves=args.moves, runs=args.runs, target_ms=50, seed=args.seed)
+        run(
+            "北海道 hokkaido-2024",
+            municipalities_for_plan(plan),
+            plan,
+            moves=args.moves,
+            runs=args.runs,
+            target_ms=50,
+            seed=args.seed,
+        )
     if args.only in (None, "japan"):
         munis = load_municipalities(keep_wards_of={"14130"})
-        run("全国 (47 × secondary-2020)", munis, japan_plan(), moves=args.moves, runs=args.runs, target_ms=200, seed=args.seed)
+        run(
+            "全国 (47 × secondary-2020)",
+            munis,
+            japan_plan(),
+            moves=args.moves,
+            runs=args.runs,
+            target_ms=200,
+            seed=args.seed,
+        )
 
 
 if __name__ == "__main__":

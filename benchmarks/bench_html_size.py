@@ -4,6 +4,7 @@ the topology-preserving simplification still gives a valid coverage, for several
 
     python benchmarks/bench_html_size.py
 """
+
 from __future__ import annotations
 
 import statistics
@@ -16,10 +17,10 @@ import shapely
 
 warnings.filterwarnings("ignore", message="Numba not installed")
 
+from geo_app import load_plan  # noqa: E402
 from geo_app.core.dissolve import dissolve  # noqa: E402
-from geo_app import load_plan
-from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE, write_map_html  # noqa: E402
 from geo_app.io.municipalities import municipalities_for_plan  # noqa: E402
+from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE, write_map_html  # noqa: E402
 
 
 def main() -> None:
@@ -38,10 +39,14 @@ def main() -> None:
         if tol:
             simplified["geometry"] = shapely.coverage_simplify(munis.geometry.values, tol, simplify_boundary=True)
         areas = dissolve(simplified, plan, "homecare")
-        valid = bool(shapely.coverage_is_valid(areas.geometry.values)) and bool(shapely.is_valid(areas.geometry.values).all())
+        valid = bool(shapely.coverage_is_valid(areas.geometry.values)) and bool(
+            shapely.is_valid(areas.geometry.values).all()
+        )
         vertices = int(shapely.get_num_coordinates(simplified.geometry.values).sum())
-        print(f"tolerance {str(tol):>6}: {size / 1e6:5.2f} MB ({'<' if size < 1.5e6 else '≥'} 1.5 MB), "
-              f"{vertices:6,} municipal vertices, valid coverage: {valid}, write median {statistics.median(times):.2f} s")
+        print(
+            f"tolerance {str(tol):>6}: {size / 1e6:5.2f} MB ({'<' if size < 1.5e6 else '≥'} 1.5 MB), "
+            f"{vertices:6,} municipal vertices, valid coverage: {valid}, write median {statistics.median(times):.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -10,18 +10,22 @@ peak) before and after, and the bytes left in its temp folder. Only 127.0.0.1 / 
 
 Numbers for the report, not a test: nothing here asserts a time or a size.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from test_app_browser import stop_server  # noqa: E402  (one way to stop the server and its process group)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -62,15 +66,20 @@ def start(port: int, work: Path, max_upload_mb: int | None = None) -> subprocess
         from geo_app.app.launch import streamlit_flags
 
         flags = {**streamlit_flags(port, True), "server.maxUploadSize": max_upload_mb}
-        cmd = [sys.executable, "-m", "geo_app.app.serve",
-               *(f"--{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in flags.items())]
+        cmd = [
+            sys.executable,
+            "-m",
+            "geo_app.app.serve",
+            *(f"--{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in flags.items()),
+        ]
     tmp = work / "server_tmp"
     tmp.mkdir()
     env = dict(os.environ, GEO_APP_DB_PATH=str(work / "plans.sqlite3"), TMPDIR=str(tmp))
     env.pop("GEO_APP_DATABASE_URL", None)
     env.pop("GEO_APP_UPLOAD_DIR", None)
-    proc = subprocess.Popen(cmd, env=env,
-                            stdout=(work / "server.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=(work / "server.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -82,24 +91,18 @@ def start(port: int, work: Path, max_upload_mb: int | None = None) -> subprocess
     raise RuntimeError("server did not start")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mb", type=int, default=250)
     ap.add_argument("--count", type=int, default=3)
     ap.add_argument("--kind", choices=list(LABEL), default="population")
     ap.add_argument("--port", type=int, default=8599)
-    ap.add_argument("--server-max-upload-mb", type=int, default=None,
-                    help="start the server process directly with this upload limit (to compare with 1024)")
+    ap.add_argument(
+        "--server-max-upload-mb",
+        type=int,
+        default=None,
+        help="start the server process directly with this upload limit (to compare with 1024)",
+    )
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -120,22 +123,44 @@ def main() -> None:
     proc = start(args.port, work, args.server_max_upload_mb)
     pid = proc.pid if args.server_max_upload_mb else server_pid(proc.pid)
     tmp = work / "server_tmp"
-    print(f"geo_app from: {subprocess.run([sys.executable, '-c', 'import geo_app; print(geo_app.__file__)'], capture_output=True, text=True).stdout.strip()}")
+    where = subprocess.run(
+        [sys.executable, "-c", "import geo_app; print(geo_app.__file__)"], capture_output=True, text=True
+    )
+    print(f"geo_app from: {where.stdout.strip()}")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1100}, locale="ja-JP")
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
-                ("http://localhost", "http://127.0.0.1", "ws://localhost", "ws://127.0.0.1", "data:", "blob:", "about:"))
-                else r.abort())
+            page.route(
+                "**/*",
+                lambda r: (
+                    r.continue_()
+                    if r.request.url.startswith(
+                        (
+                            "http://localhost",
+                            "http://127.0.0.1",
+                            "ws://localhost",
+                            "ws://127.0.0.1",
+                            "data:",
+                            "blob:",
+                            "about:",
+                        )
+                    )
+                    else r.abort()
+                ),
+            )
             page.goto(f"http://localhost:{args.port}/", wait_until="domcontentloaded")
-            page.frame_locator("iframe[title='streamlit_folium.st_folium']").locator(".geoapp-label").first.wait_for(timeout=120_000)
+            page.frame_locator("iframe[title='geo_app.app.mapview.folium_map']").locator(
+                ".geoapp-label"
+            ).first.wait_for(timeout=120_000)
             page.get_by_text("都道府県・データ", exact=True).first.click()
             page.get_by_role("button", name="このデータを使う").wait_for(timeout=60_000)
             time.sleep(3)
             before = proc_status(pid)
-            print(f"before uploads: server RSS {before['VmRSS']} MB (peak so far {before['VmHWM']} MB), "
-                  f"temp folder {folder_bytes(tmp) / 1e6:.1f} MB")
+            print(
+                f"before uploads: server RSS {before['VmRSS']} MB (peak so far {before['VmHWM']} MB), "
+                f"temp folder {folder_bytes(tmp) / 1e6:.1f} MB"
+            )
             for p in paths:
                 t0 = time.perf_counter()
                 uploader = page.locator("[data-testid='stFileUploader']").filter(has_text=LABEL[args.kind]).first
@@ -148,7 +173,9 @@ def main() -> None:
                     " const chips = [...u.querySelectorAll(\"[data-testid='stFileChipName']\")];"
                     " return chips.some(c => c.innerText.includes(name))"
                     " && !u.querySelector(\"[data-testid='stFileChipIconSpinner']\"); }",
-                    arg=[LABEL[args.kind], p.name], timeout=300_000)
+                    arg=[LABEL[args.kind], p.name],
+                    timeout=300_000,
+                )
                 time.sleep(1)  # the rerun that hands the file to the script
                 uploaded = time.perf_counter() - t0
                 shown = uploader.inner_text().replace("\n", " ")[-120:]
@@ -157,18 +184,24 @@ def main() -> None:
                 msg.wait_for(timeout=300_000)
                 text = msg.inner_text().replace("\n", " ")[:160]
                 now = proc_status(pid)
-                print(f"{p.name} ({args.size_mb} MB): chosen in {uploaded:.1f} s, uploader shows 「{shown}」 → 「{text}」; "
-                      f"server RSS {now['VmRSS']} MB (peak {now['VmHWM']} MB), temp folder {folder_bytes(tmp) / 1e6:.1f} MB")
+                print(
+                    f"{p.name} ({args.size_mb} MB): chosen in {uploaded:.1f} "
+                    f"s, uploader shows 「{shown}」 → 「{text}」; "
+                    f"server RSS {now['VmRSS']} MB (peak {now['VmHWM']} "
+                    f"MB), temp folder {folder_bytes(tmp) / 1e6:.1f} MB"
+                )
                 time.sleep(1)
             time.sleep(10)
             after = proc_status(pid)
-            print(f"after {len(paths)} uploads (+10 s): server RSS {after['VmRSS']} MB (peak {after['VmHWM']} MB), "
-                  f"temp folder {folder_bytes(tmp) / 1e6:.1f} MB")
+            print(
+                f"after {len(paths)} uploads (+10 s): server RSS {after['VmRSS']} MB (peak {after['VmHWM']} MB), "
+                f"temp folder {folder_bytes(tmp) / 1e6:.1f} MB"
+            )
             for entry in sorted(tmp.rglob("*"))[:20]:
                 print("   left:", entry.relative_to(tmp), entry.stat().st_size if entry.is_file() else "")
             browser.close()
     finally:
-        stop(proc)
+        stop_server(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 

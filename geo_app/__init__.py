@@ -5,6 +5,7 @@ Data flows one way, visible in the folders: files (`io`) → municipalities → 
 code). The package root re-exports the everyday entry points; the store (SQLAlchemy) is loaded
 only when asked for, so `import geo_app` stays light.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,19 @@ from geo_app.io.population import load_population
 from geo_app.io.report import LoadReport
 
 __all__ = [
-    "ConflictError", "GeoAppError", "InputError", "PlanError", "PlanStore", "LoadReport", "LEVELS", "Plan",
-    "builtin_plans", "dissolve", "load_municipalities", "load_plan", "load_population",
+    "ConflictError",
+    "GeoAppError",
+    "InputError",
+    "PlanError",
+    "PlanStore",
+    "LoadReport",
+    "LEVELS",
+    "Plan",
+    "builtin_plans",
+    "dissolve",
+    "load_municipalities",
+    "load_plan",
+    "load_population",
 ]
 __version__ = "0.1.0"
 

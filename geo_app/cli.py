@@ -8,6 +8,7 @@ tool killed by SIGPIPE. Messages are Japanese, never a traceback unless GEO_APP_
 Stdout holds only the result (table, CSV, JSON, written paths); everything said to a person
 goes to stderr, with user text escaped (`textsafe.terminal_text`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,13 +19,18 @@ import sys
 import time
 import traceback
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 
 from geo_app.core.errors import GeoAppError
+from geo_app.core.metrics import MAP_METRICS, label
 from geo_app.views.textsafe import spreadsheet_safe, terminal_text
+
+if TYPE_CHECKING:
+    from geo_app.core.rules import Finding
 
 __all__ = ["main", "say", "TOTAL_RULES"]
 
@@ -72,10 +78,22 @@ class Progress:
 
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--plan", default="hokkaido-2024", help="組み込みの区域案の名前（geo-app plans）または区域表 CSV/XLSX（既定: hokkaido-2024）")
-    p.add_argument("--boundaries", nargs="+", help="N03 行政区域ファイル（.zip/.shp/.geojson/TopoJSON/.gpkg、複数可）。既定: 内蔵の2021年版")
+    p.add_argument(
+        "--plan",
+        default="hokkaido-2024",
+        help="組み込みの区域案の名前（geo-app plans）または区域表 CSV/XLSX（既定: hokkaido-2024）",
+    )
+    p.add_argument(
+        "--boundaries",
+        nargs="+",
+        help="N03 行政区域ファイル（.zip/.shp/.geojson/TopoJSON/.gpkg、複数可）。既定: 内蔵の2021年版",
+    )
     p.add_argument("--population", help="人口表 CSV/XLSX（市町村コード・人口・年齢階級）。既定: 内蔵の令和2年国勢調査")
-    p.add_argument("--quiet", action="store_true", help="進み具合・読み込み時の注意・集計に影響する所見を表示しない（終了コードは変わりません）")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="進み具合・読み込み時の注意・集計に影響する所見を表示しない（終了コードは変わりません）",
+    )
 
 
 def _notes(args: argparse.Namespace, notes: Sequence[str]) -> None:
@@ -96,7 +114,7 @@ def _load(args: argparse.Namespace, progress: Progress):
     plan = load_plan(args.plan)
     _notes(args, plan.table.attrs.get("notes", []))
     progress("境界と人口を読み込み中")
-    population: object = "census2020"
+    population: str | pd.DataFrame = "census2020"
     if args.population:  # read here: the boundary loader keeps the table, not its notes
         population = load_population(args.population)
         _notes(args, population.attrs.get("notes", []))
@@ -106,19 +124,26 @@ def _load(args: argparse.Namespace, progress: Progress):
     return plan, munis
 
 
-def _check_totals(args: argparse.Namespace, plan, munis) -> int:
+def _check_totals(args: argparse.Namespace, plan, munis, findings: Sequence[Finding] | None = None) -> int:
     """Findings that make totals wrong or unknown, said on stderr before the figures.
 
     EXIT_FINDINGS when one of TOTAL_RULES fires, so that a script notices a total it must not
     use, although the output is still written. Rules not registered in this version are skipped.
+    `findings`: those of every rule, when the caller ran them anyway (`build`: one validation).
     """
     from geo_app.core.rules import RULES, SEVERITY_JA, ValidationOptions, validate
 
     names = [r for r in (*TOTAL_RULES, *_TOTAL_WARNINGS) if r in RULES]
-    findings = validate(munis, plan, ValidationOptions(rules=names))
+    if findings is None:
+        findings = validate(munis, plan, ValidationOptions(rules=names))
+    else:
+        findings = [f for f in findings if f.rule in names]
     if not args.quiet:
         for f in findings:
-            say(f"  ！{SEVERITY_JA.get(f.severity, f.severity)}: {f.message}（集計に影響します。geo-app validate で詳しく確認できます）")
+            say(
+                f"  ！{SEVERITY_JA.get(f.severity, f.severity)}: {f.message}"
+                "（集計に影響します。geo-app validate で詳しく確認できます）"
+            )
     return EXIT_FINDINGS if any(f.rule in TOTAL_RULES for f in findings) else EXIT_OK
 
 
@@ -169,13 +194,24 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from geo_app.core.rules import validate
     from geo_app.views.build import build_outputs
 
     progress = Progress(5, args.quiet)
     plan, munis = _load(args, progress)
-    status = _check_totals(args, plan, munis)
-    written = build_outputs(munis, plan, Path(args.out), level=args.level, metric=args.metric,
-                            basemap=args.basemap, paper=args.paper, progress=progress)
+    findings = validate(munis, plan)  # once: for the exit code here and for the 所見 sheet
+    status = _check_totals(args, plan, munis, findings)
+    written = build_outputs(
+        munis,
+        plan,
+        Path(args.out),
+        level=args.level,
+        metric=args.metric,
+        basemap=args.basemap,
+        paper=args.paper,
+        progress=progress,
+        findings=findings,
+    )
     for path in written:
         print(terminal_text(path))
     return status
@@ -200,7 +236,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for f in findings:
             print(terminal_text(f"[{SEVERITY_JA.get(f.severity, f.severity)}] {f.rule}: {f.message}"))
         counts = frame["severity"].value_counts().to_dict() if len(frame) else {}
-        print(f"所見 {len(findings)} 件（エラー {counts.get('error', 0)}・警告 {counts.get('warning', 0)}・情報 {counts.get('info', 0)}）")
+        print(
+            f"所見 {len(findings)} 件（エラー {counts.get('error', 0)}・警告 {counts.get('warning', 0)}"
+            f"・情報 {counts.get('info', 0)}）"
+        )
     return exit_code(findings)
 
 
@@ -220,7 +259,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="geo-app", description="在宅医療圏の設計支援: 市町村の境界と人口から圏域を集計・地図化します。")
+    parser = _Parser(
+        prog="geo-app", description="在宅医療圏の設計支援: 市町村の境界と人口から圏域を集計・地図化します。"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("plans", help="組み込みの区域案を一覧表示").set_defaults(func=cmd_plans)
@@ -231,18 +272,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
     s.set_defaults(func=cmd_summary)
 
-    b = sub.add_parser("build", help="地図（HTML/PNG/PDF）・表（CSV/XLSX）・GIS レイヤーを書き出す（1=集計に影響する所見あり・ファイルは書く, 2=入力を直す）")
+    b = sub.add_parser(
+        "build",
+        help="地図（HTML/PNG/PDF）・表（CSV/XLSX）・GIS レイヤーを書き出す"
+        "（1=集計に影響する所見あり・ファイルは書く, 2=入力を直す）",
+    )
     _add_inputs(b)
     b.add_argument("--out", required=True, help="書き出し先のフォルダー")
     b.add_argument("--level", choices=["homecare", "secondary", "tertiary"], default="homecare")
-    b.add_argument("--metric", default="population", choices=["population", "age_65_plus", "age_75_plus", "aging_rate", "share_75_plus", "density"])
+    b.add_argument(
+        "--metric",
+        default="population",
+        choices=MAP_METRICS,
+        help="地図の色分けの指標: " + "、".join(f"{k}（{label(k)}）" for k in MAP_METRICS),
+    )
     b.add_argument("--basemap", default="none", choices=["none", "gsi_pale"])
     b.add_argument("--paper", default="A4", choices=["A4", "A3"])
     b.set_defaults(func=cmd_build)
 
     v = sub.add_parser("validate", help="区域案を検査（0=問題なし, 1=所見あり, 2=入力を読めない）")
     _add_inputs(v)
-    v.add_argument("--population-floor", type=int, default=None, help="在宅医療圏の人口の下限（これ未満を警告として報告）")
+    v.add_argument(
+        "--population-floor", type=int, default=None, help="在宅医療圏の人口の下限（これ未満を警告として報告）"
+    )
     v.add_argument("--sea-links", help="航路（離島の接続）の追加 CSV: code_a, code_b, name")
     v.add_argument("--format", choices=["text", "csv"], default="text")
     v.set_defaults(func=cmd_validate)
@@ -269,7 +321,8 @@ def _bug_message(exc: BaseException, argv: Sequence[str]) -> str:
     rerun = shlex.join(["GEO_APP_DEBUG=1", "geo-app", *argv])
     return (
         f"エラー: geo_app の不具合です（{type(exc).__name__}: {exc}）。お使いのファイルや指定の問題ではありません。"
-        f"お手数ですが、次のように同じコマンドを GEO_APP_DEBUG=1 を付けて再実行し、表示された内容全体を geo_app の開発者に送ってください: {rerun}"
+        "お手数ですが、次のように同じコマンドを GEO_APP_DEBUG=1 を付けて再実行し、"
+        f"表示された内容全体を geo_app の開発者に送ってください: {rerun}"
     )
 
 
@@ -299,7 +352,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(_bug_message(exc, argv))
             return EXIT_BUG
         where = f"「{exc.filename}」" if exc.filename else ""
-        say(f"エラー: ファイル{where}を読み書きできません（{exc.strerror or exc}）。空き容量と書き込みの権限を確かめてください。")
+        say(
+            f"エラー: ファイル{where}を読み書きできません（{exc.strerror or exc}）。"
+            "空き容量と書き込みの権限を確かめてください。"
+        )
         return EXIT_INPUT
     except Exception as exc:  # noqa: BLE001 - anything else is ours: say so, and how to report it
         _traceback(exc)

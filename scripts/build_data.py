@@ -12,6 +12,7 @@ Writes
   data/plans/hokkaido-2024.csv             Hokkaido 8th plan, 179 rows, status 確定/未確定, hubs where known
   data/plans/secondary-2020.csv            A38-20 secondary areas for all 47 prefectures; 川崎市 by ward
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,22 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"
 
 POP_COLUMNS = [
-    "code", "name", "prefecture", "kind", "parent_code", "population",
-    *[f"age_{a}_{a + 4}" for a in range(0, 100, 5)], "age_100_plus", "age_unknown",
-    "age_0_14", "age_15_64", "age_65_plus", "age_75_plus", "age_85_plus", "male", "female",
+    "code",
+    "name",
+    "prefecture",
+    "kind",
+    "parent_code",
+    "population",
+    *[f"age_{a}_{a + 4}" for a in range(0, 100, 5)],
+    "age_100_plus",
+    "age_unknown",
+    "age_0_14",
+    "age_15_64",
+    "age_65_plus",
+    "age_75_plus",
+    "age_85_plus",
+    "male",
+    "female",
 ]
 PLAN_COLUMNS = ["code", "name", "prefecture", "homecare", "secondary", "tertiary", "status", "hub"]
 STATUS_JA = {"confirmed": "確定", "unconfirmed": "未確定"}
@@ -78,8 +92,10 @@ def build_secondary_plans(shared: Path, out: Path) -> Path:
     # One row per municipality, except a city split between areas, which is planned by ward
     # (川崎市 14130: 川崎南部 / 川崎北部). Every other designated city lies in one area.
     split_cities = set(sec.loc[(sec["kind"] == "municipality") & sec["secondary"].isna(), "code"])
-    rows = sec[((sec["kind"] == "municipality") & ~sec["code"].isin(split_cities))
-               | ((sec["kind"] == "ward") & sec["parent_code"].isin(split_cities))].copy()
+    rows = sec[
+        ((sec["kind"] == "municipality") & ~sec["code"].isin(split_cities))
+        | ((sec["kind"] == "ward") & sec["parent_code"].isin(split_cities))
+    ].copy()
     if rows["secondary"].isna().any():
         raise SystemExit("a unit without a secondary area remains")
     rows["homecare"] = rows["secondary"]

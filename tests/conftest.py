@@ -1,4 +1,5 @@
 """Shared fixtures: real embedded data, loaded once per test session."""
+
 from __future__ import annotations
 
 import os
@@ -73,16 +74,21 @@ def offline_page(browser, requests: list[str], *, viewport: tuple[int, int] = (1
 
     def route(r):
         url = r.request.url
-        if url.startswith(("file:", "data:", "http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "blob:", "about:")):
+        if url.startswith(
+            (
+                "file:",
+                "data:",
+                "http://127.0.0.1",
+                "http://localhost",
+                "ws://127.0.0.1",
+                "ws://localhost",
+                "blob:",
+                "about:",
+            )
+        ):
             return r.continue_()
         requests.append(url)
         return r.abort()
 
     page.route("**/*", route)
     return page
-
-
-def has_shared() -> bool:
-    return SHARED.is_dir()
-
-

@@ -8,6 +8,7 @@ rendered as markup, never run as a spreadsheet formula, never sent raw to a term
 the embedded `hokkaido-2024` plan to the 33 corpus names (one each, all distinct), puts hostile
 hub names on a few areas and hostile names on a few secondary areas.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,7 +32,7 @@ CORPUS: list[tuple[str, str]] = [
     # HTML and script
     ("html_img", "<img src=x onerror=alert(1)>"),
     ("html_script", "<script>alert(1)</script>"),
-    ("html_attr_break", "\"><svg onload=alert(1)>"),
+    ("html_attr_break", '"><svg onload=alert(1)>'),
     ("html_script_close", "</script><script>alert(1)</script>"),
     ("html_entities", "&amp;&lt;"),
     # Markdown (Streamlit): image, link, autolink, emphasis, colour directive, LaTeX
@@ -42,7 +43,7 @@ CORPUS: list[tuple[str, str]] = [
     ("md_colour", ":red[赤]"),
     ("md_latex", "$x^2$"),
     # spreadsheet formula prefixes
-    ("formula_hyperlink", "=HYPERLINK(\"http://127.0.0.1:9\",\"x\")"),
+    ("formula_hyperlink", '=HYPERLINK("http://127.0.0.1:9","x")'),
     ("formula_plus", "+1"),
     ("formula_minus", "-2"),
     ("formula_at", "@SUM(A1)"),
@@ -71,7 +72,7 @@ assert len(set(NAMES)) == len(NAMES), "area names must stay distinct"
 HUBS = {
     "jinja_expr": "{{7*7}}拠点",
     "md_image": "![hub](http://127.0.0.1:9/hub.png)",
-    "formula_hyperlink": "=HYPERLINK(\"http://127.0.0.1:9\",\"hub\")",
+    "formula_hyperlink": '=HYPERLINK("http://127.0.0.1:9","hub")',
     "html_script": "<script>alert('hub')</script>",
 }
 #: Filled by hostile_plan_frame(): original secondary area → its hostile name (four secondary areas
@@ -99,7 +100,7 @@ def hostile_plan_frame() -> tuple[pd.DataFrame, dict[str, str]]:
         df[col] = df[col].astype(object).where(df[col].notna(), None)
     areas = list(dict.fromkeys(df["homecare"]))
     assert len(areas) == len(CORPUS) == 33, (len(areas), len(CORPUS))
-    mapping = dict(zip(areas, IDS))
+    mapping = dict(zip(areas, IDS, strict=True))
     df["homecare"] = df["homecare"].map(lambda a: BY_ID[mapping[a]])
     ids = df["homecare"].map({v: k for k, v in BY_ID.items()})
     if "hub" not in df.columns:
@@ -129,8 +130,15 @@ def protect_cell(value: object) -> object:
 
 def write_plan_csv(df: pd.DataFrame, path: Path) -> Path:
     """UTF-8 (BOM) CSV, Japanese headers, formula cells protected as geo_app.io.tables does."""
-    ja = {"code": "市町村コード", "name": "市町村名", "homecare": "在宅医療圏", "secondary": "二次医療圏",
-          "tertiary": "三次医療圏", "status": "状態", "hub": "拠点"}
+    ja = {
+        "code": "市町村コード",
+        "name": "市町村名",
+        "homecare": "在宅医療圏",
+        "secondary": "二次医療圏",
+        "tertiary": "三次医療圏",
+        "status": "状態",
+        "hub": "拠点",
+    }
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([ja[c] for c in df.columns])

@@ -5,6 +5,7 @@ network. A municipality is moved through the UI (clicked on the map, target pick
 select box), both areas' totals must change by exactly its population, the plan is saved, the
 server restarted, and the edit must still be there after a reload.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,14 +20,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import CHROMIUM_ARGS  # noqa: F401  (benchmarks/bench_app_browser.py imports it from here)
 from conftest import offline_page as conftest_offline_page
 
 pytestmark = pytest.mark.browser
 
 SHOT = Path("/tmp/geo_app_app_browser.png")
-MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+MAP_IFRAME = "iframe[title='geo_app.app.mapview.folium_map']"
 # Real figures (2020 census): 美瑛町 moves from 上川 (9 towns) to 富良野.
 BIEI, BIEI_POP = "01459", 9_668
 KAMIKAWA, FURANO = 51_990, 39_894
@@ -44,8 +44,13 @@ def start_server(port: int, db: Path, log: Path) -> subprocess.Popen:
     cmd = [exe] if exe else [sys.executable, "-m", "geo_app.cli"]
     env = dict(os.environ, GEO_APP_DB_PATH=str(db))
     env.pop("GEO_APP_DATABASE_URL", None)
-    proc = subprocess.Popen([*cmd, "app", "--port", str(port), "--headless"], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [*cmd, "app", "--port", str(port), "--headless"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.time() + 90
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -85,8 +90,13 @@ def wait_for_map(page, timeout: float = 90_000) -> None:
 
 def map_label(page, area: str) -> str:
     """The text of an area's label on the map (name + population)."""
-    labels = page.frame_locator(MAP_IFRAME).locator(".geoapp-label").evaluate_all(
-        "els => els.map(e => [e.querySelector('.name').textContent, e.querySelector('.pop').textContent])")
+    labels = (
+        page.frame_locator(MAP_IFRAME)
+        .locator(".geoapp-label")
+        .evaluate_all(
+            "els => els.map(e => [e.querySelector('.name').textContent, e.querySelector('.pop').textContent])"
+        )
+    )
     hits = [f"{name} {pop}" for name, pop in labels if name == area]
     return hits[0] if hits else ""
 
@@ -95,7 +105,12 @@ def click_municipality(page, lat: float, lon: float) -> None:
     """A real mouse click on the map at a point inside the municipality."""
     frame_el = page.locator(MAP_IFRAME).first
     frame = frame_el.element_handle().content_frame()
-    pt = frame.evaluate("([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]); const r = document.getElementById('map_div').getBoundingClientRect(); return {x: p.x + r.left, y: p.y + r.top}; }", [lat, lon])
+    pt = frame.evaluate(
+        "([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]);"
+        " const r = document.getElementById('map_div').getBoundingClientRect();"
+        " return {x: p.x + r.left, y: p.y + r.top}; }",
+        [lat, lon],
+    )
     box = frame_el.bounding_box()
     page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
 
@@ -111,7 +126,10 @@ def click_button(page, name: str) -> float:
     """Click a button once the rerun that drew it is over (one enabled button of that name)."""
     page.wait_for_function(
         "name => { const bs = [...document.querySelectorAll('button')].filter(b => b.innerText.trim() === name);"
-        " return bs.length === 1 && !bs[0].disabled; }", arg=name, timeout=30_000)
+        " return bs.length === 1 && !bs[0].disabled; }",
+        arg=name,
+        timeout=30_000,
+    )
     t = time.perf_counter()
     page.get_by_role("button", name=name, exact=True).click()
     return t
@@ -140,7 +158,7 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
         wait_for_map(page)
         # the embedded Hokkaido 2024 plan: 33 areas, 5,224,614 people, Japanese labels on the map
         main = page.locator("[data-testid='stMain']")
-        assert "5,224,614人" in main.inner_text()
+        assert "5,224,614 人" in main.inner_text()
         assert "33" in page.locator("[data-testid='stMetric']").filter(has_text="在宅医療圏の数").inner_text()
         assert page.frame_locator(MAP_IFRAME).locator(".geoapp-label").count() == 33
         assert re.search(r"上川\s*51,990 人", map_label(page, "上川"))
@@ -163,10 +181,13 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
         # the map's layers were swapped in place: labels show the new totals
         page.wait_for_function(
             "([sel, want]) => { const f = document.querySelector(sel); if (!f) return false;"
-            " return [...f.contentDocument.querySelectorAll('.geoapp-label')].some(e => (e.querySelector('.name').textContent + ' ' + e.querySelector('.pop').textContent) === want); }",
-            arg=[MAP_IFRAME, f"富良野 {FURANO + BIEI_POP:,} 人"], timeout=30_000)
+            " return [...f.contentDocument.querySelectorAll('.geoapp-label')].some(e =>"
+            " (e.querySelector('.name').textContent + ' ' + e.querySelector('.pop').textContent) === want); }",
+            arg=[MAP_IFRAME, f"富良野 {FURANO + BIEI_POP:,} 人"],
+            timeout=30_000,
+        )
         assert re.search(rf"上川\s*{KAMIKAWA - BIEI_POP:,} 人", map_label(page, "上川"))
-        assert "5,224,614人" in main.inner_text()  # nobody lost
+        assert "5,224,614 人" in main.inner_text()  # nobody lost
         page.screenshot(path=str(SHOT))
 
         # compare: the moved municipality is outlined in red on plan B's map, and listed
@@ -174,10 +195,13 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
         alert(page, "1市町村の所属が変わります")
         page.wait_for_function(
             "sel => { const f = document.querySelector(sel); if (!f || !f.contentDocument) return false;"
-            " const red = [...f.contentDocument.querySelectorAll('path.leaflet-interactive')].filter(p => p.getAttribute('stroke') === '#d40000' && p.getAttribute('stroke-width') === '3');"
+            " const red = [...f.contentDocument.querySelectorAll('path.leaflet-interactive')]"
+            ".filter(p => p.getAttribute('stroke') === '#d40000' && p.getAttribute('stroke-width') === '3');"
             " const box = red.length === 1 ? red[0].getBoundingClientRect() : null;"
             " return box && box.width > 2 && box.height > 2 && box.right > 0 && box.left < f.clientWidth; }",
-            arg=MAP_IFRAME, timeout=60_000)
+            arg=MAP_IFRAME,
+            timeout=60_000,
+        )
 
         # save it as 案A
         page.locator("[data-testid='stSidebar']").get_by_text("保存・読み込み", exact=True).click()
@@ -196,8 +220,13 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
     proc = start_server(port, db, log)
     try:
         page = offline_page(browser, blocked)
+        assert "/plans?" in url  # each page has its own URL; the saved plan stays in it
         page.goto(url)
+        page.get_by_text("いま編集中の区域案").first.wait_for(timeout=60_000)
+        assert "保存先: 「案A」版1" in page.locator("[data-testid='stSidebar']").inner_text()
+        page.locator("[data-testid='stSidebar']").get_by_text("地図と編集", exact=True).click()
         wait_for_map(page)
+        assert "plan=" in page.url  # ?plan= kept across pages (the default page is at /)
         assert "保存先: 「案A」版1" in page.locator("[data-testid='stSidebar']").inner_text()
         assert re.search(rf"富良野\s*{FURANO + BIEI_POP:,} 人", map_label(page, "富良野"))
         choose(page, "市町村", "美瑛", re.compile(r"^美瑛町"))
@@ -210,7 +239,9 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
 
 # ---- names are data ---------------------------------------------------------------------------
 HOSTILE_PLAN = "![x](http://127.0.0.1:9/x.png)"  # a tracking image if rendered as Markdown
-HOSTILE_AREA = ":red[赤] **b** <img src=http://127.0.0.1:9/y.png onerror=alert(1)> $x^2$ {{7*7}} :smile: http://127.0.0.1:9/z"
+HOSTILE_AREA = (
+    ":red[赤] **b** <img src=http://127.0.0.1:9/y.png onerror=alert(1)> $x^2$ {{7*7}} :smile: http://127.0.0.1:9/z"
+)
 JOINER = "\u2060"  # md_escape's invisible break of shortcodes and bare URLs
 MAIN = "[data-testid='stMain']"
 
@@ -222,16 +253,23 @@ def shown(locator) -> str:
 def wait_shown(page, where: str, text: str, timeout: float = 30_000) -> None:
     """Wait until the element `where` (a CSS selector) shows `text` (md_escape's joiners aside)."""
     page.wait_for_function(
-        "([sel, t]) => { const e = document.querySelector(sel); return e && e.innerText.replace(/\u2060/g, '').includes(t); }",
-        arg=[where, text], timeout=timeout)
+        "([sel, t]) => { const e = document.querySelector(sel);"
+        " return e && e.innerText.replace(/\u2060/g, '').includes(t); }",
+        arg=[where, text],
+        timeout=timeout,
+    )
 
 
 def no_markup_leaks(page) -> None:
     """No tracking image in the page or its frames (the map's), no Streamlit exception box."""
     found = page.evaluate(
         """() => { const docs = [document];
-            for (const f of document.querySelectorAll('iframe')) { try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) {} }
-            return docs.flatMap(d => [...d.querySelectorAll('img')].map(i => i.getAttribute('src') || '')).filter(s => s.includes('127.0.0.1:9')); }""")
+            for (const f of document.querySelectorAll('iframe')) {
+              try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) {}
+            }
+            return docs.flatMap(d => [...d.querySelectorAll('img')].map(i => i.getAttribute('src') || ''))
+              .filter(s => s.includes('127.0.0.1:9')); }"""
+    )
     assert found == []
     assert page.locator("[data-testid='stException']").count() == 0
 
@@ -239,8 +277,10 @@ def no_markup_leaks(page) -> None:
 def settle(page) -> None:
     """Wait for the script run to finish (no element left stale, no running indicator)."""
     page.wait_for_function(
-        "() => !document.querySelector(\"[data-stale='true']\") && !document.querySelector(\"[data-testid='stStatusWidget'] img, [data-testid='stStatusWidgetRunningIcon']\")",
-        timeout=30_000)
+        "() => !document.querySelector(\"[data-stale='true']\") && !document.querySelector("
+        "\"[data-testid='stStatusWidget'] img, [data-testid='stStatusWidgetRunningIcon']\")",
+        timeout=30_000,
+    )
 
 
 def test_hostile_names_show_literally_and_stay_offline(tmp_path, browser):
@@ -251,8 +291,15 @@ def test_hostile_names_show_literally_and_stay_offline(tmp_path, browser):
     blocked: list[str] = []  # refused by the route: not this machine
     foreign: list[str] = []  # any address but this server (127.0.0.1:9 included)
     dialogs: list[str] = []
-    own = (f"http://localhost:{port}/", f"ws://localhost:{port}/", f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/",
-           "data:", "blob:", "about:")
+    own = (
+        f"http://localhost:{port}/",
+        f"ws://localhost:{port}/",
+        f"http://127.0.0.1:{port}/",
+        f"ws://127.0.0.1:{port}/",
+        "data:",
+        "blob:",
+        "about:",
+    )
     proc = start_server(port, db, log)
     try:
         page = offline_page(browser, blocked)
@@ -292,12 +339,18 @@ def test_hostile_names_show_literally_and_stay_offline(tmp_path, browser):
         field.fill(HOSTILE_PLAN)
         field.press("Enter")
         click_button(page, "名前を付けて保存")
-        assert f"区域案「{HOSTILE_PLAN}」を保存しました（版1）" in alert(page, "保存しました（版1）").replace(JOINER, "")
+        assert f"区域案「{HOSTILE_PLAN}」を保存しました（版1）" in alert(page, "保存しました（版1）").replace(
+            JOINER, ""
+        )
         page.wait_for_function("() => location.search.includes('plan=')", timeout=10_000)
         url = page.url
 
-        markers = {"地図と編集": "在宅医療圏の数", "案の比較": "市町村の所属が変わります",
-                   "保存・読み込み": "いま編集中の区域案", "都道府県・データ": "都道府県と出発点を選ぶ"}
+        markers = {
+            "地図と編集": "在宅医療圏の数",
+            "案の比較": "市町村の所属が変わります",
+            "保存・読み込み": "いま編集中の区域案",
+            "都道府県・データ": "都道府県と出発点を選ぶ",
+        }
         for name, marker in markers.items():
             sidebar.get_by_text(name, exact=True).click()
             main.get_by_text(marker).first.wait_for(timeout=60_000)
@@ -315,9 +368,8 @@ def test_hostile_names_show_literally_and_stay_offline(tmp_path, browser):
         page = offline_page(browser, blocked)
         page.on("request", lambda r: None if r.url.startswith(own) else foreign.append(r.url))
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(url)
-        wait_for_map(page)
-        page.locator("[data-testid='stSidebar']").get_by_text("保存・読み込み", exact=True).click()
+        page.goto(url)  # the plans page, where the name was saved
+        page.get_by_text("いま編集中の区域案").first.wait_for(timeout=60_000)
         wait_shown(page, MAIN, f"出発点: 保存した案「{HOSTILE_PLAN}」")
         no_markup_leaks(page)
         page.close()

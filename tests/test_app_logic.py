@@ -2,6 +2,7 @@
 
 Each test is a fresh user session on a temporary SQLite plan store (GEO_APP_DB_PATH).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,15 +42,25 @@ def table(at) -> pd.DataFrame:
 
 def pops(at) -> dict[str, int]:
     t = table(at)
-    return dict(zip(t["圏域"], t["人口"].astype(int)))
+    return dict(zip(t["圏域"], t["人口"].astype(int), strict=True))
 
 
 def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+#: The app's pages (st.navigation, one URL each): title → page script, relative to main.py.
+PAGES = {
+    "地図と編集": "page_map.py",
+    "案の比較": "page_compare.py",
+    "保存・読み込み": "page_plans.py",
+    "都道府県・データ": "page_data.py",
+}
+
+
 def go(at, page: str):
-    at.sidebar.radio(key="page").set_value(page)
+    """Open a page by its title, as a click on its link in the sidebar does."""
+    at.switch_page(PAGES[page])
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -72,7 +83,7 @@ def test_starts_on_hokkaido_2024(db):
     assert int(t["人口"].sum()) == TOTAL
     assert metric(at, "在宅医療圏の数") == "33"
     assert metric(at, "市町村の数") == "179"
-    assert metric(at, "人口（合計）") == "5,224,614人"
+    assert metric(at, "人口（合計）") == "5,224,614 人"
     assert pops(at)["上川"] == KAMIKAWA
     assert int((t["状態"] == "未確定").sum()) == 4
     sidebar = " ".join(str(c.value) for c in at.sidebar.caption)
@@ -97,10 +108,13 @@ def test_move_changes_two_areas_by_the_population_and_undo_restores(db):
     after = pops(at)
     assert after["上川"] == KAMIKAWA - BIEI_POP == before["上川"] - BIEI_POP
     assert after["富良野"] == FURANO + BIEI_POP
-    assert {a: p for a, p in after.items() if a not in ("上川", "富良野")} == \
-        {a: p for a, p in before.items() if a not in ("上川", "富良野")}
+    assert {a: p for a, p in after.items() if a not in ("上川", "富良野")} == {
+        a: p for a, p in before.items() if a not in ("上川", "富良野")
+    }
     assert sum(after.values()) == TOTAL
-    assert any("「上川」51,990人 → 42,322人" in s.value and "「富良野」39,894人 → 49,562人" in s.value for s in at.success)
+    assert any(
+        "「上川」51,990人 → 42,322人" in s.value and "「富良野」39,894人 → 49,562人" in s.value for s in at.success
+    )
 
     at.button(key="btn_undo").click()
     at.run()
@@ -220,13 +234,15 @@ def test_compare_shows_the_moved_municipality(db):
     assert list(moved["在宅医療圏（A）"]) == ["上川"] and list(moved["在宅医療圏（B）"]) == ["富良野"]
     areas = at.dataframe[1].value.set_index("圏域")
     assert int(areas.loc["上川", "差（B−A）"]) == -BIEI_POP and int(areas.loc["富良野", "差（B−A）"]) == BIEI_POP
-    assert int(areas.loc["富良野", "人口（A）"]) == FURANO and int(areas.loc["富良野", "人口（B）"]) == FURANO + BIEI_POP
+    assert (
+        int(areas.loc["富良野", "人口（A）"]) == FURANO and int(areas.loc["富良野", "人口（B）"]) == FURANO + BIEI_POP
+    )
 
 
 def test_bad_plan_upload_shows_japanese_error_and_keeps_the_plan(db):
     at = move(new_app(), BIEI, "富良野")
     go(at, "保存・読み込み")
-    at.file_uploader(key="import_file").upload("bad.csv", "名前,人口\n札幌,100\n".encode("utf-8"), "text/csv")
+    at.file_uploader(key="import_file").upload("bad.csv", "名前,人口\n札幌,100\n".encode(), "text/csv")
     at.run()
     at.button(key="btn_import").click()
     at.run()
@@ -238,7 +254,7 @@ def test_bad_plan_upload_shows_japanese_error_and_keeps_the_plan(db):
 
 
 def test_good_plan_upload_and_csv_export(db):
-    from geo_app.app.page_plans import plan_csv_bytes
+    from geo_app.app.workspace import plan_csv_bytes
     from geo_app.io.plans import load_plan
 
     plan = load_plan("hokkaido-2024")
@@ -286,10 +302,11 @@ def test_bad_boundary_upload_shows_japanese_error(db):
 
 
 def test_undo_survives_a_reload_of_a_saved_plan(db):
-    """Named plans are saved with their edit history: a new session on ?plan=案A undoes the move made before the save."""
+    """Named plans are saved with their edit history: a new session on ?plan=案A undoes the move made
+    before the save."""
     import sqlalchemy as sa
 
-    from geo_app.app.state import restore_history
+    from geo_app.app.workspace import restore_history
     from geo_app.core.edits import EditHistory
     from geo_app.io.plans import load_plan
     from geo_app.io.store import PlanStore
@@ -349,7 +366,7 @@ def test_population_floor_flags_exactly_the_small_home_care_areas(db):
     t = table(at)
     expected = set(t.loc[t["人口"].astype(int) < 30_000, "圏域"])
     assert expected == {"根室市", "北空知", "南檜山", "南十勝"}  # from the census, via the area table
-    assert {a for a in expected if flagged.apply(lambda r: a in r.to_string(), axis=1).any()} == expected
+    assert {a for a in expected if flagged.apply(lambda r, a=a: a in r.to_string(), axis=1).any()} == expected
     assert len(flagged) == len(expected)
 
 
@@ -390,3 +407,40 @@ def test_imported_plan_says_what_the_reader_assumed(db):
     at.run()
     shown = " ".join(s.value for s in at.success)
     assert "19市町村" in shown and "「在宅医療圏」の列がない" in shown, [e.value for e in at.error]
+
+
+def test_workspace_operations_run_without_streamlit(db):
+    """Open, move, save, conflict and reopen through geo_app.app.workspace alone: no Streamlit loaded."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from geo_app.app import workspace as ops\n"
+        "from geo_app.io.plans import load_plan\n"
+        "from geo_app.io.store import PlanStore\n"
+        "store = PlanStore()\n"
+        "ws = ops.open_plan(load_plan('hokkaido-2024'), load=ops.build_data, cache=ops.MapCache(), origin='t')\n"
+        "kind, text = ops.move_municipality(ws, '01459', '富良野', '美瑛町（01459）')\n"
+        "assert kind == 'success' and '「上川」51,990人 → 42,322人' in text, text\n"
+        "assert '「富良野」39,894人 → 49,562人' in text, text\n"
+        "saved = ops.save(ws, store, '案A')\n"
+        "assert (saved.name, saved.version) == ('案A', 1) and not ws.dirty\n"
+        "theirs, v = store.load('案A'); store.save(theirs, expected_version=v, note='other')\n"
+        "ws.undo()\n"
+        "try:\n"
+        "    ops.save(ws, store)\n"
+        "    raise SystemExit('conflict not detected')\n"
+        "except ops.GeoAppError:\n"
+        "    pass\n"
+        "assert ws.plan.area_of('01459') == '上川'  # the edit is kept\n"
+        "old, msgs = ops.open_version(store, '案A', 1, load=ops.build_data, cache=ops.MapCache())\n"
+        "assert old.saved_version == 2 and old.saved_plan is None  # rebased on the latest\n"
+        "assert msgs[0][0] == 'success'\n"
+        "assert len(old.history) == 1  # the saved edit history came back\n"
+        "assert ops.plan_csv_bytes(old.plan).startswith(b'\\xef\\xbb\\xbf')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'streamlit_folium')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -12,6 +12,7 @@ Three layers:
   caption, alert, button, expander, tab and metric labels) shows exactly the text, with no
   link, image, emphasis, code, colour, icon or formula, and no request leaves the machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,8 @@ import time
 import urllib.request
 
 import pytest
-from hypothesis import given, settings, strategies as st_h
+from hypothesis import given, settings
+from hypothesis import strategies as st_h
 
 from geo_app.app.text import JOINER, REPLACEMENT, file_stem, md_escape, plain_text
 
@@ -32,18 +34,63 @@ TRACKER = "![x](http://127.0.0.1:9/x.png)"
 LONG = "長い名前" * 125  # 500 characters
 
 CORPUS: list[str] = [
-    "{{7*7}}", "{% if 1 %}x{% endif %}", "{#", "A{# c #}B",
-    "<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "<!-- c -->後志", "&amp; &#42; &copy;",
-    TRACKER, "[a](javascript:alert(1))", "<http://127.0.0.1:9/>", "http://127.0.0.1:9/x.png",
-    "www.example.com", "me@example.com", "[ref]\n\n[ref]: http://127.0.0.1:9/r.png",
-    ":red[x]", "時:red 予定", ":blue-background[x]", "::leaf[x]", ":::note\nx\n:::", ":help[tip]",
-    ":material/home:", ":material_home:", ":smile: :+1:", ":streamlit:",
-    "$x^2$", "$$x$$", "**b**", "_e_ *e*", "~~s~~ ~t~", "# h", "- item", "+ item", "1. item", "2) item", "> q",
-    "`code`", "```\nblock\n```", "    indented", "|a|b|\n|-|-|\n|1|2|", "a\n===", "a\n---", "***",
-    "back\\slash \\* \\", "x\\", '=HYPERLINK("http://127.0.0.1:9","x")', "+1", "-2", "@SUM(A1)",
-    "a -> b <- c <-> d -- e >= f <= g ~= h", "10:30 時刻: 注意",
-    "a\x01b\x07c\x1b[31m\x7fd\x85e", "abc\u202edcba", "左\u2066右\u2069", "line1\r\nline2\rline3\n\nline5",
-    "'; DROP TABLE plans; --", LONG,
+    "{{7*7}}",
+    "{% if 1 %}x{% endif %}",
+    "{#",
+    "A{# c #}B",
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "<!-- c -->後志",
+    "&amp; &#42; &copy;",
+    TRACKER,
+    "[a](javascript:alert(1))",
+    "<http://127.0.0.1:9/>",
+    "http://127.0.0.1:9/x.png",
+    "www.example.com",
+    "me@example.com",
+    "[ref]\n\n[ref]: http://127.0.0.1:9/r.png",
+    ":red[x]",
+    "時:red 予定",
+    ":blue-background[x]",
+    "::leaf[x]",
+    ":::note\nx\n:::",
+    ":help[tip]",
+    ":material/home:",
+    ":material_home:",
+    ":smile: :+1:",
+    ":streamlit:",
+    "$x^2$",
+    "$$x$$",
+    "**b**",
+    "_e_ *e*",
+    "~~s~~ ~t~",
+    "# h",
+    "- item",
+    "+ item",
+    "1. item",
+    "2) item",
+    "> q",
+    "`code`",
+    "```\nblock\n```",
+    "    indented",
+    "|a|b|\n|-|-|\n|1|2|",
+    "a\n===",
+    "a\n---",
+    "***",
+    "back\\slash \\* \\",
+    "x\\",
+    '=HYPERLINK("http://127.0.0.1:9","x")',
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    "a -> b <- c <-> d -- e >= f <= g ~= h",
+    "10:30 時刻: 注意",
+    "a\x01b\x07c\x1b[31m\x7fd\x85e",
+    "abc\u202edcba",
+    "左\u2066右\u2069",
+    "line1\r\nline2\rline3\n\nline5",
+    "'; DROP TABLE plans; --",
+    LONG,
 ]
 
 SPECIAL = set("\\`*_{}[]()#+-.!|<>~$&=/")
@@ -59,8 +106,9 @@ def unescape(source: str) -> str:
         ch = source[i]
         if ch == "\\":
             nxt = source[i + 1] if i + 1 < len(source) else ""
-            assert nxt == "\n" or (nxt.isascii() and not nxt.isalnum() and nxt.isprintable() and nxt != " "), \
+            assert nxt == "\n" or (nxt.isascii() and not nxt.isalnum() and nxt.isprintable() and nxt != " "), (
                 f"bare backslash before {nxt!r} in {source!r}"
+            )
             out.append(nxt)
             i += 2
             continue
@@ -68,7 +116,9 @@ def unescape(source: str) -> str:
         if ch == ":":
             nxt = source[i + 1] if i + 1 < len(source) else ""
             # a directive is a colon and a name (ASCII letter first), or two or three colons
-            assert nxt and not (nxt.isascii() and (nxt.isalpha() or nxt == ":")), f"colon that may start a directive in {source!r}"
+            assert nxt and not (nxt.isascii() and (nxt.isalpha() or nxt == ":")), (
+                f"colon that may start a directive in {source!r}"
+            )
         out.append(ch)
         i += 1
     return "".join(out)
@@ -140,7 +190,17 @@ def test_plain_text_and_file_stem():
     assert file_stem("") == file_stem(None) == "区域案"
 
 
-TRICKY = list("\\`*_{}[]()#+-.!|<>~$&=/:@^\"'%? \t\n\r") + ["a", "1", "あ", "http", "www.", "material", "\u202e", "\x00", "->"]
+TRICKY = list("\\`*_{}[]()#+-.!|<>~$&=/:@^\"'%? \t\n\r") + [
+    "a",
+    "1",
+    "あ",
+    "http",
+    "www.",
+    "material",
+    "\u202e",
+    "\x00",
+    "->",
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -168,8 +228,19 @@ def markdown_strings(at) -> list[str]:
     out: list[str] = []
     for node in _nodes(at._tree):
         kind = type(node).__name__
-        if kind in ("Markdown", "Caption", "Divider", "Success", "Info", "Warning", "Error", "Title", "Header",
-                    "Subheader", "Toast"):
+        if kind in (
+            "Markdown",
+            "Caption",
+            "Divider",
+            "Success",
+            "Info",
+            "Warning",
+            "Error",
+            "Title",
+            "Header",
+            "Subheader",
+            "Toast",
+        ):
             out.append(str(node.value))
         for attr in ("label", "help", "placeholder"):
             v = getattr(node, attr, None)
@@ -251,7 +322,7 @@ def db(tmp_path, monkeypatch):
 
 
 # ---- the real renderer: Streamlit in headless Chromium ----------------------------------------
-ORACLE_SCRIPT = textwrap.dedent('''
+ORACLE_SCRIPT = textwrap.dedent("""
     import json, sys
     import streamlit as st
     from geo_app.app.text import md_escape
@@ -275,16 +346,27 @@ ORACLE_SCRIPT = textwrap.dedent('''
     with st.container(key="control"):
         st.markdown("**b** :red[x]")  # unescaped: proves the checks below see Markdown
     st.container(key="done").write("done")
-''')
+""")
 KINDS = {"md": False, "cap": False, "info": False, "btn": True, "exp": True, "tab": True, "met": True}
-MARKUP = ("a, img, video, audio, iframe, code, pre, strong, em, del, h1, h2, h3, h4, h5, h6, ul, ol, li, blockquote,"
-          " table, hr, input, span[style], span[role=img], .katex, .stMarkdownBadge")
+MARKUP = (
+    "a, img, video, audio, iframe, code, pre, strong, em, del, h1, h2, h3, h4, h5, h6, ul, ol, li, blockquote,"
+    " table, hr, input, span[style], span[role=img], .katex, .stMarkdownBadge"
+)
 
 
 def own_request(url: str, port: int) -> bool:
     """A request to this test's Streamlit server (or one that needs no network at all)."""
-    return url.startswith((f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/", f"http://localhost:{port}/",
-                           f"ws://localhost:{port}/", "data:", "blob:", "about:"))
+    return url.startswith(
+        (
+            f"http://127.0.0.1:{port}/",
+            f"ws://127.0.0.1:{port}/",
+            f"http://localhost:{port}/",
+            f"ws://localhost:{port}/",
+            "data:",
+            "blob:",
+            "about:",
+        )
+    )
 
 
 def _lines(text: str, inline: bool) -> list[str]:
@@ -310,9 +392,28 @@ def test_streamlit_shows_the_corpus_literally(tmp_path, browser):
         port = s.getsockname()[1]
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--", str(corpus_file)], stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--",
+            str(corpus_file),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -332,10 +433,14 @@ def test_streamlit_shows_the_corpus_literally(tmp_path, browser):
         page.locator(".st-key-done").wait_for(timeout=60_000)
         # every element drawn, and no lazily loaded plugin (KaTeX, emoji) still showing a skeleton
         page.wait_for_function(
-            """([n, kinds]) => !document.querySelector("[data-testid='stSkeleton']") && [...Array(n).keys()].every(i => kinds.every(k => {
+            """([n, kinds]) => !document.querySelector("[data-testid='stSkeleton']")
+                && [...Array(n).keys()].every(i => kinds.every(k => {
                 const box = document.querySelector(`.st-key-${k}${i}`);
-                return box && box.querySelector("[data-testid='stMarkdownContainer'], [data-testid='stCaptionContainer']"); }))""",
-            arg=[len(CORPUS), list(KINDS)], timeout=30_000)
+                return box && box.querySelector(
+                  "[data-testid='stMarkdownContainer'], [data-testid='stCaptionContainer']"); }))""",
+            arg=[len(CORPUS), list(KINDS)],
+            timeout=30_000,
+        )
         page.wait_for_timeout(500)
         control = page.locator(".st-key-control [data-testid='stMarkdownContainer']")
         assert control.locator("strong").count() == 1 and control.locator("span[style]").count() == 1
@@ -346,11 +451,14 @@ def test_streamlit_shows_the_corpus_literally(tmp_path, browser):
                 const out = [];
                 for (let i = 0; i < n; i++) for (const k of kinds) {
                     const box = document.querySelector(`.st-key-${k}${i}`);
-                    const el = box && box.querySelector("[data-testid='stMarkdownContainer'], [data-testid='stCaptionContainer']");
+                    const el = box && box.querySelector(
+                      "[data-testid='stMarkdownContainer'], [data-testid='stCaptionContainer']");
                     out.push(el ? [el.innerText, [...el.querySelectorAll(markup)].map(e => e.tagName)] : [null, []]);
                 }
                 return out;
-            }""", [len(CORPUS), list(KINDS), MARKUP])
+            }""",
+            [len(CORPUS), list(KINDS), MARKUP],
+        )
         problems = []
         for idx, (shown, tags) in enumerate(results):
             text, kind = CORPUS[idx // len(KINDS)], list(KINDS)[idx % len(KINDS)]

@@ -1,12 +1,12 @@
 """Border lines by level from pieces computed once equal the lines of the dissolved areas."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import shapely
 
-from geo_app.core.dissolve import dissolve
-from geo_app.core.dissolve import assign
+from geo_app.core.dissolve import assign, dissolve
 from geo_app.core.edits import move
 from geo_app.core.geometry import border_pieces, classify_borders
 from geo_app.views.webmap import plan_area_ids
@@ -33,7 +33,7 @@ def pieces(hokkaido):
 def _check(munis, plan, pieces):
     got = classify_borders(pieces, plan_area_ids(munis, plan, ORDER))
     want = reference_borders(munis, plan)
-    for level, g, w in zip([*ORDER, "municipality"], got, want):
+    for level, g, w in zip([*ORDER, "municipality"], got, want, strict=True):
         assert g.length == pytest.approx(w.length, rel=1e-12), level
         assert shapely.symmetric_difference(g, w).length < 1e-9, level
 
@@ -46,5 +46,7 @@ def test_after_a_move_and_with_an_unplanned_municipality(hokkaido, hokkaido_plan
     from geo_app.core.plan import Plan
 
     moved = move(hokkaido_plan, "01202", "上川")  # 函館市 into 上川: a new, far-away piece of 上川中部
-    partial = Plan(name="part", table=moved.table[moved.table["code"] != "01459"].reset_index(drop=True))  # 美瑛町 left out
+    partial = Plan(
+        name="part", table=moved.table[moved.table["code"] != "01459"].reset_index(drop=True)
+    )  # 美瑛町 left out
     _check(hokkaido, partial, pieces)

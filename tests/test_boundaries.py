@@ -1,4 +1,5 @@
 """N03 boundaries: the data traps, each decided and reported."""
+
 from __future__ import annotations
 
 import shapely

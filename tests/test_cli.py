@@ -1,4 +1,5 @@
 """The CLI as a user runs it: figures, files, and Japanese errors with exit codes."""
+
 from __future__ import annotations
 
 import csv
@@ -23,7 +24,16 @@ def test_summary_csv_homecare(capsys):
     assert len(rows) == 33
     assert sum(int(r["population"]) for r in rows) == 5_224_614
     assert sum(int(r["municipalities"]) for r in rows) == 179
-    assert {"area", "parent", "municipalities", "population", "aging_rate", "share_75_plus", "area_km2", "density"} <= rows[0].keys()
+    assert {
+        "area",
+        "parent",
+        "municipalities",
+        "population",
+        "aging_rate",
+        "share_75_plus",
+        "area_km2",
+        "density",
+    } <= rows[0].keys()
     # stdout is pure CSV; the loader's decisions still go to stderr (not a terminal here), progress does not
     assert "北方領土の6村" in err and "[1/3]" not in err
     assert run(capsys, "summary", "--plan", "hokkaido-2024", "--format", "csv", "--quiet") == (0, out, "")
@@ -61,10 +71,18 @@ def test_build_writes_files(tmp_path, capsys):
     assert code == 0
     for name in ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson"):
         assert (tmp_path / name).stat().st_size > 0, name
-    assert out.split() == [str(tmp_path / n) for n in ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson")]
+    assert out.split() == [
+        str(tmp_path / n)
+        for n in ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson")
+    ]
     import pyogrio
 
-    assert sorted(name for name, _ in pyogrio.list_layers(tmp_path / "areas.gpkg")) == ["homecare", "municipalities", "secondary", "tertiary"]
+    assert sorted(name for name, _ in pyogrio.list_layers(tmp_path / "areas.gpkg")) == [
+        "homecare",
+        "municipalities",
+        "secondary",
+        "tertiary",
+    ]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "summary.csv").read_text(encoding="utf-8-sig"))))
     assert sum(int(r["population"]) for r in rows) == 5_224_614
 

@@ -1,6 +1,7 @@
 """What the CLI writes, as a user runs it ("names are data"): CSV cells that a spreadsheet will not
 run, a terminal that names cannot drive, notes and findings on stderr also when it is a pipe,
 exit codes that tell a bug from an input problem, and a quiet end when `| head` closes stdout."""
+
 from __future__ import annotations
 
 import csv
@@ -38,18 +39,21 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 def run_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The CLI in its own process, stdout and stderr both pipes (not a terminal)."""
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, encoding="utf-8",
-                          env={**os.environ, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, encoding="utf-8", env={**os.environ, **(env or {})}, timeout=300
+    )
 
 
-def plan_with_area_names(tmp_path: Path, names: list[str], base: str = "secondary-2020:岩手県") -> tuple[Path, dict[str, str]]:
+def plan_with_area_names(
+    tmp_path: Path, names: list[str], base: str = "secondary-2020:岩手県"
+) -> tuple[Path, dict[str, str]]:
     """A plan file: `base` with home-care areas renamed to `names` (old → new), smallest areas
     first (the table reader refuses a file whose start is full of control characters)."""
     t = load_plan(base).to_frame()
     sizes = t.groupby("homecare", sort=False).size()
     areas = list(sizes.sort_values(kind="stable").index)
     assert len(areas) >= len(names)
-    renamed = dict(zip(areas, names))
+    renamed = dict(zip(areas, names, strict=False))
     t["homecare"] = t["homecare"].map(lambda a: renamed.get(a, a))
     path = tmp_path / "plan.csv"
     t.to_csv(path, index=False, encoding="utf-8")
@@ -84,7 +88,9 @@ def test_validate_csv_neutralises_formulas(tmp_path, capsys):
 def test_csv_starting_with_tab_or_cr_is_neutralised_too():
     from geo_app.views.textsafe import spreadsheet_safe
 
-    df = pd.DataFrame({"area": ["\t=1+1", "\r=1+1", "普通", "=A1"], "population": [1, 2, 3, 4]}).astype({"area": "string"})
+    df = pd.DataFrame({"area": ["\t=1+1", "\r=1+1", "普通", "=A1"], "population": [1, 2, 3, 4]}).astype(
+        {"area": "string"}
+    )
     assert list(spreadsheet_safe(df)["area"]) == ["'\t=1+1", "'\r=1+1", "普通", "'=A1"]
     assert list(spreadsheet_safe(df)["population"]) == [1, 2, 3, 4]
 
@@ -139,7 +145,12 @@ def test_messages_on_stderr_escape_file_names(tmp_path, capsys):
     assert "\\x1b]0;pwned\\x07案<U+202E>.csv: 都道府県の列がないため" in err  # the plan reader's note, escaped
     assert not any(ch in err for ch in RAW)
     code, _, err = run(capsys, "summary", "--plan", str(tmp_path / "\x1b[2J消えた.csv"))
-    assert code == 2 and "エラー: ファイル「" in err and "\\x1b[2J消えた.csv」: ファイルが見つかりません" in err and "\x1b" not in err
+    assert (
+        code == 2
+        and "エラー: ファイル「" in err
+        and "\\x1b[2J消えた.csv」: ファイルが見つかりません" in err
+        and "\x1b" not in err
+    )
 
 
 def test_argparse_errors_are_escaped(capsys):
@@ -156,7 +167,9 @@ def test_terminal_text_escapes_every_control_and_bidi_character():
     controls = "".join(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
     shown = terminal_text("a" + controls + BIDI_CONTROLS + "\u2028\udcff" + "東部 ｶﾅ é")
     assert shown.isprintable()
-    assert shown.startswith("a\\x00\\x01") and "\\t" in shown and "\\n" in shown and "\\x1b" in shown and "\\x9b" in shown
+    assert (
+        shown.startswith("a\\x00\\x01") and "\\t" in shown and "\\n" in shown and "\\x1b" in shown and "\\x9b" in shown
+    )
     assert "<U+202E>" in shown and "<U+061C>" in shown and "<U+2028>" in shown and "<U+DCFF>" in shown
     assert shown.endswith("東部 ｶﾅ é")
     assert terminal_text("一行目\n二行目\x1b", keep_newlines=True) == "一行目\n二行目\\x1b"
@@ -196,7 +209,9 @@ def test_population_reader_note_is_said(tmp_path, census):
     pop = census[census["code"].str.startswith("31")][["code", "name", "population"]]
     total = pd.DataFrame([{"code": None, "name": "合計", "population": int(pop["population"].sum())}])
     pd.concat([pop, total]).to_csv(tmp_path / "pop.csv", index=False)
-    p = run_process("summary", "--plan", "secondary-2020:鳥取県", "--population", str(tmp_path / "pop.csv"), "--format", "csv")
+    p = run_process(
+        "summary", "--plan", "secondary-2020:鳥取県", "--population", str(tmp_path / "pop.csv"), "--format", "csv"
+    )
     assert p.returncode == 0, p.stderr
     assert "合計の行（合計）は市区町村ではないので除きました" in p.stderr
     assert sum(int(r["population"]) for r in csv.DictReader(io.StringIO(p.stdout))) == 553_407  # 鳥取県 2020
@@ -250,7 +265,12 @@ def test_input_error_exit_2_and_its_cause_under_debug(capsys, monkeypatch):
     assert (code, err) == (2, "エラー: 人口の列がありません。\n")
     monkeypatch.setenv("GEO_APP_DEBUG", "1")
     code, _, err = run(capsys, "summary", "--plan", "secondary-2020:鳥取県", "--quiet")
-    assert code == 2 and "KeyError: '列'" in err and "direct cause" in err and err.endswith("エラー: 人口の列がありません。\n")
+    assert (
+        code == 2
+        and "KeyError: '列'" in err
+        and "direct cause" in err
+        and err.endswith("エラー: 人口の列がありません。\n")
+    )
 
 
 def test_disk_full_is_not_called_a_bug(tmp_path, capsys, monkeypatch):
@@ -265,14 +285,21 @@ def test_disk_full_is_not_called_a_bug(tmp_path, capsys, monkeypatch):
 # ---- 5. a closed pipe ends quietly -----------------------------------------------------------
 def test_plans_piped_into_head_ends_quietly():
     for _ in range(3):  # unbuffered, the race with head is lost now and then: run it a few times
-        p = subprocess.run(["bash", "-c", f"set -o pipefail; {' '.join(CLI)} plans | head -3"],
-                           capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, timeout=120)
+        p = subprocess.run(
+            ["bash", "-c", f"set -o pipefail; {' '.join(CLI)} plans | head -3"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            timeout=120,
+        )
         assert p.stdout.splitlines() == ["hokkaido-2024", "secondary-2020:北海道", "secondary-2020:青森県"]
         assert p.stderr == ""
         assert p.returncode in (0, 141)  # 141 when geo-app wrote after head had gone, as `seq | head` does
 
 
-@pytest.mark.parametrize("args", [["plans"], ["summary", "--plan", "secondary-2020:鳥取県", "--format", "csv", "--quiet"]])
+@pytest.mark.parametrize(
+    "args", [["plans"], ["summary", "--plan", "secondary-2020:鳥取県", "--format", "csv", "--quiet"]]
+)
 def test_stdout_closed_before_any_write_gives_141_and_silence(args):
     read, write = os.pipe()
     os.close(read)  # the reader is gone before geo-app writes anything

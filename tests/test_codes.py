@@ -1,4 +1,5 @@
 """Municipality codes: the 6-digit form's check digit follows the official rule for every code."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,14 +10,19 @@ from geo_app.io.datasets import population_path
 
 # Published 6-digit 全国地方公共団体コード (総務省), including remainder-0 cases (digit 1).
 OFFICIAL = {
-    "011002": "札幌市", "011011": "札幌市中央区", "012025": "函館市", "131016": "千代田区",
-    "141003": "横浜市", "271004": "大阪市", "472018": "那覇市",
+    "011002": "札幌市",
+    "011011": "札幌市中央区",
+    "012025": "函館市",
+    "131016": "千代田区",
+    "141003": "横浜市",
+    "271004": "大阪市",
+    "472018": "那覇市",
 }
 
 
 def _official_digit(code5: str) -> str:
     """The rule as the ministry words it: weights 6-5-4-3-2, remainder mod 11, ones digit of 11 − remainder."""
-    remainder = sum(int(d) * w for d, w in zip(code5, (6, 5, 4, 3, 2))) % 11
+    remainder = sum(int(d) * w for d, w in zip(code5, (6, 5, 4, 3, 2), strict=True)) % 11
     return str(11 - remainder)[-1]
 
 
@@ -30,7 +36,7 @@ def test_every_embedded_municipality_and_ward_accepts_its_code_and_refuses_every
     census = pd.read_csv(population_path(), dtype=str, usecols=["code", "kind"])
     codes = census["code"].tolist()
     assert len(codes) == 1741 + 175
-    remainder_zero = census[[sum(int(d) * w for d, w in zip(c, (6, 5, 4, 3, 2))) % 11 == 0 for c in codes]]
+    remainder_zero = census[[sum(int(d) * w for d, w in zip(c, (6, 5, 4, 3, 2), strict=True)) % 11 == 0 for c in codes]]
     # the cases the old rule got wrong: 164 municipalities and 13 wards
     assert remainder_zero["kind"].value_counts().to_dict() == {"municipality": 164, "ward": 13}
     for code in codes:

@@ -1,12 +1,13 @@
 """compare_plans: who moved where, and each area's population change, on real Hokkaido data."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from geo_app import Plan
-from geo_app.core.dissolve import dissolve
 from geo_app.core.compare import AREA_DIFF_COLUMNS, MOVED_COLUMNS, compare_plans
+from geo_app.core.dissolve import dissolve
 from geo_app.core.edits import move, rename_area
 
 TOBETSU = "01303"
@@ -29,11 +30,19 @@ def test_moving_tobetsu(hokkaido, hokkaido_plan):
     pop = pop_of(hokkaido, TOBETSU)
     b = move(hokkaido_plan, TOBETSU, "石狩市")
     d = compare_plans(hokkaido, hokkaido_plan, b)
-    assert d.moved.to_dict("records") == [{
-        "code": TOBETSU, "name": "当別町", "population": pop,
-        "from_homecare": "札幌（未確定）", "to_homecare": "石狩市", "from_secondary": "札幌", "to_secondary": "札幌",
-        "from_tertiary": "道央", "to_tertiary": "道央",
-    }]
+    assert d.moved.to_dict("records") == [
+        {
+            "code": TOBETSU,
+            "name": "当別町",
+            "population": pop,
+            "from_homecare": "札幌（未確定）",
+            "to_homecare": "石狩市",
+            "from_secondary": "札幌",
+            "to_secondary": "札幌",
+            "from_tertiary": "道央",
+            "to_tertiary": "道央",
+        }
+    ]
     areas = d.areas.set_index("area")
     changed = areas[areas["difference"] != 0]
     assert changed["difference"].to_dict() == {"札幌（未確定）": -pop, "石狩市": pop}
@@ -92,7 +101,19 @@ def test_plans_that_split_a_city_differently_are_refused_not_miscounted(japan):
 
     a = load_plan("secondary-2020:神奈川県")  # 川崎市 by ward
     t = a.table[~a.table["code"].str.startswith("1413")]
-    whole = pd.DataFrame([{"code": "14130", "name": "川崎市", "homecare": "川崎", "secondary": "川崎", "tertiary": "神奈川県", "status": "確定", "hub": pd.NA}])
+    whole = pd.DataFrame(
+        [
+            {
+                "code": "14130",
+                "name": "川崎市",
+                "homecare": "川崎",
+                "secondary": "川崎",
+                "tertiary": "神奈川県",
+                "status": "確定",
+                "hub": pd.NA,
+            }
+        ]
+    )
     b = Plan(name="B", table=pd.concat([t, whole.astype(t.dtypes.to_dict())], ignore_index=True))
     with pytest.raises(PlanError, match="14130"):
         compare_plans(japan, a, b, level="secondary")

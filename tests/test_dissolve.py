@@ -1,21 +1,24 @@
 """Dissolve: exact populations per area on real data, and a valid coverage."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 import shapely
 
-from geo_app.io.plans import plan_from_frame
-from geo_app.core.dissolve import dissolve
 from geo_app import load_plan
-from geo_app.core.plan import Plan
 from geo_app.core.codes import PREFECTURES
+from geo_app.core.dissolve import dissolve
+from geo_app.core.plan import Plan
+from geo_app.io.plans import plan_from_frame
 
 #: A38-20 secondary areas per prefecture, as counted in ../shared/data/areas/SOURCES.md (335 in all).
+# fmt: off
 SECONDARY_AREAS = dict(zip(PREFECTURES.values(), [
     21, 6, 9, 4, 8, 4, 6, 9, 6, 10, 10, 9, 13, 9, 7, 4, 4, 4, 4, 10, 5, 8, 11, 4, 7, 6, 8, 8, 5, 7, 3, 7, 5, 7, 8,
     3, 3, 6, 4, 13, 5, 8, 10, 6, 7, 9, 5,
-]))
+], strict=True))
+# fmt: on
 
 
 def test_hokkaido_homecare_exact(hokkaido, hokkaido_plan):
@@ -29,7 +32,12 @@ def test_hokkaido_homecare_exact(hokkaido, hokkaido_plan):
     assert pop["上川"] == 51_990
     assert areas.set_index("area").loc["上川", "municipalities"] == 9
     assert areas.set_index("area").loc["上川", "parent"] == "上川中部"
-    assert set(areas.loc[areas["status"] == "未確定", "area"]) == {"南渡島（未確定）", "札幌（未確定）", "後志（未確定）", "西胆振（未確定）"}
+    assert set(areas.loc[areas["status"] == "未確定", "area"]) == {
+        "南渡島（未確定）",
+        "札幌（未確定）",
+        "後志（未確定）",
+        "西胆振（未確定）",
+    }
     # each municipality in exactly one area
     members = areas["members"].str.split("、").explode()
     assert len(members) == 179 and members.is_unique
@@ -95,8 +103,14 @@ def test_overlapping_boundaries_are_reported_and_still_dissolve_exactly(tmp_path
     src = hokkaido[["code", "name", "geometry"]].copy()
     # 旭川市 grown by ~1 km into its neighbours: no longer a coverage
     asahikawa = src["code"] == "01204"
-    src.loc[asahikawa, "geometry"] = shapely.buffer(src.loc[asahikawa, "geometry"].values, 0.01)  # degrees; size is not the point
-    n03 = gpd.GeoDataFrame({"N03_001": "北海道", "N03_004": src["name"], "N03_007": src["code"]}, geometry=src.geometry.values, crs=hokkaido.crs)
+    src.loc[asahikawa, "geometry"] = shapely.buffer(
+        src.loc[asahikawa, "geometry"].values, 0.01
+    )  # degrees; size is not the point
+    n03 = gpd.GeoDataFrame(
+        {"N03_001": "北海道", "N03_004": src["name"], "N03_007": src["code"]},
+        geometry=src.geometry.values,
+        crs=hokkaido.crs,
+    )
     path = tmp_path / "overlap.gpkg"
     n03.to_file(path, driver="GPKG")
     munis = load_municipalities(path)
@@ -105,7 +119,12 @@ def test_overlapping_boundaries_are_reported_and_still_dissolve_exactly(tmp_path
     areas = dissolve(munis, hokkaido_plan, "secondary")
     assert int(areas["population"].sum()) == 5_224_614
     assert areas.is_valid.all()
-    expected = shapely.union_all(munis.loc[munis["code"].isin(hokkaido_plan.table.loc[hokkaido_plan.table["secondary"] == "上川中部", "code"]), "geometry"].values)
+    expected = shapely.union_all(
+        munis.loc[
+            munis["code"].isin(hokkaido_plan.table.loc[hokkaido_plan.table["secondary"] == "上川中部", "code"]),
+            "geometry",
+        ].values
+    )
     got = areas.set_index("area").loc["上川中部", "geometry"]
     assert got.symmetric_difference(expected).area < 1e-12
     assert hokkaido.attrs["coverage_valid"] is True  # the embedded boundaries are a coverage
@@ -122,7 +141,9 @@ def test_an_area_missing_one_population_is_unknown_not_partial(tmp_path, hokkaid
     areas = dissolve(munis, hokkaido_plan, "tertiary").set_index("area")
     assert pd.isna(areas.loc["道北", "population"]) and pd.isna(areas.loc["道北", "aging_rate"])
     douou = hokkaido_plan.table.loc[hokkaido_plan.table["tertiary"] == "道央", "code"]
-    assert areas.loc["道央", "population"] == int(table.loc[table["code"].isin(douou), "population"].sum())  # others stay known
+    assert areas.loc["道央", "population"] == int(
+        table.loc[table["code"].isin(douou), "population"].sum()
+    )  # others stay known
     total = with_total(summary_frame(dissolve(munis, hokkaido_plan, "tertiary"))).iloc[-1]
     assert pd.isna(total["population"])  # never a partial sum that looks complete
 
@@ -146,7 +167,10 @@ def test_member_without_boundary_leaves_its_areas_unknown_in_both_engines():
             assert pd.isna(a.loc[unknown, "population"]) and pd.isna(a.loc[unknown, "aging_rate"])
             assert pd.isna(a.loc[unknown, "area_km2"]) and pd.isna(a.loc[unknown, "age_65_plus"])
             assert pd.isna(a["population"].sum(skipna=False))  # so any total over areas is unknown too
-    assert dissolve(munis, plan, "secondary").set_index("area").loc["西部", "population"] == complete.loc["西部", "population"]
+    assert (
+        dissolve(munis, plan, "secondary").set_index("area").loc["西部", "population"]
+        == complete.loc["西部", "population"]
+    )
     found = [f for f in validate(munis, plan, ValidationOptions(rules=["unknown_code"]))]
     assert [f.codes for f in found] == [("31201",)] and "境界データにありません" in found[0].message
     assert "境界ファイルにこの市町村が入っているか" in found[0].message

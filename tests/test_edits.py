@@ -1,4 +1,5 @@
 """Plan edits on the real hokkaido-2024 plan: exact memberships, parents, refusals, undo/redo."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -38,9 +39,19 @@ def unchanged_except(before, after, codes):
 def test_move_to_existing_area_takes_its_parents_and_status(hokkaido_plan):
     p = hokkaido_plan
     assert row(p, TOBETSU)[["homecare", "secondary", "status"]].tolist() == ["札幌（未確定）", "札幌", "未確定"]
-    assert row(p, ISHIKARI)[["homecare", "secondary", "tertiary", "status"]].tolist() == ["石狩市", "札幌", "道央", "確定"]
+    assert row(p, ISHIKARI)[["homecare", "secondary", "tertiary", "status"]].tolist() == [
+        "石狩市",
+        "札幌",
+        "道央",
+        "確定",
+    ]
     q = move(p, TOBETSU, "石狩市")
-    assert row(q, TOBETSU)[["homecare", "secondary", "tertiary", "status"]].tolist() == ["石狩市", "札幌", "道央", "確定"]
+    assert row(q, TOBETSU)[["homecare", "secondary", "tertiary", "status"]].tolist() == [
+        "石狩市",
+        "札幌",
+        "道央",
+        "確定",
+    ]
     assert members(q, "homecare", "石狩市") == {ISHIKARI, TOBETSU}
     assert members(q, "homecare", "札幌（未確定）") == members(p, "homecare", "札幌（未確定）") - {TOBETSU}
     unchanged_except(p, q, [TOBETSU])
@@ -51,7 +62,12 @@ def test_move_to_existing_area_takes_its_parents_and_status(hokkaido_plan):
 
 def test_move_across_secondary_areas_follows_the_target(hokkaido_plan):
     q = move(hokkaido_plan, TOBETSU, "旭川市")
-    assert row(q, TOBETSU)[["homecare", "secondary", "tertiary", "status"]].tolist() == ["旭川市", "上川中部", "道北", "確定"]
+    assert row(q, TOBETSU)[["homecare", "secondary", "tertiary", "status"]].tolist() == [
+        "旭川市",
+        "上川中部",
+        "道北",
+        "確定",
+    ]
     # each home-care area still lies in exactly one secondary area
     assert q.table.groupby("homecare")["secondary"].nunique().max() == 1
 
@@ -72,7 +88,11 @@ def test_move_with_explicit_secondary_brings_its_tertiary(hokkaido_plan):
 
 
 def test_move_accepts_excel_style_codes(hokkaido_plan):
-    assert move(hokkaido_plan, 1303, "石狩市") == move(hokkaido_plan, "０１３０３", "石狩市") == move(hokkaido_plan, "013030", "石狩市")
+    assert (
+        move(hokkaido_plan, 1303, "石狩市")
+        == move(hokkaido_plan, "０１３０３", "石狩市")
+        == move(hokkaido_plan, "013030", "石狩市")
+    )
 
 
 def test_move_refusals_are_japanese(hokkaido_plan):
@@ -151,7 +171,10 @@ def test_split(hokkaido_plan):
     p = hokkaido_plan
     q = split_area(p, "homecare", "札幌（未確定）", [TOBETSU, SHINSHINOTSU], "石狩北部")
     assert members(q, "homecare", "石狩北部") == {TOBETSU, SHINSHINOTSU}
-    assert members(q, "homecare", "札幌（未確定）") == members(p, "homecare", "札幌（未確定）") - {TOBETSU, SHINSHINOTSU}
+    assert members(q, "homecare", "札幌（未確定）") == members(p, "homecare", "札幌（未確定）") - {
+        TOBETSU,
+        SHINSHINOTSU,
+    }
     assert set(q.table.loc[q.table["homecare"] == "石狩北部", "secondary"]) == {"札幌"}
     unchanged_except(p, q, [TOBETSU, SHINSHINOTSU])
     with pytest.raises(PlanError, match="入っていません"):
@@ -196,9 +219,18 @@ def test_one_area_per_municipality_wards():
 def test_labels(hokkaido_plan):
     p = hokkaido_plan
     assert describe_change(p, move(p, TOBETSU, "石狩市")) == "当別町を 札幌（未確定） から 石狩市 へ移動"
-    assert describe_change(p, rename_area(p, "homecare", "上川", "上川町村")) == "在宅医療圏「上川」を「上川町村」に名前変更"
-    assert describe_change(p, merge_areas(p, "secondary", ["中空知", "北空知"], "空知")) == "二次医療圏「中空知」「北空知」を「空知」に統合"
-    assert describe_change(p, split_area(p, "homecare", "札幌（未確定）", [TOBETSU], "当別")) == "在宅医療圏「札幌（未確定）」から当別町を「当別」として分割"
+    assert (
+        describe_change(p, rename_area(p, "homecare", "上川", "上川町村"))
+        == "在宅医療圏「上川」を「上川町村」に名前変更"
+    )
+    assert (
+        describe_change(p, merge_areas(p, "secondary", ["中空知", "北空知"], "空知"))
+        == "二次医療圏「中空知」「北空知」を「空知」に統合"
+    )
+    assert (
+        describe_change(p, split_area(p, "homecare", "札幌（未確定）", [TOBETSU], "当別"))
+        == "在宅医療圏「札幌（未確定）」から当別町を「当別」として分割"
+    )
     assert describe_change(p, p) == "変更なし"
     assert changed_codes(p, move(p, [TOBETSU, SHINSHINOTSU], "石狩市")) == (TOBETSU, SHINSHINOTSU)
 
@@ -211,7 +243,9 @@ def test_history_undo_redo_returns_identical_plans(hokkaido_plan):
     p2 = h.apply(rename_area(p1, "homecare", "上川", "上川町村"))  # label made automatically
     p3 = h.apply(merge_areas(p2, "secondary", ["中空知", "北空知"], "空知"))
     assert [e.label for e in h.entries] == [
-        "当別町を 札幌（未確定） から 石狩市 へ移動", "在宅医療圏「上川」を「上川町村」に名前変更", "二次医療圏「中空知」「北空知」を「空知」に統合",
+        "当別町を 札幌（未確定） から 石狩市 へ移動",
+        "在宅医療圏「上川」を「上川町村」に名前変更",
+        "二次医療圏「中空知」「北空知」を「空知」に統合",
     ]
     assert h.entries[1].codes == tuple(sorted(KAMIKAWA_TOWNS))
     assert h.apply(p3) is p3 and len(h) == 3  # no change, no entry

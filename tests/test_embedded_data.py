@@ -1,4 +1,5 @@
 """The committed embedded data equals what scripts/build_data.py makes from ../shared/data."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -6,7 +7,6 @@ import importlib.util
 import geopandas as gpd
 import pytest
 import shapely
-
 from conftest import ROOT, SHARED
 
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside this checkout")

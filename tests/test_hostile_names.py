@@ -19,15 +19,14 @@ cell Excel would run as a formula gets the apostrophe `geo_app.io.tables.protect
 (XLSX cannot hold C0 control characters: there the visible parts must survive, the control
 character must not be written raw).
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -37,12 +36,23 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from hostile import (
-    APP_PLAN_NAME, BY_ID, CORPUS, FORMULA_START, HUBS, IDS, NAMES, PLAN_STEM, SECONDARY, hostile_plan_frame,
-    protect_cell, write_plan_csv, write_plan_xlsx,
+    APP_PLAN_NAME,
+    BY_ID,
+    CORPUS,
+    FORMULA_START,
+    HUBS,
+    IDS,
+    NAMES,
+    PLAN_STEM,
+    SECONDARY,
+    hostile_plan_frame,
+    protect_cell,
+    write_plan_csv,
+    write_plan_xlsx,
 )
+from test_app_browser import start_server, stop_server
 
 # ---- what "literal" means per output ------------------------------------------------------------
 #: Characters a terminal or editor acts on: C0 (except newline/tab), DEL, C1, bidi controls, separators.
@@ -150,9 +160,12 @@ def test_plan_file_round_trips(kind, plan_frame, plan_csv, plan_xlsx):
     got = plan.table.set_index("code")
     want = want.set_index("code")
     for col in ("homecare", "secondary", "hub"):
-        diff = [(c, want.at[c, col], got.at[c, col]) for c in want.index
-                if (want.at[c, col] if isinstance(want.at[c, col], str) else None)
-                != (got.at[c, col] if isinstance(got.at[c, col], str) else None)]
+        diff = [
+            (c, want.at[c, col], got.at[c, col])
+            for c in want.index
+            if (want.at[c, col] if isinstance(want.at[c, col], str) else None)
+            != (got.at[c, col] if isinstance(got.at[c, col], str) else None)
+        ]
         assert diff == [], f"{kind} {col}: {diff[:3]}"
 
 
@@ -160,8 +173,12 @@ def test_plan_file_round_trips(kind, plan_frame, plan_csv, plan_xlsx):
 def cli_many(runs: dict[str, tuple[str, ...]]) -> dict[str, tuple[int, str, str]]:
     """`geo-app …` as a user runs it (stdout/stderr captured, i.e. not a terminal); several runs
     at once (each is a cold start of a few seconds)."""
-    procs = {k: subprocess.Popen([sys.executable, "-m", "geo_app.cli", *args], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE) for k, args in runs.items()}
+    procs = {
+        k: subprocess.Popen(
+            [sys.executable, "-m", "geo_app.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for k, args in runs.items()
+    }
     out = {}
     for k, p in procs.items():
         stdout, stderr = p.communicate(timeout=600)
@@ -171,7 +188,10 @@ def cli_many(runs: dict[str, tuple[str, ...]]) -> dict[str, tuple[int, str, str]
 
 @pytest.fixture(scope="module")
 def summaries(plan_csv, plan_xlsx) -> dict[str, tuple[int, str, str]]:
-    runs = {fmt: ("summary", "--plan", str(plan_csv), "--level", "homecare", "--format", fmt) for fmt in ("table", "csv", "json")}
+    runs = {
+        fmt: ("summary", "--plan", str(plan_csv), "--level", "homecare", "--format", fmt)
+        for fmt in ("table", "csv", "json")
+    }
     runs["json_xlsx"] = ("summary", "--plan", str(plan_xlsx), "--level", "homecare", "--format", "json")
     return cli_many(runs)
 
@@ -179,8 +199,12 @@ def summaries(plan_csv, plan_xlsx) -> dict[str, tuple[int, str, str]]:
 @pytest.fixture(scope="module")
 def validations(plan_csv) -> dict[str, tuple[int, str, str]]:
     """A population floor above every area, so that every area is named in a finding."""
-    return cli_many({fmt: ("validate", "--plan", str(plan_csv), "--population-floor", "100000000", "--format", fmt)
-                     for fmt in ("text", "csv")})
+    return cli_many(
+        {
+            fmt: ("validate", "--plan", str(plan_csv), "--population-floor", "100000000", "--format", fmt)
+            for fmt in ("text", "csv")
+        }
+    )
 
 
 @pytest.mark.slow
@@ -297,12 +321,22 @@ def built(plan_csv, workdir) -> dict:
     every name; `test_build_succeeds` fails for the crash itself."""
     out = workdir / "out"
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "geo_app.cli", "build", "--plan", str(plan_csv), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "geo_app.cli", "build", "--plan", str(plan_csv), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     stdout, stderr = proc.communicate(timeout=600)
-    res = {"rc": proc.returncode, "pid": proc.pid, "stdout": stdout.decode("utf-8", "replace"),
-           "stderr": stderr.decode("utf-8", "replace"), "seconds": time.perf_counter() - t0, "dir": out,
-           "by_cli": {n for n in OUTPUTS if (out / n).exists() and (out / n).stat().st_size > 0}, "fallback_errors": {}}
+    res = {
+        "rc": proc.returncode,
+        "pid": proc.pid,
+        "stdout": stdout.decode("utf-8", "replace"),
+        "stderr": stderr.decode("utf-8", "replace"),
+        "seconds": time.perf_counter() - t0,
+        "dir": out,
+        "by_cli": {n for n in OUTPUTS if (out / n).exists() and (out / n).stat().st_size > 0},
+        "fallback_errors": {},
+    }
     missing = [n for n in OUTPUTS if n not in res["by_cli"]]
     if missing:
         _write_in_process(plan_csv, out, missing, res["fallback_errors"])
@@ -312,8 +346,8 @@ def built(plan_csv, workdir) -> dict:
 def _write_in_process(plan_csv: Path, out: Path, names: list[str], errors: dict) -> None:
     import warnings
 
-    from geo_app.core.dissolve import dissolve
     from geo_app import load_plan
+    from geo_app.core.dissolve import dissolve
     from geo_app.io.municipalities import municipalities_for_plan
 
     out.mkdir(parents=True, exist_ok=True)
@@ -326,15 +360,20 @@ def _write_in_process(plan_csv: Path, out: Path, names: list[str], errors: dict)
                 warnings.simplefilter("ignore")
                 if n == "map.html":
                     from geo_app.views.build import write_map_html
+
                     write_map_html(munis, plan, out / n)
                 elif n in ("map.png", "map.pdf"):
                     from geo_app.views.printmap import write_print_map
+
                     write_print_map(munis, plan, out / "map.png", out / "map.pdf")
                 elif n == "summary.xlsx":
-                    from geo_app.views.xlsx import write_summary_xlsx
                     from geo_app.core.rules import findings_frame, validate
+                    from geo_app.views.xlsx import write_summary_xlsx
+
                     try:
-                        write_summary_xlsx(munis, plan, out / n, findings=findings_frame(validate(munis, plan), japanese=True))
+                        write_summary_xlsx(
+                            munis, plan, out / n, findings=findings_frame(validate(munis, plan), japanese=True)
+                        )
                     except Exception as exc:  # noqa: BLE001 - retried without what XLSX cannot hold
                         # Without the characters XML 1.0 cannot hold, so that every other name is
                         # still checked; the names that lost characters fail with this error.
@@ -345,16 +384,23 @@ def _write_in_process(plan_csv: Path, out: Path, names: list[str], errors: dict)
                         for col in ("homecare", "secondary", "hub"):
                             t[col] = t[col].map(lambda v: xlsx_name(v) if isinstance(v, str) else v)
                         clean = Plan(name=plan.name, table=t)
-                        write_summary_xlsx(munis, clean, out / n, findings=findings_frame(validate(munis, clean), japanese=True))
+                        write_summary_xlsx(
+                            munis, clean, out / n, findings=findings_frame(validate(munis, clean), japanese=True)
+                        )
                 elif n == "summary.csv":
-                    from geo_app.views.text import summary_frame
                     from geo_app.io.tables import protect_text
-                    protect_text(summary_frame(areas)).to_csv(out / n, index=False, encoding="utf-8-sig", lineterminator="\n")
+                    from geo_app.views.text import summary_frame
+
+                    protect_text(summary_frame(areas)).to_csv(
+                        out / n, index=False, encoding="utf-8-sig", lineterminator="\n"
+                    )
                 elif n == "areas.gpkg":
                     from geo_app.views.layers import write_gpkg
+
                     write_gpkg(munis, plan, out / n)
                 elif n == "areas.geojson":
                     from geo_app.views.layers import write_geojson
+
                     write_geojson(areas, out / n)
         except Exception as exc:  # noqa: BLE001 - recorded, reported by the output's tests
             errors[n] = f"{type(exc).__name__}: {exc}"
@@ -364,8 +410,10 @@ def _write_in_process(plan_csv: Path, out: Path, names: list[str], errors: dict)
 def output(built: dict, name: str) -> Path:
     path = built["dir"] / name
     if not path.exists():
-        pytest.fail(f"{name} not written: geo-app build exited {built['rc']} before it, and writing it in-process "
-                    f"failed too: {built['fallback_errors'].get(name)!r}")
+        pytest.fail(
+            f"{name} not written: geo-app build exited {built['rc']} before it, and writing it in-process "
+            f"failed too: {built['fallback_errors'].get(name)!r}"
+        )
     return path
 
 
@@ -410,13 +458,16 @@ _MAP_FACTS_JS = """() => {
       if (!t) return;
       let c = t.getContent();
       if (typeof c === 'function') c = c(l);  // what Leaflet does when the tooltip opens
-      if (typeof c === 'string') { const d = document.createElement('div'); d.innerHTML = c; c = d; }  // Leaflet sets strings as HTML
-      const cells = c && c.querySelectorAll ? [...c.querySelectorAll('tr')].map(tr => [...tr.children].map(x => x.textContent)) : [String(c)];
+      // Leaflet sets strings as HTML
+      if (typeof c === 'string') { const d = document.createElement('div'); d.innerHTML = c; c = d; }
+      const cells = c && c.querySelectorAll
+        ? [...c.querySelectorAll('tr')].map(tr => [...tr.children].map(x => x.textContent)) : [String(c)];
       tips.push(cells);
     });
   }
   const head = document.querySelector('.geoapp-head .geoapp-title');
-  const injected = [...document.querySelectorAll('[onerror],[onload],img,iframe,object,embed')].map(e => e.outerHTML.slice(0, 120));
+  const injected = [...document.querySelectorAll('[onerror],[onload],img,iframe,object,embed')]
+    .map(e => e.outerHTML.slice(0, 120));
   return {mapKey, labels, tips, title: document.title, head: head ? head.textContent : null,
           body: document.body.innerText, injected, hostile: document.querySelectorAll('svg[onload]').length};
 }"""
@@ -451,8 +502,13 @@ def map_page(built, chromium) -> dict:
     finally:
         page.close()
     others = [u for u in requests if u != url and not u.startswith(("data:", "blob:", "about:"))]
-    return {**facts, "outside": sorted(set(outside) | set(others)), "dialogs": dialogs, "errors": errors,
-            "pid": built["pid"]}
+    return {
+        **facts,
+        "outside": sorted(set(outside) | set(others)),
+        "dialogs": dialogs,
+        "errors": errors,
+        "pid": built["pid"],
+    }
 
 
 @pytest.mark.browser
@@ -470,7 +526,8 @@ def test_map_html_labels_are_the_names(map_page):
     assert map_page["mapKey"], "no Leaflet map object found"
     assert sorted(map_page["labels"]) == sorted(NAMES), (
         f"labels not in the corpus: {[x for x in map_page['labels'] if x not in NAMES][:5]!r}; "
-        f"names without a label: {[n for n in NAMES if n not in map_page['labels']][:5]!r}")
+        f"names without a label: {[n for n in NAMES if n not in map_page['labels']][:5]!r}"
+    )
 
 
 @pytest.mark.browser
@@ -509,8 +566,12 @@ def test_print_map_renders(built, workdir):
     pdf = output(built, "map.pdf")
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed")
-    subprocess.run(["pdftoppm", "-r", "20", "-png", "-singlefile", str(pdf), str(workdir / "pdfpage")], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        ["pdftoppm", "-r", "20", "-png", "-singlefile", str(pdf), str(workdir / "pdfpage")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert (workdir / "pdfpage.png").stat().st_size > 5_000
 
 
@@ -519,8 +580,9 @@ def pdf_text(built) -> str:
     pdf = output(built, "map.pdf")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True,
-                          timeout=120).stdout.decode("utf-8")
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, timeout=120
+    ).stdout.decode("utf-8")
 
 
 def squash(text: str) -> str:
@@ -536,7 +598,9 @@ def test_pdf_text_is_literal(pdf_text):
     assert f"区域案: {PLAN_STEM}" in pdf_text
     keyed = [m.group(1) for m in re.finditer(r"^[①-⑳㉑-㉟]\s*(.+?)\s+[\d,]+人$", pdf_text, re.M)]
     for k in keyed:
-        assert any(squash(k) == squash(n) or (len(squash(k)) >= 20 and squash(n).startswith(squash(k))) for n in NAMES), k
+        assert any(
+            squash(k) == squash(n) or (len(squash(k)) >= 20 and squash(n).startswith(squash(k))) for n in NAMES
+        ), k
 
 
 @pytest.mark.slow
@@ -572,14 +636,21 @@ def xlsx_ok(name: str, value: object) -> bool:
     if not isinstance(value, str):
         return False
     if has_control(name) and XML_ILLEGAL.search(name):
-        return not XML_ILLEGAL.search(value) and re.search(".*?".join(map(re.escape, segments(name))), value) is not None
+        return (
+            not XML_ILLEGAL.search(value) and re.search(".*?".join(map(re.escape, segments(name))), value) is not None
+        )
     return value == name
 
 
 @pytest.mark.slow
 def test_xlsx_has_no_formula_cells(workbook):
-    f = [f"{ws.title}!{c.coordinate}={c.value!r}" for ws in workbook.worksheets for row in ws.iter_rows() for c in row
-         if c.data_type == "f"]
+    f = [
+        f"{ws.title}!{c.coordinate}={c.value!r}"
+        for ws in workbook.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
     assert f == [], f"formula cells: {f[:5]}"
 
 
@@ -589,8 +660,10 @@ def test_xlsx_area_cell(workbook, cid):
     name = BY_ID[cid]
     crash = workbook_crash(workbook)
     if crash and XML_ILLEGAL.search(name):
-        pytest.fail(f"summary.xlsx cannot be written with {name!r}: {crash!r} (the other names were checked in a "
-                    "workbook written without the characters XML cannot hold)")
+        pytest.fail(
+            f"summary.xlsx cannot be written with {name!r}: {crash!r} (the other names were checked in a "
+            "workbook written without the characters XML cannot hold)"
+        )
     ws = workbook["在宅医療圏"]
     cells = [ws.cell(row=r, column=1) for r in range(2, ws.max_row + 1)]
     hits = [c for c in cells if xlsx_ok(name, c.value)]
@@ -605,8 +678,10 @@ def test_xlsx_area_cell(workbook, cid):
 def test_xlsx_hubs_and_plan_name(workbook):
     ws = workbook["在宅医療圏"]
     head = [c.value for c in ws[1]]
-    hubs = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=head.index("在宅医療連携拠点") + 1).value
-            for r in range(2, ws.max_row + 1)}
+    hubs = {
+        ws.cell(row=r, column=1).value: ws.cell(row=r, column=head.index("拠点") + 1).value
+        for r in range(2, ws.max_row + 1)
+    }
     for cid, hub in HUBS.items():
         assert hubs.get(BY_ID[cid]) == hub
     sources = {r[0].value: r[1].value for r in workbook["出典"].iter_rows(min_row=2)}
@@ -636,8 +711,10 @@ def gpkg(built):
     import pyogrio
 
     path = output(built, "areas.gpkg")
-    return {layer: pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
-            for layer in ("homecare", "secondary", "municipalities")}
+    return {
+        layer: pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+        for layer in ("homecare", "secondary", "municipalities")
+    }
 
 
 @pytest.mark.slow
@@ -674,7 +751,7 @@ def test_geojson_hubs(geojson):
 
 
 # ---- the app ------------------------------------------------------------------------------------------
-MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+MAP_IFRAME = "iframe[title='geo_app.app.mapview.folium_map']"
 PAGES = ("地図と編集", "案の比較", "保存・読み込み", "都道府県・データ")
 SECOND_PLAN = "{{7*7}}案<script>alert(1)</script>"
 #: 深川市 is in the area named `$x^2$`; it is moved into the area named `![x](http://127.0.0.1:9/x.png)`.
@@ -687,42 +764,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_app(port: int, db: Path, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, GEO_APP_DB_PATH=str(db))
-    env.pop("GEO_APP_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "geo_app.cli", "app", "--port", str(port), "--headless"], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-    _stop_app(proc)
-    raise RuntimeError("server did not answer within 90 s")
-
-
-def _stop_app(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 def _idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished the current run."""
     page.wait_for_timeout(300)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"] button') && "
-        "![...document.querySelectorAll('[data-testid=\"stStatusWidget\"]')].some(e => /Running|Stop/.test(e.innerText))",
-        timeout=timeout)
+        "![...document.querySelectorAll('[data-testid=\"stStatusWidget\"]')]"
+        ".some(e => /Running|Stop/.test(e.innerText))",
+        timeout=timeout,
+    )
     page.wait_for_timeout(500)
 
 
@@ -740,17 +790,23 @@ def _snapshot(page) -> dict:
         "main": main.inner_text(),
         "sidebar": side.inner_text(),
         "exceptions": page.locator("[data-testid='stException']").count(),
-        "errors": [e.inner_text() for e in page.locator("[data-testid='stAlert']").all()
-                   if "予期しない問題" in e.inner_text() or "エラー" in e.inner_text()],
+        "errors": [
+            e.inner_text()
+            for e in page.locator("[data-testid='stAlert']").all()
+            if "予期しない問題" in e.inner_text() or "エラー" in e.inner_text()
+        ],
         "markup": page.evaluate("""() => [...document.querySelectorAll(
             "[data-testid='stMain'] img[src*='127.0.0.1'], [data-testid='stSidebar'] img[src*='127.0.0.1'], "
-            + "[data-testid='stMain'] a[href^='javascript'], [data-testid='stMain'] .katex, [data-testid='stSidebar'] .katex, "
+            + "[data-testid='stMain'] a[href^='javascript'], "
+            + "[data-testid='stMain'] .katex, [data-testid='stSidebar'] .katex, "
             + "[onerror], [onload]")].map(e => e.outerHTML.slice(0, 160))"""),
     }
 
 
 def _map_labels(page) -> list[str]:
-    return page.frame_locator(MAP_IFRAME).locator(".geoapp-label .name").evaluate_all("els => els.map(e => e.textContent)")
+    return (
+        page.frame_locator(MAP_IFRAME).locator(".geoapp-label .name").evaluate_all("els => els.map(e => e.textContent)")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -770,7 +826,7 @@ def app_run(plan_frame, chromium, tmp_path_factory) -> dict:
     own = (f"http://localhost:{port}/", f"ws://localhost:{port}/")
     rec: dict = {"outside": [], "dialogs": [], "pageerrors": [], "pages": {}, "steps": {}, "port": port}
     t0 = time.perf_counter()
-    proc = _start_app(port, db, log)
+    proc = start_server(port, db, log)
     rec["start_seconds"] = time.perf_counter() - t0
     try:
         page = chromium.new_page(viewport={"width": 1500, "height": 1100}, locale="ja-JP")
@@ -811,11 +867,16 @@ def app_run(plan_frame, chromium, tmp_path_factory) -> dict:
             page.get_by_text("今の在宅医療圏:").first.wait_for(timeout=30_000)
             _idle(page)
             rec["pages"]["選択"] = _snapshot(page)
-            _choose(page, "移動先の在宅医療圏", "127.0.0.1:9/x", re.compile(r"^!\[x\]\(http:\W+127\.0\.0\.1:9\Wx\.png\)（"))
+            _choose(
+                page, "移動先の在宅医療圏", "127.0.0.1:9/x", re.compile(r"^!\[x\]\(http:\W+127\.0\.0\.1:9\Wx\.png\)（")
+            )
             _idle(page)
             page.wait_for_function(
-                "() => { const b = [...document.querySelectorAll('button')].filter(b => b.innerText.trim() === '移動する');"
-                " return b.length === 1 && !b[0].disabled; }", timeout=30_000)
+                "() => { const b = [...document.querySelectorAll('button')]"
+                ".filter(b => b.innerText.trim() === '移動する');"
+                " return b.length === 1 && !b[0].disabled; }",
+                timeout=30_000,
+            )
             page.get_by_role("button", name="移動する", exact=True).click()
             page.locator("[data-testid='stAlert']").filter(has_text="移動").first.wait_for(timeout=30_000)
             _idle(page)
@@ -845,13 +906,17 @@ def app_run(plan_frame, chromium, tmp_path_factory) -> dict:
             _idle(page)
             rec["pages"]["都道府県・データ"] = _snapshot(page)
 
-        for name, fn, key in (("open_map", open_map, "地図と編集"), ("select_and_move", select_and_move, "移動"),
-                              ("compare", compare, "案の比較"), ("plans", plans, "保存・読み込み"),
-                              ("data", data, "都道府県・データ")):
+        for name, fn, key in (
+            ("open_map", open_map, "地図と編集"),
+            ("select_and_move", select_and_move, "移動"),
+            ("compare", compare, "案の比較"),
+            ("plans", plans, "保存・読み込み"),
+            ("data", data, "都道府県・データ"),
+        ):
             step(name, fn, key)
         page.close()
     finally:
-        _stop_app(proc)
+        stop_server(proc)
         rec["seconds"] = time.perf_counter() - t0
         rec["log_tail"] = log.read_text(errors="replace")[-3000:] if log.exists() else ""
     return rec
@@ -881,7 +946,9 @@ def test_app_steps_completed(app_run):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_app_no_outside_request_or_dialog(app_run):
-    assert app_run["outside"] == [], f"{len(app_run['outside'])} requests not to the app's port: {sorted(set(app_run['outside']))[:6]}"
+    assert app_run["outside"] == [], (
+        f"{len(app_run['outside'])} requests not to the app's port: {sorted(set(app_run['outside']))[:6]}"
+    )
     assert app_run["dialogs"] == [], f"dialogs: {app_run['dialogs']}"
 
 
@@ -893,7 +960,9 @@ def test_app_page_has_no_exception_or_markup_from_names(app_run, name):
     assert p["exceptions"] == 0
     assert p["errors"] == [], p["errors"]
     assert p["markup"] == [], f"markup made from names: {p['markup'][:4]}"
-    assert raw_bad(p["main"] + p["sidebar"]) == [], f"raw control/bidi characters on the page: {raw_bad(p['main'] + p['sidebar'])}"
+    assert raw_bad(p["main"] + p["sidebar"]) == [], (
+        f"raw control/bidi characters on the page: {raw_bad(p['main'] + p['sidebar'])}"
+    )
 
 
 @pytest.mark.browser
@@ -916,7 +985,7 @@ def test_app_plan_name_literal(app_run):
 @pytest.mark.slow
 def test_app_selected_municipality_shows_area_literally(app_run):
     main = _page(app_run, "選択")["main"]
-    assert f"今の在宅医療圏: {BY_ID['md_latex']}（" in main, clip(main[main.find("今の在宅医療圏"):][:200] or main)
+    assert f"今の在宅医療圏: {BY_ID['md_latex']}（" in main, clip(main[main.find("今の在宅医療圏") :][:200] or main)
     assert f"二次: {SECONDARY['北空知']}" in main
 
 
@@ -925,10 +994,12 @@ def test_app_selected_municipality_shows_area_literally(app_run):
 def test_app_move_message_and_edit_log_literal(app_run):
     main = _page(app_run, "移動")["main"]
     image = BY_ID["md_image"]
-    assert f"「{BY_ID['md_latex']}」" in main and f"「{image}」" in main, "the move's message names both areas literally"
+    assert f"「{BY_ID['md_latex']}」" in main and f"「{image}」" in main, (
+        "the move's message names both areas literally"
+    )
     label = f"{FUKAGAWA}を {BY_ID['md_latex']} から {image} へ移動"
     i = main.find(f"{FUKAGAWA}を ")
-    assert label in main, f"edit log shows: {main[i:i + 120]!r}" if i >= 0 else "edit log entry not found"
+    assert label in main, f"edit log shows: {main[i : i + 120]!r}" if i >= 0 else "edit log entry not found"
 
 
 @pytest.mark.browser
@@ -937,10 +1008,19 @@ def test_app_compare_literal(app_run):
     p = _page(app_run, "案の比較")
     main = p["main"]
     i = main.find("名前だけが変わった圏域")
-    shown_caption = main[i:i + 400]
-    for old, cid in (("札幌市", "jinja_expr"), ("札幌（未確定）", "md_js_link"), ("上川北部", "md_bold"), ("根室市", "md_colour"),
-                     ("紋別", "md_autolink"), ("南檜山", "formula_eq"), ("後志（未確定）", "ctl_esc"),
-                     ("遠軽", "bidi_rlo"), ("北十勝", "backslash_quotes"), ("南十勝", "dollar_sapporo")):
+    shown_caption = main[i : i + 400]
+    for old, cid in (
+        ("札幌市", "jinja_expr"),
+        ("札幌（未確定）", "md_js_link"),
+        ("上川北部", "md_bold"),
+        ("根室市", "md_colour"),
+        ("紋別", "md_autolink"),
+        ("南檜山", "formula_eq"),
+        ("後志（未確定）", "ctl_esc"),
+        ("遠軽", "bidi_rlo"),
+        ("北十勝", "backslash_quotes"),
+        ("南十勝", "dollar_sapporo"),
+    ):
         assert in_app(f"{old} → {BY_ID[cid]}", main), f"{cid}: caption shows: {shown_caption!r}"
     assert sorted(p["labels"]) == sorted(NAMES)
     # 中空知 and 北空知 changed members (深川市 moved), so they are not "renamed only"; the moved
@@ -955,7 +1035,7 @@ def test_app_plans_page_literal(app_run):
     assert f"{APP_PLAN_NAME}（179市町村）" in main
     assert f"保存先: 「{APP_PLAN_NAME}」版1" in main
     i = main.find("出発点:")
-    assert f"出発点: 保存した案「{APP_PLAN_NAME}」" in main, f"shows: {main[i:i + 120]!r}"
+    assert f"出発点: 保存した案「{APP_PLAN_NAME}」" in main, f"shows: {main[i : i + 120]!r}"
     assert f"「{APP_PLAN_NAME}」の履歴（1版）" in main, "the history expander's label"
 
 

@@ -1,5 +1,6 @@
 """Whatever file a planner brings: it is read exactly, or refused with a Japanese message that names
 the file, the row and the fix. Inputs are generated here from the embedded real data."""
+
 from __future__ import annotations
 
 import io
@@ -15,13 +16,12 @@ import shapely
 from shapely.geometry import Polygon
 
 from geo_app import GeoAppError, InputError, PlanError, load_municipalities, load_plan, load_population
-from geo_app.io.boundaries import read_n03_units
 from geo_app.core.codes import PREFECTURES, check_digit, normalize_code, normalize_codes
-from geo_app.io.known_codes import known_codes
+from geo_app.io.boundaries import read_n03_units
 from geo_app.io.datasets import boundaries_path
+from geo_app.io.known_codes import known_codes
 from geo_app.io.names import census_names, name_key, resolve_names
 from geo_app.io.tables import MAX_TABLE_BYTES, read_table
-
 
 pytestmark = pytest.mark.filterwarnings("ignore:'crs' was not provided")
 
@@ -72,7 +72,9 @@ def test_plan_csv_in_every_encoding_and_delimiter(hokkaido_plan, plan_ja, encodi
 
 def test_plan_xlsx_with_float_codes_and_english_headers(hokkaido_plan):
     t = hokkaido_plan.to_frame()
-    rows = [list(t.columns)] + [[float(int(r[0])), *r[1:]] for r in t.astype(object).where(t.notna(), None).values.tolist()]
+    rows = [list(t.columns)] + [
+        [float(int(r[0])), *r[1:]] for r in t.astype(object).where(t.notna(), None).values.tolist()
+    ]
     data = _xlsx(rows)
     assert isinstance(openpyxl.load_workbook(io.BytesIO(data)).active["A2"].value, (int, float))
     assert load_plan(data, name="plan.xlsx").table.equals(hokkaido_plan.table)
@@ -81,7 +83,9 @@ def test_plan_xlsx_with_float_codes_and_english_headers(hokkaido_plan):
 def test_plan_codes_as_text_floats_fullwidth_and_check_digits(hokkaido_plan, plan_ja):
     forms = {
         "float text": [f"{int(c)}.0" for c in plan_ja["市町村コード"]],
-        "full-width": [c.translate(str.maketrans("0123456789", "０１２３４５６７８９")) for c in plan_ja["市町村コード"]],
+        "full-width": [
+            c.translate(str.maketrans("0123456789", "０１２３４５６７８９")) for c in plan_ja["市町村コード"]
+        ],
         "6 digits": [c + check_digit(c) for c in plan_ja["市町村コード"]],
         "6 digits, zero lost": [str(int(c + check_digit(c))) for c in plan_ja["市町村コード"]],
     }
@@ -248,7 +252,18 @@ def test_unknown_name_gets_the_closest_candidates():
 
 
 def test_spelling_variants_and_name_forms():
-    names = ["梼原町", "鎌ヶ谷市", "竜ヶ崎市", "塩釜市", "飯館村", "ＳＡ", "北海道函館市", "上川郡東川町", "札幌市 中央区", "札幌"]
+    names = [
+        "梼原町",
+        "鎌ヶ谷市",
+        "竜ヶ崎市",
+        "塩釜市",
+        "飯館村",
+        "ＳＡ",
+        "北海道函館市",
+        "上川郡東川町",
+        "札幌市 中央区",
+        "札幌",
+    ]
     codes, problems = resolve_names(pd.Series(names), None)
     assert codes.tolist()[:4] == ["39405", "12224", "08208", "04203"]
     assert codes.tolist()[4] == "07564"
@@ -290,11 +305,15 @@ def test_census_style_population_table(tmp_path, census):
     assert pop["population"].tolist() == [1_973_395, 329_306, 5]
     assert pop["age_100_plus"].tolist()[:2] == [1145, 0] and pd.isna(pop["age_100_plus"].iloc[2])
     notes = " ".join(pop.attrs["notes"])
-    assert "全国" in notes and "北海道" in notes and "01999" in notes and "合併前" in notes and "（旧：…）」1 行" in notes
+    assert (
+        "全国" in notes and "北海道" in notes and "01999" in notes and "合併前" in notes and "（旧：…）」1 行" in notes
+    )
 
 
 def test_population_by_name_and_six_digit_codes():
-    by_name = load_population(pd.DataFrame({"市町村名": ["札幌市", "伊達市", "函館市"], "人口": ["1,973,395", "31,834", "-"]}))
+    by_name = load_population(
+        pd.DataFrame({"市町村名": ["札幌市", "伊達市", "函館市"], "人口": ["1,973,395", "31,834", "-"]})
+    )
     assert by_name["code"].tolist() == ["01100", "01233", "01202"]
     assert by_name["population"].tolist() == [1_973_395, 31_834, 0]
     six = load_population(pd.DataFrame({"団体コード": [11002.0, 132012.0], "総数": [1973395.0, 2.0]}))
@@ -303,7 +322,13 @@ def test_population_by_name_and_six_digit_codes():
 
 @pytest.mark.parametrize(
     "cell, fragment",
-    [("-5", "負の数"), ("△5", "負の数"), ("12.5", "小数"), ("abc", "人数（0以上の整数）として読めません"), ("9" * 12, "大きすぎます")],
+    [
+        ("-5", "負の数"),
+        ("△5", "負の数"),
+        ("12.5", "小数"),
+        ("abc", "人数（0以上の整数）として読めません"),
+        ("9" * 12, "大きすぎます"),
+    ],
 )
 def test_population_bad_numbers_name_the_cell(cell, fragment):
     text = f"code,人口\n01100,1973395\n01204,{cell}\n"
@@ -314,13 +339,13 @@ def test_population_bad_numbers_name_the_cell(cell, fragment):
 
 def test_population_unquoted_thousands_separator_is_explained():
     with pytest.raises(InputError) as err:
-        load_population("code,人口\n01100,1,973,395\n".encode("utf-8"), name="pop.csv")
+        load_population("code,人口\n01100,1,973,395\n".encode(), name="pop.csv")
     assert err.value.row == 2 and "カンマ" in str(err.value)
 
 
 def test_population_duplicate_codes_name_both_rows():
     with pytest.raises(InputError, match=r"01100（札幌市）が 2 行あります（2行目と4行目）"):
-        load_population("code,人口\n01100,1\n01204,2\n1100,3\n".encode("utf-8"))
+        load_population("code,人口\n01100,1\n01204,2\n1100,3\n".encode())
 
 
 # ---- files that are not tables ----------------------------------------------------------------
@@ -532,8 +557,14 @@ def test_invalid_rings_are_repaired_and_counted(tmp_path):
     bowtie = Polygon([(141.0, 43.0), (141.2, 43.2), (141.2, 43.0), (141.0, 43.2), (141.0, 43.0)])
     square = Polygon([(141.3, 43.0), (141.4, 43.0), (141.4, 43.1), (141.3, 43.1)])
     g = gpd.GeoDataFrame(
-        {"N03_001": ["北海道"] * 2, "N03_003": [None, None], "N03_004": ["夕張市", "岩見沢市"], "N03_007": ["01209", "01210"]},
-        geometry=[bowtie, square], crs=6668,
+        {
+            "N03_001": ["北海道"] * 2,
+            "N03_003": [None, None],
+            "N03_004": ["夕張市", "岩見沢市"],
+            "N03_007": ["01209", "01210"],
+        },
+        geometry=[bowtie, square],
+        crs=6668,
     )
     g.to_file(tmp_path / "bad.geojson", driver="GeoJSON")
     units, report = read_n03_units(tmp_path / "bad.geojson")

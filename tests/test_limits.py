@@ -5,6 +5,7 @@ workbook with one row of 6.3 million cells used to take a minute and gigabytes t
 real tables (the embedded census and Hokkaido plan) still read exactly. Our own exceptions in
 computation are not dressed up as problems with the user's file.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,31 +28,54 @@ NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def raw_xlsx(sheet_body: bytes | list[bytes], *, dimension: str | None = None, strings: bytes | None = None,
-             head: bytes = b"") -> bytes:
+def raw_xlsx(
+    sheet_body: bytes | list[bytes], *, dimension: str | None = None, strings: bytes | None = None, head: bytes = b""
+) -> bytes:
     """A workbook written as XML, the way a hostile (or just odd) program would: nothing checked."""
-    rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-            'Target="worksheets/sheet1.xml"/>'
-            + ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
-               'Target="sharedStrings.xml"/>' if strings is not None else "")
-            + "</Relationships>")
-    types = ('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-             '<Default Extension="xml" ContentType="application/xml"/>'
-             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-             '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-             + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-                if strings is not None else "")
-             + "</Types>")
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        'Target="worksheets/sheet1.xml"/>'
+        + (
+            '<Relationship Id="rId2" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+            'Target="sharedStrings.xml"/>'
+            if strings is not None
+            else ""
+        )
+        + "</Relationships>"
+    )
+    types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        + (
+            '<Override PartName="/xl/sharedStrings.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            if strings is not None
+            else ""
+        )
+        + "</Types>"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         zf.writestr("[Content_Types].xml", types)
-        zf.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-                    'Target="xl/workbook.xml"/></Relationships>')
-        zf.writestr("xl/workbook.xml", f'<workbook xmlns="{NS}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                    '<sheets><sheet name="表" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        zf.writestr(
+            "_rels/.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        zf.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{NS}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheets><sheet name="表" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
         zf.writestr("xl/_rels/workbook.xml.rels", rels)
         if strings is not None:
             zf.writestr("xl/sharedStrings.xml", strings)
@@ -60,7 +84,7 @@ def raw_xlsx(sheet_body: bytes | list[bytes], *, dimension: str | None = None, s
             if dimension:
                 f.write(f'<dimension ref="{dimension}"/>'.encode())
             f.write(b"<sheetData>")
-            for part in ([sheet_body] if isinstance(sheet_body, bytes) else sheet_body):
+            for part in [sheet_body] if isinstance(sheet_body, bytes) else sheet_body:
                 f.write(part)
             f.write(b"</sheetData></worksheet>")
     return buf.getvalue()
@@ -92,7 +116,9 @@ def shared_strings_xlsx(frame: pd.DataFrame, *, declare: bool = True) -> bytes:
 
     texts: dict[str, int] = {}
     rows = []
-    for r, values in enumerate([list(frame.columns), *frame.astype(object).where(frame.notna(), None).values.tolist()], 1):
+    for r, values in enumerate(
+        [list(frame.columns), *frame.astype(object).where(frame.notna(), None).values.tolist()], 1
+    ):
         cells = []
         for c, v in enumerate(values):
             if v is not None:
@@ -100,8 +126,7 @@ def shared_strings_xlsx(frame: pd.DataFrame, *, declare: bool = True) -> bytes:
                 cells.append(f'<c r="{tables.column_letter(c)}{r}" t="s"><v>{i}</v></c>')
         rows.append(f'<row r="{r}">{"".join(cells)}</row>')
     counts = f' count="{len(texts)}" uniqueCount="{len(texts)}"' if declare else ""
-    sst = (f'<sst xmlns="{NS}"{counts}>'
-           + "".join(f"<si><t>{escape(t)}</t></si>" for t in texts) + "</sst>")
+    sst = f'<sst xmlns="{NS}"{counts}>' + "".join(f"<si><t>{escape(t)}</t></si>" for t in texts) + "</sst>"
     return raw_xlsx("".join(rows).encode(), strings=sst.encode(), dimension=f"A1:G{len(frame) + 1}")
 
 
@@ -138,8 +163,13 @@ def test_one_row_of_6_3_million_cells_is_refused_before_any_cell_is_built(tmp_pa
 def test_the_cli_refuses_the_wide_workbook_with_exit_2(tmp_path):
     path = tmp_path / "wide.xlsx"
     path.write_bytes(raw_xlsx(one_wide_row(6_300_000)))
-    p = subprocess.run([sys.executable, "-m", "geo_app.cli", "summary", "--plan", str(path), "--quiet"],
-                       capture_output=True, text=True, cwd=ROOT, env={**os.environ, "GEO_APP_DEBUG": ""})
+    p = subprocess.run(
+        [sys.executable, "-m", "geo_app.cli", "summary", "--plan", str(path), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "GEO_APP_DEBUG": ""},
+    )
     assert p.returncode == 2, p.stderr
     assert "列の上限 2,000 列" in p.stderr and "Traceback" not in p.stderr
 
@@ -204,7 +234,7 @@ def test_zip_bombs_are_refused_by_their_unzipped_size(monkeypatch, no_openpyxl):
 
 
 def test_dtd_entities_and_endless_text_are_refused(no_openpyxl):
-    laughs = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>')
+    laughs = b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     with pytest.raises(InputError, match="DOCTYPE"):
         read_table(raw_xlsx(b'<row r="1"><c t="inlineStr"><is><t>&b;</t></is></c></row>', head=laughs), name="x.xlsx")
     long_text = b'<row r="1"><c t="inlineStr"><is><t>' + "あ".encode() * 300_000 + b"</t></is></c></row>"
@@ -215,6 +245,7 @@ def test_dtd_entities_and_endless_text_are_refused(no_openpyxl):
 
 def test_formatting_beyond_the_table_is_not_read(hokkaido_plan):
     """Cells with only a style out to column 5,000 (Excel's used range says so): the table reads as it is."""
+
     def styled(ws):
         for col in (8, 1_000, 5_000):
             ws.cell(row=1, column=col).fill = openpyxl.styles.PatternFill("solid", fgColor="FFFF00")
@@ -273,14 +304,17 @@ def test_a_broken_user_file_is_still_an_input_error(tmp_path):
     with pytest.raises(InputError, match="N03.geojson"):
         load_municipalities(path)
     pts = tmp_path / "points.geojson"
-    pts.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"N03_007":"01100"},'
-                   '"geometry":{"type":"Point","coordinates":[141.35,43.06]}}]}')
+    pts.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"N03_007":"01100"},'
+        '"geometry":{"type":"Point","coordinates":[141.35,43.06]}}]}'
+    )
     with pytest.raises(InputError, match="ポリゴン"):
         load_municipalities(pts)
 
 
 def test_the_converted_error_keeps_its_cause_for_debugging(monkeypatch):
     """An exception the parser did not foresee becomes an InputError, with the original chained."""
+
     def surprise(*args, **kwargs):
         raise KeyError("列")
 

@@ -1,14 +1,15 @@
 """The shared HTML map: opens offline in Chromium, draws the areas, and never runs a typed name."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 import shapely
-
 from conftest import offline_page
-from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE, write_map_html
+
 from geo_app.core.plan import Plan
+from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE, write_map_html
 
 XSS = "<img src=x onerror=alert(1)>"
 #: Names that a template engine would evaluate or swallow (branca renders its output again as Jinja).
@@ -76,7 +77,7 @@ def test_template_syntax_in_names_is_never_evaluated(tmp_path, browser, hokkaido
 
     t = hokkaido_plan.table.copy()
     areas = list(dict.fromkeys(t["homecare"]))
-    for old, new in zip(areas, TEMPLATES):
+    for old, new in zip(areas, TEMPLATES, strict=False):
         t.loc[t["homecare"] == old, "homecare"] = new
     munis = hokkaido.copy()
     munis.loc[munis["code"] == "01100", "name"] = "{{7*7}}市"  # a municipality name (from a user's N03 file)
@@ -100,7 +101,9 @@ def test_template_syntax_in_names_is_never_evaluated(tmp_path, browser, hokkaido
 def test_far_islands_outside_the_first_view_are_mentioned(tmp_path, japan, hokkaido, hokkaido_plan):
     from geo_app import load_plan
 
-    tokyo = write_map_html(japan, load_plan("secondary-2020:東京都"), tmp_path / "tokyo.html").read_text(encoding="utf-8")
+    tokyo = write_map_html(japan, load_plan("secondary-2020:東京都"), tmp_path / "tokyo.html").read_text(
+        encoding="utf-8"
+    )
     hokkaido_html = write_map_html(hokkaido, hokkaido_plan, tmp_path / "hokkaido.html").read_text(encoding="utf-8")
     note = "遠くの離島は最初の表示範囲の外です"
     assert note in tokyo  # 小笠原 lies ~1,000 km south of the 23 wards

@@ -1,4 +1,5 @@
 """Every notebook runs top to bottom (CI executes them)."""
+
 from __future__ import annotations
 
 from pathlib import Path

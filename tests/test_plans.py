@@ -1,4 +1,5 @@
 """Plans: built-in plans from the shared area tables, and the table format users keep in Excel."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,7 +17,9 @@ def test_hokkaido_2024_structure(hokkaido_plan):
     assert len(hokkaido_plan.areas("tertiary")) == 6
     provisional = t[t["status"] == "未確定"]
     assert len(provisional) == 39  # 8 + 6 + 19 + 6 municipalities whose split is not published
-    assert sorted(provisional["homecare"].unique()) == sorted(["南渡島（未確定）", "札幌（未確定）", "後志（未確定）", "西胆振（未確定）"])
+    assert sorted(provisional["homecare"].unique()) == sorted(
+        ["南渡島（未確定）", "札幌（未確定）", "後志（未確定）", "西胆振（未確定）"]
+    )
     singles = t.groupby("homecare").size()
     assert set(singles[singles == 1].index) == {"函館市", "札幌市", "石狩市", "小樽市", "旭川市", "帯広市", "根室市"}
     assert hokkaido_plan.hubs()["北見"] == "北見在宅医療圏連携拠点センター"
@@ -28,9 +31,14 @@ def test_every_prefecture_has_a_secondary_plan():
     kanagawa = load_plan("secondary-2020:神奈川県")
     # 川崎市 is split between two secondary areas by ward, so the plan lists its 7 wards
     kawasaki = kanagawa.table[kanagawa.table["code"].str.startswith("1413")]
-    assert dict(zip(kawasaki["code"], kawasaki["secondary"])) == {
-        "14131": "川崎南部", "14132": "川崎南部", "14133": "川崎南部",
-        "14134": "川崎北部", "14135": "川崎北部", "14136": "川崎北部", "14137": "川崎北部",
+    assert dict(zip(kawasaki["code"], kawasaki["secondary"], strict=True)) == {
+        "14131": "川崎南部",
+        "14132": "川崎南部",
+        "14133": "川崎南部",
+        "14134": "川崎北部",
+        "14135": "川崎北部",
+        "14136": "川崎北部",
+        "14137": "川崎北部",
     }
     assert kanagawa.ward_cities == {"14130"}
     assert load_plan("secondary-2020:03").table.equals(load_plan("secondary-2020:岩手県").table)

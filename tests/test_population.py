@@ -1,4 +1,5 @@
 """2020 census: exact figures and the census way of computing the aging rate."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,7 +31,11 @@ def test_bands_add_up_to_known_age(hokkaido):
 
 
 def test_user_table_with_japanese_headers_cp932_and_lost_zeros(tmp_path):
-    text = "市町村コード,市町村名,人口,65歳以上,75歳以上\n1100,札幌市,1960000,560000,280000\n1202,函館市,245000,90000,47000\n"
+    text = (
+        "市町村コード,市町村名,人口,65歳以上,75歳以上\n"
+        "1100,札幌市,1960000,560000,280000\n"
+        "1202,函館市,245000,90000,47000\n"
+    )
     path = tmp_path / "住基.csv"
     path.write_bytes(text.encode("cp932"))
     pop = load_population(path)

@@ -4,6 +4,7 @@ Every behavioural test runs on both backends. PostgreSQL comes from GEO_APP_TEST
 (`scripts/start_postgres.sh` prints one); without it those tests skip locally but FAIL under CI=true.
 Each PostgreSQL test uses its own table prefix and drops its tables afterwards.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,18 @@ import sys
 import textwrap
 import threading
 import uuid
+from datetime import UTC
 from pathlib import Path
 
 import pytest
-
 import sqlalchemy as sa
 
-from geo_app.io.plans import plan_from_frame
-from geo_app.core import edits
 from geo_app import load_plan
+from geo_app.core import edits
 from geo_app.core.edits import EditHistory
 from geo_app.core.errors import GeoAppError, PlanError
 from geo_app.core.plan import Plan
+from geo_app.io.plans import plan_from_frame
 from geo_app.io.store import ConflictError, PlanInfo, PlanStore, _snapshot, _UTCDateTime, default_db_path
 
 PG_ENV = "GEO_APP_TEST_POSTGRES_URL"
@@ -103,16 +104,27 @@ def test_hokkaido_plan_round_trips_exactly(store: PlanStore, hokkaido: Plan):
     assert len(loaded.areas("homecare")) == 33
     assert len(loaded.areas("secondary")) == 21 and len(loaded.areas("tertiary")) == 6
     assert sorted(a for a in loaded.areas("homecare") if a.endswith("（未確定）")) == [
-        "南渡島（未確定）", "後志（未確定）", "札幌（未確定）", "西胆振（未確定）"]
+        "南渡島（未確定）",
+        "後志（未確定）",
+        "札幌（未確定）",
+        "西胆振（未確定）",
+    ]
     assert set(loaded.table.loc[loaded.table["homecare"].str.endswith("（未確定）"), "status"]) == {"未確定"}
     assert loaded.hubs() == hokkaido.hubs() and loaded.hubs()["北見"] == "北見在宅医療圏連携拠点センター"
     assert int(loaded.table["hub"].isna().sum()) == 156  # missing hubs stay missing, not "None" or ""
     assert sorted(loaded.table.loc[loaded.table["homecare"] == "上川", "name"]) == sorted(
-        ["鷹栖町", "東神楽町", "当麻町", "比布町", "愛別町", "上川町", "東川町", "美瑛町", "幌加内町"])
+        ["鷹栖町", "東神楽町", "当麻町", "比布町", "愛別町", "上川町", "東川町", "美瑛町", "幌加内町"]
+    )
 
     [info] = store.list_plans()
     assert isinstance(info, PlanInfo)
-    assert (info.name, info.version, info.rows, info.prefectures, info.note) == ("現行", 1, 179, ["北海道"], "第8次医療計画のとおり")
+    assert (info.name, info.version, info.rows, info.prefectures, info.note) == (
+        "現行",
+        1,
+        179,
+        ["北海道"],
+        "第8次医療計画のとおり",
+    )
     assert info.updated_at.tzinfo is not None
 
 
@@ -206,8 +218,11 @@ def test_concurrent_saves_of_one_plan_exactly_one_wins(open_store, hokkaido: Pla
         assert v1 == v2 == round_ + 1
         edit1 = moved(p1, "01459", f"tab1-{round_}")
         edit2 = moved(p2, "01472", f"tab2-{round_}")
-        r1, r2 = _race(lambda: tab1.save(edit1, expected_version=v1, note=f"tab1 {round_}"),
-                       lambda: tab2.save(edit2, expected_version=v2, note=f"tab2 {round_}"))
+        r1, r2 = _race(
+            # the loop's values bound now: both saves run (and finish) within this round
+            lambda e=edit1, v=v1, r=round_: tab1.save(e, expected_version=v, note=f"tab1 {r}"),
+            lambda e=edit2, v=v2, r=round_: tab2.save(e, expected_version=v, note=f"tab2 {r}"),
+        )
         outcomes = sorted([type(r1).__name__, type(r2).__name__])
         assert outcomes == ["ConflictError", "int"], (r1, r2)
         winner, new_version = (edit1, r1) if isinstance(r1, int) else (edit2, r2)
@@ -270,8 +285,16 @@ def test_two_processes_editing_one_plan_lose_no_update(store: PlanStore, backend
     store.save(hokkaido.with_name("共有案"), expected_version=None, note="初版")
     n = 8
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, url, prefix, tag, str(n)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in ("p1", "p2")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, url, prefix, tag, str(n)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in ("p1", "p2")
+    ]
     for proc in procs:
         out, errout = proc.communicate(timeout=300)
         assert proc.returncode == 0, errout[-2000:]
@@ -352,7 +375,9 @@ def test_edit_log_round_trips_with_its_version(store: PlanStore, hokkaido: Plan)
     plan, version = store.load("案A")
     restored = EditHistory.from_json(store.load_edit_log("案A", version))
     assert restored.current == plan and [e.label for e in restored.entries] == [
-        "美瑛町を 上川 から 富良野 へ移動", "幌加内町を 上川 から 上川北部 へ移動"]
+        "美瑛町を 上川 から 富良野 へ移動",
+        "幌加内町を 上川 から 上川北部 へ移動",
+    ]
     back = restored.undo()
     assert homecare_of(back, "01472") == "上川" and homecare_of(back, "01459") == "富良野"
     assert restored.undo().table.equals(hokkaido.table)
@@ -372,7 +397,8 @@ def _schema_before_edit_log(prefix: str) -> tuple[sa.MetaData, sa.Table, sa.Tabl
     """The tables exactly as geo_app created them before the edit_log column existed (commit 23d23b7)."""
     md = sa.MetaData()
     plans = sa.Table(
-        f"{prefix}plans", md,
+        f"{prefix}plans",
+        md,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
@@ -382,8 +408,14 @@ def _schema_before_edit_log(prefix: str) -> tuple[sa.MetaData, sa.Table, sa.Tabl
         sa.UniqueConstraint("name", name=f"{prefix}plans_name_key"),
     )
     versions = sa.Table(
-        f"{prefix}plan_versions", md,
-        sa.Column("plan_id", sa.Integer, sa.ForeignKey(plans.c.id, ondelete="CASCADE", name=f"{prefix}plan_versions_plan_fk"), nullable=False),
+        f"{prefix}plan_versions",
+        md,
+        sa.Column(
+            "plan_id",
+            sa.Integer,
+            sa.ForeignKey(plans.c.id, ondelete="CASCADE", name=f"{prefix}plan_versions_plan_fk"),
+            nullable=False,
+        ),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("saved_at", _UTCDateTime, nullable=False),
         sa.Column("note", sa.Text, nullable=False, default=""),
@@ -398,7 +430,7 @@ def _schema_before_edit_log(prefix: str) -> tuple[sa.MetaData, sa.Table, sa.Tabl
 
 def _old_database(url: str, prefix: str, hokkaido: Plan) -> Plan:
     """A database as the previous geo_app left it: 現行 in versions 1 and 2 (美瑛町 moved in 2); returns v2."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     v2 = moved(hokkaido, "01459", "旭川市")
     md, plans, versions = _schema_before_edit_log(prefix)
@@ -409,13 +441,27 @@ def _old_database(url: str, prefix: str, hokkaido: Plan) -> Plan:
     try:
         md.create_all(engine)
         with engine.begin() as conn:
-            t1, t2 = datetime(2024, 4, 1, 0, 0, tzinfo=timezone.utc), datetime(2024, 5, 1, 0, 0, tzinfo=timezone.utc)
-            plan_id = conn.execute(sa.insert(plans).values(name="現行", version=2, created_at=t1, updated_at=t2)).inserted_primary_key[0]
-            for version, plan, when, note in ((1, hokkaido, t1, "初版"), (2, v2, t2, "編集1件: 美瑛町を 上川 から 旭川市 へ移動")):
+            t1, t2 = datetime(2024, 4, 1, 0, 0, tzinfo=UTC), datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
+            plan_id = conn.execute(
+                sa.insert(plans).values(name="現行", version=2, created_at=t1, updated_at=t2)
+            ).inserted_primary_key[0]
+            for version, plan, when, note in (
+                (1, hokkaido, t1, "初版"),
+                (2, v2, t2, "編集1件: 美瑛町を 上川 から 旭川市 へ移動"),
+            ):
                 data, rows, prefectures = _snapshot(plan)
-                conn.execute(sa.insert(versions).values(
-                    plan_id=plan_id, version=version, saved_at=when, note=note, author="保健福祉部 田中", rows=rows,
-                    prefectures=json.dumps(prefectures, ensure_ascii=False), data=data))
+                conn.execute(
+                    sa.insert(versions).values(
+                        plan_id=plan_id,
+                        version=version,
+                        saved_at=when,
+                        note=note,
+                        author="保健福祉部 田中",
+                        rows=rows,
+                        prefectures=json.dumps(prefectures, ensure_ascii=False),
+                        data=data,
+                    )
+                )
         assert "edit_log" not in {c["name"] for c in sa.inspect(engine).get_columns(f"{prefix}plan_versions")}
     finally:
         engine.dispose()
@@ -436,7 +482,9 @@ def test_database_from_before_edit_log_gets_the_column_and_loses_nothing(backend
         assert info.updated_at.isoformat() == "2024-05-01T00:00:00+00:00"
         hist = store.history("現行")
         assert [(h.version, h.note, h.author) for h in hist] == [
-            (2, "編集1件: 美瑛町を 上川 から 旭川市 へ移動", "保健福祉部 田中"), (1, "初版", "保健福祉部 田中")]
+            (2, "編集1件: 美瑛町を 上川 から 旭川市 へ移動", "保健福祉部 田中"),
+            (1, "初版", "保健福祉部 田中"),
+        ]
         latest, version = store.load("現行")
         assert version == 2 and latest.table.equals(v2.table) and homecare_of(latest, "01459") == "旭川市"
         assert store.load("現行", version=1)[0].table.equals(hokkaido.table)
@@ -477,7 +525,9 @@ def test_old_sqlite_database_busy_at_start_up_says_so_and_keeps_the_plans(tmp_pa
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(GeoAppError, match="他の保存で使用中のため、データベースの準備ができませんでした。少し待ってから"):
+        with pytest.raises(
+            GeoAppError, match="他の保存で使用中のため、データベースの準備ができませんでした。少し待ってから"
+        ):
             PlanStore(path=path, sqlite_timeout=0.2)
         assert "edit_log" not in {r[1] for r in other.execute("PRAGMA table_info(geo_app_plan_versions)")}
     finally:
@@ -515,7 +565,14 @@ def test_postgres_user_who_may_not_alter_the_table_is_told_what_to_do(hokkaido: 
 
 
 # ---- names -----------------------------------------------------------------------------------
-JAPANESE_NAMES = ["現行", "案A", "案Ｂ（全角）", "道北・上川 第２版", "令和6年度　検討用（未確定を含む）", "🏥在宅医療圏案"]
+JAPANESE_NAMES = [
+    "現行",
+    "案A",
+    "案Ｂ（全角）",
+    "道北・上川 第２版",
+    "令和6年度　検討用（未確定を含む）",
+    "🏥在宅医療圏案",
+]
 
 
 def test_japanese_plan_names_are_kept_exactly(store: PlanStore, hokkaido: Plan):
@@ -531,13 +588,16 @@ def test_japanese_plan_names_are_kept_exactly(store: PlanStore, hokkaido: Plan):
     assert store.load(long_ok)[0].name == long_ok
 
 
-@pytest.mark.parametrize("name, message", [
-    ("案" * 101, "名前が長すぎます（101文字）。100文字以内"),
-    ("", "名前が空です"),
-    ("　", "名前が空です"),
-    ("案A\n", "改行や制御文字"),
-    (" 案A", "前後に空白"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("案" * 101, "名前が長すぎます（101文字）。100文字以内"),
+        ("", "名前が空です"),
+        ("　", "名前が空です"),
+        ("案A\n", "改行や制御文字"),
+        (" 案A", "前後に空白"),
+    ],
+)
 def test_unusable_plan_names_get_a_japanese_message(store: PlanStore, hokkaido: Plan, name: str, message: str):
     with pytest.raises(PlanError, match=message):
         store.save(hokkaido.with_name(name), expected_version=None)
@@ -580,8 +640,9 @@ def test_exception_mid_save_rolls_back(store: PlanStore, hokkaido: Plan, monkeyp
     assert store.load("現行")[0].table.equals(edited.table)
 
 
-def test_database_error_mid_save_rolls_back_with_japanese_message(store: PlanStore, hokkaido: Plan,
-                                                                 monkeypatch: pytest.MonkeyPatch):
+def test_database_error_mid_save_rolls_back_with_japanese_message(
+    store: PlanStore, hokkaido: Plan, monkeypatch: pytest.MonkeyPatch
+):
     store.save(hokkaido, expected_version=None)
     original = store._insert_version
 

@@ -3,6 +3,7 @@
 The lifecycle lives in geo_app/app/uploads.py (no Streamlit), tested directly; the app's use of it
 through Streamlit's AppTest with real data (the 2020 census of Hokkaido as the user's own table).
 """
+
 from __future__ import annotations
 
 import gc
@@ -103,8 +104,9 @@ def test_sweep_removes_sessions_that_are_gone_and_keeps_live_ones(root):
 
 
 def test_sweep_at_start_removes_folders_of_servers_that_are_gone(root, tmp_path):
-    script = ("import sys, time; from geo_app.app import uploads; "
-              "print(uploads.server_dir(), flush=True); time.sleep(120)")
+    script = (
+        "import sys, time; from geo_app.app import uploads; print(uploads.server_dir(), flush=True); time.sleep(120)"
+    )
     other = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         other_dir = Path(other.stdout.readline().strip())
@@ -174,7 +176,7 @@ def new_app():
 
     at = AppTest.from_file(MAIN, default_timeout=180)
     at.run()
-    at.sidebar.radio(key="page").set_value("都道府県・データ")
+    at.switch_page("page_data.py")  # 都道府県・データ (st.navigation: page scripts next to main.py)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -226,11 +228,11 @@ def test_app_replaced_table_is_removed_and_reset_removes_the_last(app_env, censu
 
 
 def test_app_plan_import_clears_the_uploader_each_time(app_env):
-    from geo_app.app.page_plans import plan_csv_bytes
+    from geo_app.app.workspace import plan_csv_bytes
     from geo_app.io.plans import load_plan
 
     at = new_app()
-    at.sidebar.radio(key="page").set_value("保存・読み込み")
+    at.switch_page("page_plans.py")  # 保存・読み込み
     at.run()
     at.file_uploader(key="import_file").upload("bad.csv", "名前,人口\n札幌,100\n".encode(), "text/csv")
     at.run()

@@ -2,6 +2,7 @@
 
 Expected figures are computed here from the embedded census and plan tables, never typed in.
 """
+
 from __future__ import annotations
 
 import networkx as nx
@@ -9,19 +10,20 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_app.io import datasets
-from geo_app.core.dissolve import dissolve
 from geo_app import load_municipalities, load_plan
 from geo_app.core.adjacency import LAND, SEA, build_adjacency, components, land_components
-from geo_app.io.sea_links import load_sea_links
+from geo_app.core.dissolve import dissolve
 from geo_app.core.errors import InputError
 from geo_app.core.plan import Plan
 from geo_app.core.rules import RULES, Finding, ValidationOptions, exit_code, findings_frame, validate
+from geo_app.io import datasets
+from geo_app.io.sea_links import load_sea_links
 
 ISLANDS_TOKYO = {"13361", "13362", "13363", "13364", "13381", "13382", "13401", "13402", "13421"}
 
 
 # ---- fixtures: real data, loaded once --------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def hokkaido():
@@ -60,6 +62,7 @@ def only(findings: list[Finding], rule: str, severity: str | None = None) -> lis
 
 
 # ---- adjacency ------------------------------------------------------------------------------
+
 
 def test_adjacency_is_rook_not_queen(hokkaido, hk_graph):
     # 釧路市 and 標茶町 meet at a single point in N03: they intersect but are not neighbours.
@@ -123,8 +126,14 @@ def test_load_sea_links_user_table(tmp_path):
 
 # ---- hokkaido-2024 as published -------------------------------------------------------------
 
+
 def test_hokkaido_2024_has_no_errors(hk_findings):
-    assert only(hk_findings, "unknown_code") == only(hk_findings, "duplicate_code") == only(hk_findings, "unassigned") == []
+    assert (
+        only(hk_findings, "unknown_code")
+        == only(hk_findings, "duplicate_code")
+        == only(hk_findings, "unassigned")
+        == []
+    )
     assert not [f for f in hk_findings if f.severity == "error"]
 
 
@@ -160,7 +169,9 @@ def test_soya_islands_joined_by_ferry_are_info(hk_findings):
 
 def test_no_hub_lists_confirmed_areas_without_hub(hk_findings, hk_plan):
     t = hk_plan.table
-    per_area = t.groupby("homecare").agg(hub=("hub", lambda s: s.notna().any()), pending=("status", lambda s: (s == "未確定").any()))
+    per_area = t.groupby("homecare").agg(
+        hub=("hub", lambda s: s.notna().any()), pending=("status", lambda s: (s == "未確定").any())
+    )
     expected = set(per_area.index[~per_area["hub"] & ~per_area["pending"]])
     found = only(hk_findings, "no_hub")
     assert {f.area for f in found} == expected and len(expected) == 24
@@ -174,6 +185,7 @@ def test_plan_without_hubs_gives_no_hub_findings(hokkaido, hk_graph):
 
 
 # ---- edits that break things ----------------------------------------------------------------
+
 
 def test_hakodate_moved_into_kamikawa(hokkaido, hk_plan, hk_graph):
     plan = edited(hk_plan, "01202", homecare="上川")
@@ -193,7 +205,9 @@ def test_crosses_tertiary(hokkaido, hk_plan, hk_graph):
 
 
 def test_duplicate_code(hokkaido, hk_plan, hk_graph):
-    t = pd.concat([hk_plan.table, hk_plan.table[hk_plan.table["code"] == "01202"].assign(homecare="北斗")], ignore_index=True)
+    t = pd.concat(
+        [hk_plan.table, hk_plan.table[hk_plan.table["code"] == "01202"].assign(homecare="北斗")], ignore_index=True
+    )
     f = validate(hokkaido, Plan(name="dup", table=t), ValidationOptions(graph=hk_graph))
     dup = only(f, "duplicate_code", "error")
     assert [x.codes for x in dup] == [("01202",)]
@@ -203,11 +217,34 @@ def test_duplicate_code(hokkaido, hk_plan, hk_graph):
 def test_unknown_codes(hokkaido, hk_plan, hk_graph, census):
     # 01335 上磯町 merged into 北斗市 (01236) in 2006: neither the census nor N03 2021 has it.
     assert "01335" not in census.index
-    extra = pd.DataFrame([
-        {"code": "01335", "name": "上磯町", "homecare": "南渡島（未確定）", "secondary": "南渡島", "tertiary": "道南", "status": "確定"},
-        {"code": "01101", "name": "札幌市中央区", "homecare": "札幌市", "secondary": "札幌", "tertiary": "道央", "status": "確定"},
-        {"code": "02201", "name": "青森市", "homecare": "青森", "secondary": "青森", "tertiary": "青森", "status": "確定"},
-    ])
+    extra = pd.DataFrame(
+        [
+            {
+                "code": "01335",
+                "name": "上磯町",
+                "homecare": "南渡島（未確定）",
+                "secondary": "南渡島",
+                "tertiary": "道南",
+                "status": "確定",
+            },
+            {
+                "code": "01101",
+                "name": "札幌市中央区",
+                "homecare": "札幌市",
+                "secondary": "札幌",
+                "tertiary": "道央",
+                "status": "確定",
+            },
+            {
+                "code": "02201",
+                "name": "青森市",
+                "homecare": "青森",
+                "secondary": "青森",
+                "tertiary": "青森",
+                "status": "確定",
+            },
+        ]
+    )
     plan = Plan(name="x", table=pd.concat([hk_plan.table, extra], ignore_index=True).astype("string"))
     f = only(validate(hokkaido, plan, ValidationOptions(graph=hk_graph)), "unknown_code")
     by_code = {x.codes[0]: x for x in f}
@@ -232,13 +269,23 @@ def test_population_floor_matches_census(hokkaido, hk_plan, hk_graph, census):
     plan = pd.read_csv(datasets.plans_dir() / "hokkaido-2024.csv", dtype=str)
     totals = plan.assign(pop=plan["code"].map(census["population"])).groupby("homecare")["pop"].sum()
     expected = set(totals[totals < 30_000].index)
-    f = only(validate(hokkaido, hk_plan, ValidationOptions(population_floor=30_000, graph=hk_graph)), "population_floor")
+    f = only(
+        validate(hokkaido, hk_plan, ValidationOptions(population_floor=30_000, graph=hk_graph)), "population_floor"
+    )
     assert {x.area for x in f} == expected
     assert 0 < len(expected) < len(totals)
-    kamikawa = validate(hokkaido, hk_plan, ValidationOptions(population_floor=52_000, rules=["population_floor"], graph=hk_graph))
+    kamikawa = validate(
+        hokkaido, hk_plan, ValidationOptions(population_floor=52_000, rules=["population_floor"], graph=hk_graph)
+    )
     assert any(x.area == "上川" and "51,990" in x.message for x in kamikawa)
     assert validate(hokkaido, hk_plan, ValidationOptions(rules=["population_floor"], graph=hk_graph)) == []
-    sec = validate(hokkaido, hk_plan, ValidationOptions(population_floor=30_000, population_floor_level="secondary", rules=["population_floor"], graph=hk_graph))
+    sec = validate(
+        hokkaido,
+        hk_plan,
+        ValidationOptions(
+            population_floor=30_000, population_floor_level="secondary", rules=["population_floor"], graph=hk_graph
+        ),
+    )
     sec_totals = plan.assign(pop=plan["code"].map(census["population"])).groupby("secondary")["pop"].sum()
     assert {x.area for x in sec} == set(sec_totals[sec_totals < 30_000].index)
     assert {x.level for x in sec} <= {"secondary"}
@@ -259,6 +306,7 @@ def test_enclave(hokkaido, hk_plan, hk_graph):
 
 
 # ---- other prefectures: islands -------------------------------------------------------------
+
 
 def test_tokyo_islands(tmp_path):
     munis = load_municipalities(prefectures=["東京都"])
@@ -285,7 +333,11 @@ def test_kagoshima_islands():
         frozenset({"46222", "46523", "46524", "46525", "46527"}),  # 奄美大島
         frozenset({"46530", "46531", "46532"}),  # 徳之島
         frozenset({"46533", "46534"}),  # 沖永良部島
-        frozenset({"46303"}), frozenset({"46304"}), frozenset({"46505"}), frozenset({"46529"}), frozenset({"46535"}),
+        frozenset({"46303"}),
+        frozenset({"46304"}),
+        frozenset({"46505"}),
+        frozenset({"46529"}),
+        frozenset({"46535"}),
     }
     # 長島町 touches nothing in N03 but is joined to 阿久根市 by 黒之瀬戸大橋 (kind=land in the links).
     assert all("46404" not in x.codes for x in f)
@@ -295,10 +347,22 @@ def test_kagoshima_islands():
 
 # ---- plumbing -------------------------------------------------------------------------------
 
+
 def test_registry_and_options(hokkaido, hk_plan, hk_graph):
     assert list(RULES) == [
-        "unknown_code", "missing_count", "duplicate_code", "unassigned", "multipart", "island", "enclave",
-        "crosses_secondary", "crosses_tertiary", "several_prefectures", "population_floor", "no_hub", "unconfirmed",
+        "unknown_code",
+        "missing_count",
+        "duplicate_code",
+        "unassigned",
+        "multipart",
+        "island",
+        "enclave",
+        "crosses_secondary",
+        "crosses_tertiary",
+        "several_prefectures",
+        "population_floor",
+        "no_hub",
+        "unconfirmed",
     ]
     assert all(r.severity in ("error", "warning", "info") and r.title for r in RULES.values())
     f = validate(hokkaido, hk_plan, ValidationOptions(rules=["unconfirmed"], graph=hk_graph))

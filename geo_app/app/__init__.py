@@ -1,7 +1,8 @@
 """The browser app (`geo-app app`): see, edit, save and compare plans on a map.
 
-Only this package (and geo_app.views.webmap) imports Streamlit / folium. `main.py` is the Streamlit
-entry script; `launch.launch()` starts it; `state` keeps one user's workspace (plan, edit
-history, live areas) in the Streamlit session; `mapview` turns a plan into the offline
-streamlit-folium map; the `page_*` modules draw the four pages.
+Only this package imports Streamlit. `main.py` is the Streamlit entry script (`st.navigation`
+over the four `page_*` scripts, each its own URL); `launch.launch()` starts it; `workspace`
+holds the workspace operations (open, start, import, restore history, save, edit, export) with
+no Streamlit; `state` keeps one user's workspace in the Streamlit session; `mapview` turns a
+plan into the offline map component; `charts` builds the age chart as a Vega-Lite spec.
 """

@@ -1,4 +1,5 @@
 """Start the Streamlit server on the app's entry script, configured to work with no network."""
+
 from __future__ import annotations
 
 import os

@@ -1,40 +1,59 @@
-"""The plan on an interactive map inside Streamlit (streamlit-folium), with no network at all.
+"""The plan on an interactive map inside Streamlit, with no network at all.
 
-Why not just `st_folium(area_map(...))`:
+The map is a component of our own (`components.declare_component`, a public Streamlit API)
+that runs streamlit-folium's packaged frontend; its arguments are built here from folium's
+objects with streamlit-folium's public helpers, no private attribute of either is touched.
+Why not just `st_folium(area_map(...))` on every run:
 
-* Offline. folium's Map lists CDN links (Leaflet, jQuery, Bootstrap, Font Awesome …) that
-  streamlit-folium loads into its iframe as <script src>/<link href>; with no network the map
-  stays blank. Here every element's links are dropped; Leaflet's script is handed over as a
-  `data:` URL (streamlit-folium loads `js_links` with <script src>, and inline <script> in the
-  header would not run) and its CSS (icons inlined) goes into the header as <style>.
+* Offline. folium's Map lists CDN links (Leaflet, jQuery, Bootstrap, Font Awesome …) that the
+  frontend loads into its iframe as <script src>/<link href>; with no network the map stays
+  blank. Here every element's links are dropped; Leaflet's script is handed over as a `data:`
+  URL (the frontend loads `js_links` with <script src>, and inline <script> in the header would
+  not run) and its CSS (icons inlined) goes into the header as <style>.
 * Updates without reloading. `area_map(groups=...)` keeps the map itself (basemap, bounds,
-  styles) free of anything plan-dependent and puts the layers into FeatureGroups, which
-  streamlit-folium swaps in place (`feature_group_to_add`): after an edit the colours, borders,
-  labels and legend change while the user's zoom and position stay (streamlit-folium #125/#244).
-* Speed. Building the layers' JSON costs ~0.5 s for Hokkaido; the component's arguments are
-  therefore computed once per (plan, options) and reused on every rerun, so clicking a
-  municipality or changing an unrelated widget costs nothing on the map side.
+  styles) free of anything plan-dependent and puts the layers into FeatureGroups, which the
+  frontend swaps in place: after an edit the colours, borders, labels and legend change while
+  the user's zoom and position stay (the component's key comes from the base map's script).
+* Speed. Rendering the layers' JSON costs ~0.5–3 s for Hokkaido and `st_folium` renders it on
+  every call; the arguments are therefore built once per (plan, options), shared by all
+  sessions, and reused on every rerun, so clicking a municipality or changing an unrelated
+  widget costs nothing on the map side.
 """
+
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
-from typing import Any, Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from textwrap import dedent
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import streamlit as st
+import streamlit.components.v1 as components
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo_app.app.workspace import MapCache
+from geo_app.core.plan import LEVELS, Level, Plan
 from geo_app.views.webmap import MapLayers, area_map, make_offline, map_layers
-from geo_app.core.plan import LEVELS, Plan
 
-__all__ = ["offline", "map_args", "show_map", "layers_from_live", "MapCache", "clicked_code"]
+__all__ = ["offline", "map_args", "show_map", "layers_from_live", "MapCache", "clicked_code", "COMPONENT_NAME"]
 
-_LOCK = threading.Lock()
 RETURNED = ["last_active_drawing"]
+COMPONENT_NAME = "folium_map"  # the iframe's title: geo_app.app.mapview.folium_map
+
+
+@cache
+def _component() -> Any:
+    """Our map component: streamlit-folium's packaged frontend, declared through the public API."""
+    import streamlit_folium
+
+    build = Path(streamlit_folium.__file__).resolve().parent / "frontend" / "build"
+    return components.declare_component(COMPONENT_NAME, path=str(build))
 
 
 def offline(fmap: folium.Map) -> folium.Map:
@@ -56,8 +75,14 @@ class _RefitOnResize(MacroElement):
 (function(map, bounds){
   var touched = false;
   var c = map.getContainer();
-  ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function(t){ c.addEventListener(t, function(){ touched = true; }, {passive: true}); });
-  map.on('resize', function(){ if (!touched && c.clientWidth > 0 && c.clientHeight > 0) { map.fitBounds(bounds, {padding: [24, 24], animate: false}); } });
+  ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function(t){
+    c.addEventListener(t, function(){ touched = true; }, {passive: true});
+  });
+  map.on('resize', function(){
+    if (!touched && c.clientWidth > 0 && c.clientHeight > 0) {
+      map.fitBounds(bounds, {padding: [24, 24], animate: false});
+    }
+  });
 })({{ this._parent.get_name() }}, {{ this.bounds_json }});
 {% endmacro %}"""
     )
@@ -74,45 +99,112 @@ def layers_from_live(live, munis_map: gpd.GeoDataFrame, plan: Plan, pieces=None)
     return map_layers(munis_map, plan, areas={lv: live.areas(lv) for lv in LEVELS}, pieces=pieces)
 
 
-def map_args(munis_map: gpd.GeoDataFrame, plan: Plan, layers: MapLayers, *, level: str, metric: str,
-             basemap: str, highlight_codes: Iterable[str] = (), height: int = 680,
-             title: str | None = None, key: str = "map",
-             view_bounds: tuple[float, float, float, float] | None = None) -> dict[str, Any]:
-    """The streamlit-folium component's arguments for this plan (computed by st_folium itself)."""
-    import streamlit_folium as sf
-
+def map_args(
+    munis_map: gpd.GeoDataFrame,
+    plan: Plan,
+    layers: MapLayers,
+    *,
+    level: str,
+    metric: str,
+    basemap: str,
+    highlight_codes: Iterable[str] = (),
+    height: int = 680,
+    title: str | None = None,
+    key: str = "map",
+    view_bounds: tuple[float, float, float, float] | None = None,
+) -> dict[str, Any]:
+    """The map component's arguments for this plan (what `st_folium` would send, built once)."""
     groups: list[folium.FeatureGroup] = []
-    bounds = view_bounds or tuple(float(v) for v in munis_map.total_bounds)
-    fmap = area_map(munis_map, plan, level=level, metric=metric, basemap=basemap, layers=layers,
-                    highlight_codes=list(highlight_codes), groups=groups, title=title, credits=False,
-                    view_bounds=bounds)
+    minx, miny, maxx, maxy = (float(v) for v in (view_bounds or munis_map.total_bounds))
+    bounds = (minx, miny, maxx, maxy)
+    fmap = area_map(
+        munis_map,
+        plan,
+        level=cast(Level, level),
+        metric=metric,
+        basemap=basemap,
+        layers=layers,
+        highlight_codes=list(highlight_codes),
+        groups=groups,
+        title=title,
+        credits=False,
+        view_bounds=bounds,
+    )
     offline(fmap)
-    minx, miny, maxx, maxy = bounds
     fmap.add_child(_RefitOnResize([[miny, minx], [maxy, maxx]]))
-    captured: dict[str, Any] = {}
+    return _component_args(fmap, groups, folium.LayerControl(collapsed=True), key=key, height=height)
 
-    def capture(**kwargs: Any) -> Any:
-        captured.update(kwargs)
-        return kwargs.get("default")
 
-    with _LOCK:  # st_folium is called with a stand-in component function, once, to read its arguments
-        real = sf._component_func
-        sf._component_func = capture
-        try:
-            sf.st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=RETURNED,
-                         feature_group_to_add=groups, layer_control=folium.LayerControl(collapsed=True))
-        finally:
-            sf._component_func = real
-    captured.pop("on_change", None)
-    # streamlit-folium names the component after a hash of the map script and its `key`: the base
-    # map does not depend on the plan, so edits keep the same component (and the user's view).
-    return captured
+def _component_args(
+    fmap: folium.Map, groups: list[folium.FeatureGroup], control: folium.LayerControl, *, key: str, height: int
+) -> dict[str, Any]:
+    """The frontend's arguments, as streamlit-folium's `st_folium` builds them (same order of steps)."""
+    from streamlit_folium import generate_js_hash, generate_leaflet_string
+
+    root: Any = fmap.get_root()  # a branca Figure: header / html / script
+    root.render()
+    fmap.render()
+    map_id = fmap.get_name()
+    html = re.sub(r'<div class="folium-map" id=".*" ></div>', "", root.html.render()).strip()
+    header = re.sub(
+        r'<script\b[^>]*\bsrc=["\'][^"\']*["\'][^>]*>.*?</script\b[^>]*>',
+        "",
+        root.header.render(),
+        flags=re.IGNORECASE | re.DOTALL,
+    )
+    header = re.sub(r'<link rel="stylesheet" href=".*?"/>', "", header).replace(map_id, "map_div")
+    script = dedent(generate_leaflet_string(fmap))  # renames the map's variable to map_div
+    if "drawnItems" not in script:
+        script += "\nvar drawnItems = [];"
+    layers = ""
+    for idx, group in enumerate(groups):
+        group.add_to(fmap)
+        group.render()
+        code = dedent(generate_leaflet_string(group, base_id=f"feature_group_{idx}").replace(map_id, "map_div"))
+        name = group.get_name()
+        layers += (
+            code + f"\nmap_div.addLayer({name});\nwindow.feature_group = window.feature_group || [];\n"
+            f"window.feature_group.push({name});\n"
+        )
+    control.add_to(fmap)
+    control.render()
+    control_js = dedent(generate_leaflet_string(control, base_id="layer_control").replace(map_id, "map_div"))
+    control_js += f"\nwindow.layer_control = {control.get_name()};\n"
+    css_links: list[str] = []
+    js_links: list[str] = []
+    for el in _walk(fmap):
+        css_links += [href for _, href in getattr(el, "default_css", [])]
+        js_links += [src for _, src in getattr(el, "default_js", [])]
+    return {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": "map_div",
+        "key": generate_js_hash(script, key, False),
+        "height": height,
+        "width": None,
+        "returned_objects": RETURNED,
+        "default": {k: None for k in RETURNED},
+        "zoom": None,
+        "center": None,
+        "feature_group": layers,
+        "return_on_hover": False,
+        "layer_control": control_js,
+        "pixelated": False,
+        "css_links": list(dict.fromkeys(css_links)),
+        "js_links": list(dict.fromkeys(js_links)),
+        "wrap_longitude": False,
+    }
+
+
+def _walk(el: Any) -> Iterator[Any]:
+    yield el
+    for child in list(getattr(el, "_children", {}).values()):
+        yield from _walk(child)
 
 
 def show_map(args: dict[str, Any], *, key: str, on_change: Callable[[], None] | None = None) -> Any:
     """Draw the map from `map_args`; `st.session_state[key]` receives what the user clicked."""
-    import streamlit_folium as sf
-
     hash_key = args["key"]
 
     def changed() -> None:
@@ -120,9 +212,7 @@ def show_map(args: dict[str, Any], *, key: str, on_change: Callable[[], None] | 
         if on_change is not None:
             on_change()
 
-    with _LOCK:
-        func = sf._component_func
-    return func(**args, on_change=changed)
+    return _component()(**args, on_change=changed)
 
 
 def clicked_code(value: Any) -> str | None:
@@ -133,24 +223,3 @@ def clicked_code(value: Any) -> str | None:
     props = drawing.get("properties") if isinstance(drawing, dict) else None
     code = props.get("code") if isinstance(props, dict) else None
     return str(code) if code else None
-
-
-class MapCache:
-    """Recently built values (map arguments, findings), least recently used dropped first."""
-
-    def __init__(self, size: int = 4):
-        self.size = size
-        self._items: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, build: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = build()  # outside the lock: sessions do not wait for each other's builds
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value

@@ -1,17 +1,18 @@
 """Page 案の比較: two plans side by side — moved municipalities on the map, population changes."""
+
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from geo_app.core.compare import compare_plans
-from geo_app.core.errors import GeoAppError
-from geo_app.views.webmap import map_layers
-from geo_app.core.plan import LEVEL_JA, Plan
-from geo_app.io.plans import load_plan
 from geo_app.app.mapview import layers_from_live, map_args, show_map
 from geo_app.app.state import LEVEL_OPTIONS, get_store, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape
+from geo_app.core.compare import compare_plans
+from geo_app.core.errors import GeoAppError
+from geo_app.core.plan import LEVEL_JA, Plan
+from geo_app.io.plans import load_plan
+from geo_app.views.webmap import map_layers
 
 __all__ = ["render", "choices", "resolve"]
 
@@ -47,20 +48,33 @@ def resolve(ws, key: str) -> Plan:
 
 
 def _moved_table(moved: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "市町村": moved["name"], "コード": moved["code"], "人口": moved["population"],
-        "在宅医療圏（A）": moved["from_homecare"], "在宅医療圏（B）": moved["to_homecare"],
-        "二次医療圏（A）": moved["from_secondary"], "二次医療圏（B）": moved["to_secondary"],
-        "三次医療圏（A）": moved["from_tertiary"], "三次医療圏（B）": moved["to_tertiary"],
-    })
+    return pd.DataFrame(
+        {
+            "市町村": moved["name"],
+            "コード": moved["code"],
+            "人口": moved["population"],
+            "在宅医療圏（A）": moved["from_homecare"],
+            "在宅医療圏（B）": moved["to_homecare"],
+            "二次医療圏（A）": moved["from_secondary"],
+            "二次医療圏（B）": moved["to_secondary"],
+            "三次医療圏（A）": moved["from_tertiary"],
+            "三次医療圏（B）": moved["to_tertiary"],
+        }
+    )
 
 
 def _areas_table(areas: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "圏域": areas["area"], "人口（A）": areas["population_a"], "人口（B）": areas["population_b"],
-        "差（B−A）": areas["difference"], "市町村数（A）": areas["municipalities_a"],
-        "市町村数（B）": areas["municipalities_b"], "変化": areas["change"],
-    })
+    return pd.DataFrame(
+        {
+            "圏域": areas["area"],
+            "人口（A）": areas["population_a"],
+            "人口（B）": areas["population_b"],
+            "差（B−A）": areas["difference"],
+            "市町村数（A）": areas["municipalities_a"],
+            "市町村数（B）": areas["municipalities_b"],
+            "変化": areas["change"],
+        }
+    )
 
 
 def render() -> None:
@@ -69,8 +83,15 @@ def render() -> None:
     opts = choices(ws)
     keys = list(opts)
     c1, c2, c3 = st.columns([2, 2, 1])
-    ka = c1.selectbox("案 A（比べる元）", keys, index=keys.index("base"), key="cmp_a", format_func=opts.get)
-    kb = c2.selectbox("案 B（比べる先・地図に表示）", keys, index=keys.index("edit"), key="cmp_b", format_func=opts.get)
+
+    def name(k: str) -> str:
+        return opts.get(k, k)
+
+    ka = c1.selectbox("案 A（比べる元）", keys, index=keys.index("base"), key="cmp_a", format_func=name) or "base"
+    kb = (
+        c2.selectbox("案 B（比べる先・地図に表示）", keys, index=keys.index("edit"), key="cmp_b", format_func=name)
+        or "edit"
+    )
     level = c3.radio("単位", LEVEL_OPTIONS, key="cmp_level", format_func=lambda x: LEVEL_JA[x])
     try:
         plan_a, plan_b = resolve(ws, ka), resolve(ws, kb)
@@ -85,19 +106,34 @@ def render() -> None:
     with right:
         st.subheader(f"移る市町村（{len(moved_codes)}）")
         if moved_codes:
-            st.dataframe(_moved_table(diff.moved), hide_index=True, width="stretch", height=260,
-                         column_config={"人口": st.column_config.NumberColumn(format="localized")})
+            st.dataframe(
+                _moved_table(diff.moved),
+                hide_index=True,
+                width="stretch",
+                height=260,
+                column_config={"人口": st.column_config.NumberColumn(format="localized")},
+            )
         else:
             st.caption("所属が変わる市町村はありません。")
         st.subheader(f"{LEVEL_JA[level]}ごとの人口")
         only_changed = st.checkbox("変わる圏域だけ表示", value=bool(moved_codes), key="cmp_only_changed")
         areas = diff.changed_areas if only_changed else diff.areas
         num = st.column_config.NumberColumn(format="localized")
-        st.dataframe(_areas_table(areas), hide_index=True, width="stretch", height=320,
-                     column_config={"人口（A）": num, "人口（B）": num, "差（B−A）": num})
+        st.dataframe(
+            _areas_table(areas),
+            hide_index=True,
+            width="stretch",
+            height=320,
+            column_config={"人口（A）": num, "人口（B）": num, "差（B−A）": num},
+        )
         if len(diff.renamed):
-            st.caption("名前だけが変わった圏域: " + "、".join(f"{md_escape(a)} → {md_escape(b)}"
-                                                            for a, b in zip(diff.renamed["area_a"], diff.renamed["area_b"])))
+            st.caption(
+                "名前だけが変わった圏域: "
+                + "、".join(
+                    f"{md_escape(a)} → {md_escape(b)}"
+                    for a, b in zip(diff.renamed["area_a"], diff.renamed["area_b"], strict=True)
+                )
+            )
     with left:
         st.caption("地図は案 B。赤い太線が、所属が変わる市町村です。")
         try:
@@ -105,13 +141,31 @@ def render() -> None:
 
             def build():
                 munis_map = ws.data.munis_map
-                layers = (layers_from_live(ws.live, munis_map, plan_b, ws.data.pieces) if same_as_edit
-                          else map_layers(munis_map, plan_b, pieces=ws.data.pieces))
-                return map_args(munis_map, plan_b, layers, level=level, metric="population", basemap="none",
-                                highlight_codes=moved_codes, key=COMPARE_KEY, view_bounds=ws.data.view_bounds,
-                                title=f"{plan_b.name}（赤: 案Aから移る市町村）")
+                layers = (
+                    layers_from_live(ws.live, munis_map, plan_b, ws.data.pieces)
+                    if same_as_edit
+                    else map_layers(munis_map, plan_b, pieces=ws.data.pieces)
+                )
+                return map_args(
+                    munis_map,
+                    plan_b,
+                    layers,
+                    level=level,
+                    metric="population",
+                    basemap="none",
+                    highlight_codes=moved_codes,
+                    key=COMPARE_KEY,
+                    view_bounds=ws.data.view_bounds,
+                    title=f"{plan_b.name}（赤: 案Aから移る市町村）",
+                )
 
-            args = ws.maps.get((plan_signature(plan_b), level, "population", "none", plan_signature(plan_a), "compare"), build)
+            args = ws.maps.get(
+                (plan_signature(plan_b), level, "population", "none", plan_signature(plan_a), "compare"), build
+            )
             show_map(args, key=COMPARE_KEY)
         except GeoAppError as exc:
             st.error(md_escape(exc))
+
+
+if __name__ == "__main__":  # run by st.navigation (main.py) as this page's script
+    render()

@@ -5,6 +5,7 @@ as the CLI; any problem is shown as the loader's Japanese message and the curren
 it was. A refused upload is deleted at once, a replaced one when it is replaced, and the uploader
 is emptied after each use so that Streamlit lets go of the bytes.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,29 +14,25 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo_app.core.codes import PREFECTURES
-from geo_app.io.datasets import CREDITS, VINTAGE
-from geo_app.core.errors import GeoAppError, InputError
-from geo_app.io.plans import load_plan
 from geo_app.app import uploads
+from geo_app.app import workspace as ops
 from geo_app.app.state import (
     discard_allowed,
     discard_checkbox,
     flash,
-    open_plan,
+    load_data,
     set_workspace,
+    shared_cache,
     show_flash,
     workspace,
 )
 from geo_app.app.text import md_escape, plain_text
+from geo_app.app.workspace import START_OPTIONS
+from geo_app.core.codes import PREFECTURES
+from geo_app.core.errors import GeoAppError, InputError
+from geo_app.io.datasets import CREDITS, VINTAGE
 
 __all__ = ["render", "START_OPTIONS"]
-
-START_OPTIONS = {
-    "secondary": "二次医療圏（2020年・国土数値情報 A38-20）をそのまま在宅医療圏の出発点にする",
-    "per_muni": "市町村ごとに1つの在宅医療圏（すべて未確定）から始める",
-    "hokkaido": "北海道 2024（第8次医療計画の在宅医療圏）",
-}
 
 
 def _session_id() -> str:
@@ -76,19 +73,6 @@ def _consume_uploaders(**used: object) -> None:
             uploads.next_uploader(st.session_state, base)
 
 
-def _start_plan(pref: str, how: str, boundaries: tuple[str, ...] | None, population: str | None):
-    if how == "hokkaido":
-        return load_plan("hokkaido-2024"), "組み込みの区域案「北海道 2024（第8次医療計画）」"
-    base = load_plan(f"secondary-2020:{pref}")
-    if how == "secondary":
-        return base, f"組み込みの区域案「{pref} 二次医療圏（2020）」"
-    from geo_app.io.plans import one_area_per_municipality
-    from geo_app.app.state import load_data
-
-    data = load_data((pref,), tuple(sorted(base.ward_cities)), boundaries, population)
-    return one_area_per_municipality(data.munis, prefecture=pref), f"{pref}の市町村ごとの初期案"
-
-
 def _do_start() -> None:
     if not discard_allowed("discard_start"):
         return
@@ -99,26 +83,15 @@ def _do_start() -> None:
     boundaries = ws_old.boundaries if keep else None
     population = ws_old.population if keep else None
     try:
-        if how == "hokkaido" and pref != "北海道":
-            raise InputError("「北海道 2024」は北海道の区域案です。都道府県を北海道にするか、ほかの出発点を選んでください。")
-        plan, origin = _start_plan(pref, how, boundaries, population)
-        ws = open_plan(plan, origin=origin, boundaries=boundaries, population=population)
+        ws, origin = ops.start_plan(
+            str(pref), str(how), boundaries=boundaries, population=population, load=load_data, cache=shared_cache()
+        )
     except GeoAppError as exc:
         flash("error", str(exc))
         return
     set_workspace(ws)
     uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population])  # uploads not kept
-    flash("success", f"{origin}を開きました（{len(plan)}市町村）。「地図と編集」で編集できます。")
-
-
-def _on_new_data(ws_old, boundaries, population):
-    """The same plan, edit history and save state on other boundaries/population (None = embedded)."""
-    ws = open_plan(ws_old.plan, origin=ws_old.origin, boundaries=boundaries, population=population,
-                   saved_name=ws_old.saved_name, saved_version=ws_old.saved_version)
-    ws.history = ws_old.history
-    ws.live.apply(ws.plan)
-    ws.saved_plan, ws.saved_step = ws_old.saved_plan, ws_old.saved_step
-    return ws
+    flash("success", f"{origin}を開きました（{len(ws.plan)}市町村）。「地図と編集」で編集できます。")
 
 
 def _do_upload_data() -> None:
@@ -141,7 +114,10 @@ def _do_upload_data() -> None:
             shp = [p for p in paths if p.lower().endswith(".shp")]
             others = [p for p in paths if p.lower().endswith((".zip", ".geojson", ".json", ".gpkg", ".topojson"))]
             if not shp and not others:
-                raise InputError("境界データは N03 の .zip、.shp（.shx・.dbf・.prj と一緒に）、.geojson、.gpkg のいずれかにしてください。")
+                raise InputError(
+                    "境界データは N03 の .zip、.shp（.shx・.dbf・.prj と一緒に）、.geojson、.gpkg の"
+                    "いずれかにしてください。"
+                )
             boundaries = tuple(shp + others)
         population = ws_old.population
         if pfile is not None:
@@ -150,7 +126,7 @@ def _do_upload_data() -> None:
             from geo_app.io.population import load_population
 
             load_population(population)  # a bad table is reported here, before anything changes
-        ws = _on_new_data(ws_old, boundaries, population)
+        ws = ops.with_data(ws_old, boundaries, population, load=load_data)
     except GeoAppError as exc:
         uploads.discard(saved, folder)  # a refused upload leaves nothing behind
         flash("error", str(exc))
@@ -159,9 +135,12 @@ def _do_upload_data() -> None:
         uploads.discard(saved, folder)
         if os.environ.get("GEO_APP_DEBUG"):
             raise
-        flash("error", f"データの読み込み中に geo_app の不具合が起きました（{type(exc).__name__}: {exc}）。"
-                       "ファイルの問題ではないかもしれません。いまの区域案とデータはそのままです。"
-                       "GEO_APP_DEBUG=1 を付けて起動し、表示された内容を開発者に送ってください。")
+        flash(
+            "error",
+            f"データの読み込み中に geo_app の不具合が起きました（{type(exc).__name__}: {exc}）。"
+            "ファイルの問題ではないかもしれません。いまの区域案とデータはそのままです。"
+            "GEO_APP_DEBUG=1 を付けて起動し、表示された内容を開発者に送ってください。",
+        )
         return
     finally:
         _consume_uploaders(up_boundaries=list(bfiles), up_population=pfile)
@@ -174,7 +153,7 @@ def _do_upload_data() -> None:
 def _do_reset_data() -> None:
     ws_old = workspace()
     try:
-        ws = _on_new_data(ws_old, None, None)
+        ws = ops.with_data(ws_old, None, None, load=load_data)
     except GeoAppError as exc:
         flash("error", str(exc))
         return
@@ -191,28 +170,44 @@ def render() -> None:
     current = ws.plan.prefectures[0] if ws.plan.prefectures else "北海道"
     c1, c2 = st.columns([1, 2])
     c1.selectbox("都道府県", prefs, index=prefs.index(current) if current in prefs else 0, key="start_pref")
-    options = list(START_OPTIONS) if st.session_state.get("start_pref", current) == "北海道" else ["secondary", "per_muni"]
+    options = (
+        list(START_OPTIONS) if st.session_state.get("start_pref", current) == "北海道" else ["secondary", "per_muni"]
+    )
     c2.radio("出発点", options, key="start_how", format_func=lambda k: START_OPTIONS[k])
     if ws.boundaries or ws.population:
         st.checkbox("アップロードした境界・人口を使う", value=True, key="start_keep_uploads")
     discard_checkbox("discard_start")
-    st.button("この内容で始める", key="btn_start", type="primary", on_click=_do_start,
-              help="いまの編集は、保存していなければ失われます。")
+    st.button(
+        "この内容で始める",
+        key="btn_start",
+        type="primary",
+        on_click=_do_start,
+        help="いまの編集は、保存していなければ失われます。",
+    )
     if ws.dirty:
         st.caption("⚠ 保存していない編集があります。始める前に「保存・読み込み」で保存してください。")
 
     st.divider()
     st.subheader("境界データ・人口表を差し替える")
     st.caption(f"いま使っているデータ: {md_escape(ws.data.label)}")
-    st.file_uploader("行政区域（国土数値情報 N03）: .zip / .shp 一式 / .geojson / .gpkg", accept_multiple_files=True,
-                     type=["zip", "shp", "shx", "dbf", "prj", "cpg", "geojson", "json", "gpkg", "topojson"],
-                     key=uploads.uploader_key(st.session_state, "up_boundaries"),
-                     help=f"1ファイル {uploads.MAX_UPLOAD_MB} MB まで。全国版の N03 は大きすぎるので、使う都道府県の zip を（いくつでも）選んでください。")
-    st.file_uploader("人口表（CSV または Excel）: 市町村コード, 人口, 年齢階級別人口", type=["csv", "xlsx", "txt"],
-                     key=uploads.uploader_key(st.session_state, "up_population"))
+    st.file_uploader(
+        "行政区域（国土数値情報 N03）: .zip / .shp 一式 / .geojson / .gpkg",
+        accept_multiple_files=True,
+        type=["zip", "shp", "shx", "dbf", "prj", "cpg", "geojson", "json", "gpkg", "topojson"],
+        key=uploads.uploader_key(st.session_state, "up_boundaries"),
+        help=f"1ファイル {uploads.MAX_UPLOAD_MB} MB まで。全国版の N03 は大きすぎるので、"
+        "使う都道府県の zip を（いくつでも）選んでください。",
+    )
+    st.file_uploader(
+        "人口表（CSV または Excel）: 市町村コード, 人口, 年齢階級別人口",
+        type=["csv", "xlsx", "txt"],
+        key=uploads.uploader_key(st.session_state, "up_population"),
+    )
     b1, b2 = st.columns(2)
     b1.button("このデータを使う", key="btn_upload_data", on_click=_do_upload_data)
-    b2.button("内蔵データに戻す", key="btn_reset_data", on_click=_do_reset_data, disabled=not (ws.boundaries or ws.population))
+    b2.button(
+        "内蔵データに戻す", key="btn_reset_data", on_click=_do_reset_data, disabled=not (ws.boundaries or ws.population)
+    )
     if ws.data.notes:
         with st.expander(f"読み込みのお知らせ（{len(ws.data.notes)}件）"):
             for n in ws.data.notes:  # the loader's notes quote file, column and municipality names
@@ -223,3 +218,7 @@ def render() -> None:
     st.markdown(VINTAGE)
     for c in CREDITS:
         st.markdown(f"- {c}")
+
+
+if __name__ == "__main__":  # run by st.navigation (main.py) as this page's script
+    render()

@@ -4,22 +4,29 @@ Every edit is a widget callback, so it runs before the page is drawn and the who
 table, colours, findings) shows the new plan in the same rerun. The table comes before the map
 in the script, so the totals appear while the map's layers are still being prepared.
 """
+
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from geo_app.core.edits import merge_areas, move, rename_area, split_area
-from geo_app.core.errors import GeoAppError
-from geo_app.views.webmap import BASEMAPS, METRICS
-from geo_app.core.plan import LEVEL_JA, UNCONFIRMED
-from geo_app.io.plans import load_plan
-from geo_app.core.counts import AGE_BANDS
-from geo_app.core.rules import SEVERITY_JA
-from geo_app.app.charts import pyramid_png
+from geo_app.app import workspace as ops
+from geo_app.app.charts import pyramid_chart
 from geo_app.app.mapview import clicked_code, layers_from_live, map_args, show_map
 from geo_app.app.state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape, plain_text
+from geo_app.core.counts import AGE_BANDS
+from geo_app.core.edits import merge_areas, rename_area, split_area
+from geo_app.core.errors import GeoAppError
+from geo_app.core.metrics import METRICS, header, label
+from geo_app.core.plan import LEVEL_JA, UNCONFIRMED
+from geo_app.core.rules import SEVERITY_JA
+from geo_app.core.tally import total
+from geo_app.io.plans import load_plan
+from geo_app.views.webmap import BASEMAPS
+from geo_app.views.webmap import METRICS as MAP_METRICS
 
 __all__ = ["render", "area_table", "NEW_AREA", "MAP_KEY"]
 
@@ -27,14 +34,9 @@ NEW_AREA = "__new__"
 MAP_KEY = "main_map"
 
 
-def _pops(level: str = "homecare") -> dict[str, int]:
-    areas = workspace().areas(level)
-    return {str(a): int(p) for a, p in zip(areas["area"], areas["population"].fillna(0))}
-
-
 def _names(ws) -> dict[str, str]:
     t = ws.plan.table
-    return dict(zip(t["code"], t["name"].fillna(t["code"])))
+    return dict(zip(t["code"], t["name"].fillna(t["code"]), strict=True))
 
 
 def _labeller(names: dict[str, str]):
@@ -68,29 +70,15 @@ def _do_move() -> None:
         if not target:
             flash("error", "新しい在宅医療圏の名前を入れてください（例: 上川北部西）。")
             return
-    old = ws.plan.area_of(code)
-    before = _pops()
     try:
-        new_plan = move(ws.plan, [code], target)
+        kind, text = ops.move_municipality(ws, code, target, _muni_label(code))
     except GeoAppError as exc:
         flash("error", str(exc))
         return
-    if new_plan == ws.plan:
-        flash("warning", f"{_muni_label(code)}はすでに「{target}」に入っています。変更はありません。")
-        return
-    ws.edit(new_plan)
-    st.session_state["move_target"] = None  # the next move starts from a fresh choice
-    st.session_state["move_new_name"] = ""
-    after = _pops()
-    muni_pop = int(ws.munis.loc[ws.munis["code"] == code, "population"].fillna(0).sum())
-    old_after = f"{after[old]:,}人" if old in after else "0人（圏域がなくなりました）"
-    target_before = f"{before[target]:,}人" if target in before else "0人（新しい圏域）"
-    if old is None:  # it had no home-care area: nothing to take it from
-        flash("success", f"{_muni_label(code)}（人口 {muni_pop:,}人）を「{target}」に入れました。"
-                         f"「{target}」{target_before} → {after[target]:,}人")
-        return
-    flash("success", f"{_muni_label(code)}（人口 {muni_pop:,}人）を「{old}」から「{target}」へ移動しました。"
-                     f"「{old}」{before.get(old, 0):,}人 → {old_after}、「{target}」{target_before} → {after[target]:,}人")
+    if kind == "success":
+        st.session_state["move_target"] = None  # the next move starts from a fresh choice
+        st.session_state["move_new_name"] = ""
+    flash(kind, text)
 
 
 def _do_undo() -> None:
@@ -106,21 +94,20 @@ def _do_redo() -> None:
 
 
 def _apply(fn, *args, ok: str) -> None:
-    ws = workspace()
     try:
-        new_plan = fn(ws.plan, *args)
+        changed = ops.apply_edit(workspace(), fn, *args)
     except GeoAppError as exc:
         flash("error", str(exc))
         return
-    if new_plan == ws.plan:
-        flash("warning", "変更はありませんでした。")
-        return
-    ws.edit(new_plan)
-    flash("success", ok)
+    flash("success", ok) if changed else flash("warning", "変更はありませんでした。")
 
 
 def _do_rename() -> None:
-    lv, old, new = st.session_state.get("ed_level"), st.session_state.get("rn_area"), str(st.session_state.get("rn_new") or "").strip()
+    lv, old, new = (
+        str(st.session_state.get("ed_level") or "homecare"),
+        st.session_state.get("rn_area"),
+        str(st.session_state.get("rn_new") or "").strip(),
+    )
     if not old or not new:
         flash("error", "名前を変える圏域と、新しい名前を入れてください。")
         return
@@ -128,7 +115,11 @@ def _do_rename() -> None:
 
 
 def _do_merge() -> None:
-    lv, names, into = st.session_state.get("ed_level"), list(st.session_state.get("mg_areas") or []), str(st.session_state.get("mg_into") or "").strip()
+    lv, names, into = (
+        str(st.session_state.get("ed_level") or "homecare"),
+        list(st.session_state.get("mg_areas") or []),
+        str(st.session_state.get("mg_into") or "").strip(),
+    )
     if len(names) < 2:
         flash("error", f"統合する{LEVEL_JA[lv]}を2つ以上選んでください。")
         return
@@ -137,50 +128,78 @@ def _do_merge() -> None:
 
 
 def _do_split() -> None:
-    lv, area = st.session_state.get("ed_level"), st.session_state.get("sp_area")
+    lv, area = str(st.session_state.get("ed_level") or "homecare"), st.session_state.get("sp_area")
     codes, new = list(st.session_state.get("sp_codes") or []), str(st.session_state.get("sp_new") or "").strip()
     if not area or not codes or not new:
         flash("error", "分割する圏域、切り出す市町村、新しい圏域の名前をすべて入れてください。")
         return
-    _apply(split_area, lv, area, codes, new, ok=f"{LEVEL_JA[lv]}「{area}」から{len(codes)}市町村を「{new}」として分けました。")
+    _apply(
+        split_area,
+        lv,
+        area,
+        codes,
+        new,
+        ok=f"{LEVEL_JA[lv]}「{area}」から{len(codes)}市町村を「{new}」として分けました。",
+    )
 
 
 # ---- drawing -------------------------------------------------------------------------------------
+TABLE_COLUMNS = [
+    "area",
+    "parent",
+    "municipalities",
+    "population",
+    "age_65_plus",
+    "age_75_plus",
+    "aging_rate",
+    "share_75_plus",
+    "area_km2",
+    "density",
+    "status",
+    "members",
+]
+
+
 def area_table(areas: pd.DataFrame) -> pd.DataFrame:
-    """The sortable table: numbers stay numbers (so sorting works), headers in Japanese."""
-    cols = {"area": "圏域", "parent": "上位の圏域", "municipalities": "市町村数", "population": "人口",
-            "age_65_plus": "65歳以上", "age_75_plus": "75歳以上", "aging_rate": "高齢化率", "share_75_plus": "75歳以上の割合",
-            "area_km2": "面積(km²)", "density": "人口密度", "status": "状態", "members": "構成市町村"}
-    out = pd.DataFrame(areas[[c for c in cols if c in areas.columns]]).rename(columns=cols)
-    for c in ("高齢化率", "75歳以上の割合"):
-        if c in out:
-            out[c] = (out[c].astype(float) * 100).round(1)
-    for c in ("人口", "65歳以上", "75歳以上", "市町村数"):
-        if c in out:
+    """The sortable table: numbers stay numbers (so sorting works), headers from the registry."""
+    cols = [c for c in TABLE_COLUMNS if c in areas.columns]
+    out = pd.DataFrame(areas[cols]).copy()
+    for c in cols:
+        m = METRICS.get(c)
+        if m is None:
+            continue
+        if m.kind == "percent":
+            out[c] = (out[c].astype(float) * 100).round(m.decimals)
+        elif m.kind == "count":
             out[c] = out[c].astype("Int64")
-    return out.reset_index(drop=True)
+    return out.rename(columns={c: header(c) for c in cols}).reset_index(drop=True)
 
 
-TABLE_CONFIG = {
-    "人口": st.column_config.NumberColumn(format="localized"),
-    "65歳以上": st.column_config.NumberColumn(format="localized"),
-    "75歳以上": st.column_config.NumberColumn(format="localized"),
-    "高齢化率": st.column_config.NumberColumn(format="%.1f%%"),
-    "75歳以上の割合": st.column_config.NumberColumn(format="%.1f%%"),
-    "面積(km²)": st.column_config.NumberColumn(format="%.1f"),
-    "人口密度": st.column_config.NumberColumn(format="%.1f"),
-}
+def _column_config() -> dict[str, Any]:
+    """Number formats of the table's columns, from the registry (a percent column holds ×100 values)."""
+    out: dict[str, Any] = {}
+    for key in TABLE_COLUMNS:
+        m = METRICS.get(key)
+        if m is None:
+            continue
+        if m.kind == "percent":
+            fmt = f"%.{m.decimals}f%%"
+        elif m.kind == "count":
+            fmt = "localized"
+        else:
+            fmt = f"%.{m.decimals}f"
+        out[header(key)] = st.column_config.NumberColumn(format=fmt)
+    return out
 
 
-def _metrics(ws, level: str, areas: pd.DataFrame, findings: list) -> None:
-    pop = int(areas["population"].fillna(0).sum())
-    known = pop - int(areas["age_unknown"].fillna(0).sum()) if "age_unknown" in areas else pop
-    old = int(areas["age_65_plus"].fillna(0).sum()) if "age_65_plus" in areas else None
+def _metrics(level: str, areas: pd.DataFrame, findings: list) -> None:
+    """The row of figures: sums are unknown when any area's is, ratios come from the sums (core.tally)."""
+    sums = total(areas)
     c = st.columns(5)
     c[0].metric(f"{LEVEL_JA[level]}の数", f"{len(areas)}")
-    c[1].metric("市町村の数", f"{int(areas['municipalities'].sum())}")
-    c[2].metric("人口（合計）", f"{pop:,}人")
-    c[3].metric("高齢化率", f"{old / known * 100:.1f}%" if old is not None and known else "—")
+    c[1].metric("市町村の数", METRICS["municipalities"].format(sums.get("municipalities")))
+    c[2].metric(f"{label('population')}（合計）", METRICS["population"].format(sums.get("population")))
+    c[3].metric(label("aging_rate"), METRICS["aging_rate"].format(sums.get("aging_rate")))
     errors = sum(f.severity == "error" for f in findings)
     warns = sum(f.severity == "warning" for f in findings)
     c[4].metric("所見（エラー・警告）", f"{errors}・{warns}")
@@ -189,32 +208,54 @@ def _metrics(ws, level: str, areas: pd.DataFrame, findings: list) -> None:
 def _edit_panel(ws) -> None:
     plan = ws.plan
     codes = plan.table["code"].tolist()
-    label = _labeller(_names(ws))
+    name_of = _labeller(_names(ws))
     st.subheader("市町村を移す")
     st.caption("地図で市町村をクリックするか、名前を入れて選びます。")
-    code = st.selectbox("市町村", codes, index=None, key="sel_muni", format_func=label,
-                        placeholder="市町村名を入れて検索")
+    code = st.selectbox(
+        "市町村", codes, index=None, key="sel_muni", format_func=name_of, placeholder="市町村名を入れて検索"
+    )
     areas = ws.areas("homecare")
     names = [str(a) for a in areas["area"]]
-    pops = dict(zip(names, areas["population"].fillna(0).astype(int)))
+    pops = dict(zip(names, areas["population"], strict=True))
+
+    def people(v: object) -> str:
+        return "不明" if v is None or pd.isna(v) else f"{int(v):,}人"  # type: ignore[call-overload]
+
     if code:
         row = ws.munis.loc[ws.munis["code"] == code]
-        pop = int(row["population"].fillna(0).sum()) if len(row) else 0
         cur = plan.area_of(code) or "（未割当）"
-        st.markdown(f"**{md_escape(label(code))}** 人口 {pop:,}人 ／ 今の在宅医療圏: **{md_escape(cur)}**（{pops.get(cur, 0):,}人）"
-                    f" ／ 二次: {md_escape(plan.area_of(code, 'secondary') or '—')}")
-    target = st.selectbox("移動先の在宅医療圏", [NEW_AREA, *names], index=None, key="move_target",
-                          format_func=lambda a: "（新しい在宅医療圏を作る）" if a == NEW_AREA else f"{a}（{pops.get(a, 0):,}人）",
-                          placeholder="移動先を選ぶ")
+        st.markdown(
+            f"**{md_escape(name_of(code))}** 人口 {people(row['population'].iloc[0] if len(row) else None)}"
+            f" ／ 今の在宅医療圏: **{md_escape(cur)}**（{people(pops.get(cur, 0))}）"
+            f" ／ 二次: {md_escape(plan.area_of(code, 'secondary') or '—')}"
+        )
+    target = st.selectbox(
+        "移動先の在宅医療圏",
+        [NEW_AREA, *names],
+        index=None,
+        key="move_target",
+        format_func=lambda a: "（新しい在宅医療圏を作る）" if a == NEW_AREA else f"{a}（{people(pops.get(a))}）",
+        placeholder="移動先を選ぶ",
+    )
     if target == NEW_AREA:
         st.text_input("新しい在宅医療圏の名前", key="move_new_name")
     st.button("移動する", key="btn_move", type="primary", on_click=_do_move, disabled=not code or target is None)
     h = ws.history
     c1, c2 = st.columns(2)
-    c1.button("元に戻す", key="btn_undo", on_click=_do_undo, disabled=not h.can_undo,
-              help=f"元に戻す: {md_escape(h.undo_label, inline=True)}" if h.undo_label else "元に戻せる編集はありません")
-    c2.button("やり直す", key="btn_redo", on_click=_do_redo, disabled=not h.can_redo,
-              help=f"やり直す: {md_escape(h.redo_label, inline=True)}" if h.redo_label else "やり直せる編集はありません")
+    c1.button(
+        "元に戻す",
+        key="btn_undo",
+        on_click=_do_undo,
+        disabled=not h.can_undo,
+        help=f"元に戻す: {md_escape(h.undo_label, inline=True)}" if h.undo_label else "元に戻せる編集はありません",
+    )
+    c2.button(
+        "やり直す",
+        key="btn_redo",
+        on_click=_do_redo,
+        disabled=not h.can_redo,
+        help=f"やり直す: {md_escape(h.redo_label, inline=True)}" if h.redo_label else "やり直せる編集はありません",
+    )
 
 
 def _area_tools(ws) -> None:
@@ -233,7 +274,9 @@ def _area_tools(ws) -> None:
         with t3:
             area = st.selectbox("分割する圏域", names, index=None, key="sp_area", placeholder="選ぶ")
             members = ws.live.members(lv, area) if area else []
-            st.multiselect("新しい圏域に移す市町村", members, key="sp_codes", format_func=_labeller(_names(ws)), placeholder="選ぶ")
+            st.multiselect(
+                "新しい圏域に移す市町村", members, key="sp_codes", format_func=_labeller(_names(ws)), placeholder="選ぶ"
+            )
             st.text_input("新しい圏域の名前", key="sp_new")
             st.button("分割する", key="btn_split", on_click=_do_split)
 
@@ -249,9 +292,13 @@ def _pyramid(ws, level: str, areas: pd.DataFrame) -> None:
     idx = names.index(default) if default in names else 0
     area = st.selectbox("圏域", names, index=idx, key=f"pyr_area_{level}")
     row = areas.loc[areas["area"] == area].iloc[0]
-    counts = tuple(int(row[b]) if pd.notna(row[b]) else 0 for b in bands)
-    ref = tuple(int(areas[b].fillna(0).sum()) for b in bands)
-    st.image(pyramid_png(f"{area}（{LEVEL_JA[level]}）の年齢構成", counts, ref, "全体"), width="content")
+    counts = [None if pd.isna(row[b]) else int(row[b]) for b in bands]
+    ref = [None if areas[b].isna().any() else int(areas[b].sum()) for b in bands]  # unknown if any is
+    chart = pyramid_chart(counts, ref, title=f"{area}（{LEVEL_JA[level]}）の年齢構成", reference_label="全体")
+    if chart is None:
+        st.info("この圏域には年齢階級別の人口が不明な市町村があるため、人口ピラミッドは表示できません。")
+        return
+    st.vega_lite_chart(chart, width="content")
     st.caption("5歳階級別の人口の割合（令和2年国勢調査）。線は表示中の全圏域の合計。")
 
 
@@ -260,9 +307,16 @@ def plan_map_args(ws, level: str, metric: str, basemap: str) -> dict:
     plan = ws.plan
     return ws.maps.get(
         (plan_signature(plan), level, metric, basemap),
-        lambda: map_args(ws.data.munis_map, plan, layers_from_live(ws.live, ws.data.munis_map, plan, ws.data.pieces),
-                         level=level, metric=metric, basemap=basemap, key=MAP_KEY,
-                         view_bounds=ws.data.view_bounds),
+        lambda: map_args(
+            ws.data.munis_map,
+            plan,
+            layers_from_live(ws.live, ws.data.munis_map, plan, ws.data.pieces),
+            level=level,
+            metric=metric,
+            basemap=basemap,
+            key=MAP_KEY,
+            view_bounds=ws.data.view_bounds,
+        ),
     )
 
 
@@ -272,7 +326,7 @@ def warm_up() -> None:
     ws.findings()
     # The folium map itself is built on the first page load: built here, outside a script run,
     # streamlit-folium's arguments did not render (seen in the browser test), so it is left out.
-    import folium, mapclassify  # noqa: F401,E401  (imported here, not on the first page load)
+    import folium  # noqa: F401,E401  (imported here, not on the first page load)
 
 
 def _findings(findings: list) -> None:
@@ -291,8 +345,10 @@ def render() -> None:
     ws = workspace()
     show_flash()
     c1, c2, c3 = st.columns([2, 2, 2])
-    level = c1.radio("表示する単位", LEVEL_OPTIONS, key="view_level", format_func=lambda x: LEVEL_JA[x], horizontal=True)
-    metric = c2.selectbox("色分け", list(METRICS), key="view_metric", format_func=lambda m: METRICS[m].label)
+    level = c1.radio(
+        "表示する単位", LEVEL_OPTIONS, key="view_level", format_func=lambda x: LEVEL_JA[x], horizontal=True
+    )
+    metric = c2.selectbox("色分け", list(MAP_METRICS), key="view_metric", format_func=lambda m: MAP_METRICS[m].label)
     basemap = c3.selectbox("背景地図", list(BASEMAPS), key="view_basemap", format_func=lambda b: BASEMAPS[b])
     if basemap != "none":
         c3.caption("背景地図はインターネット接続が必要です（出典: 国土地理院 地理院タイル）。")
@@ -302,18 +358,26 @@ def render() -> None:
     except GeoAppError as exc:
         st.error(md_escape(exc))
         return
-    _metrics(ws, level, areas, findings)
+    _metrics(level, areas, findings)
 
     left, right = st.columns([3, 2], gap="medium")
     with right:
         _edit_panel(ws)
         st.subheader(f"{LEVEL_JA[level]}の一覧")
-        st.dataframe(area_table(areas), hide_index=True, width="stretch", height=380, column_config=TABLE_CONFIG,
-                     key="area_table")
+        st.dataframe(
+            area_table(areas),
+            hide_index=True,
+            width="stretch",
+            height=380,
+            column_config=_column_config(),
+            key="area_table",
+        )
         st.caption("列の見出しをクリックすると並べ替えます。")
     with left:
         unconfirmed = int((areas["status"] == UNCONFIRMED).sum())
-        st.caption(f"斜線は未確定の圏域（{unconfirmed}）。市町村にマウスを重ねると詳細、クリックで選択します。右上のボタンで表示する層を切り替えます。")
+        st.caption(
+            f"斜線は未確定の圏域（{unconfirmed}）。市町村にマウスを重ねると詳細、クリックで選択します。右上のボタンで表示する層を切り替えます。"
+        )
         try:
             show_map(plan_map_args(ws, level, metric, basemap), key=MAP_KEY, on_change=_on_map_click)
         except GeoAppError as exc:
@@ -324,8 +388,13 @@ def render() -> None:
     with t1:
         _pyramid(ws, level, areas)
     with t2:
-        st.number_input("在宅医療圏の人口の下限（この人数未満を「警告」にします。0 なら確かめません）", min_value=0,
-                        max_value=10_000_000, step=5_000, key="population_floor")
+        st.number_input(
+            "在宅医療圏の人口の下限（この人数未満を「警告」にします。0 なら確かめません）",
+            min_value=0,
+            max_value=10_000_000,
+            step=5_000,
+            key="population_floor",
+        )
         _findings(findings)
     with t3:
         entries = ws.history.entries
@@ -335,3 +404,7 @@ def render() -> None:
             st.text(plain_text(f"{i}. {e.label}"))  # edit labels quote typed names: no Markdown
         if ws.history.can_redo:
             st.caption(f"やり直せる編集: {len(ws.history.redo_entries)}件")
+
+
+if __name__ == "__main__":  # run by st.navigation (main.py) as this page's script
+    render()

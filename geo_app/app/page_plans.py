@@ -8,77 +8,45 @@ Each save also keeps the workspace's whole edit history (`EditHistory.to_json()`
 version, next to the human-readable note, so that after opening the plan again (or reloading
 the page with ?plan=…) 「元に戻す」 still walks back through the edits made before the save.
 """
+
 from __future__ import annotations
 
-import io
 import os
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from geo_app.core.errors import GeoAppError
-from geo_app.views.xlsx import keep_text, xlsx_frame
-from geo_app.io.tables import protect_text
-from geo_app.io.plans import load_plan
 from geo_app.app import uploads
+from geo_app.app import workspace as ops
 from geo_app.app.state import (
     discard_allowed,
     discard_checkbox,
     flash,
     get_store,
-    open_plan,
-    open_saved,
+    load_data,
     set_workspace,
+    shared_cache,
     show_flash,
     workspace,
 )
 from geo_app.app.text import file_stem, md_escape
+from geo_app.core.errors import GeoAppError
 
-__all__ = ["render", "save_current", "plan_csv_bytes", "plan_xlsx_bytes"]
-
-
-def _note(ws) -> str:
-    """The edit log of this version: what was done since the last save (kept with the version)."""
-    labels = ws.unsaved_labels()
-    if not labels:
-        return "編集なし"
-    text = f"編集{len(labels)}件: " + "／".join(labels)
-    return text if len(text) <= 2000 else text[:1990] + "…（ほか）"
-
-
-def _edit_log(ws) -> str | None:
-    """The whole edit history as JSON for the store; None (plan saved without it) if it cannot be written."""
-    try:
-        return ws.history.to_json()
-    except Exception:  # the plan itself matters more than its undo history: save it anyway
-        flash("warning", "編集履歴を保存用に変換できなかったため、区域案だけを保存します。"
-                         "次に開いたときは、保存前の編集に「元に戻す」で戻れません。")
-        return None
+__all__ = ["render", "save_current"]
 
 
 def save_current(name: str | None = None) -> bool:
     """Save the workspace's plan (over its saved version, or as `name`) with its edit history; flash the outcome."""
     ws = workspace()
     try:
-        store = get_store()
-        if name is None:
-            if not ws.saved_name:
-                flash("error", "まだ名前を付けて保存していません。「名前を付けて保存」で名前を入れてください。")
-                return False
-            plan = ws.plan.with_name(ws.saved_name)
-            version = store.save(plan, expected_version=ws.saved_version, note=_note(ws), edit_log=_edit_log(ws))
-        else:
-            name = str(name)
-            plan = ws.plan.with_name(name)
-            version = store.save(plan, expected_version=None, note=_note(ws), edit_log=_edit_log(ws))
+        saved = ops.save(ws, get_store(), name)
     except GeoAppError as exc:  # ConflictError included: the session keeps every edit
         flash("error", str(exc))
         return False
-    ws.mark_saved(plan.name, version, ws.plan)
+    for text in saved.warnings:
+        flash("warning", text)
     set_workspace(ws)
-    flash("success", f"区域案「{plan.name}」を保存しました（版{version}）。")
+    flash("success", f"区域案「{saved.name}」を保存しました（版{saved.version}）。")
     return True
 
 
@@ -101,42 +69,26 @@ def _do_open() -> None:
         return
     try:
         chosen = None if version in (None, "最新") else int(version)
-        ws, restored = open_saved(name, chosen)
-        v = ws.saved_version
-        if chosen is not None:  # an old version on purpose: saving it continues from the latest
-            latest = get_store().load(name)[1]
-            if v != latest:
-                ws.saved_version, ws.saved_plan = latest, None
-        # "最新" keeps the version it loaded: if someone saves meanwhile, our save is a conflict,
-        # never a silent overwrite of theirs.
+        ws, messages = ops.open_version(get_store(), name, chosen, load=load_data, cache=shared_cache())
     except GeoAppError as exc:
         flash("error", str(exc))
         return
     set_workspace(ws)
-    opened = f"区域案「{name}」の版{v}を開きました。"
-    if restored.restored:
-        flash("success", opened + restored.message)
-    else:
-        flash("success", opened)
-        flash(restored.kind, restored.message)
+    for kind, text in messages:
+        flash(kind, text)
 
 
 def _do_delete() -> None:
     name = st.session_state.get("open_name")
     if not name:
         return
+    ws = workspace()
     try:
-        info = {p.name: p for p in get_store().list_plans()}.get(name)
-        if info is None:
-            raise GeoAppError(f"区域案「{name}」は保存されていません。")
-        get_store().delete(name, expected_version=info.version)
+        ops.delete_saved(ws, get_store(), name)
     except GeoAppError as exc:
         flash("error", str(exc))
         return
-    ws = workspace()
-    if ws.saved_name == name:
-        ws.saved_name, ws.saved_version, ws.saved_plan = None, None, None
-        set_workspace(ws)
+    set_workspace(ws)
     flash("success", f"区域案「{name}」を一覧から削除しました（履歴はデータベースに残ります）。")
 
 
@@ -154,77 +106,30 @@ def _do_import() -> None:
     keep_choice = False
     try:
         up.seek(0)
-        plan = load_plan(up, name=Path(up.name).stem)  # a bad file is reported first (read up to the size limit)
+        plan = ops.read_plan(up, up.name)  # a bad file is reported first (read up to the size limit)
         if not discard_allowed("discard_import"):
             keep_choice = True  # the file stays chosen for the second press
             return
-        ws_old = workspace()
-        same_data = set(plan.prefectures) <= set(ws_old.data.munis["pref"].dropna().unique()) if "pref" in ws_old.data.munis else False
-        ws = open_plan(plan, origin=f"ファイル「{up.name}」",
-                       boundaries=ws_old.boundaries if same_data else None,
-                       population=ws_old.population if same_data else None)
+        ws, text = ops.import_plan(plan, up.name, workspace(), load=load_data, cache=shared_cache())
     except GeoAppError as exc:
         flash("error", str(exc))
         return
     except Exception as exc:  # load_plan guards the parsing: anything else is our bug, and said so
         if os.environ.get("GEO_APP_DEBUG"):
             raise
-        flash("error", f"区域表を開く途中で geo_app の不具合が起きました（{type(exc).__name__}: {exc}）。"
-                       "ファイルの問題ではないかもしれません。いまの区域案はそのままです。"
-                       "GEO_APP_DEBUG=1 を付けて起動し、表示された内容を開発者に送ってください。")
+        flash(
+            "error",
+            f"区域表を開く途中で geo_app の不具合が起きました（{type(exc).__name__}: {exc}）。"
+            "ファイルの問題ではないかもしれません。いまの区域案はそのままです。"
+            "GEO_APP_DEBUG=1 を付けて起動し、表示された内容を開発者に送ってください。",
+        )
         return
     finally:
         if not keep_choice:
             _consume_import(up)
     set_workspace(ws)
     uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population])  # uploads not carried over
-    notes = " ".join(plan.table.attrs.get("notes", []))  # what the reader assumed (a guessed prefecture …)
-    flash("success", f"ファイル「{up.name}」から区域案を読み込みました（{len(plan)}市町村）。保存するには「名前を付けて保存」を使います。"
-                     + (f" {notes}" if notes else ""))
-
-
-def plan_csv_bytes(plan) -> bytes:
-    """The plan table with Japanese headers, UTF-8 with BOM so that Excel opens it correctly."""
-    return protect_text(plan.to_japanese_frame()).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-
-
-def plan_xlsx_bytes(plan) -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        frame = xlsx_frame(plan.to_japanese_frame())
-        frame.to_excel(xw, index=False, sheet_name="区域表")
-        ws = xw.sheets["区域表"]
-        keep_text(ws)
-        for cell in ws["A"][1:]:
-            cell.number_format = "@"  # codes stay text: 01100, not 1100
-        for col, width in zip("ABCDEFG", (12, 14, 18, 16, 14, 8, 20)):
-            ws.column_dimensions[col].width = width
-    return buf.getvalue()
-
-
-def _summary_xlsx(ws) -> bytes:
-    from geo_app.views.xlsx import write_summary_xlsx
-    from geo_app.core.rules import findings_frame
-
-    with tempfile.TemporaryDirectory() as d:
-        path = write_summary_xlsx(ws.munis, ws.plan, Path(d) / "summary.xlsx", findings=findings_frame(ws.findings()))
-        return path.read_bytes()
-
-
-def _map_html(ws) -> bytes:
-    from geo_app.views.build import write_map_html
-
-    with tempfile.TemporaryDirectory() as d:
-        return write_map_html(ws.munis, ws.plan, Path(d) / "map.html").read_bytes()
-
-
-def _print_map(ws, kind: str) -> bytes:
-    from geo_app.views.printmap import write_print_map
-
-    with tempfile.TemporaryDirectory() as d:
-        png, pdf = Path(d) / "map.png", Path(d) / "map.pdf"
-        write_print_map(ws.munis, ws.plan, png, pdf if kind == "pdf" else None)
-        return (pdf if kind == "pdf" else png).read_bytes()
+    flash("success", text)
 
 
 def _safe(fn, *args) -> bytes:
@@ -239,13 +144,21 @@ def render() -> None:
     show_flash()
     st.subheader("いま編集中の区域案")
     state = f"保存先: 「{md_escape(ws.saved_name)}」版{ws.saved_version}" if ws.saved_name else "まだ保存していません"
-    st.markdown(f"**{md_escape(ws.plan.name)}**（{len(ws.plan)}市町村）　{state}　／　保存していない編集: **{len(ws.unsaved_labels())}件**"
-                + ("" if ws.dirty else "（変更なし）"))
+    st.markdown(
+        f"**{md_escape(ws.plan.name)}**（{len(ws.plan)}市町村）　{state}　／　"
+        f"保存していない編集: **{len(ws.unsaved_labels())}件**" + ("" if ws.dirty else "（変更なし）")
+    )
     st.caption(f"出発点: {md_escape(ws.origin)}")  # quotes plan and file names
     c1, c2 = st.columns(2)
     with c1:
-        st.button("上書き保存", key="btn_save", type="primary", on_click=_do_save, disabled=not ws.saved_name,
-                  help="読み込んだ版に上書きします。ほかの人が先に保存していた場合は保存せずにお知らせします。")
+        st.button(
+            "上書き保存",
+            key="btn_save",
+            type="primary",
+            on_click=_do_save,
+            disabled=not ws.saved_name,
+            help="読み込んだ版に上書きします。ほかの人が先に保存していた場合は保存せずにお知らせします。",
+        )
     with c2:
         st.text_input("名前を付けて保存（例: 現行, 案A, 案B）", key="save_as_name")
         st.button("名前を付けて保存", key="btn_save_as", on_click=_do_save_as)
@@ -260,15 +173,25 @@ def render() -> None:
     if not plans:
         st.caption("まだ保存した区域案はありません。")
     else:
-        listing = pd.DataFrame([{
-            "名前": p.name, "版": p.version, "保存日時": p.updated_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            "市町村数": p.rows, "都道府県": "・".join(p.prefectures), "メモ（編集の記録）": p.note,
-        } for p in plans])
+        listing = pd.DataFrame(
+            [
+                {
+                    "名前": p.name,
+                    "版": p.version,
+                    "保存日時": p.updated_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                    "市町村数": p.rows,
+                    "都道府県": "・".join(p.prefectures),
+                    "メモ（編集の記録）": p.note,
+                }
+                for p in plans
+            ]
+        )
         st.dataframe(listing, hide_index=True, width="stretch")
         names = [p.name for p in plans]
         c1, c2 = st.columns([2, 1])
-        name = c1.selectbox("区域案", names, key="open_name",
-                            index=names.index(ws.saved_name) if ws.saved_name in names else 0)
+        name = c1.selectbox(
+            "区域案", names, key="open_name", index=names.index(ws.saved_name) if ws.saved_name in names else 0
+        )
         versions: list = ["最新"]
         history = []
         if name:
@@ -282,20 +205,38 @@ def render() -> None:
             st.caption("⚠ 保存していない編集があります。ほかの案を開く前に保存してください。")
             discard_checkbox("discard_open")
         b1, b2 = st.columns(2)
-        b1.button("開く", key="btn_open", on_click=_do_open,
-                  help="保存していない編集がある場合、その編集は失われます。先に保存してください。")
+        b1.button(
+            "開く",
+            key="btn_open",
+            on_click=_do_open,
+            help="保存していない編集がある場合、その編集は失われます。先に保存してください。",
+        )
         b2.button("一覧から削除", key="btn_delete", on_click=_do_delete)
         if history:
             with st.expander(f"「{md_escape(name, inline=True)}」の履歴（{len(history)}版）"):
-                st.dataframe(pd.DataFrame([{
-                    "版": h.version, "保存日時": h.saved_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                    "市町村数": h.rows, "メモ（編集の記録）": h.note,
-                } for h in history]), hide_index=True, width="stretch")
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "版": h.version,
+                                "保存日時": h.saved_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                                "市町村数": h.rows,
+                                "メモ（編集の記録）": h.note,
+                            }
+                            for h in history
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
 
     st.divider()
     st.subheader("ファイルから読み込む")
-    st.file_uploader("区域表（CSV または Excel）: 市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏, 状態",
-                     type=["csv", "xlsx", "txt"], key=uploads.uploader_key(st.session_state, "import_file"))
+    st.file_uploader(
+        "区域表（CSV または Excel）: 市町村コード, 市町村名, 在宅医療圏, 二次医療圏, 三次医療圏, 状態",
+        type=["csv", "xlsx", "txt"],
+        key=uploads.uploader_key(st.session_state, "import_file"),
+    )
     if ws.dirty:
         discard_checkbox("discard_import")
     st.button("この区域表を開く", key="btn_import", on_click=_do_import)
@@ -304,15 +245,49 @@ def render() -> None:
     st.subheader("書き出す")
     stem = file_stem(ws.saved_name or ws.plan.name)
     c1, c2, c3 = st.columns(3)
-    c1.download_button("区域表 CSV（Excel 用）", data=lambda: plan_csv_bytes(ws.plan), file_name=f"{stem}.csv",
-                       mime="text/csv", key="dl_csv")
-    c1.download_button("区域表 Excel", data=lambda: plan_xlsx_bytes(ws.plan), file_name=f"{stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
-    c2.download_button("集計表 Excel（全単位・所見・出典）", data=lambda: _safe(_summary_xlsx, ws), file_name=f"{stem}_集計.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_summary")
-    c2.download_button("地図 HTML（オフラインで開けます）", data=lambda: _safe(_map_html, ws), file_name=f"{stem}_地図.html",
-                       mime="text/html", key="dl_html")
-    c3.download_button("印刷用地図 PNG", data=lambda: _safe(_print_map, ws, "png"), file_name=f"{stem}_地図.png",
-                       mime="image/png", key="dl_png")
-    c3.download_button("印刷用地図 PDF", data=lambda: _safe(_print_map, ws, "pdf"), file_name=f"{stem}_地図.pdf",
-                       mime="application/pdf", key="dl_pdf")
+    c1.download_button(
+        "区域表 CSV（Excel 用）",
+        data=lambda: ops.plan_csv_bytes(ws.plan),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key="dl_csv",
+    )
+    c1.download_button(
+        "区域表 Excel",
+        data=lambda: ops.plan_xlsx_bytes(ws.plan),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_xlsx",
+    )
+    c2.download_button(
+        "集計表 Excel（全単位・所見・出典）",
+        data=lambda: _safe(ops.summary_xlsx_bytes, ws),
+        file_name=f"{stem}_集計.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="dl_summary",
+    )
+    c2.download_button(
+        "地図 HTML（オフラインで開けます）",
+        data=lambda: _safe(ops.map_html_bytes, ws),
+        file_name=f"{stem}_地図.html",
+        mime="text/html",
+        key="dl_html",
+    )
+    c3.download_button(
+        "印刷用地図 PNG",
+        data=lambda: _safe(ops.print_map_bytes, ws, "png"),
+        file_name=f"{stem}_地図.png",
+        mime="image/png",
+        key="dl_png",
+    )
+    c3.download_button(
+        "印刷用地図 PDF",
+        data=lambda: _safe(ops.print_map_bytes, ws, "pdf"),
+        file_name=f"{stem}_地図.pdf",
+        mime="application/pdf",
+        key="dl_pdf",
+    )
+
+
+if __name__ == "__main__":  # run by st.navigation (main.py) as this page's script
+    render()

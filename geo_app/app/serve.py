@@ -9,6 +9,7 @@ any error in Japanese as usual. Before that, upload folders left by earlier runs
 
     python -m geo_app.app.serve --server.port=8501 …   (what `geo-app app` runs)
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,8 +21,20 @@ from geo_app.app.launch import MAIN_SCRIPT
 __all__ = ["main"]
 
 
+#: Warnings known to be noise in the warm-up, by message and category; every other warning is shown.
+KNOWN_NOISE = [
+    ("Numba not installed", UserWarning),  # mapclassify on import: numba is an optional speed-up
+]
+
+
+def quiet_known_noise() -> None:
+    """Filter only the known, harmless warnings (never every warning of the process)."""
+    for message, category in KNOWN_NOISE:
+        warnings.filterwarnings("ignore", message=message, category=category)
+
+
 def _warm_up() -> None:
-    warnings.filterwarnings("ignore")
+    """Load the default plan's data and findings into the process-wide caches (errors: the page redoes it)."""
     try:
         import logging
 
@@ -46,6 +59,7 @@ def _clean_uploads() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    quiet_known_noise()
     _clean_uploads()
     threading.Thread(target=_warm_up, name="geo-app-warm-up", daemon=True).start()
     from streamlit.web import cli

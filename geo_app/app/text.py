@@ -38,6 +38,7 @@ remark-emoji and Streamlit's own text plugins) would otherwise do with a typed n
   (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F, U+061C) cannot be shown as they are: each
   becomes U+FFFD (�), so a name cannot reverse the text around it or hide what it is.
 """
+
 from __future__ import annotations
 
 import re

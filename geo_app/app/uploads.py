@@ -19,6 +19,7 @@ read it by path; both copies must go as soon as they are no longer needed:
 
 Only folders under the uploads root are ever removed, whatever path is passed in.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,14 +27,28 @@ import shutil
 import tempfile
 import time
 import weakref
+from collections.abc import Callable, Iterable, MutableMapping
 from pathlib import Path
-from typing import Callable, Iterable, MutableMapping, Protocol
+from typing import Protocol
 
 from geo_app.core.errors import InputError
 
 __all__ = [
-    "MAX_UPLOAD_MB", "SESSION_GRACE", "upload_root", "server_dir", "session_dir", "SessionFolder", "save", "discard",
-    "keep_only", "sweep", "folder_size", "uploader_key", "next_uploader", "session_folder", "release_unused",
+    "MAX_UPLOAD_MB",
+    "SESSION_GRACE",
+    "upload_root",
+    "server_dir",
+    "session_dir",
+    "SessionFolder",
+    "save",
+    "discard",
+    "keep_only",
+    "sweep",
+    "folder_size",
+    "uploader_key",
+    "next_uploader",
+    "session_folder",
+    "release_unused",
     "release_streamlit_files",
 ]
 
@@ -206,7 +221,7 @@ def save(files: Iterable[Upload], folder: Path, kind: str) -> list[str]:
             path = target / (Path(str(f.name)).name or "upload")
             f.seek(0)
             with path.open("wb") as out:
-                shutil.copyfileobj(f, out, 1 << 20)  # type: ignore[arg-type]
+                shutil.copyfileobj(f, out, 1 << 20)
             paths.append(str(path))
     except OSError as exc:
         shutil.rmtree(target, ignore_errors=True)

@@ -4,6 +4,7 @@ The code is a 5-digit string (`01100`). Users bring it as an integer that Excel 
 leading zero (`1100`), in full-width digits, or as the 6-digit form with a check digit (`011002`);
 all are normalised here so that the rest of the package only ever sees 5-digit strings.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,14 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "city_of", "prefecture_code", "PREFECTURES", "check_digit", "normalize_code", "normalize_codes",
-    "NORTHERN_TERRITORIES", "DESIGNATED_CITIES",
+    "city_of",
+    "prefecture_code",
+    "PREFECTURES",
+    "check_digit",
+    "normalize_code",
+    "normalize_codes",
+    "NORTHERN_TERRITORIES",
+    "DESIGNATED_CITIES",
 ]
 
 #: 色丹村, 泊村, 留夜別村, 留別村, 紗那村, 蘂取村: in N03 but with no census population.
@@ -22,8 +29,26 @@ NORTHERN_TERRITORIES = ("01695", "01696", "01697", "01698", "01699", "01700")
 
 #: The 20 designated cities (政令指定都市) as of 2020-10-01 and 2021-01-01.
 DESIGNATED_CITIES = (
-    "01100", "04100", "11100", "12100", "14100", "14130", "14150", "15100", "22100", "22130",
-    "23100", "26100", "27100", "27140", "28100", "33100", "34100", "40100", "40130", "43100",
+    "01100",
+    "04100",
+    "11100",
+    "12100",
+    "14100",
+    "14130",
+    "14150",
+    "15100",
+    "22100",
+    "22130",
+    "23100",
+    "26100",
+    "27100",
+    "27140",
+    "28100",
+    "33100",
+    "34100",
+    "40100",
+    "40130",
+    "43100",
 )
 
 _WEIGHTS = (6, 5, 4, 3, 2)
@@ -35,13 +60,12 @@ def check_digit(code5: str) -> str:
     The digit is the ones digit of 11 − remainder: remainder 0 gives 11 → 1 (札幌市中央区 011011),
     remainder 1 gives 10 → 0.
     """
-    total = sum(int(d) * w for d, w in zip(code5, _WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(code5, _WEIGHTS, strict=True))
     return str((11 - total % 11) % 10)
 
 
 _FLOAT_RE = re.compile(r"^(\d+)\.0*$")
 _QUOTES = "'\"`‘’“”"
-_DASHES = "-‐‑–—―−ー－"
 
 
 def _show(value: object, limit: int = 20) -> str:
@@ -81,7 +105,8 @@ def normalize_code(value: object) -> str:
         body, digit = text[:5], text[5]
         if check_digit(body) != digit:
             raise ValueError(
-                f"6桁の市町村コード「{text}」の検査数字（6桁目）が合いません。{body} の検査数字は {check_digit(body)} です"
+                f"6桁の市町村コード「{text}」の検査数字（6桁目）が合いません。"
+                f"{body} の検査数字は {check_digit(body)} です"
                 f"（正しくは {body}{check_digit(body)}、または5桁の {body}）"
             )
         return body
@@ -114,12 +139,11 @@ def normalize_codes(values: pd.Series, known: frozenset[str] = frozenset()) -> t
             errors.append(str(exc))
             texts.append(None)
     # a lost zero leaves 5 digits that do not start with 0 (01〜09 → 1〜9)
-    five = [i for i, t in enumerate(texts) if t is not None and len(t) == 5 and t[0] != "0"]
+    five_digit = {i: t for i, t in enumerate(texts) if t is not None and len(t) == 5 and t[0] != "0"}
+    five = list(five_digit)
     if five:
-        padded = {i: "0" + texts[i] for i in five}
-        valid6 = {
-            i: p[:5] for i, p in padded.items() if check_digit(p[:5]) == p[5] and (not known or p[:5] in known)
-        }
+        padded = {i: "0" + t for i, t in five_digit.items()}
+        valid6 = {i: p[:5] for i, p in padded.items() if check_digit(p[:5]) == p[5] and (not known or p[:5] in known)}
         if len(valid6) == len(five):
             six_column = any(t is not None and len(t) == 6 for t in texts)
             unknown_as5 = sum(codes[i] not in known for i in five) * 2 > len(five)  # most are no code
@@ -134,13 +158,53 @@ def normalize_codes(values: pd.Series, known: frozenset[str] = frozenset()) -> t
 
 #: The 47 prefectures by 2-digit code (JIS X 0401).
 PREFECTURES = {
-    "01": "北海道", "02": "青森県", "03": "岩手県", "04": "宮城県", "05": "秋田県", "06": "山形県", "07": "福島県",
-    "08": "茨城県", "09": "栃木県", "10": "群馬県", "11": "埼玉県", "12": "千葉県", "13": "東京都", "14": "神奈川県",
-    "15": "新潟県", "16": "富山県", "17": "石川県", "18": "福井県", "19": "山梨県", "20": "長野県", "21": "岐阜県",
-    "22": "静岡県", "23": "愛知県", "24": "三重県", "25": "滋賀県", "26": "京都府", "27": "大阪府", "28": "兵庫県",
-    "29": "奈良県", "30": "和歌山県", "31": "鳥取県", "32": "島根県", "33": "岡山県", "34": "広島県", "35": "山口県",
-    "36": "徳島県", "37": "香川県", "38": "愛媛県", "39": "高知県", "40": "福岡県", "41": "佐賀県", "42": "長崎県",
-    "43": "熊本県", "44": "大分県", "45": "宮崎県", "46": "鹿児島県", "47": "沖縄県",
+    "01": "北海道",
+    "02": "青森県",
+    "03": "岩手県",
+    "04": "宮城県",
+    "05": "秋田県",
+    "06": "山形県",
+    "07": "福島県",
+    "08": "茨城県",
+    "09": "栃木県",
+    "10": "群馬県",
+    "11": "埼玉県",
+    "12": "千葉県",
+    "13": "東京都",
+    "14": "神奈川県",
+    "15": "新潟県",
+    "16": "富山県",
+    "17": "石川県",
+    "18": "福井県",
+    "19": "山梨県",
+    "20": "長野県",
+    "21": "岐阜県",
+    "22": "静岡県",
+    "23": "愛知県",
+    "24": "三重県",
+    "25": "滋賀県",
+    "26": "京都府",
+    "27": "大阪府",
+    "28": "兵庫県",
+    "29": "奈良県",
+    "30": "和歌山県",
+    "31": "鳥取県",
+    "32": "島根県",
+    "33": "岡山県",
+    "34": "広島県",
+    "35": "山口県",
+    "36": "徳島県",
+    "37": "香川県",
+    "38": "愛媛県",
+    "39": "高知県",
+    "40": "福岡県",
+    "41": "佐賀県",
+    "42": "長崎県",
+    "43": "熊本県",
+    "44": "大分県",
+    "45": "宮崎県",
+    "46": "鹿児島県",
+    "47": "沖縄県",
 }
 
 
@@ -168,9 +232,6 @@ def city_of(codes: pd.Series) -> pd.Series:
     nearest = pd.Series(np.where(pos >= 0, designated[np.clip(pos, 0, None)], ""), index=codes.index, dtype="string")
     tail = pd.to_numeric(codes.str[2:], errors="coerce")
     is_ward = (
-        (codes.str[:2] != "13")
-        & tail.between(101, 199)
-        & ~codes.isin(designated)
-        & (nearest.str[:2] == codes.str[:2])
+        (codes.str[:2] != "13") & tail.between(101, 199) & ~codes.isin(designated) & (nearest.str[:2] == codes.str[:2])
     )
     return nearest.where(is_ward, codes)

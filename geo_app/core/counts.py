@@ -3,6 +3,7 @@
 Rates are computed from sums, never averaged: the aging rate the census way,
 65+ ÷ (population − 年齢不詳); density from people and km².
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,12 +8,14 @@ Hierarchy rule (so that areas stay nested): a municipality moved into an existin
 area takes that area's 二次・三次医療圏 unless told otherwise; a municipality moved into a new
 area keeps its own. `merge_areas` follows the same rule at every level.
 """
+
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -22,15 +24,24 @@ from geo_app.core.errors import PlanError
 from geo_app.core.plan import CONFIRMED, LEVEL_JA, LEVELS, PLAN_COLUMNS, UNCONFIRMED, Level, Plan
 
 __all__ = [
-    "move", "rename_area", "merge_areas", "split_area",
-    "Edit", "EditHistory", "describe_change", "changed_codes", "check_level",
+    "move",
+    "rename_area",
+    "merge_areas",
+    "split_area",
+    "Edit",
+    "EditHistory",
+    "describe_change",
+    "changed_codes",
+    "check_level",
 ]
 
 _COLUMNS = [*PLAN_COLUMNS, "hub"]
 _LEVEL_ALIASES = {
     **{lv: lv for lv in LEVELS},
     **{ja: lv for lv, ja in LEVEL_JA.items()},
-    "在宅": "homecare", "二次": "secondary", "三次": "tertiary",
+    "在宅": "homecare",
+    "二次": "secondary",
+    "三次": "tertiary",
 }
 _MAX_NAMES = 3  # municipalities named in a label before "ほかN市町村"
 
@@ -40,7 +51,9 @@ def check_level(level: str) -> Level:
     """'homecare' / 'secondary' / 'tertiary' (or the Japanese names) → the English key."""
     key = _LEVEL_ALIASES.get(str(level).strip())
     if key is None:
-        raise PlanError(f"圏域の単位「{level}」が分かりません。在宅医療圏（homecare）・二次医療圏（secondary）・三次医療圏（tertiary）のいずれかです。")
+        raise PlanError(
+            f"圏域の単位「{level}」が分かりません。在宅医療圏（homecare）・二次医療圏（secondary）・三次医療圏（tertiary）のいずれかです。"
+        )
     return key  # type: ignore[return-value]
 
 
@@ -78,12 +91,17 @@ def _codes(plan: Plan, codes: str | Iterable[str], *, what: str = "移動する�
 def _require_area(plan: Plan, level: Level, name: str) -> None:
     if name not in set(plan.table[level].dropna()):
         known = plan.areas(level)
-        hint = f"（今ある{LEVEL_JA[level]}: {'、'.join(known[:8])}{' ほか' if len(known) > 8 else ''}）" if known else ""
+        hint = (
+            f"（今ある{LEVEL_JA[level]}: {'、'.join(known[:8])}{' ほか' if len(known) > 8 else ''}）" if known else ""
+        )
         raise PlanError(f"{LEVEL_JA[level]}「{name}」は区域案にありません。名前を確かめてください{hint}。")
 
 
-def _mode(values: pd.Series) -> object:
-    """Most common non-missing value (first seen wins a tie), or NA."""
+def _mode(values: pd.Series) -> Any:
+    """Most common non-missing value (first seen wins a tie), or NA.
+
+    Any: a cell of a plan column (a name, str) or pd.NA, which the callers test for.
+    """
     v = values.dropna()
     if v.empty:
         return pd.NA
@@ -198,7 +216,7 @@ def merge_areas(plan: Plan, level: str, names: Sequence[str], into: str, *, keep
     sel = t[lv].isin(set(wanted) | {into}).fillna(False)
     if not keep_parents:
         ref = t[(t[lv] == anchor).fillna(False)]
-        for upper in LEVELS[LEVELS.index(lv) + 1:]:
+        for upper in LEVELS[LEVELS.index(lv) + 1 :]:
             value = _mode(ref[upper])
             if value is not pd.NA:
                 t.loc[sel, upper] = value
@@ -221,7 +239,9 @@ def split_area(plan: Plan, level: str, area: str, codes: Iterable[str], new_name
     members = set(t.loc[(t[lv] == area).fillna(False), "code"])
     outside = [c for c in taken if c not in members]
     if outside:
-        raise PlanError(f"{_names(plan, outside)}は{LEVEL_JA[lv]}「{area}」に入っていません。「{area}」の市町村を選んでください。")
+        raise PlanError(
+            f"{_names(plan, outside)}は{LEVEL_JA[lv]}「{area}」に入っていません。「{area}」の市町村を選んでください。"
+        )
     if set(taken) == members:
         raise PlanError(f"「{area}」の市町村をすべて選んでいます。名前を変えるだけなら「名前の変更」を使ってください。")
     if new_name in set(t[lv].dropna()):
@@ -281,8 +301,12 @@ def describe_change(before: Plan, after: Plan) -> str:
         for (old, new), g in pairs.groupby(["old", "new"], sort=False, dropna=False):
             # A rename: all members of an old name, and only they, carry a name that did not exist.
             whole = (a[lv] == old).fillna(False)
-            if pd.notna(old) and pd.notna(new) and not (a[lv] == new).fillna(False).any() \
-                    and ((b[lv] == new).fillna(False) == whole).all():
+            if (
+                pd.notna(old)
+                and pd.notna(new)
+                and not (a[lv] == new).fillna(False).any()
+                and ((b[lv] == new).fillna(False) == whole).all()
+            ):
                 parts.append(f"{LEVEL_JA[lv]}「{old}」を「{new}」に名前変更")
             else:
                 moves.append(g)
@@ -301,7 +325,7 @@ def describe_change(before: Plan, after: Plan) -> str:
                     src = "・".join(olds[:_MAX_NAMES]) + ("ほか" if len(olds) > _MAX_NAMES else "")
                     text = f"{_names(after, list(g['code']))}を {src} から {new} へ移動"
                     parts.append(text if lv == "homecare" else f"{LEVEL_JA[lv]}: {text}")
-        done_levels.update(LEVELS[LEVELS.index(lv):])
+        done_levels.update(LEVELS[LEVELS.index(lv) :])
     other = [c for c in ("status", "hub", "name") if _differs(a[c], b[c]).any()]
     if not parts and other:
         n = int(pd.concat([_differs(a[c], b[c]) for c in other], axis=1).any(axis=1).sum())
@@ -416,19 +440,22 @@ class EditHistory:
                 changes: dict[str, dict[str, object]] = {}
                 for col in _COLUMNS[1:]:
                     diff = _differs(a[col], b[col])
-                    for code, value in zip(b.loc[diff, "code"], b.loc[diff, col]):
+                    for code, value in zip(b.loc[diff, "code"], b.loc[diff, col], strict=True):
                         changes.setdefault(str(code), {})[col] = None if pd.isna(value) else str(value)
                 step["changes"] = changes
             steps.append(step)
         doc = {
-            "format": "geo_app.edit_history", "version": 1,
+            "format": "geo_app.edit_history",
+            "version": 1,
             "base": {"name": self._base.name, "rows": _rows(self._base.table)},
-            "steps": steps, "position": len(self._done), "limit": self.limit,
+            "steps": steps,
+            "position": len(self._done),
+            "limit": self.limit,
         }
         return json.dumps(doc, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "EditHistory":
+    def from_json(cls, text: str | bytes) -> EditHistory:
         """Rebuild a history saved by `to_json` (undo and redo both work afterwards)."""
         try:
             doc = json.loads(text)
@@ -457,7 +484,9 @@ class EditHistory:
             if not 0 <= position <= len(edits):
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-            raise PlanError("編集履歴のファイルが壊れているか、このアプリの形式ではありません。履歴なしで区域案だけを読み込んでください。") from None
+            raise PlanError(
+                "編集履歴のファイルが壊れているか、このアプリの形式ではありません。履歴なしで区域案だけを読み込んでください。"
+            ) from None
         hist._done = edits[:position]
         hist._undone = list(reversed(edits[position:]))
         return hist

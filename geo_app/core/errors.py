@@ -1,4 +1,5 @@
 """Errors that carry a message a planner can act on (in Japanese), never a traceback."""
+
 from __future__ import annotations
 
 

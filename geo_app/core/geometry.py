@@ -1,4 +1,5 @@
 """Vectorised geometry helpers shared by the boundary reader and the dissolve."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,16 @@ import shapely
 from shapely import lib as _shapely_lib
 
 __all__ = [
-    "EQUAL_AREA_CRS", "JGD2011", "grouped_coverage_union", "is_coverage", "area_km2", "repair",
-    "shared_borders", "BorderPieces", "border_pieces", "classify_borders",
+    "EQUAL_AREA_CRS",
+    "JGD2011",
+    "grouped_coverage_union",
+    "is_coverage",
+    "area_km2",
+    "repair",
+    "shared_borders",
+    "BorderPieces",
+    "border_pieces",
+    "classify_borders",
 ]
 
 JGD2011 = "EPSG:6668"
@@ -20,8 +29,9 @@ JGD2011 = "EPSG:6668"
 EQUAL_AREA_CRS = "+proj=aea +lat_0=35 +lon_0=136 +lat_1=25 +lat_2=45 +ellps=GRS80 +units=m +no_defs"
 
 
-def grouped_coverage_union(geoms: np.ndarray, keys: pd.Series | np.ndarray, *,
-                           coverage: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def grouped_coverage_union(
+    geoms: np.ndarray, keys: pd.Series | np.ndarray, *, coverage: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Union the polygons of each key in one GEOS call per group, with no Python loop.
 
     The members of each group must form a valid coverage (shared edges, no overlaps), as
@@ -159,5 +169,7 @@ def classify_borders(pieces: BorderPieces, area_ids: list[np.ndarray]) -> list[o
     out: list[object] = []
     for k in range(levels + 1):
         sel = drawn & (level == k)
-        out.append(shapely.line_merge(shapely.multilinestrings(pieces.lines[sel])) if sel.any() else shapely.MultiLineString())
+        out.append(
+            shapely.line_merge(shapely.multilinestrings(pieces.lines[sel])) if sel.any() else shapely.MultiLineString()
+        )
     return out

@@ -9,24 +9,48 @@ Aggregation says how an area's value follows from its members':
 
 No file format and no UI library is imported here: this is core.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Metric", "Field", "METRICS", "FIELDS", "metric", "header", "label", "MAP_METRICS", "format_value"]
+from geo_app.core.plan import LEVEL_JA
+
+__all__ = [
+    "Metric",
+    "Field",
+    "METRICS",
+    "FIELDS",
+    "metric",
+    "header",
+    "label",
+    "MAP_METRICS",
+    "format_value",
+    "AREA_LEVELS",
+    "ALL_LEVELS",
+    "level_header",
+]
 
 Aggregation = Literal["sum", "ratio"]
 Kind = Literal["count", "percent", "decimal"]
 
 CENSUS = "population"  # the population table in use (2020 census by default, or the user's own)
 BOUNDARIES = "boundaries"  # the N03 boundaries in use (km² on an equal-area projection)
+#: Levels of areas (municipalities grouped), and the same with single municipalities.
+AREA_LEVELS: tuple[str, ...] = ("homecare", "secondary", "tertiary")
+ALL_LEVELS: tuple[str, ...] = ("municipality", *AREA_LEVELS)
+#: Units a header leaves out: a count of people is plainly 人, and a percentage carries its own %.
+_SELF_EVIDENT_UNITS = ("人", "", "%")
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A figure. `numerator`/`denominator` name the metrics a ratio is computed from."""
+    """A figure. `numerator`/`denominator` name the metrics a ratio is computed from.
+
+    `levels`: where the figure exists (a municipality has no 市町村数).
+    """
 
     key: str
     label: str
@@ -38,20 +62,26 @@ class Metric:
     numerator: str | None = None
     denominator: tuple[str, ...] = ()  # denominator = first − the rest (e.g. population − age unknown)
     note: str = ""
+    levels: tuple[str, ...] = ALL_LEVELS
 
     @property
     def header(self) -> str:
-        """Column header with its unit, e.g. 「面積（km²）」; counts of people are just 「人口」."""
-        return self.label if self.unit in ("人", "") else f"{self.label}（{self.unit}）"
+        """Column header, with its unit when the cells do not show it: 「面積（km²）」, 「人口」, 「高齢化率」."""
+        return self.label if self.unit in _SELF_EVIDENT_UNITS else f"{self.label}（{self.unit}）"
 
     @property
     def excel_format(self) -> str:
+        """Excel number format: the cell keeps the number, the format shows it as `format` does."""
         if self.kind == "percent":
-            return "0.0%"
+            return "0." + "0" * max(self.decimals, 1) + "%"
         return "#,##0" if self.decimals == 0 else "#,##0." + "0" * self.decimals
 
     def format(self, value: object, *, unit: bool = True) -> str:
-        """Text for a person: 1,973,395 人 · 27.9% · 190.2 人/km²; unknown is 「—」."""
+        """Text for a person: 1,973,395 人 · 27.9% · 190.2 人/km²; unknown is 「—」.
+
+        `unit=False` is the text of a table cell under `header` (which names the unit):
+        1,973,395 · 27.9% · 190.2 — a percentage keeps its sign, as its header has no unit.
+        """
         return format_value(self, value, unit=unit)
 
 
@@ -72,7 +102,7 @@ def format_value(m: Metric, value: object, *, unit: bool = True) -> str:
     if math.isnan(v):
         return "—"
     if m.kind == "percent":
-        return f"{v * 100:.{max(m.decimals, 1)}f}" + ("%" if unit else "")
+        return f"{v * 100:.{max(m.decimals, 1)}f}%"
     text = f"{round(v):,}" if m.decimals == 0 else f"{v:,.{m.decimals}f}"
     return f"{text} {m.unit}" if unit and m.unit else text
 
@@ -85,11 +115,31 @@ _M = [
     Metric("age_75_plus", "75歳以上", "人", "count", "sum", CENSUS),
     Metric("age_85_plus", "85歳以上", "人", "count", "sum", CENSUS),
     Metric("age_unknown", "年齢不詳", "人", "count", "sum", CENSUS),
-    Metric("municipalities", "市町村数", "", "count", "sum", "plan"),
-    Metric("aging_rate", "高齢化率", "%", "percent", "ratio", CENSUS, 1, "age_65_plus", ("population", "age_unknown"),
-           "65歳以上 ÷（人口 − 年齢不詳）。国勢調査の算出方法に合わせています。"),
-    Metric("share_75_plus", "75歳以上の割合", "%", "percent", "ratio", CENSUS, 1, "age_75_plus", ("population", "age_unknown"),
-           "75歳以上 ÷（人口 − 年齢不詳）。"),
+    Metric("municipalities", "市町村数", "", "count", "sum", "plan", levels=AREA_LEVELS),
+    Metric(
+        "aging_rate",
+        "高齢化率",
+        "%",
+        "percent",
+        "ratio",
+        CENSUS,
+        1,
+        "age_65_plus",
+        ("population", "age_unknown"),
+        "65歳以上 ÷（人口 − 年齢不詳）。国勢調査の算出方法に合わせています。",
+    ),
+    Metric(
+        "share_75_plus",
+        "75歳以上の割合",
+        "%",
+        "percent",
+        "ratio",
+        CENSUS,
+        1,
+        "age_75_plus",
+        ("population", "age_unknown"),
+        "75歳以上 ÷（人口 − 年齢不詳）。",
+    ),
     Metric("area_km2", "面積", "km²", "decimal", "sum", BOUNDARIES, 1),
     Metric("density", "人口密度", "人/km²", "decimal", "ratio", CENSUS, 1, "population", ("area_km2",)),
 ]
@@ -98,11 +148,21 @@ METRICS: dict[str, Metric] = {m.key: m for m in _M}
 #: Metrics a map can be coloured by, in the order offered to users.
 MAP_METRICS = ("population", "age_65_plus", "age_75_plus", "aging_rate", "share_75_plus", "density")
 
-FIELDS: dict[str, Field] = {f.key: f for f in [
-    Field("area", "圏域"), Field("parent", "上位の圏域"), Field("code", "市町村コード"), Field("name", "市町村名"),
-    Field("homecare", "在宅医療圏"), Field("secondary", "二次医療圏"), Field("tertiary", "三次医療圏"),
-    Field("status", "状態"), Field("hub", "拠点"), Field("members", "構成市町村"),
-]}
+FIELDS: dict[str, Field] = {
+    f.key: f
+    for f in [
+        Field("area", "圏域"),
+        Field("parent", "上位の圏域"),
+        Field("code", "市町村コード"),
+        Field("name", "市町村名"),
+        Field("homecare", "在宅医療圏"),
+        Field("secondary", "二次医療圏"),
+        Field("tertiary", "三次医療圏"),
+        Field("status", "状態"),
+        Field("hub", "拠点"),
+        Field("members", "構成市町村"),
+    ]
+}
 
 
 def metric(key: str) -> Metric:
@@ -110,11 +170,26 @@ def metric(key: str) -> Metric:
     return METRICS[key]
 
 
-def header(key: str) -> str:
-    """The column header of any column a view shows (figure or field)."""
+def header(key: str, level: str | None = None) -> str:
+    """The column header of any column a view shows (figure or field).
+
+    With a `level`, the name and parent columns say which areas they are: 「在宅医療圏名」, 「二次医療圏」.
+    """
+    if level is not None and key in ("area", "parent"):
+        return level_header(key, level)
     if key in METRICS:
         return METRICS[key].header
     return FIELDS[key].label if key in FIELDS else key
+
+
+def level_header(key: str, level: str) -> str:
+    """「在宅医療圏名」 for the area column of homecare areas, 「二次医療圏」 for their parent column."""
+    if key == "area":
+        return f"{LEVEL_JA[level]}名" if level in LEVEL_JA else FIELDS["area"].label
+    parent = {"homecare": "secondary", "secondary": "tertiary"}.get(level)
+    if parent is not None:
+        return LEVEL_JA[parent]
+    return "都道府県" if level == "tertiary" else FIELDS["parent"].label
 
 
 def label(key: str) -> str:

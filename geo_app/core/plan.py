@@ -4,6 +4,7 @@ A plan is a plain table (one row per municipality, as users keep it in Excel) wr
 immutable `Plan`; every edit returns a new Plan so that undo is just keeping the old one.
 Reading a user's table into a Plan is `geo_app.io.plans`'s work: this module knows no file.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ class Plan:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def from_table(cls, table: pd.DataFrame, name: str = "") -> "Plan":
+    def from_table(cls, table: pd.DataFrame, name: str = "") -> Plan:
         """A plan from a table already in canonical form (PLAN_COLUMNS + hub, 5-digit codes):
         what edits build. Users' tables are read by `geo_app.io.plans.plan_from_frame`."""
         t = table.reindex(columns=[*PLAN_COLUMNS, "hub"]).reset_index(drop=True)
@@ -46,8 +47,15 @@ class Plan:
 
     def to_japanese_frame(self) -> pd.DataFrame:
         """The table with Japanese headers, for Excel users."""
-        ja = {"code": "市町村コード", "name": "市町村名", "homecare": "在宅医療圏", "secondary": "二次医療圏",
-              "tertiary": "三次医療圏", "status": "状態", "hub": "拠点"}
+        ja = {
+            "code": "市町村コード",
+            "name": "市町村名",
+            "homecare": "在宅医療圏",
+            "secondary": "二次医療圏",
+            "tertiary": "三次医療圏",
+            "status": "状態",
+            "hub": "拠点",
+        }
         return self.to_frame().rename(columns=ja)
 
     # ---- queries ------------------------------------------------------------------------
@@ -74,9 +82,9 @@ class Plan:
 
     def hubs(self) -> dict[str, str]:
         h = self.table.dropna(subset=["homecare", "hub"]).drop_duplicates("homecare")
-        return dict(zip(h["homecare"], h["hub"]))
+        return dict(zip(h["homecare"], h["hub"], strict=True))
 
-    def with_name(self, name: str) -> "Plan":
+    def with_name(self, name: str) -> Plan:
         return Plan(name=name, table=self.table)
 
     def __len__(self) -> int:

@@ -12,11 +12,12 @@ without a hub). `exit_code` is 1 when there is any error or warning, else 0.
 A rule's own severity is the highest it can give: `multipart` gives a ``warning`` for a piece
 with no link and only ``info`` for islands joined by a ferry.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -32,11 +33,23 @@ from geo_app.core.adjacency import (
 )
 from geo_app.core.codes import NORTHERN_TERRITORIES, PREFECTURES, city_of
 from geo_app.core.errors import InputError
+from geo_app.core.metrics import label as registry_label
 from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
+from geo_app.core.tally import AreaTally, check_level_name
 
 __all__ = [
-    "Finding", "Rule", "RULES", "ValidationContext", "ValidationOptions", "SEVERITIES", "SEVERITY_JA",
-    "register", "rule", "validate", "findings_frame", "exit_code",
+    "Finding",
+    "Rule",
+    "RULES",
+    "ValidationContext",
+    "ValidationOptions",
+    "SEVERITIES",
+    "SEVERITY_JA",
+    "register",
+    "rule",
+    "validate",
+    "findings_frame",
+    "exit_code",
 ]
 
 SEVERITIES = ("error", "warning", "info")
@@ -67,7 +80,7 @@ class Rule:
     name: str
     severity: str
     title: str
-    check: Callable[["ValidationContext"], Iterable[Finding]]
+    check: Callable[[ValidationContext], Iterable[Finding]]
 
 
 RULES: dict[str, Rule] = {}
@@ -81,10 +94,10 @@ def register(r: Rule) -> Rule:
     return r
 
 
-def rule(name: str, severity: str, title: str) -> Callable[[Callable[["ValidationContext"], Iterable[Finding]]], Rule]:
+def rule(name: str, severity: str, title: str) -> Callable[[Callable[[ValidationContext], Iterable[Finding]]], Rule]:
     """Decorator: ``@rule("unknown_code", "error", "…")`` registers the function as a Rule."""
 
-    def wrap(fn: Callable[["ValidationContext"], Iterable[Finding]]) -> Rule:
+    def wrap(fn: Callable[[ValidationContext], Iterable[Finding]]) -> Rule:
         return register(Rule(name=name, severity=severity, title=title, check=fn))
 
     return wrap
@@ -95,7 +108,8 @@ class ValidationOptions:
     """What to check and against which thresholds.
 
     `population_floor`: smallest acceptable population of an area of `population_floor_level`
-    (None: the rule is off). `sea_links`: ferry routes (None: those the loader attached, `municipalities.attrs["sea_links"]`).
+    (None: the rule is off). `sea_links`: ferry routes (None: those the loader attached,
+    `municipalities.attrs["sea_links"]`).
     `rules`: names of the rules to run (None: all). `graph`: an adjacency graph already built
     with `build_adjacency` (the app builds it once and passes it on every check).
     """
@@ -130,8 +144,8 @@ class ValidationContext:
     @cached_property
     def name_of(self) -> dict[str, str]:
         """Names from the boundaries, else from the plan's own name column."""
-        names = {c: n for c, n in zip(self.plan.table["code"], self.plan.table["name"]) if pd.notna(n)}
-        names.update(zip(self.municipalities["code"].astype(str), self.municipalities["name"].astype(str)))
+        names = {c: n for c, n in zip(self.plan.table["code"], self.plan.table["name"], strict=True) if pd.notna(n)}
+        names.update(zip(self.municipalities["code"].astype(str), self.municipalities["name"].astype(str), strict=True))
         return names
 
     @cached_property
@@ -192,9 +206,26 @@ class ValidationContext:
             return "、".join(names)
         return "、".join(names[:limit]) + f" ほか{len(names) - limit}市町村"
 
-    def finding(self, rule_name: str, severity: str, message: str, codes: Iterable[str] = (), *, area: str | None = None, level: str | None = None) -> Finding:
+    def finding(
+        self,
+        rule_name: str,
+        severity: str,
+        message: str,
+        codes: Iterable[str] = (),
+        *,
+        area: str | None = None,
+        level: str | None = None,
+    ) -> Finding:
         codes = tuple(dict.fromkeys(codes))
-        return Finding(rule=rule_name, severity=severity, message=message, codes=codes, area=area, level=level, names=self.names(codes))
+        return Finding(
+            rule=rule_name,
+            severity=severity,
+            message=message,
+            codes=codes,
+            area=area,
+            level=level,
+            names=self.names(codes),
+        )
 
 
 def _area_label(level: str, area: str) -> str:
@@ -203,35 +234,51 @@ def _area_label(level: str, area: str) -> str:
 
 # ---- rules ------------------------------------------------------------------------------------
 
+
 @rule("unknown_code", "error", "境界データにない市町村コード")
 def _unknown_code(ctx: ValidationContext) -> Iterator[Finding]:
     """Plan codes that no municipality has: old codes of merged municipalities, typos, wards."""
     t = ctx.table
     bad = t[~t["known"]]
     city = city_of(bad["code"]) if not bad.empty else bad["code"]
-    for (_, row), city_code in zip(bad.iterrows(), city):
+    for (_, row), city_code in zip(bad.iterrows(), city, strict=True):
         code = row["code"]
         label = f"{row['name']}（{code}）" if pd.notna(row["name"]) else code
         if city_code != code and city_code in ctx.muni_codes:
-            hint = (f"{ctx.name_of.get(city_code, city_code)}の区のコードで、境界データでは市全体（{city_code}）にまとめられています。"
-                    "区ごとに圏域を分けるなら区を残して境界を読み込み（load_municipalities(keep_wards_of=…)）、そうでなければ市のコードに直してください。")
+            hint = (
+                f"{ctx.name_of.get(city_code, city_code)}の区のコードで、境界データでは市全体（{city_code}）"
+                "にまとめられています。"
+                "区ごとに圏域を分けるなら区を残して境界を読み込み（load_municipalities(keep_wards_of=…)）、そうでなければ市のコードに直してください。"
+            )
         elif "city_code" in ctx.municipalities.columns and (ctx.municipalities["city_code"].astype(str) == code).any():
-            hint = ("境界データではこの市が区ごとに分かれています。区ごとの行（区のコード）にするか、"
-                    "区をまとめて読み込んでください（load_municipalities の keep_wards_of からこの市を外す）。")
+            hint = (
+                "境界データではこの市が区ごとに分かれています。区ごとの行（区のコード）にするか、"
+                "区をまとめて読み込んでください（load_municipalities の keep_wards_of からこの市を外す）。"
+            )
         elif code in NORTHERN_TERRITORIES:
-            hint = "北方領土の村は国勢調査の人口がないため境界データから除いています。区域表からこの行を削除してください。"
+            hint = (
+                "北方領土の村は国勢調査の人口がないため境界データから除いています。区域表からこの行を削除してください。"
+            )
         elif code[:2] not in PREFECTURES:
             hint = "先頭2桁の都道府県コードが正しくありません。コードを確かめてください。"
         elif not any(c.startswith(code[:2]) for c in ctx.muni_codes):
-            hint = f"{PREFECTURES[code[:2]]}の境界データが読み込まれていません。読み込む都道府県の指定を確かめてください。"
+            hint = (
+                f"{PREFECTURES[code[:2]]}の境界データが読み込まれていません。読み込む都道府県の指定を確かめてください。"
+            )
         elif code in ctx.municipalities.attrs.get("known_codes", ()):
-            hint = ("2020年国勢調査にある市町村ですが、読み込んだ境界データにありません。境界ファイルにこの市町村が入っているか確かめてください"
-                    "（この市町村の圏域の人口・面積などは、欠けた合計にならないよう「不明」にしています）。")
+            hint = (
+                "2020年国勢調査にある市町村ですが、読み込んだ境界データにありません。境界ファイルにこの市町村が入っているか確かめてください"
+                "（この市町村の圏域の人口・面積などは、欠けた合計にならないよう「不明」にしています）。"
+            )
         else:
             hint = "合併前の古いコードや入力誤りではないか確かめ、現在（2021年1月1日）の市町村コードに直してください。"
         yield ctx.finding(
-            "unknown_code", "error", f"{row['row']}行目の市町村コード {label} は境界データにありません。{hint}",
-            [code], area=None if pd.isna(row["homecare"]) else str(row["homecare"]), level="homecare",
+            "unknown_code",
+            "error",
+            f"{row['row']}行目の市町村コード {label} は境界データにありません。{hint}",
+            [code],
+            area=None if pd.isna(row["homecare"]) else str(row["homecare"]),
+            level="homecare",
         )
 
 
@@ -247,10 +294,14 @@ def _missing_count(ctx: ValidationContext) -> Iterator[Finding]:
         codes = list(grp["code"])
         where = f"{_area_label('homecare', str(area))}" if pd.notna(area) else "圏域"
         yield ctx.finding(
-            "missing_count", "error",
-            f"{ctx.listing(codes)} の人口が人口表にありません。{where}とその上の圏域の人口・高齢化率などは「不明」になります"
+            "missing_count",
+            "error",
+            f"{ctx.listing(codes)} の人口が人口表にありません。"
+            f"{where}とその上の圏域の人口・高齢化率などは「不明」になります"
             "（欠けた合計は出しません）。人口表にこの市町村の行を加えてください。",
-            codes, area=None if pd.isna(area) else str(area), level="homecare",
+            codes,
+            area=None if pd.isna(area) else str(area),
+            level="homecare",
         )
 
 
@@ -259,11 +310,18 @@ def _duplicate_code(ctx: ValidationContext) -> Iterator[Finding]:
     t = ctx.table
     dup = t[t["code"].duplicated(keep=False)]
     for code, rows in dup.groupby("code", sort=True):
-        where = "、".join(f"{r}行目（{h if pd.notna(h) else '在宅医療圏なし'}）" for r, h in zip(rows["row"], rows["homecare"]))
+        where = "、".join(
+            f"{r}行目（{h if pd.notna(h) else '在宅医療圏なし'}）"
+            for r, h in zip(rows["row"], rows["homecare"], strict=True)
+        )
         yield ctx.finding(
-            "duplicate_code", "error",
-            f"{ctx.name_of.get(code, code)}（{code}）が{len(rows)}行あります: {where}。1市町村1行にして、どの圏域に入れるか1つに決めてください。",
-            [code], area=None, level=None,
+            "duplicate_code",
+            "error",
+            f"{ctx.name_of.get(code, code)}（{code}）が{len(rows)}行あります: {where}。"
+            "1市町村1行にして、どの圏域に入れるか1つに決めてください。",
+            [code],
+            area=None,
+            level=None,
         )
 
 
@@ -276,7 +334,8 @@ def _unassigned(ctx: ValidationContext) -> Iterator[Finding]:
     for pref in sorted({c[:2] for c in missing}):
         codes = [c for c in missing if c[:2] == pref]
         yield ctx.finding(
-            "unassigned", "error",
+            "unassigned",
+            "error",
             f"{PREFECTURES.get(pref, pref)}の{len(codes)}市町村が区域表にありません: {ctx.listing(codes)}。"
             "行を追加して在宅医療圏・二次医療圏を入れてください。",
             codes,
@@ -288,10 +347,13 @@ def _unassigned(ctx: ValidationContext) -> Iterator[Finding]:
             codes = list(empty["code"])
             rows = "、".join(str(r) for r in empty["row"].head(_MAX_NAMES))
             yield ctx.finding(
-                "unassigned", "error",
-                f"{len(codes)}市町村の{LEVEL_JA[level]}が空欄です: {ctx.listing(codes)}（{rows}行目{' ほか' if len(codes) > _MAX_NAMES else ''}）。"
+                "unassigned",
+                "error",
+                f"{len(codes)}市町村の{LEVEL_JA[level]}が空欄です: "
+                f"{ctx.listing(codes)}（{rows}行目{' ほか' if len(codes) > _MAX_NAMES else ''}）。"
                 f"{LEVEL_JA[level]}の名前を入れてください。",
-                codes, level=level,
+                codes,
+                level=level,
             )
 
 
@@ -327,32 +389,50 @@ def _multipart(ctx: ValidationContext) -> Iterator[Finding]:
                         continue
                     between = [b for b in outside if b in main_nbrs]
                     via = "".join(f"「{b}」" for b in between[:3])
-                    parts.append(f"{names}（陸続きでなく、間に{LEVEL_JA[level]}{via}があります）" if via else f"{names}（陸続きでありません）")
+                    parts.append(
+                        f"{names}（陸続きでなく、間に{LEVEL_JA[level]}{via}があります）"
+                        if via
+                        else f"{names}（陸続きでありません）"
+                    )
                 apart = [c for comp in joined[1:] for c in sorted(comp)]
                 any_island = any("（島。" in p for p in parts)
                 yield ctx.finding(
-                    "multipart", "warning",
+                    "multipart",
+                    "warning",
                     f"{label}が{len(joined)}か所に分かれています（飛び地）: {'、'.join(parts)}。"
                     "隣の圏域に移すか、圏域の分け方を見直してください。意図した飛び地ならそのままで構いません。"
-                    + ("島が船や橋で本土側と結ばれている場合は、航路表（data/sea_links.csv。橋は kind を land に）に追加すると離島として扱います。" if any_island else ""),
-                    apart, area=area, level=level,
+                    + (
+                        "島が船や橋で本土側と結ばれている場合は、航路表（data/sea_links.csv。"
+                        "橋は kind を land に）に追加すると離島として扱います。"
+                        if any_island
+                        else ""
+                    ),
+                    apart,
+                    area=area,
+                    level=level,
                 )
             # Land pieces joined to the main body only by ferry are islands: info, no change needed.
             in_main = [comp for comp in land if comp <= main]  # largest first
             all_islands = not (in_main[0] & ctx.mainland)
-            islands = [c for comp in in_main[0 if all_islands else 1:] for c in sorted(comp)]
+            islands = [c for comp in in_main[0 if all_islands else 1 :] for c in sorted(comp)]
             if len(in_main) > 1:
                 routes = links_of(g, islands)
                 route_text = f"（{'、'.join(routes[:4])}{' ほか' if len(routes) > 4 else ''}）" if routes else ""
                 what = "は航路で結ばれた島々からなります" if all_islands else "には離島（航路で接続）があります"
                 yield ctx.finding(
-                    "multipart", "info",
-                    f"{label}{what}: {ctx.listing(islands)}。航路{route_text}で結ばれているため、飛び地ではありません。対応は不要です。",
-                    islands, area=area, level=level,
+                    "multipart",
+                    "info",
+                    f"{label}{what}: {ctx.listing(islands)}。"
+                    f"航路{route_text}で結ばれているため、飛び地ではありません。対応は不要です。",
+                    islands,
+                    area=area,
+                    level=level,
                 )
 
 
-def _land_neighbour_areas(g: nx.Graph, comp: Iterable[str], area_of: Mapping[str, str], own: str, include_unplanned: bool = False) -> list[str]:
+def _land_neighbour_areas(
+    g: nx.Graph, comp: Iterable[str], area_of: Mapping[str, str], own: str, include_unplanned: bool = False
+) -> list[str]:
     """Areas (other than `own`) that border `comp` on land, most shared border first."""
     length: dict[str, float] = {}
     for c in comp:
@@ -380,11 +460,18 @@ def _island(ctx: ValidationContext) -> Iterator[Finding]:
             if routes:
                 tail = f"航路（{'、'.join(routes[:4])}{' ほか' if len(routes) > 4 else ''}）で結ばれています。"
             else:
-                tail = "航路は登録されていません。船や橋で本土側と結ばれているなら航路表（data/sea_links.csv。橋は kind を land に）に追加してください。圏域の飛び地の判定に使われます。"
+                tail = (
+                    "航路は登録されていません。"
+                    "船や橋で本土側と結ばれているなら"
+                    "航路表（data/sea_links.csv。橋は kind を land に）に追加してください。"
+                    "圏域の飛び地の判定に使われます。"
+                )
             what = "離島" if len(members) == 1 else f"同じ島の{len(members)}市町村"
             yield ctx.finding(
-                "island", "info",
-                f"{ctx.listing(members)}は{PREFECTURES.get(pref, pref)}の本土と陸続きでない{what}です（エラーではありません）。{tail}",
+                "island",
+                "info",
+                f"{ctx.listing(members)}は{PREFECTURES.get(pref, pref)}の本"
+                f"土と陸続きでない{what}です（エラーではありません）。{tail}",
                 members,
             )
 
@@ -412,10 +499,16 @@ def _enclave(ctx: ValidationContext) -> Iterator[Finding]:
         inner = e[e["au"] == e["av"]].groupby("au")["length"].sum()
         outline = perim.reindex(area_of.index).groupby(area_of).sum().sub(2 * inner, fill_value=0)
         cross = e[e["au"].notna() & e["av"].notna() & (e["au"] != e["av"])]
-        shared = pd.concat([
-            cross[["au", "av", "length"]].set_axis(["a", "b", "length"], axis=1),
-            cross[["av", "au", "length"]].set_axis(["a", "b", "length"], axis=1),
-        ]).groupby(["a", "b"])["length"].sum()
+        shared = (
+            pd.concat(
+                [
+                    cross[["au", "av", "length"]].set_axis(["a", "b", "length"], axis=1),
+                    cross[["av", "au", "length"]].set_axis(["a", "b", "length"], axis=1),
+                ]
+            )
+            .groupby(["a", "b"])["length"]
+            .sum()
+        )
         covered = shared.groupby(level=0).sum().reindex(outline.index, fill_value=0.0)
         closed = (outline - covered) <= ENCLAVE_TOLERANCE * outline
         nbrs = {k: set(v.index.get_level_values(1)) for k, v in shared.groupby(level=0)}
@@ -429,11 +522,15 @@ def _enclave(ctx: ValidationContext) -> Iterator[Finding]:
             (outer,) = others
             codes = list(area_of[area_of == area].index)
             yield ctx.finding(
-                "enclave", "warning",
-                f"{_area_label(level, area)}（{ctx.listing(codes, 5)}）は{_area_label(level, outer)}に周りを完全に囲まれています"
+                "enclave",
+                "warning",
+                f"{_area_label(level, area)}（{ctx.listing(codes, 5)}）"
+                f"は{_area_label(level, outer)}に周りを完全に囲まれています"
                 "（海岸や県境に接していません）。中心市とその周りの町村を分けた意図どおりの設定ならそのままで構いません。"
                 "そうでなければ、周りの圏域とまとめることを検討してください。",
-                codes, area=str(area), level=level,
+                codes,
+                area=str(area),
+                level=level,
             )
 
 
@@ -447,11 +544,14 @@ def _crosses(ctx: ValidationContext, child: str, parent: str, rule_name: str) ->
         parts = "、".join(f"{p}（{ctx.listing(parents[p], 3)}）" for p in order)
         minority = [c for p in order[1:] for c in parents[p]]
         yield ctx.finding(
-            rule_name, "warning",
+            rule_name,
+            "warning",
             f"{_area_label(child, area)}が{len(parents)}つの{LEVEL_JA[parent]}にまたがっています: {parts}。"
             f"{LEVEL_JA[child]}は1つの{LEVEL_JA[parent]}の中に収まるように、市町村の{LEVEL_JA[child]}か{LEVEL_JA[parent]}を直してください"
             "（意図してまたがせる場合はそのままで構いません）。",
-            minority, area=str(area), level=child,
+            minority,
+            area=str(area),
+            level=child,
         )
 
 
@@ -478,34 +578,50 @@ def _several_prefectures(ctx: ValidationContext) -> Iterator[Finding]:
             names = "・".join(PREFECTURES.get(p, p) for p in sorted(codes_prefs))
             codes = list(rows.loc[rows[level] == area, "code"].astype(str))
             yield ctx.finding(
-                "several_prefectures", "warning",
-                f"{_area_label(level, area)}に複数の都道府県（{names}）の市町村が入っています。圏域は名前で区別するため、"
-                f"別々の圏域ならまとめて集計されます。都道府県ごとに名前を変えてください（例: {area}（{PREFECTURES.get(sorted(codes_prefs)[0], '')}））。",
-                codes, area=str(area), level=level,
+                "several_prefectures",
+                "warning",
+                f"{_area_label(level, area)}に複数の都道府県（{names}）の市町村が入っています。"
+                "圏域は名前で区別するため、"
+                "別々の圏域ならまとめて集計されます。"
+                f"都道府県ごとに名前を変えてください（例: {area}（{PREFECTURES.get(sorted(codes_prefs)[0], '')}））。",
+                codes,
+                area=str(area),
+                level=level,
             )
 
 
 @rule("population_floor", "warning", "人口が下限より少ない圏域")
 def _population_floor(ctx: ValidationContext) -> Iterator[Finding]:
+    """Areas under the floor, and areas whose population is unknown (a member without a count or
+    a boundary): an unknown population is never taken as small or as enough. The populations are
+    `AreaTally`'s, the same figures as every table shows."""
     floor = ctx.options.population_floor
     if floor is None:
         return
-    level = ctx.options.population_floor_level
-    a = ctx.assigned.dropna(subset=[level]).drop_duplicates("code")
-    pop = a["code"].map(ctx.population)
-    values = pd.to_numeric(pop, errors="coerce")
-    totals = values.groupby(a[level], sort=False).sum(min_count=1)
-    totals[values.isna().groupby(a[level], sort=False).any()] = pd.NA  # a partial total is no total
-    for area, total in totals.items():
-        if pd.isna(total) or total >= floor:
-            continue
-        codes = list(a.loc[a[level] == area, "code"])
-        yield ctx.finding(
-            "population_floor", "warning",
-            f"{_area_label(level, area)}の人口は {int(total):,} 人で、下限 {floor:,} 人を下回っています"
-            f"（{ctx.listing(codes, 5)}）。隣の圏域とまとめるか、下限の設定を見直してください。",
-            codes, area=str(area), level=level,
-        )
+    level = check_level_name(ctx.options.population_floor_level)
+    t = ctx.plan.table.drop_duplicates("code")  # a doubled row is the duplicate_code rule's finding
+    plan = Plan(name=ctx.plan.name, table=t)
+    areas = AreaTally(ctx.municipalities, plan, levels=(level,), geometry=False, counts=["population"]).areas(level)
+    population = dict(zip(areas["area"], areas["population"], strict=True)) if "population" in areas.columns else {}
+    members = {k: list(v) for k, v in t.dropna(subset=[level]).groupby(level, sort=False)["code"]}
+    for area, codes in members.items():
+        total = population.get(area, pd.NA)
+        if pd.isna(total):
+            unknown = [c for c in codes if pd.isna(ctx.population.get(c, pd.NA))]
+            yield ctx.finding(
+                "population_floor", "warning",
+                f"{_area_label(level, area)}の人口が不明です"
+                f"（人口の分からない市町村: {ctx.listing(unknown or codes, 5)}）。"
+                f"下限 {floor:,} 人と比べられません。境界データと人口の表にこれらの市町村があるか確かめてください。",
+                unknown or codes, area=str(area), level=level,
+            )
+        elif total < floor:
+            yield ctx.finding(
+                "population_floor", "warning",
+                f"{_area_label(level, area)}の人口は {int(total):,} 人で、下限 {floor:,} 人を下回っています"
+                f"（{ctx.listing(codes, 5)}）。隣の圏域とまとめるか、下限の設定を見直してください。",
+                codes, area=str(area), level=level,
+            )
 
 
 @rule("no_hub", "info", "連携拠点が入っていない在宅医療圏")
@@ -526,10 +642,13 @@ def _no_hub(ctx: ValidationContext) -> Iterator[Finding]:
     for area in has_hub.index[~has_hub & ~unconfirmed]:
         codes = list(t.loc[t["homecare"] == area, "code"])
         yield ctx.finding(
-            "no_hub", "info",
+            "no_hub",
+            "info",
             f"{_area_label('homecare', area)}（{ctx.listing(codes, 5)}）に在宅医療の連携拠点がありません。"
             "ほかの圏域には拠点が入っています。決まっていれば区域表の「拠点」列に拠点名を入れてください。",
-            codes, area=str(area), level="homecare",
+            codes,
+            area=str(area),
+            level="homecare",
         )
 
 
@@ -539,14 +658,18 @@ def _unconfirmed(ctx: ValidationContext) -> Iterator[Finding]:
     for area, rows in t.groupby(t["homecare"].fillna("（在宅医療圏なし）"), sort=False):
         codes = list(rows["code"])
         yield ctx.finding(
-            "unconfirmed", "info",
+            "unconfirmed",
+            "info",
             f"{_area_label('homecare', area)}は未確定です（{len(codes)}市町村: {ctx.listing(codes)}）。"
             "区割りが決まったら「状態」列を「確定」にしてください。",
-            codes, area=str(area), level="homecare",
+            codes,
+            area=str(area),
+            level="homecare",
         )
 
 
 # ---- running --------------------------------------------------------------------------------
+
 
 def _selected(names: Iterable[str] | None) -> list[Rule]:
     if names is None:
@@ -562,7 +685,10 @@ def validate(municipalities: pd.DataFrame, plan: Plan, options: ValidationOption
     """Run the rules; findings come errors first, then warnings, then info, in rule order."""
     options = options or ValidationOptions()
     if options.population_floor_level not in LEVELS:
-        raise InputError(f"人口の下限を調べる単位「{options.population_floor_level}」が分かりません。homecare / secondary / tertiary のいずれかです。")
+        raise InputError(
+            f"人口の下限を調べる単位「{options.population_floor_level}」が分かりません。"
+            "homecare / secondary / tertiary のいずれかです。"
+        )
     if options.population_floor is not None and options.population_floor < 0:
         raise InputError("人口の下限は0以上の数にしてください。")
     ctx = ValidationContext(municipalities=municipalities, plan=plan, options=options)
@@ -574,32 +700,60 @@ def validate(municipalities: pd.DataFrame, plan: Plan, options: ValidationOption
 
 
 FINDING_COLUMNS = ["rule", "severity", "title", "level", "area", "codes", "names", "message"]
-_FINDING_COLUMNS_JA = {
-    "rule": "ルール", "severity": "重大度", "title": "内容", "level": "単位", "area": "圏域",
-    "codes": "市町村コード", "names": "市町村名", "message": "説明",
+#: Japanese headers of the one findings table: the app, `geo-app build` and the app's Excel download.
+FINDING_HEADERS = {
+    "rule": "ルール",
+    "severity": "重大度",
+    "title": "項目",
+    "level": "単位",
+    "area": registry_label("area"),
+    "codes": registry_label("code"),
+    "names": registry_label("name"),
+    "message": "説明",
 }
 
 
-def findings_frame(findings: Iterable[Finding], *, japanese: bool = False) -> pd.DataFrame:
-    """Findings as a table for the app and Excel. `japanese=True`: Japanese headers and values."""
-    rows = [
-        {
-            "rule": f.rule,
-            "severity": f.severity,
-            "title": RULES[f.rule].title if f.rule in RULES else f.rule,
-            "level": f.level,
-            "area": f.area,
-            "codes": "、".join(f.codes),
-            "names": "、".join(n or "（名称不明）" for n in f.names),
-            "message": f.message,
-        }
-        for f in findings
-    ]
+def findings_frame(findings: Iterable[Finding] | pd.DataFrame, *, japanese: bool = False) -> pd.DataFrame:
+    """The one findings table: FINDING_COLUMNS, one text row per finding, for the CLI, the app and Excel.
+
+    `japanese=True`: FINDING_HEADERS and Japanese severities and levels. A frame this function
+    made (either form, or with lists of codes) is accepted too and brought to the same shape, so
+    every writer writes the same table whichever it was handed.
+    """
+    if isinstance(findings, pd.DataFrame):
+        back = {v: k for k, v in FINDING_HEADERS.items()}
+        given = findings.rename(columns=lambda c: back.get(str(c), str(c)))
+        severity = {v: k for k, v in SEVERITY_JA.items()}
+        level = {v: k for k, v in LEVEL_JA.items()}
+
+        def text(v: object) -> object:
+            return "、".join(map(str, v)) if isinstance(v, list | tuple | set | np.ndarray) else v
+
+        rows = [{c: text(r.get(c)) for c in FINDING_COLUMNS} for r in given.to_dict(orient="records")]
+        for r in rows:
+            r["severity"] = severity.get(str(r["severity"]), r["severity"])
+            r["level"] = level.get(str(r["level"]), r["level"])
+            if not isinstance(r["title"], str) and r["rule"] in RULES:
+                r["title"] = RULES[str(r["rule"])].title
+    else:
+        rows = [
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "title": RULES[f.rule].title if f.rule in RULES else f.rule,
+                "level": f.level,
+                "area": f.area,
+                "codes": "、".join(f.codes),
+                "names": "、".join(n or "（名称不明）" for n in f.names),
+                "message": f.message,
+            }
+            for f in findings
+        ]
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS).astype({c: "string" for c in FINDING_COLUMNS})
     if japanese:
-        df["severity"] = df["severity"].map(SEVERITY_JA).astype("string")
-        df["level"] = df["level"].map(LEVEL_JA).astype("string")
-        df = df.rename(columns=_FINDING_COLUMNS_JA)
+        df["severity"] = df["severity"].map(lambda s: SEVERITY_JA.get(s, s), na_action="ignore").astype("string")
+        df["level"] = df["level"].map(lambda v: LEVEL_JA.get(v, v), na_action="ignore").astype("string")
+        df = df.rename(columns=FINDING_HEADERS)
     return df
 
 

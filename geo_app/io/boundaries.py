@@ -9,31 +9,31 @@ Decisions, each reported in a `LoadReport` rather than made silently:
   for every city or only for named cities (川崎市 is split between two secondary areas by ward).
 - CRS-less files are taken as JGD2011 (EPSG:6668), N03's CRS; other CRSs are reprojected to it.
 """
+
 from __future__ import annotations
 
 import unicodedata
 import warnings
 import zipfile
-
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Literal, Sequence, Union
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-
 import shapely
 
 from geo_app.core.codes import PREFECTURES, city_of, normalize_codes, prefecture_code
-from geo_app.io.known_codes import known_codes
-from geo_app.io.report import LoadReport
 from geo_app.core.errors import InputError
 from geo_app.core.geometry import JGD2011, grouped_coverage_union, repair
+from geo_app.io.known_codes import known_codes
+from geo_app.io.report import LoadReport
 from geo_app.io.tables import japanese_errors
 
 __all__ = ["read_n03_units", "merge_units", "BOUNDARY_SUFFIXES", "PathLike"]
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 BOUNDARY_SUFFIXES = (".shp", ".zip", ".geojson", ".json", ".topojson", ".gpkg", ".parquet")
 MAX_BOUNDARY_BYTES = 1024 * 1024 * 1024  # the national N03 Shapefile is ~500 MB unzipped
 
@@ -57,7 +57,9 @@ def _read_one(path: Path) -> gpd.GeoDataFrame:
     if suffix in (".dbf", ".shx", ".prj", ".cpg") and path.with_suffix(".shp").exists():
         path, suffix, label = path.with_suffix(".shp"), ".shp", path.with_suffix(".shp").name
     if suffix == ".xml":
-        raise InputError("GML（.xml）形式は読めません。同じページの Shapefile（.zip）か GeoJSON を指定してください。", source=label)
+        raise InputError(
+            "GML（.xml）形式は読めません。同じページの Shapefile（.zip）か GeoJSON を指定してください。", source=label
+        )
     if suffix not in BOUNDARY_SUFFIXES:
         raise InputError("この形式の境界ファイルは読めません。" + _HINT_N03, source=label)
     try:
@@ -66,16 +68,20 @@ def _read_one(path: Path) -> gpd.GeoDataFrame:
         raise InputError(f"境界ファイルを開けません（{exc.strerror or type(exc).__name__}）。", source=label) from None
     if size > MAX_BOUNDARY_BYTES:
         raise InputError(
-            f"境界ファイルが大きすぎます（{size / 1e9:.1f} GB、上限 {MAX_BOUNDARY_BYTES / 1e9:.1f} GB）。都道府県ごとのファイルを指定してください。",
+            f"境界ファイルが大きすぎます（{size / 1e9:.1f} GB、上限 {MAX_BOUNDARY_BYTES / 1e9:.1f} GB）。"
+            "都道府県ごとのファイルを指定してください。",
             source=label,
         )
     if size == 0:
         raise InputError("境界ファイルが空です（0 バイト）。ダウンロードし直してください。", source=label)
     if suffix == ".shp":
-        missing = [s for s in _SIDECARS if not path.with_suffix(s).exists() and not path.with_suffix(s.upper()).exists()]
+        missing = [
+            s for s in _SIDECARS if not path.with_suffix(s).exists() and not path.with_suffix(s.upper()).exists()
+        ]
         if missing:
             raise InputError(
-                f"Shapefile の一部（{'、'.join(missing)}）が同じフォルダにありません。.shp は .shx・.dbf・.prj と組で使います。"
+                f"Shapefile の一部（{'、'.join(missing)}）が同じフォルダにありません。"
+                ".shp は .shx・.dbf・.prj と組で使います。"
                 "ダウンロードした .zip をそのまま指定してください。",
                 source=label,
             )
@@ -85,13 +91,18 @@ def _read_one(path: Path) -> gpd.GeoDataFrame:
         elif suffix == ".zip":
             gdf = _read_zip(path)
         else:
-            gdf = _read_vector(str(path), label, shapefile=suffix == ".shp",
-                               has_cpg=path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists())
+            gdf = _read_vector(
+                str(path),
+                label,
+                shapefile=suffix == ".shp",
+                has_cpg=path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists(),
+            )
     except InputError:
         raise
     except Exception as exc:  # GDAL, JSON and zip errors come in many kinds
         raise InputError(
-            f"境界ファイルを読めません（{type(exc).__name__}）。壊れていないか、国土数値情報 N03 のファイルか確かめてください。",
+            f"境界ファイルを読めません（{type(exc).__name__}）。"
+            "壊れていないか、国土数値情報 N03 のファイルか確かめてください。",
             source=label,
         ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
@@ -141,7 +152,9 @@ def _concat(frames: list[gpd.GeoDataFrame], label: str) -> gpd.GeoDataFrame:
 
 def _read_dir(path: Path) -> gpd.GeoDataFrame:
     """A folder unpacked from N03 zips: every Shapefile in it (else GeoJSON, else GeoPackage)."""
-    files = [str(p.relative_to(path)) for p in sorted(path.rglob("*")) if p.is_file() and len(p.relative_to(path).parts) <= 3]
+    files = [
+        str(p.relative_to(path)) for p in sorted(path.rglob("*")) if p.is_file() and len(p.relative_to(path).parts) <= 3
+    ]
     layers = _layers(files)
     if not layers:
         raise InputError("フォルダの中に境界データ（.shp / .geojson / .gpkg）がありません。", source=path.name)
@@ -158,7 +171,9 @@ def _read_zip(path: Path) -> gpd.GeoDataFrame:
             unzipped = sum(i.file_size for i in infos)
             bad = zf.testzip() if unzipped <= 4 * MAX_BOUNDARY_BYTES else None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
-        raise InputError("zip ファイルが壊れているか途中で切れています。ダウンロードし直してください。", source=path.name) from None
+        raise InputError(
+            "zip ファイルが壊れているか途中で切れています。ダウンロードし直してください。", source=path.name
+        ) from None
     if bad is not None:
         raise InputError(f"zip の中のファイル「{bad}」が壊れています。ダウンロードし直してください。", source=path.name)
     if unzipped > 4 * MAX_BOUNDARY_BYTES:
@@ -176,17 +191,22 @@ def _read_zip(path: Path) -> gpd.GeoDataFrame:
             missing = [s for s in _SIDECARS if stem + s not in lower]
             if missing:
                 raise InputError(
-                    f"zip の中の Shapefile「{inner}」の一部（{'、'.join(missing)}）がありません。ダウンロードし直してください。",
+                    f"zip の中の Shapefile「{inner}」の一部（{'、'.join(missing)}）がありません。"
+                    "ダウンロードし直してください。",
                     source=path.name,
                 )
         has_cpg = not inner.lower().endswith(".shp") or inner[:-4].lower() + ".cpg" in lower
-        frames.append(_read_vector(f"zip://{path}!{inner}", path.name, shapefile=inner.lower().endswith(".shp"), has_cpg=has_cpg))
+        frames.append(
+            _read_vector(f"zip://{path}!{inner}", path.name, shapefile=inner.lower().endswith(".shp"), has_cpg=has_cpg)
+        )
     return _concat(frames, path.name)
 
 
 def _in_japan(bounds: np.ndarray) -> bool:
     x0, y0, x1, y1 = JAPAN_BOUNDS
-    return bool(np.all(np.isfinite(bounds)) and bounds[0] >= x0 and bounds[1] >= y0 and bounds[2] <= x1 and bounds[3] <= y1)
+    return bool(
+        np.all(np.isfinite(bounds)) and bounds[0] >= x0 and bounds[1] >= y0 and bounds[2] <= x1 and bounds[3] <= y1
+    )
 
 
 def _to_jgd2011(gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
@@ -204,7 +224,11 @@ def _to_jgd2011(gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
                 "Shapefile なら .prj ファイルを添えるか、JGD2011（EPSG:6668）の経緯度で保存し直してください。",
                 source=label,
             )
-        report.add("assumed_crs", 1, f"{label}: 座標系の記載がないため、N03 と同じ JGD2011（EPSG:6668）の経緯度とみなしました。")
+        report.add(
+            "assumed_crs",
+            1,
+            f"{label}: 座標系の記載がないため、N03 と同じ JGD2011（EPSG:6668）の経緯度とみなしました。",
+        )
         out = gdf.set_crs(JGD2011)
         out.attrs = dict(gdf.attrs)
         return out
@@ -219,7 +243,8 @@ def _to_jgd2011(gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
             out = gdf.to_crs(JGD2011)
         except Exception as exc:  # noqa: BLE001 - pyproj errors
             raise InputError(
-                f"座標系 {name} から JGD2011 に変換できません（{type(exc).__name__}）。JGD2011（EPSG:6668）で保存し直してください。",
+                f"座標系 {name} から JGD2011 に変換できません（{type(exc).__name__}）。"
+                "JGD2011（EPSG:6668）で保存し直してください。",
                 source=label,
             ) from exc
         report.add("reprojected", 1, f"{label}: 座標系 {name} を JGD2011（EPSG:6668）の経緯度に変換しました。")
@@ -254,7 +279,8 @@ def _n03_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     if code_col is None:
         shown = "、".join(map(str, list(cols.values())[:10])) or "なし"
         raise InputError(
-            f"列 N03_007（行政区域コード）がありません（今の列: {shown}）。国土数値情報 N03 行政区域データを指定してください。",
+            f"列 N03_007（行政区域コード）がありません（今の列: {shown}）。"
+            "国土数値情報 N03 行政区域データを指定してください。",
             source=label,
         )
 
@@ -270,7 +296,9 @@ def _n03_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
         city = get("CITY_NAME")
         city = city.fillna(name)
         n1, n2 = get("PREF", "都道府県"), get("SUBPREF")
-        return pd.DataFrame({"raw_code": gdf[code_col], "name": name, "city_name": city, "pref": n1, "subpref": n2}, index=gdf.index)
+        return pd.DataFrame(
+            {"raw_code": gdf[code_col], "name": name, "city_name": city, "pref": n1, "subpref": n2}, index=gdf.index
+        )
     # 2024 edition: a ward has N03_005; its city is N03_004 (N03_003 when N03_004 is empty).
     ward_2024 = n5.notna() & n5.str.endswith("区").fillna(False)
     city_2024 = n4.fillna(n3)
@@ -344,7 +372,9 @@ def _read_units_file(path: Path, report: LoadReport) -> gpd.GeoDataFrame:
     if missing.all():
         raise InputError("境界ファイルの地物に形状（座標）がありません。", source=label)
     if missing.any():
-        report.add("empty_dropped", int(missing.sum()), f"{label}: 形状が空の地物 {int(missing.sum())} 件を除きました。")
+        report.add(
+            "empty_dropped", int(missing.sum()), f"{label}: 形状が空の地物 {int(missing.sum())} 件を除きました。"
+        )
         gdf = gdf[~missing]
         gdf.attrs["source"] = label
     kinds = set(shapely.get_type_id(gdf.geometry.values).tolist())
@@ -363,7 +393,9 @@ def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.Ge
     try:
         paths = list(paths)
     except TypeError:
-        raise InputError(f"境界ファイルの指定が分かりません（{type(paths).__name__}）。ファイルのパスを指定してください。") from None
+        raise InputError(
+            f"境界ファイルの指定が分かりません（{type(paths).__name__}）。ファイルのパスを指定してください。"
+        ) from None
     if not paths:
         raise InputError("境界ファイルが指定されていません。")
     if prefectures is not None and isinstance(prefectures, str):
@@ -372,7 +404,9 @@ def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.Ge
     frames = []
     for p in paths:
         if not isinstance(p, (str, Path)):
-            raise InputError(f"境界ファイルの指定が分かりません（{type(p).__name__}）。ファイルのパスを指定してください。")
+            raise InputError(
+                f"境界ファイルの指定が分かりません（{type(p).__name__}）。ファイルのパスを指定してください。"
+            )
         frames.append(_read_units_file(Path(p), report))
     raw = pd.concat(frames, ignore_index=True)
     raw = gpd.GeoDataFrame(raw, geometry="geometry", crs=JGD2011)
@@ -402,8 +436,10 @@ def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.Ge
     twice = pd.DataFrame({"code": raw["code"], "wkb": wkb}).duplicated()
     if twice.any():
         report.add(
-            "duplicates_dropped", int(twice.sum()),
-            f"同じ市区町村の同じ形状が重複していた {int(twice.sum())} 件を1つにしました（同じ地域のファイルを2回指定していませんか）。",
+            "duplicates_dropped",
+            int(twice.sum()),
+            f"同じ市区町村の同じ形状が重複していた {int(twice.sum())} "
+            "件を1つにしました（同じ地域のファイルを2回指定していませんか）。",
         )
         raw = raw[~twice.to_numpy()]
 
@@ -412,7 +448,8 @@ def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.Ge
     report.add(
         "repaired",
         int(invalid.sum()),
-        f"不正な形状（自己交差など）{int(invalid.sum())} 件を修復しました: {', '.join(sorted(set(raw.loc[invalid, 'code'])))}。",
+        "不正な形状（自己交差など）"
+        f"{int(invalid.sum())} 件を修復しました: {', '.join(sorted(set(raw.loc[invalid, 'code'])))}。",
     )
     raw = raw[~(shapely.is_empty(raw.geometry.values) | shapely.is_missing(raw.geometry.values))]
 
@@ -435,10 +472,14 @@ def _read_n03_units(paths, *, prefectures: Iterable[str] | None) -> tuple[gpd.Ge
     return units[["code", "name", "pref", "pref_code", "subpref", "city_code", "city_name", "kind", "geometry"]], report
 
 
-def _fix_overlapping_pieces(raw: gpd.GeoDataFrame, keys: np.ndarray, unions: np.ndarray, report: LoadReport) -> np.ndarray:
+def _fix_overlapping_pieces(
+    raw: gpd.GeoDataFrame, keys: np.ndarray, unions: np.ndarray, report: LoadReport
+) -> np.ndarray:
     """Coverage union assumes pieces that only touch; where pieces overlap (the union is smaller
     than the pieces added up, or invalid) fall back to a full union for those codes only."""
-    piece_area = pd.Series(shapely.area(raw.geometry.values)).groupby(raw["code"].to_numpy()).sum().reindex(keys).to_numpy()
+    piece_area = (
+        pd.Series(shapely.area(raw.geometry.values)).groupby(raw["code"].to_numpy()).sum().reindex(keys).to_numpy()
+    )
     union_area = shapely.area(unions)
     bad = ~shapely.is_valid(unions) | (union_area < piece_area * (1 - 1e-9) - 1e-15)
     if not bad.any():
@@ -449,8 +490,10 @@ def _fix_overlapping_pieces(raw: gpd.GeoDataFrame, keys: np.ndarray, unions: np.
     for i in np.flatnonzero(bad):  # rare: only codes whose pieces overlap
         unions[i] = shapely.make_valid(shapely.union_all(by_code[codes == keys[i]]))
     report.add(
-        "overlaps_merged", int(bad.sum()),
-        f"断片どうしが重なっていた {int(bad.sum())} 市区町村は、重なりを除いて1つの形状にまとめました: {', '.join(map(str, keys[bad][:10]))}。",
+        "overlaps_merged",
+        int(bad.sum()),
+        f"断片どうしが重なっていた {int(bad.sum())} 市区町村は、"
+        f"重なりを除いて1つの形状にまとめました: {', '.join(map(str, keys[bad][:10]))}。",
     )
     return unions
 
@@ -497,4 +540,6 @@ def merge_units(
     )
     out = pd.concat([units[~to_merge], cities], ignore_index=True)
     out["code"] = out["code"].astype("string")
-    return gpd.GeoDataFrame(out.sort_values("code", kind="stable").reset_index(drop=True), geometry="geometry", crs=units.crs)
+    return gpd.GeoDataFrame(
+        out.sort_values("code", kind="stable").reset_index(drop=True), geometry="geometry", crs=units.crs
+    )

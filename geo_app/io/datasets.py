@@ -1,4 +1,5 @@
 """Where the embedded default data lives (built by scripts/build_data.py from ../shared/data)."""
+
 from __future__ import annotations
 
 import os
@@ -6,7 +7,10 @@ from pathlib import Path
 
 __all__ = ["credits_for", "data_dir", "boundaries_path", "population_path", "plans_dir", "VINTAGE", "CREDITS"]
 
-VINTAGE = "行政区域: 2021年1月1日（国土数値情報 N03）／人口: 令和2年国勢調査（2020年10月1日）／医療圏: 北海道医療計画（2024）・国土数値情報 医療圏データ A38-20"
+VINTAGE = (
+    "行政区域: 2021年1月1日（国土数値情報 N03）／人口: 令和2年国勢調査（2020年10月1日）／"
+    "医療圏: 北海道医療計画（2024）・国土数値情報 医療圏データ A38-20"
+)
 CREDITS = (
     "「国土数値情報（行政区域データ）（国土交通省）を加工して作成」",
     "「国土数値情報（医療圏データ）（国土交通省）を加工して作成」",

@@ -1,4 +1,5 @@
 """Which codes are municipalities at all: the embedded 2020 census's codes (data, so it lives in io)."""
+
 from __future__ import annotations
 
 import functools
@@ -39,5 +40,3 @@ def unknown_code_reason(code: str) -> str | None:
         f"市町村コード {code} は{PREFECTURES[code[:2]]}の市区町村（2020年10月1日時点）にありません。"
         "合併前の旧市町村のコードかもしれません。今の市町村コードに直してください"
     )
-
-

@@ -3,10 +3,12 @@
 The one place where the readers meet, so that the boundary and population readers need not
 know each other.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -30,7 +32,7 @@ def load_municipalities(
     wards: Literal["merge", "keep"] = "merge",
     keep_wards_of: Iterable[str] = (),
     drop_northern_territories: bool = True,
-    population: "pd.DataFrame | str | Path | None" = "census2020",
+    population: pd.DataFrame | str | Path | None = "census2020",
 ) -> gpd.GeoDataFrame:
     """Municipalities with geometry, km² and population; `attrs['report']` holds what was decided.
 
@@ -75,7 +77,7 @@ def municipalities_for_plan(
     plan: Plan,
     *,
     boundaries: str | Path | Sequence[str | Path] | None = None,
-    population: "str | Path | pd.DataFrame | None" = "census2020",
+    population: str | Path | pd.DataFrame | None = "census2020",
 ) -> gpd.GeoDataFrame:
     """The plan's prefectures, at the plan's granularity (wards only where the plan uses them)."""
     return load_municipalities(

@@ -6,6 +6,7 @@ prefecture; otherwise the row is reported, never guessed: 府中市 is in 東京
 spelling variants that the census names need (鎌ヶ谷市 / 鎌ケ谷市, 梼原町 / 檮原町, 竜ヶ崎市 /
 龍ケ崎市, 塩釜市 / 塩竈市 …). Unknown names get the closest real names as suggestions.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -26,12 +27,25 @@ from geo_app.core.codes import (
 from geo_app.core.errors import GeoAppError, InputError
 from geo_app.io.known_codes import known_codes, unknown_code_reason
 
-__all__ = ["resolve_names", "codes_for_rows", "name_key", "census_names", "VARIANTS"]
+__all__ = ["resolve_names", "codes_for_rows", "name_key", "census_names", "VARIANTS", "CODE_HEADERS"]
+
+#: Headers that mean 市町村コード in the tables people bring (plans, population, e-Stat downloads).
+CODE_HEADERS = (
+    "市町村コード",
+    "市区町村コード",
+    "団体コード",
+    "全国地方公共団体コード",
+    "地域コード",
+    "コード",
+    "jiscode",
+    "municipality_code",
+)
 
 #: Spelling variants seen in practice for characters of official names (both sides are folded).
 #: Only characters that occur in the 2020 census names, or that NFKC leaves apart (﨑, 髙), are listed.
 VARIANTS = {
-    "ヶ": "ケ", "ヵ": "ケ",  # 鎌ヶ谷 / 鎌ケ谷, 六ヵ所 / 六ヶ所
+    "ヶ": "ケ",
+    "ヵ": "ケ",  # 鎌ヶ谷 / 鎌ケ谷, 六ヵ所 / 六ヶ所
     "梼": "檮",  # 檮原町
     "鯵": "鰺",  # 鰺ヶ沢町
     "竜": "龍",  # 龍ケ崎市 (竜ヶ崎), 天龍村
@@ -41,7 +55,8 @@ VARIANTS = {
     "條": "条",  # 下條村, 四條畷市, 五條市
     "釜": "竈",  # 塩竈市 (塩釜市)
     "篭": "籠",  # 聖籠町
-    "﨑": "崎", "髙": "高",
+    "﨑": "崎",
+    "髙": "高",
 }
 _TRANS = str.maketrans({k: v for k, v in VARIANTS.items() if k != v})
 _PREF_NAMES = sorted(PREFECTURES.values(), key=len, reverse=True)
@@ -72,22 +87,22 @@ def _build_index(table: pd.DataFrame) -> _Index:
     names = t["name"].astype(str).tolist()
     by_key: dict[tuple[str, str], list[str]] = {}
     keys_in_pref: dict[str, list[str]] = {}
-    for code, name in zip(codes, names):
+    for code, name in zip(codes, names, strict=True):
         k = (code[:2], name_key(name))
         by_key.setdefault(k, []).append(code)
         keys_in_pref.setdefault(code[:2], []).append(k[1])
     ward_tail: dict[tuple[str, str], list[str]] = {}
     if "parent_code" in t.columns:
-        name_of = dict(zip(codes, names))
-        for code, name, parent in zip(codes, names, t["parent_code"].tolist()):
+        name_of = dict(zip(codes, names, strict=True))
+        for code, name, parent in zip(codes, names, t["parent_code"].tolist(), strict=True):
             if isinstance(parent, str) and parent in name_of and name.startswith(name_of[parent]):
-                tail = name_key(name[len(name_of[parent]):])
+                tail = name_key(name[len(name_of[parent]) :])
                 if tail:
                     ward_tail.setdefault((code[:2], tail), []).append(code)
     return _Index(
         by_key={k: tuple(v) for k, v in by_key.items()},
         ward_tail={k: tuple(v) for k, v in ward_tail.items()},
-        names=dict(zip(codes, names)),
+        names=dict(zip(codes, names, strict=True)),
         keys_in_pref={k: tuple(dict.fromkeys(v)) for k, v in keys_in_pref.items()},
     )
 
@@ -97,9 +112,7 @@ def census_names() -> pd.DataFrame:
     """code, name, prefecture, parent_code of the embedded 2020 census (municipalities and wards)."""
     from geo_app.io import datasets
 
-    return pd.read_csv(
-        datasets.population_path(), dtype=str, usecols=["code", "name", "prefecture", "parent_code"]
-    )
+    return pd.read_csv(datasets.population_path(), dtype=str, usecols=["code", "name", "prefecture", "parent_code"])
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,13 +130,14 @@ def _split_prefecture(key: str) -> tuple[str | None, str]:
     """'北海道札幌市' → ('01', '札幌市'); names without a prefecture prefix are returned as they are."""
     for pname in _PREF_NAMES:
         if key.startswith(pname) and len(key) > len(pname):
-            return prefecture_code(pname), key[len(pname):]
+            return prefecture_code(pname), key[len(pname) :]
     return None, key
 
 
 def _lookup(index: _Index, prefs: list[str], key: str) -> list[str]:
     """Codes for a key in the given prefectures: exact or a ward without its city, then 郡 removed,
     then the key with 市/町/村 added. The first rule that finds anything decides."""
+
     def exact(k: str) -> list[str]:
         return [c for p in prefs for c in index.by_key.get((p, k), ())]
 
@@ -171,7 +185,7 @@ def _pref_codes(value: object) -> str | None:
 
 def resolve_names(
     names: pd.Series,
-    prefecture: "str | pd.Series | None" = None,
+    prefecture: str | pd.Series | None = None,
     *,
     table: pd.DataFrame | None = None,
 ) -> tuple[pd.Series, list[str]]:
@@ -190,7 +204,7 @@ def resolve_names(
 
 def _resolve(
     names: pd.Series,
-    prefecture: "str | pd.Series | None",
+    prefecture: str | pd.Series | None,
     *,
     table: pd.DataFrame | None = None,
     suggest: bool = True,
@@ -203,7 +217,7 @@ def _resolve(
         per_row = pd.Series(prefecture, index=names.index, dtype=object)
     all_prefs = sorted(PREFECTURES)
     out: list[object] = []
-    for label, raw, pref_value in zip(names.index, names.tolist(), per_row.tolist()):
+    for label, raw, pref_value in zip(names.index, names.tolist(), per_row.tolist(), strict=True):
         if raw is None or raw is pd.NA or (isinstance(raw, float) and raw != raw) or not str(raw).strip():
             out.append(pd.NA)
             continue
@@ -217,10 +231,12 @@ def _resolve(
             continue
         key_pref, key = _split_prefecture(name_key(raw))
         if key_pref and pref and key_pref != pref:
-            problems.append((
-                where,
-                f"市町村名「{shown}」は{PREFECTURES[key_pref]}の名前ですが、都道府県は{PREFECTURES[pref]}です。どちらかを直してください。",
-            ))
+            problems.append(
+                (
+                    where,
+                    f"市町村名「{shown}」は{PREFECTURES[key_pref]}の名前ですが、都道府県は{PREFECTURES[pref]}です。どちらかを直してください。",
+                )
+            )
             out.append(pd.NA)
             continue
         pref = pref or key_pref
@@ -232,24 +248,34 @@ def _resolve(
         out.append(pd.NA)
         scope = PREFECTURES[pref] if pref else "全国"
         if len(hits) > 1:
-            fix = "都道府県の列を加えるか、市町村コードを入れてください。" if not pref else "市町村コードを入れてください。"
-            problems.append((where, f"市町村名「{shown}」は{scope}に{len(hits)}件あります（{_describe(index, hits)}）。{fix}"))
+            fix = (
+                "都道府県の列を加えるか、市町村コードを入れてください。"
+                if not pref
+                else "市町村コードを入れてください。"
+            )
+            problems.append(
+                (where, f"市町村名「{shown}」は{scope}に{len(hits)}件あります（{_describe(index, hits)}）。{fix}")
+            )
             continue
         elsewhere = list(dict.fromkeys(_lookup(index, all_prefs, key))) if pref else []
         if elsewhere:
-            problems.append((
-                where,
-                f"市町村名「{shown}」は{scope}にありません（{_describe(index, elsewhere)}にあります）。"
-                "都道府県か市町村名を確かめてください。",
-            ))
+            problems.append(
+                (
+                    where,
+                    f"市町村名「{shown}」は{scope}にありません（{_describe(index, elsewhere)}にあります）。"
+                    "都道府県か市町村名を確かめてください。",
+                )
+            )
             continue
         near = _suggest(index, prefs, key) if suggest and len(problems) < _MAX_PROBLEMS else []
         hint = f"近い名前: {'、'.join(near)}。" if near else ""
-        problems.append((
-            where,
-            f"市町村名「{shown}」は{scope}の市区町村（2020年10月1日時点）にありません。{hint}"
-            "合併前の旧市町村名なら、今の市町村名か市町村コードにしてください。",
-        ))
+        problems.append(
+            (
+                where,
+                f"市町村名「{shown}」は{scope}の市区町村（2020年10月1日時点）にありません。{hint}"
+                "合併前の旧市町村名なら、今の市町村名か市町村コードにしてください。",
+            )
+        )
     return pd.Series(out, index=names.index, dtype="string"), problems
 
 
@@ -302,8 +328,11 @@ def codes_for_rows(
     names = df["name"].astype("string").str.strip() if has_name else pd.Series(pd.NA, index=index, dtype="string")
     raw_codes = df["code"] if has_code else pd.Series(pd.NA, index=index, dtype="string")
     blank = _blank(raw_codes) if has_code else pd.Series(True, index=index)
-    codes, errors = normalize_codes(raw_codes.where(~blank, None), known_codes()) if has_code else (
-        pd.Series(pd.NA, index=index, dtype="string"), pd.Series(pd.NA, index=index, dtype="string"))
+    codes, errors = (
+        normalize_codes(raw_codes.where(~blank, None), known_codes())
+        if has_code
+        else (pd.Series(pd.NA, index=index, dtype="string"), pd.Series(pd.NA, index=index, dtype="string"))
+    )
     for label_, err in errors[~blank & errors.notna()].items():
         problems.append((_row_of(label_), f"{err}。"))
     keep = pd.Series(True, index=index)
@@ -311,7 +340,11 @@ def codes_for_rows(
         total = codes.notna() & ((codes.str[2:] == "000") | (codes == "13100"))
         total |= blank & names.isin(_TOTAL_NAMES).fillna(False).astype(bool)
         if total.any():
-            shown = "、".join(dict.fromkeys(str(n) if pd.notna(n) else str(c) for n, c in zip(names[total], codes[total])))
+            shown = "、".join(
+                dict.fromkeys(
+                    str(n) if pd.notna(n) else str(c) for n, c in zip(names[total], codes[total], strict=True)
+                )
+            )
             notes.append(f"{label}: 合計の行（{shown}）は市区町村ではないので除きました。")
             keep &= ~total
         # e-Stat re-tabulations on 2000 boundaries: 「（旧：…）」 rows with codes such as 0120B
@@ -345,7 +378,9 @@ def codes_for_rows(
             if len(implied) == 1 and name_problems:
                 pref_arg = implied.pop()
                 prefs = pd.Series(pref_arg, index=index, dtype=object)
-                notes.append(f"{label}: 都道府県の列がないため、ほかの行から{PREFECTURES[pref_arg]}の市町村名とみなしました。")
+                notes.append(
+                    f"{label}: 都道府県の列がないため、ほかの行から{PREFECTURES[pref_arg]}の市町村名とみなしました。"
+                )
         if name_problems:
             found, name_problems = _resolve(names[need], prefs[need])
         codes = codes.copy()
@@ -353,7 +388,9 @@ def codes_for_rows(
         problems.extend(name_problems)
     neither = keep & blank & ~need
     for label_ in index[neither]:
-        problems.append((_row_of(label_), "市町村コードも市町村名もありません。この行を消すか、どちらかを入れてください。"))
+        problems.append(
+            (_row_of(label_), "市町村コードも市町村名もありません。この行を消すか、どちらかを入れてください。")
+        )
 
     given = keep & ~blank & codes.notna()
     census = _census_index()
@@ -367,7 +404,8 @@ def codes_for_rows(
             else:
                 listed = sorted(set(codes[bad]))
                 notes.append(
-                    f"{label}: 2020年の市区町村にないコード {len(listed)} 件（{', '.join(listed[:10])}{' ほか' if len(listed) > 10 else ''}）。"
+                    f"{label}: 2020年の市区町村にないコード {len(listed)} "
+                    f"件（{', '.join(listed[:10])}{' ほか' if len(listed) > 10 else ''}）。"
                     "合併前の旧コードかもしれません。"
                 )
         # a 都道府県 cell that contradicts the code
@@ -380,11 +418,14 @@ def codes_for_rows(
                     continue
                 c = codes[label_]
                 if stated != c[:2]:
-                    problems.append((
-                        _row_of(label_),
-                        f"市町村コード {c} は{PREFECTURES.get(c[:2], '別の都道府県')}のコードですが、都道府県は「{per_row[label_]}」です。"
-                        "コードか都道府県のどちらかを直してください。",
-                    ))
+                    problems.append(
+                        (
+                            _row_of(label_),
+                            f"市町村コード {c} は{PREFECTURES.get(c[:2], '別の都道府県')}のコードですが、"
+                            f"都道府県は「{per_row[label_]}」です。"
+                            "コードか都道府県のどちらかを直してください。",
+                        )
+                    )
         # a name that clearly means another municipality than the code: a typo in one of them
         check = given & ~bad & names.notna() & (names != "")
         if check_names and check.any():
@@ -392,11 +433,14 @@ def codes_for_rows(
             differs = by_name.notna() & (city_of(by_name.fillna("")) != city_of(codes[check]))
             for label_ in by_name.index[differs.fillna(False).astype(bool)]:
                 c, n = codes[label_], by_name[label_]
-                problems.append((
-                    _row_of(label_),
-                    f"市町村コード {c} は{census.names.get(c, '別の市町村')}ですが、市町村名は「{names[label_]}」（{n}）です。"
-                    "コードか市町村名のどちらかを直してください。",
-                ))
+                problems.append(
+                    (
+                        _row_of(label_),
+                        f"市町村コード {c} は{census.names.get(c, '別の市町村')}ですが、"
+                        f"市町村名は「{names[label_]}」（{n}）です。"
+                        "コードか市町村名のどちらかを直してください。",
+                    )
+                )
 
     valid = keep & codes.notna()
     dup = valid & codes.duplicated(keep=False) & check_duplicates
@@ -404,17 +448,25 @@ def codes_for_rows(
         rows = [_row_of(i) for i in index[valid & (codes == c)]]
         shown = "行目と".join(str(r) for r in rows if r is not None)
         where = f"（{shown}行目）" if shown else ""
-        problems.append((rows[0], f"市町村コード {c}（{census.names.get(c, c)}）が {len(rows)} 行あります{where}。1行にまとめてください。"))
+        problems.append(
+            (
+                rows[0],
+                f"市町村コード {c}（{census.names.get(c, c)}）が {len(rows)} 行あります{where}。"
+                "1行にまとめてください。",
+            )
+        )
     if check_wards and valid.any():
         cities = city_of(codes[valid].fillna(""))
-        listed = set(codes[valid])
-        for city in sorted(set(cities[cities != codes[valid]]) & listed & set(DESIGNATED_CITIES)):
+        in_table = set(codes[valid])
+        for city in sorted(set(cities[cities != codes[valid]]) & in_table & set(DESIGNATED_CITIES)):
             row = _row_of(index[valid & (codes == city)][0])
-            problems.append((
-                row,
-                f"{census.names.get(city, city)}（{city}）が、市全体の行と区ごとの行の両方にあります。"
-                "市全体の1行か、区ごとの行のどちらかにしてください。",
-            ))
+            problems.append(
+                (
+                    row,
+                    f"{census.names.get(city, city)}（{city}）が、市全体の行と区ごとの行の両方にあります。"
+                    "市全体の1行か、区ごとの行のどちらかにしてください。",
+                )
+            )
     if problems:
         _fail(problems, label=label, error=error, what=what)
     return codes, keep, notes

@@ -3,6 +3,7 @@
 A plan is a plain table (one row per municipality, as users keep it in Excel) wrapped in an
 immutable `Plan`; every edit returns a new Plan so that undo is just keeping the old one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,16 +11,15 @@ from pathlib import Path
 import pandas as pd
 
 from geo_app.core.codes import PREFECTURES, city_of, prefecture_code
-from geo_app.core.plan import CONFIRMED, PLAN_COLUMNS, UNCONFIRMED, Plan
 from geo_app.core.errors import InputError, PlanError
-from geo_app.io.names import codes_for_rows
+from geo_app.core.plan import CONFIRMED, PLAN_COLUMNS, UNCONFIRMED, Plan
+from geo_app.io.names import CODE_HEADERS, codes_for_rows
 from geo_app.io.tables import TableSource, as_text_frame, file_row, japanese_errors, read_table, rename_columns
 
 __all__ = ["load_plan", "plan_from_frame", "builtin_plans", "one_area_per_municipality", "PLAN_ALIASES"]
 
 PLAN_ALIASES = {
-    "code": ("市町村コード", "市区町村コード", "団体コード", "全国地方公共団体コード", "地域コード", "コード", "jiscode",
-             "municipality_code"),
+    "code": CODE_HEADERS,
     "name": ("市町村名", "市区町村名", "市町村", "市区町村", "名称"),
     "homecare": ("在宅医療圏", "在宅医療圏名", "在宅", "home_care", "homecare_area"),
     "secondary": ("二次医療圏", "二次医療圏名", "2次医療圏", "secondary_area"),
@@ -29,8 +29,14 @@ PLAN_ALIASES = {
     "prefecture": ("都道府県", "都道府県名", "pref"),
 }
 _STATUS = {
-    "確定": CONFIRMED, "confirmed": CONFIRMED, "済": CONFIRMED,
-    "未確定": UNCONFIRMED, "unconfirmed": UNCONFIRMED, "provisional": UNCONFIRMED, "暫定": UNCONFIRMED, "案": UNCONFIRMED,
+    "確定": CONFIRMED,
+    "confirmed": CONFIRMED,
+    "済": CONFIRMED,
+    "未確定": UNCONFIRMED,
+    "unconfirmed": UNCONFIRMED,
+    "provisional": UNCONFIRMED,
+    "暫定": UNCONFIRMED,
+    "案": UNCONFIRMED,
 }
 
 
@@ -71,7 +77,7 @@ def _builtin(name: str) -> Plan:
 
 
 def load_plan(
-    source: "str | Path | TableSource | pd.DataFrame", *, name: str | None = None, prefecture: str | None = None
+    source: str | Path | TableSource | pd.DataFrame, *, name: str | None = None, prefecture: str | None = None
 ) -> Plan:
     """A built-in plan by name, or a plan table (CSV/XLSX path, bytes, file object, or DataFrame).
 
@@ -91,8 +97,14 @@ def _load_plan(source, *, name: str | None, prefecture: str | None) -> Plan:
         return plan_from_frame(source, name=name or "区域案", prefecture=prefecture, strict=True)
     if isinstance(source, str) and (source.strip() == "hokkaido-2024" or source.strip().startswith("secondary-2020:")):
         return _builtin(source.strip())
-    if isinstance(source, (str, Path)) and not Path(source).exists() and not str(source).lower().endswith(_TABLE_SUFFIXES):
-        raise PlanError(f"区域案「{source}」は組み込みの名前でもファイルでもありません。`geo-app plans` で一覧を表示できます。")
+    if (
+        isinstance(source, (str, Path))
+        and not Path(source).exists()
+        and not str(source).lower().endswith(_TABLE_SUFFIXES)
+    ):
+        raise PlanError(
+            f"区域案「{source}」は組み込みの名前でもファイルでもありません。`geo-app plans` で一覧を表示できます。"
+        )
     try:
         df = read_table(source, name=name, header_hints=_PLAN_HINTS)
     except PlanError:
@@ -112,8 +124,11 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
     label = df.attrs.get("source", name or "区域表") if isinstance(df, pd.DataFrame) else (name or "区域表")
     text = as_text_frame(df)
     t = rename_columns(text, PLAN_ALIASES)
-    homecare_header = next((str(o) for o, c in zip(text.columns, t.columns) if c == "homecare"), None) \
-        if len(text.columns) == len(t.columns) else ("在宅医療圏" if "homecare" in t.columns else None)
+    homecare_header = (
+        next((str(o) for o, c in zip(text.columns, t.columns, strict=True) if c == "homecare"), None)
+        if len(text.columns) == len(t.columns)
+        else ("在宅医療圏" if "homecare" in t.columns else None)
+    )
     if "code" not in t.columns and "name" not in t.columns:
         raise PlanError(
             "区域表に「市町村コード」（code）か「市町村名」（name）の列がありません。"
@@ -128,9 +143,15 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
             source=label,
         )
     codes, keep, notes = codes_for_rows(
-        t, label=label, prefecture=prefecture, error=PlanError,
+        t,
+        label=label,
+        prefecture=prefecture,
+        error=PlanError,
         unknown="error" if strict else "ignore",
-        check_names=strict, check_duplicates=strict, check_wards=strict, what="区域表",
+        check_names=strict,
+        check_duplicates=strict,
+        check_wards=strict,
+        what="区域表",
     )
     t = t.assign(code=codes)[keep]
     has_homecare = "homecare" in t.columns
@@ -155,16 +176,22 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
         notes.append("区域表に「在宅医療圏」の列がないため、二次医療圏をそのまま在宅医療圏の出発点にしました。")
     pref_names = t["code"].str[:2].map(PREFECTURES).astype("string")
     t["tertiary"] = t["tertiary"].fillna(pref_names)
-    status = t["status"].map(lambda v: _STATUS.get(str(v).strip().lower(), _STATUS.get(str(v).strip())) if pd.notna(v) else CONFIRMED)
+    status = t["status"].map(
+        lambda v: _STATUS.get(str(v).strip().lower(), _STATUS.get(str(v).strip())) if pd.notna(v) else CONFIRMED
+    )
     bad = status.isna()
     if bad.any():
         first = bad[bad].index[0]
         raise PlanError(
-            f"状態「{t.at[first, 'status']}」が分かりません。「確定」か「未確定」にしてください。", source=label, row=file_row(first)
+            f"状態「{t.at[first, 'status']}」が分かりません。「確定」か「未確定」にしてください。",
+            source=label,
+            row=file_row(first),
         )
     t["status"] = status.astype("string")
     table = t[[*PLAN_COLUMNS, "hub"]].reset_index(drop=True)
-    table.attrs = {"source": label, "notes": [*df.attrs.get("notes", []), *notes]} if isinstance(df, pd.DataFrame) else {}
+    table.attrs = (
+        {"source": label, "notes": [*df.attrs.get("notes", []), *notes]} if isinstance(df, pd.DataFrame) else {}
+    )
     return table
 
 
@@ -182,7 +209,9 @@ def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: s
         raise PlanError(f"{exc}。") from None
     sub = munis[munis["code"].astype(str).str[:2] == pref]
     if sub.empty:
-        raise PlanError(f"境界データに{PREFECTURES[pref]}の市町村がありません。{PREFECTURES[pref]}を含む境界データを読み込んでください。")
+        raise PlanError(
+            f"境界データに{PREFECTURES[pref]}の市町村がありません。{PREFECTURES[pref]}を含む境界データを読み込んでください。"
+        )
     base = load_plan(f"secondary-2020:{PREFECTURES[pref]}").table
     if pref == "01":  # A38-20 has no 三次医療圏; 北海道's six come with the 2024 plan (same 二次医療圏)
         hk = load_plan("hokkaido-2024").table.set_index("code")["tertiary"]
@@ -200,8 +229,15 @@ def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: s
     names = sub["name"].astype("string").reset_index(drop=True)
     dup = names.duplicated(keep=False)
     homecare = names.where(~dup, names + "（" + codes + "）")
-    table = pd.DataFrame({
-        "code": codes, "name": names, "homecare": homecare, "secondary": secondary, "tertiary": tertiary,
-        "status": status, "hub": pd.NA,
-    }).sort_values("code", kind="stable")
+    table = pd.DataFrame(
+        {
+            "code": codes,
+            "name": names,
+            "homecare": homecare,
+            "secondary": secondary,
+            "tertiary": tertiary,
+            "status": status,
+            "hub": pd.NA,
+        }
+    ).sort_values("code", kind="stable")
     return Plan.from_table(table, name=f"{PREFECTURES[pref]} 市町村ごと（初期案）")

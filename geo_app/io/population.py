@@ -3,14 +3,15 @@
 Counts are raw census counts: people of unknown age (年齢不詳) are kept apart, so the aging rate
 is computed the census way, 65+ ÷ (population − 年齢不詳).
 """
+
 from __future__ import annotations
 
 import pandas as pd
 
+from geo_app.core.codes import city_of
 from geo_app.core.counts import AGE_BANDS, GROUP_COLUMNS, add_rates
 from geo_app.core.errors import InputError
-from geo_app.core.codes import city_of
-from geo_app.io.names import codes_for_rows
+from geo_app.io.names import CODE_HEADERS, codes_for_rows
 from geo_app.io.tables import (
     TableSource,
     as_text_frame,
@@ -34,7 +35,7 @@ _GROUP_BANDS = {
 
 def _aliases() -> dict[str, tuple[str, ...]]:
     al: dict[str, tuple[str, ...]] = {
-        "code": ("市町村コード", "市区町村コード", "団体コード", "全国地方公共団体コード", "地域コード", "コード", "jiscode", "municipality_code"),
+        "code": CODE_HEADERS,
         "name": ("市町村名", "市区町村名", "市町村", "市区町村", "名称", "地域名", "地域", "municipality"),
         "population": ("人口", "総人口", "人口総数", "総数", "人口（総数）", "total", "pop"),
         "age_unknown": ("年齢不詳", "年齢「不詳」", "不詳", "unknown"),
@@ -45,7 +46,13 @@ def _aliases() -> dict[str, tuple[str, ...]]:
         "age_85_plus": ("85歳以上", "85+", "85plus"),
     }
     for a in range(0, 100, 5):
-        al[f"age_{a}_{a + 4}"] = (f"{a}～{a + 4}歳", f"{a}-{a + 4}歳", f"{a}〜{a + 4}歳", f"{a}_{a + 4}", f"{a}-{a + 4}")
+        al[f"age_{a}_{a + 4}"] = (
+            f"{a}～{a + 4}歳",
+            f"{a}-{a + 4}歳",
+            f"{a}〜{a + 4}歳",
+            f"{a}_{a + 4}",
+            f"{a}-{a + 4}",
+        )
     al["age_100_plus"] = ("100歳以上", "100+", "100plus")
     al["prefecture"] = ("都道府県", "都道府県名", "pref")
     return al
@@ -63,7 +70,7 @@ def _embedded() -> pd.DataFrame:
 
 
 def load_population(
-    source: "TableSource | pd.DataFrame | str" = "census2020",
+    source: TableSource | pd.DataFrame | str = "census2020",
     *,
     name: str | None = None,
     prefecture: str | None = None,
@@ -106,12 +113,19 @@ def _load_population(source, *, name: str | None, prefecture: str | None) -> pd.
             missing.append("人口（population）")
         raise InputError(
             f"人口表に必要な列がありません: {'、'.join(missing)}。"
-            f"見出し行に「市町村コード」「人口」などの列名を入れてください（今の列: {'、'.join(map(str, raw.columns[:8]))}）。",
+            "見出し行に「市町村コード」「人口」などの列名を入れてください（今の列: "
+            f"{'、'.join(map(str, raw.columns[:8]))}）。",
             source=label,
         )
     codes, keep, code_notes = codes_for_rows(
-        df, label=label, prefecture=prefecture, error=InputError, unknown="note", drop_totals=True,
-        check_wards=False, what="人口表",  # census tables hold a designated city and its wards
+        df,
+        label=label,
+        prefecture=prefecture,
+        error=InputError,
+        unknown="note",
+        drop_totals=True,
+        check_wards=False,
+        what="人口表",  # census tables hold a designated city and its wards
     )
     notes.extend(code_notes)
     df = df.assign(code=codes)[keep]
@@ -128,8 +142,12 @@ def _load_population(source, *, name: str | None, prefecture: str | None) -> pd.
     # total, and a table with both city and ward rows does not report the wards as unknown.
     city = city_of(df["code"])
     df["parent_code"] = city.where(city != df["code"])
-    keep_cols = ["code", "name", "parent_code",
-                 *[c for c in ["population", "age_unknown", *GROUP_COLUMNS, *AGE_BANDS] if c in df.columns]]
+    keep_cols = [
+        "code",
+        "name",
+        "parent_code",
+        *[c for c in ["population", "age_unknown", *GROUP_COLUMNS, *AGE_BANDS] if c in df.columns],
+    ]
     out = df[keep_cols].reset_index(drop=True)
     out.attrs["source"] = label
     out.attrs["notes"] = notes
@@ -145,9 +163,11 @@ def _check_consistent(df: pd.DataFrame, label: str) -> None:
         if bad.any():
             first = bad[bad].index[0]
             raise InputError(
-                f"{df.at[first, 'code']} の「{ALIASES[col][0]}」（{int(df.at[first, col]):,}人）が人口（{int(df.at[first, 'population']):,}人）より多くなっています。"
+                f"{df.at[first, 'code']} の「{ALIASES[col][0]}」（{int(df.at[first, col]):,}人）"
+                f"が人口（{int(df.at[first, 'population']):,}人）より多くなっています。"
                 "列がずれていないか、数字を確かめてください。",
-                source=label, row=file_row(first),
+                source=label,
+                row=file_row(first),
             )
 
 

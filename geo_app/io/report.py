@@ -1,4 +1,5 @@
 """What a loader decided about the user's data (wards merged, villages dropped …), said to the user."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

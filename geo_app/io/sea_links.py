@@ -1,4 +1,5 @@
 """Ferry routes and bridges that join municipalities across water: read from a table users can extend."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,20 @@ _SEA_LINK_ALIASES = {
     "note": ("備考", "メモ", "注記", "notes"),
 }
 _KINDS = {
-    "": SEA, "sea": SEA, "ferry": SEA, "航路": SEA, "船": SEA, "フェリー": SEA, "海": SEA,
-    "land": LAND, "bridge": LAND, "tunnel": LAND, "橋": LAND, "陸": LAND, "陸路": LAND, "トンネル": LAND,
+    "": SEA,
+    "sea": SEA,
+    "ferry": SEA,
+    "航路": SEA,
+    "船": SEA,
+    "フェリー": SEA,
+    "海": SEA,
+    "land": LAND,
+    "bridge": LAND,
+    "tunnel": LAND,
+    "橋": LAND,
+    "陸": LAND,
+    "陸路": LAND,
+    "トンネル": LAND,
 }
 
 
@@ -36,7 +49,7 @@ def sea_links_path() -> Path:
     return datasets.data_dir() / "sea_links.csv"
 
 
-def load_sea_links(path: "TableSource | pd.DataFrame | None" = None) -> pd.DataFrame:
+def load_sea_links(path: TableSource | pd.DataFrame | None = None) -> pd.DataFrame:
     """Read a sea-links table (CSV in UTF-8/cp932 or XLSX; Japanese headers accepted).
 
     Columns: ``code_a``, ``code_b`` (municipality codes, required), ``name`` (route and
@@ -64,23 +77,37 @@ def load_sea_links(path: "TableSource | pd.DataFrame | None" = None) -> pd.DataF
         codes, errors = normalize_codes(df[col], known_codes())
         if errors.notna().any():
             first = errors[errors.notna()].index[0]
-            raise InputError(f"{errors[first]}（列 {col}）。航路の両端の市町村コードを5桁で入れてください。", source=label, row=file_row(first))
+            raise InputError(
+                f"{errors[first]}（列 {col}）。航路の両端の市町村コードを5桁で入れてください。",
+                source=label,
+                row=file_row(first),
+            )
         out[col] = codes
     for col in ("place_a", "place_b", "name", "note"):
-        out[col] = df[col].astype("string").str.strip() if col in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
-    raw_kind = df["kind"].astype("string").fillna("").str.strip().str.lower() if "kind" in df.columns else pd.Series("", index=df.index, dtype="string")
+        out[col] = (
+            df[col].astype("string").str.strip()
+            if col in df.columns
+            else pd.Series(pd.NA, index=df.index, dtype="string")
+        )
+    raw_kind = (
+        df["kind"].astype("string").fillna("").str.strip().str.lower()
+        if "kind" in df.columns
+        else pd.Series("", index=df.index, dtype="string")
+    )
     kind = raw_kind.map(_KINDS)
     if kind.isna().any():
         first = kind[kind.isna()].index[0]
         raise InputError(
-            f"種類（kind）「{df.at[first, 'kind']}」が分かりません。航路なら sea、橋・トンネルなら land と書いてください。",
-            source=label, row=file_row(first),
+            f"種類（kind）「{df.at[first, 'kind']}」が分かりません。"
+            "航路なら sea、橋・トンネルなら land と書いてください。",
+            source=label,
+            row=file_row(first),
         )
     out["kind"] = kind.astype("string")
     same = out["code_a"] == out["code_b"]
     if same.any():
         first = same[same].index[0]
-        raise InputError("航路の両端が同じ市町村です。別々の市町村コードを入れてください。", source=label, row=file_row(first))
+        raise InputError(
+            "航路の両端が同じ市町村です。別々の市町村コードを入れてください。", source=label, row=file_row(first)
+        )
     return out[SEA_LINK_COLUMNS].reset_index(drop=True)
-
-

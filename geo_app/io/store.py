@@ -18,17 +18,19 @@ A database made by an older geo_app is brought up to date when a store opens it:
 since (nullable, such as ``edit_log``) are added with ``ALTER TABLE … ADD COLUMN`` in one
 transaction, so the plans already saved stay exactly as they were.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -40,8 +42,14 @@ from geo_app.core.errors import GeoAppError, PlanError
 from geo_app.core.plan import PLAN_COLUMNS, Plan
 
 __all__ = [
-    "ConflictError", "PlanInfo", "PlanVersion", "PlanStore", "default_db_path",
-    "MAX_NAME_LENGTH", "ENV_DATABASE_URL", "ENV_DB_PATH",
+    "ConflictError",
+    "PlanInfo",
+    "PlanVersion",
+    "PlanStore",
+    "default_db_path",
+    "MAX_NAME_LENGTH",
+    "ENV_DATABASE_URL",
+    "ENV_DB_PATH",
 ]
 
 ENV_DATABASE_URL = "GEO_APP_DATABASE_URL"
@@ -108,17 +116,17 @@ class _UTCDateTime(sa.types.TypeDecorator):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _when(dt: datetime | None) -> str:
@@ -130,13 +138,13 @@ def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise PlanError("区域案の名前が空です。「案A」のように名前を付けてから保存してください。")
     if len(name) > MAX_NAME_LENGTH:
-        raise PlanError(
-            f"区域案の名前が長すぎます（{len(name)}文字）。{MAX_NAME_LENGTH}文字以内に短くしてください。"
-        )
+        raise PlanError(f"区域案の名前が長すぎます（{len(name)}文字）。{MAX_NAME_LENGTH}文字以内に短くしてください。")
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
         raise PlanError(f"区域案の名前「{name!r}」に改行や制御文字が入っています。取り除いてください。")
     if name != name.strip():
-        raise PlanError(f"区域案の名前「{name}」の前後に空白があります。空白を取ってください（同じに見える別の案ができるのを防ぐため）。")
+        raise PlanError(
+            f"区域案の名前「{name}」の前後に空白があります。空白を取ってください（同じに見える別の案ができるのを防ぐため）。"
+        )
     return name
 
 
@@ -148,12 +156,14 @@ def _snapshot(plan: Plan) -> tuple[str, int, list[str]]:
         raise PlanError(f"{label}の表が読み取れないため保存できません。")
     missing = [c for c in SNAPSHOT_COLUMNS if c not in table.columns]
     if missing:
-        raise PlanError(f"{label}の表に列 {', '.join(missing)} がないため保存できません。区域表を読み込み直してください。")
+        raise PlanError(
+            f"{label}の表に列 {', '.join(missing)} がないため保存できません。区域表を読み込み直してください。"
+        )
     values = table[SNAPSHOT_COLUMNS].astype(object).to_numpy().tolist()
     rows: list[list[str | None]] = []
     for i, record in enumerate(values, start=1):
         row: list[str | None] = []
-        for col, v in zip(SNAPSHOT_COLUMNS, record):
+        for col, v in zip(SNAPSHOT_COLUMNS, record, strict=True):
             if isinstance(v, str):
                 row.append(v)
             elif v is None or v is pd.NA or (isinstance(v, float) and v != v):
@@ -215,15 +225,27 @@ class PlanStore:
     ``sqlite_timeout`` is how long a SQLite save waits for another writer before giving up.
     """
 
-    def __init__(self, url: str | None = None, *, path: str | os.PathLike[str] | None = None,
-                 table_prefix: str = "geo_app_", sqlite_timeout: float = SQLITE_BUSY_TIMEOUT_S, echo: bool = False):
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        table_prefix: str = "geo_app_",
+        sqlite_timeout: float = SQLITE_BUSY_TIMEOUT_S,
+        echo: bool = False,
+    ):
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", table_prefix):
-            raise GeoAppError(f"テーブル名の接頭辞「{table_prefix}」は使えません。英小文字・数字・_ で40文字以内にしてください。")
+            raise GeoAppError(
+                f"テーブル名の接頭辞「{table_prefix}」は使えません。英小文字・数字・_ で40文字以内にしてください。"
+            )
         self._url = self._resolve_url(url, path)
         self.url: str = _hide(self._url)
         self.backend: str = self._url.get_backend_name()
-        self.path: Path | None = (Path(self._url.database) if self.backend == "sqlite"
-                                  and self._url.database not in (None, "", ":memory:") else None)
+        self.path: Path | None = (
+            Path(self._url.database)
+            if self.backend == "sqlite" and self._url.database not in (None, "", ":memory:")
+            else None
+        )
         self.table_prefix = table_prefix
         self._sqlite_timeout = float(sqlite_timeout)
         self.metadata, self._plans, self._versions = self._tables(table_prefix)
@@ -259,7 +281,8 @@ class PlanStore:
     def _tables(prefix: str) -> tuple[sa.MetaData, sa.Table, sa.Table]:
         md = sa.MetaData()
         plans = sa.Table(
-            f"{prefix}plans", md,
+            f"{prefix}plans",
+            md,
             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
             sa.Column("name", sa.String(MAX_NAME_LENGTH), nullable=False),
             sa.Column("version", sa.Integer, nullable=False),  # latest saved version (the lock)
@@ -269,8 +292,14 @@ class PlanStore:
             sa.UniqueConstraint("name", name=f"{prefix}plans_name_key"),
         )
         versions = sa.Table(
-            f"{prefix}plan_versions", md,
-            sa.Column("plan_id", sa.Integer, sa.ForeignKey(plans.c.id, ondelete="CASCADE", name=f"{prefix}plan_versions_plan_fk"), nullable=False),
+            f"{prefix}plan_versions",
+            md,
+            sa.Column(
+                "plan_id",
+                sa.Integer,
+                sa.ForeignKey(plans.c.id, ondelete="CASCADE", name=f"{prefix}plan_versions_plan_fk"),
+                nullable=False,
+            ),
             sa.Column("version", sa.Integer, nullable=False),
             sa.Column("saved_at", _UTCDateTime, nullable=False),
             sa.Column("note", sa.Text, nullable=False, default=""),
@@ -289,9 +318,10 @@ class PlanStore:
         u = self._url
         try:
             if self.backend == "sqlite":
-                memory = u.database in (None, "", ":memory:")
+                database = u.database or ""
+                memory = database in ("", ":memory:")
                 if not memory:
-                    folder = Path(u.database).parent
+                    folder = Path(database).parent
                     try:
                         folder.mkdir(parents=True, exist_ok=True)
                     except OSError as exc:
@@ -300,7 +330,8 @@ class PlanStore:
                             f"環境変数 {ENV_DB_PATH} で書き込める場所のファイルを指定してください。"
                         ) from None
                 engine = sa.create_engine(
-                    u, echo=echo,
+                    u,
+                    echo=echo,
                     connect_args={"timeout": self._sqlite_timeout, "check_same_thread": False},
                     **({"poolclass": StaticPool} if memory else {}),
                 )
@@ -309,7 +340,9 @@ class PlanStore:
             connect_args = {"connect_timeout": 10} if u.get_driver_name() == "psycopg" else {}
             return sa.create_engine(u, echo=echo, pool_pre_ping=True, connect_args=connect_args)
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
-            hint = "pip install 'geo-app[postgres]' で psycopg を入れてください。" if self.backend == "postgresql" else ""
+            hint = (
+                "pip install 'geo-app[postgres]' で psycopg を入れてください。" if self.backend == "postgresql" else ""
+            )
             raise GeoAppError(
                 f"データベース「{self.url}」用のドライバーがありません（{exc}）。{hint}"
                 "PostgreSQL は postgresql+psycopg://… の形で指定してください。"
@@ -382,10 +415,12 @@ class PlanStore:
                         if_not_exists = "IF NOT EXISTS " if dialect.name == "postgresql" else ""
                         conn.exec_driver_sql(
                             f"ALTER TABLE {quote.format_table(col.table)} ADD COLUMN {if_not_exists}"
-                            f"{quote.quote(col.name)} {col.type.compile(dialect=dialect)}")
+                            f"{quote.quote(col.name)} {col.type.compile(dialect=dialect)}"
+                        )
             except sa.exc.ProgrammingError as exc:  # PostgreSQL: e.g. not the owner of the table
                 raise GeoAppError(
-                    f"データベース「{self.url}」で{action}ができませんでした（{_first_line(exc, self._url.password)}）。"
+                    f"データベース「{self.url}」で{action}ができませんでした（{_first_line(exc, self._url.password)}）"
+                    "。"
                     "表を作成したユーザー（または管理者）で geo_app を一度起動すると追加されます。"
                     "保存済みの区域案は変わっていません。"
                 ) from None
@@ -420,10 +455,15 @@ class PlanStore:
 
     def _unreachable(self, action: str, reason: str) -> str:
         if self.backend == "sqlite":
-            return (f"データベースファイル「{self._url.database}」を開けないため、{action}ができませんでした（{reason}）。"
-                    f"ファイルの場所と書き込み権限を確かめるか、環境変数 {ENV_DB_PATH} で別の場所を指定してください。")
-        return (f"データベース「{self.url}」に接続できないため、{action}ができませんでした（{reason}）。"
-                f"サーバーが動いているか、環境変数 {ENV_DATABASE_URL} のホスト名・ポート・ユーザー名・パスワードを確かめてください。")
+            return (
+                f"データベースファイル「{self._url.database}」を開けないため、{action}ができませんでした（{reason}）。"
+                f"ファイルの場所と書き込み権限を確かめるか、環境変数 {ENV_DB_PATH} で別の場所を指定してください。"
+            )
+        return (
+            f"データベース「{self.url}」に接続できないため、{action}ができませんでした（{reason}）。"
+            "サーバーが動いているか、"
+            f"環境変数 {ENV_DATABASE_URL} のホスト名・ポート・ユーザー名・パスワードを確かめてください。"
+        )
 
     @contextmanager
     def _read(self, action: str) -> Iterator[Connection]:
@@ -445,27 +485,41 @@ class PlanStore:
     def _live_head(self, conn: Connection, name: str) -> sa.Row:
         head = self._head(conn, name)
         if head is None or head.deleted_at is not None:
-            saved = sorted(r.name for r in conn.execute(
-                sa.select(self._plans.c.name).where(self._plans.c.deleted_at.is_(None))))
+            saved = sorted(
+                r.name for r in conn.execute(sa.select(self._plans.c.name).where(self._plans.c.deleted_at.is_(None)))
+            )
             listing = "、".join(saved[:20]) + ("…" if len(saved) > 20 else "") if saved else "なし"
             raise PlanError(f"区域案「{name}」は保存されていません。保存済みの案: {listing}")
         return head
 
     def _latest_entry(self, conn: Connection, plan_id: int, version: int) -> sa.Row | None:
         v = self._versions
-        return conn.execute(sa.select(v.c.saved_at, v.c.note, v.c.author)
-                            .where(v.c.plan_id == plan_id, v.c.version == version)).one_or_none()
+        return conn.execute(
+            sa.select(v.c.saved_at, v.c.note, v.c.author).where(v.c.plan_id == plan_id, v.c.version == version)
+        ).one_or_none()
 
     def list_plans(self) -> list[PlanInfo]:
         """Saved (not deleted) plans, by name."""
         p, v = self._plans, self._versions
-        q = (sa.select(p.c.name, p.c.version, p.c.updated_at, v.c.rows, v.c.prefectures, v.c.note, v.c.author)
-             .join(v, sa.and_(v.c.plan_id == p.c.id, v.c.version == p.c.version))
-             .where(p.c.deleted_at.is_(None)))
+        q = (
+            sa.select(p.c.name, p.c.version, p.c.updated_at, v.c.rows, v.c.prefectures, v.c.note, v.c.author)
+            .join(v, sa.and_(v.c.plan_id == p.c.id, v.c.version == p.c.version))
+            .where(p.c.deleted_at.is_(None))
+        )
         with self._read("区域案の一覧の読み込み") as conn:
             rows = conn.execute(q).all()
-        infos = [PlanInfo(name=r.name, version=r.version, updated_at=r.updated_at, rows=r.rows,
-                          prefectures=json.loads(r.prefectures), note=r.note, author=r.author) for r in rows]
+        infos = [
+            PlanInfo(
+                name=r.name,
+                version=r.version,
+                updated_at=r.updated_at,
+                rows=r.rows,
+                prefectures=json.loads(r.prefectures),
+                note=r.note,
+                author=r.author,
+            )
+            for r in rows
+        ]
         return sorted(infos, key=lambda i: i.name)
 
     def exists(self, name: str) -> bool:
@@ -474,15 +528,21 @@ class PlanStore:
         return head is not None and head.deleted_at is None
 
     def _version_row(self, conn: Connection, name: str, version: int | None, *columns: sa.Column) -> tuple[int, sa.Row]:
-        """(version number, row of `columns`) of the latest or a given version; PlanError naming the versions there are."""
+        """(version number, row of `columns`) of the latest or a given version.
+
+        PlanError names the versions there are.
+        """
         v = self._versions
         head = self._live_head(conn, name)
         want = head.version if version is None else int(version)
         row = conn.execute(sa.select(*columns).where(v.c.plan_id == head.id, v.c.version == want)).one_or_none()
         if row is None:
-            have = conn.execute(sa.select(v.c.version).where(v.c.plan_id == head.id).order_by(v.c.version)).scalars().all()
+            have = (
+                conn.execute(sa.select(v.c.version).where(v.c.plan_id == head.id).order_by(v.c.version)).scalars().all()
+            )
             raise PlanError(
-                f"区域案「{name}」に版{want}はありません。保存されている版: {', '.join(map(str, have))}（最新は版{head.version}）"
+                f"区域案「{name}」に版{want}はありません。"
+                f"保存されている版: {', '.join(map(str, have))}（最新は版{head.version}）"
             )
         return want, row
 
@@ -507,13 +567,19 @@ class PlanStore:
         v = self._versions
         with self._read(f"区域案「{name}」の履歴の読み込み") as conn:
             head = self._live_head(conn, name)
-            rows = conn.execute(sa.select(v.c.version, v.c.saved_at, v.c.note, v.c.author, v.c.rows)
-                                .where(v.c.plan_id == head.id).order_by(v.c.version.desc())).all()
-        return [PlanVersion(version=r.version, saved_at=r.saved_at, note=r.note, author=r.author, rows=r.rows) for r in rows]
+            rows = conn.execute(
+                sa.select(v.c.version, v.c.saved_at, v.c.note, v.c.author, v.c.rows)
+                .where(v.c.plan_id == head.id)
+                .order_by(v.c.version.desc())
+            ).all()
+        return [
+            PlanVersion(version=r.version, saved_at=r.saved_at, note=r.note, author=r.author, rows=r.rows) for r in rows
+        ]
 
     # -- writes ------------------------------------------------------------------------------
-    def save(self, plan: Plan, *, expected_version: int | None, note: str = "", author: str = "",
-             edit_log: str | None = None) -> int:
+    def save(
+        self, plan: Plan, *, expected_version: int | None, note: str = "", author: str = "", edit_log: str | None = None
+    ) -> int:
         """Save `plan` under `plan.name`; returns the new version number.
 
         ``expected_version=None`` creates a new plan (ConflictError if the name is taken);
@@ -524,7 +590,9 @@ class PlanStore:
         data, nrows, prefectures = _snapshot(plan)
         note, author = str(note or ""), str(author or "")[:MAX_NAME_LENGTH]
         if edit_log is not None and not isinstance(edit_log, str):
-            raise PlanError(f"区域案「{name}」の編集履歴が文字列ではないため保存できません。保存済みの案は変わっていません。")
+            raise PlanError(
+                f"区域案「{name}」の編集履歴が文字列ではないため保存できません。保存済みの案は変わっていません。"
+            )
         now = _now()
         p = self._plans
         with self._write(f"区域案「{name}」の保存") as conn:
@@ -534,13 +602,19 @@ class PlanStore:
                     raise self._conflict(conn, head, None)
                 if head is None:
                     try:
-                        plan_id = conn.execute(sa.insert(p).values(
-                            name=name, version=1, created_at=now, updated_at=now)).inserted_primary_key[0]
+                        key = conn.execute(
+                            sa.insert(p).values(name=name, version=1, created_at=now, updated_at=now)
+                        ).inserted_primary_key
+                        assert key is not None  # an INSERT of one row always reports its key
+                        plan_id = key[0]
                     except sa.exc.IntegrityError:  # created by someone else this very moment (PostgreSQL)
                         raise ConflictError(
                             f"区域案「{name}」は、たった今ほかの画面（または別の人）が同じ名前で作成しました。"
                             "あなたの案はまだ保存されていません。別の名前を付けて保存するか、一覧から開き直してください。",
-                            name=name, expected_version=None, current_version=None) from None
+                            name=name,
+                            expected_version=None,
+                            current_version=None,
+                        ) from None
                     new_version = 1
                 else:  # re-using the name of a deleted plan: continue its numbering
                     plan_id, new_version = head.id, head.version + 1
@@ -551,33 +625,76 @@ class PlanStore:
                     raise self._conflict(conn, head, expected_version, name=name)
                 plan_id, new_version = head.id, expected_version + 1
                 self._bump(conn, head, new_version, now)
-            self._insert_version(conn, plan_id=plan_id, version=new_version, saved_at=now, note=note,
-                                 author=author, rows=nrows, prefectures=prefectures, data=data, edit_log=edit_log)
+            self._insert_version(
+                conn,
+                plan_id=plan_id,
+                version=new_version,
+                saved_at=now,
+                note=note,
+                author=author,
+                rows=nrows,
+                prefectures=prefectures,
+                data=data,
+                edit_log=edit_log,
+            )
         return new_version
 
     def _bump(self, conn: Connection, head: sa.Row, new_version: int, now: datetime, *, revive: bool = False) -> None:
         """UPDATE … WHERE version = expected: the optimistic lock itself (belt and braces with the row lock)."""
         p = self._plans
         res = conn.execute(
-            sa.update(p).where(p.c.id == head.id, p.c.version == head.version)
-            .values(version=new_version, updated_at=now, **({"deleted_at": None} if revive else {})))
+            sa.update(p)
+            .where(p.c.id == head.id, p.c.version == head.version)
+            .values(version=new_version, updated_at=now, **({"deleted_at": None} if revive else {}))
+        )
         if res.rowcount != 1:
             raise self._conflict(conn, self._head(conn, head.name), head.version, name=head.name)
 
-    def _insert_version(self, conn: Connection, *, plan_id: int, version: int, saved_at: datetime, note: str,
-                        author: str, rows: int, prefectures: list[str], data: str, edit_log: str | None = None) -> None:
-        conn.execute(sa.insert(self._versions).values(
-            plan_id=plan_id, version=version, saved_at=saved_at, note=note, author=author, rows=rows,
-            prefectures=json.dumps(prefectures, ensure_ascii=False), data=data, edit_log=edit_log))
+    def _insert_version(
+        self,
+        conn: Connection,
+        *,
+        plan_id: int,
+        version: int,
+        saved_at: datetime,
+        note: str,
+        author: str,
+        rows: int,
+        prefectures: list[str],
+        data: str,
+        edit_log: str | None = None,
+    ) -> None:
+        conn.execute(
+            sa.insert(self._versions).values(
+                plan_id=plan_id,
+                version=version,
+                saved_at=saved_at,
+                note=note,
+                author=author,
+                rows=rows,
+                prefectures=json.dumps(prefectures, ensure_ascii=False),
+                data=data,
+                edit_log=edit_log,
+            )
+        )
 
-    def _conflict(self, conn: Connection, head: sa.Row | None, expected: int | None, *, name: str | None = None,
-                  verb: str = "保存") -> ConflictError:
+    def _conflict(
+        self,
+        conn: Connection,
+        head: sa.Row | None,
+        expected: int | None,
+        *,
+        name: str | None = None,
+        verb: str = "保存",
+    ) -> ConflictError:
         """A message that says who/what got there first and what to do now."""
         name = name or (head.name if head is not None else "")
         if verb == "保存":
             not_done = "あなたの変更はまだ保存されていません。"
-            todo = ("最新の版を開き直してから、変更をもう一度加えて保存してください。"
-                    "または「名前を付けて保存」で、あなたの変更を別の案として残せます。")
+            todo = (
+                "最新の版を開き直してから、変更をもう一度加えて保存してください。"
+                "または「名前を付けて保存」で、あなたの変更を別の案として残せます。"
+            )
         else:
             not_done = "削除はまだ行っていません。"
             todo = "最新の版を開き直し、内容を確かめてから削除してください。"
@@ -585,24 +702,36 @@ class PlanStore:
             return ConflictError(
                 f"区域案「{name}」はすでにあります（版{head.version}、{_when(head.updated_at)} 保存）。{not_done}"
                 f"別の名前を付けて保存するか、一覧から「{name}」を開いてから編集してください。",
-                name=name, expected_version=None, current_version=head.version)
+                name=name,
+                expected_version=None,
+                current_version=head.version,
+            )
         if head is None:
             return ConflictError(
                 f"区域案「{name}」は保存されていません（版{expected}を読み込んだことになっていますが、見つかりません）。"
                 f"{not_done}新しい案として保存してください。",
-                name=name, expected_version=expected, current_version=None)
+                name=name,
+                expected_version=expected,
+                current_version=None,
+            )
         if head.deleted_at is not None:
             return ConflictError(
                 f"区域案「{name}」は、あなたが版{expected}を読み込んだ後に、ほかの画面（または別の人）が削除しました"
                 f"（{_when(head.deleted_at)}）。{not_done}残したい場合は「名前を付けて保存」で新しい案として保存してください。",
-                name=name, expected_version=expected, current_version=None)
+                name=name,
+                expected_version=expected,
+                current_version=None,
+            )
         entry = self._latest_entry(conn, head.id, head.version)
         who = f"保存した人: {entry.author}、" if entry is not None and entry.author else ""
         memo = f"メモ「{entry.note}」、" if entry is not None and entry.note else ""
         return ConflictError(
             f"区域案「{name}」は、あなたが版{expected}を読み込んだ後に、ほかの画面（または別の人）が保存しました"
             f"（現在は版{head.version}、{who}{memo}{_when(head.updated_at)} 保存）。{not_done}{todo}",
-            name=name, expected_version=expected, current_version=head.version)
+            name=name,
+            expected_version=expected,
+            current_version=head.version,
+        )
 
     def delete(self, name: str, *, expected_version: int) -> None:
         """Hide a plan (its history is kept); refused if it changed since you loaded it."""
@@ -613,27 +742,38 @@ class PlanStore:
                 raise PlanError(f"区域案「{name}」は保存されていないか、すでに削除されています。")
             if head.version != int(expected_version):
                 raise self._conflict(conn, head, int(expected_version), verb="削除")
-            res = conn.execute(sa.update(p).where(p.c.id == head.id, p.c.version == head.version,
-                                                  p.c.deleted_at.is_(None)).values(deleted_at=_now()))
+            res = conn.execute(
+                sa.update(p)
+                .where(p.c.id == head.id, p.c.version == head.version, p.c.deleted_at.is_(None))
+                .values(deleted_at=_now())
+            )
             if res.rowcount != 1:  # pragma: no cover - guarded by the row lock above
-                raise ConflictError(f"区域案「{name}」はほかの画面で変更されたため削除していません。開き直してください。",
-                                    name=name, expected_version=int(expected_version), current_version=None)
+                raise ConflictError(
+                    f"区域案「{name}」はほかの画面で変更されたため削除していません。開き直してください。",
+                    name=name,
+                    expected_version=int(expected_version),
+                    current_version=None,
+                )
 
     def copy(self, name: str, new_name: str, *, note: str | None = None, author: str = "") -> int:
         """'Save as': the latest version of `name` (with its edit history) becomes version 1 (or next) of `new_name`."""
         with self._read(f"区域案「{name}」の読み込み") as conn:  # plan and log from one read: the same version
             version, row = self._version_row(conn, name, None, self._versions.c.data, self._versions.c.edit_log)
         plan = _plan_from_snapshot(row.data, name, version)
-        return self.save(plan.with_name(_check_name(new_name)), expected_version=None,
-                         note=f"「{name}」の版{version}からコピー" if note is None else note, author=author,
-                         edit_log=row.edit_log)
+        return self.save(
+            plan.with_name(_check_name(new_name)),
+            expected_version=None,
+            note=f"「{name}」の版{version}からコピー" if note is None else note,
+            author=author,
+            edit_log=row.edit_log,
+        )
 
     # -- lifetime ------------------------------------------------------------------------------
     def close(self) -> None:
         """Return the database connections (the store can be used again; it reconnects)."""
         self.engine.dispose()
 
-    def __enter__(self) -> "PlanStore":
+    def __enter__(self) -> PlanStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

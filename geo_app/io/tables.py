@@ -9,6 +9,7 @@ Row numbers: the returned DataFrame's index is `row in the file − 2`, so `file
 the row as the user sees it in Excel or a text editor (header = row 1), even when blank rows or
 title rows above the header were skipped.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,9 @@ import unicodedata
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple, TypeVar, Union
+from typing import BinaryIO, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,8 +32,18 @@ import pandas as pd
 from geo_app.core.errors import GeoAppError, InputError
 
 __all__ = [
-    "read_table", "rename_columns", "to_numbers", "file_row", "MAX_TABLE_BYTES", "MAX_TABLE_ROWS",
-    "TableSource", "japanese_errors", "column_letter", "as_text_frame", "protect_text", "unprotect_text",
+    "read_table",
+    "rename_columns",
+    "to_numbers",
+    "file_row",
+    "MAX_TABLE_BYTES",
+    "MAX_TABLE_ROWS",
+    "TableSource",
+    "japanese_errors",
+    "column_letter",
+    "as_text_frame",
+    "protect_text",
+    "unprotect_text",
 ]
 
 MAX_TABLE_BYTES = 50 * 1024 * 1024  # a municipality table is a few hundred kB; 50 MB is surely a wrong file
@@ -47,7 +59,7 @@ MAX_XLSX_STRINGS_BYTES = 64 * 1024 * 1024  # sharedStrings.xml once unzipped (op
 MAX_XLSX_PART_BYTES = 32 * 1024 * 1024  # any other XML part openpyxl parses whole (styles, workbook …)
 MAX_XLSX_CELL_CHARS = 32_767  # Excel's own limit for the text of one cell
 MAX_COUNT = 200_000_000  # more people than Japan has: surely a wrong cell
-TableSource = Union[str, Path, bytes, BinaryIO]
+TableSource = str | Path | bytes | BinaryIO
 
 _DEFAULT_LABEL = "アップロードされたファイル"
 _SAVE_AS = "Excel で開いて「CSV UTF-8（コンマ区切り）」か「Excel ブック（.xlsx）」で保存し直してください。"
@@ -96,11 +108,13 @@ def japanese_errors(what: str, error: type[GeoAppError] = InputError, *, hint: s
                     raise error(exc.message, source=exc.source, row=exc.row) from (exc if _debug() else None)
                 raise
             except MemoryError as exc:
-                raise error(f"{what}が大きすぎて読み込めません。ファイルを確かめてください。",
-                            source=_label_of(args, kwargs)) from (exc if _debug() else None)
+                raise error(
+                    f"{what}が大きすぎて読み込めません。ファイルを確かめてください。", source=_label_of(args, kwargs)
+                ) from (exc if _debug() else None)
             except Exception as exc:  # noqa: BLE001 - the point of this net
                 raise error(
-                    f"{what}を読み込めませんでした（{type(exc).__name__}）。{hint or '形式が正しいか確かめ、' + _SAVE_AS}",
+                    f"{what}を読み込めませんでした（{type(exc).__name__}）。"
+                    f"{hint or '形式が正しいか確かめ、' + _SAVE_AS}",
                     source=_label_of(args, kwargs),
                 ) from exc
 
@@ -111,7 +125,11 @@ def japanese_errors(what: str, error: type[GeoAppError] = InputError, *, hint: s
 
 # ---- bytes ----------------------------------------------------------------------------------
 def _too_big(label: str, size: int | None = None) -> InputError:
-    shown = f"（{size / 1e6:.0f} MB、上限 {MAX_TABLE_BYTES / 1e6:.0f} MB）" if size else f"（上限 {MAX_TABLE_BYTES / 1e6:.0f} MB）"
+    shown = (
+        f"（{size / 1e6:.0f} MB、上限 {MAX_TABLE_BYTES / 1e6:.0f} MB）"
+        if size
+        else f"（上限 {MAX_TABLE_BYTES / 1e6:.0f} MB）"
+    )
     return InputError(f"ファイルが大きすぎます{shown}。市町村ごとの表か確かめてください。", source=label)
 
 
@@ -123,13 +141,17 @@ def _read_bytes(source: TableSource, name: str | None) -> tuple[bytes, str]:
             if not path.exists():
                 raise InputError("ファイルが見つかりません。パスを確かめてください。", source=str(path))
             if path.is_dir():
-                raise InputError("フォルダではなく、表のファイル（.csv か .xlsx）を指定してください。", source=str(path))
+                raise InputError(
+                    "フォルダではなく、表のファイル（.csv か .xlsx）を指定してください。", source=str(path)
+                )
             size = path.stat().st_size
             if size > MAX_TABLE_BYTES:
                 raise _too_big(label, size)
             return path.read_bytes(), label
         except OSError as exc:
-            raise InputError(f"ファイルを開けません（{exc.strerror or type(exc).__name__}）。", source=str(path)) from None
+            raise InputError(
+                f"ファイルを開けません（{exc.strerror or type(exc).__name__}）。", source=str(path)
+            ) from None
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         label = name or _DEFAULT_LABEL
@@ -139,7 +161,9 @@ def _read_bytes(source: TableSource, name: str | None) -> tuple[bytes, str]:
         try:
             data = source.read(MAX_TABLE_BYTES + 1)
         except Exception as exc:  # noqa: BLE001 - a stream from a browser upload may fail in any way
-            raise InputError(f"ファイルを読めません（{type(exc).__name__}）。もう一度選んでください。", source=label) from exc
+            raise InputError(
+                f"ファイルを読めません（{type(exc).__name__}）。もう一度選んでください。", source=label
+            ) from exc
         if isinstance(data, str):
             data = data.encode("utf-8")
         if not isinstance(data, (bytes, bytearray)):
@@ -165,7 +189,8 @@ def _decode(data: bytes, label: str) -> tuple[str, str]:
     head = data[:8192]
     if b"\x00" in head:
         raise InputError(
-            "文字のファイルではありません（バイナリのようです）。CSV（UTF-8 または Shift_JIS）か Excel（.xlsx）で保存してください。",
+            "文字のファイルではありません（バイナリのようです）。"
+            "CSV（UTF-8 または Shift_JIS）か Excel（.xlsx）で保存してください。",
             source=label,
         )
     for enc in ("utf-8-sig", "cp932"):
@@ -177,7 +202,8 @@ def _decode(data: bytes, label: str) -> tuple[str, str]:
         control = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n")
         if control > max(2, len(sample) // 100):
             raise InputError(
-                "文字のファイルではありません（制御文字が多く含まれています）。CSV か Excel（.xlsx）で保存してください。",
+                "文字のファイルではありません（制御文字が多く含まれています）。"
+                "CSV か Excel（.xlsx）で保存してください。",
                 source=label,
             )
         return text, enc
@@ -225,12 +251,14 @@ def _csv_rows(text: str, label: str) -> tuple[list[list[str]], list[int], str]:
                     f"行が多すぎます（上限 {MAX_TABLE_ROWS:,} 行）。市町村ごとの表か確かめてください。", source=label
                 )
             if len(row) > MAX_TABLE_COLUMNS:
-                raise InputError(f"列が多すぎます（{len(row)} 列）。市町村ごとの表か確かめてください。", source=label, row=start)
+                raise InputError(
+                    f"列が多すぎます（{len(row)} 列）。市町村ごとの表か確かめてください。", source=label, row=start
+                )
             rows.append(row)
             lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
-        reason = "1つのセルが長すぎます" if "field larger" in str(exc) else "引用符（\"）の対応がとれていません"
+        reason = "1つのセルが長すぎます" if "field larger" in str(exc) else '引用符（"）の対応がとれていません'
         raise InputError(f"CSV の形式が崩れています（{reason}）。" + _SAVE_AS, source=label, row=start) from None
     return rows, lines, delimiter
 
@@ -246,7 +274,8 @@ def _cell_text(value: object) -> str | None:
     if isinstance(value, (float, np.floating)):
         if not np.isfinite(value):
             return str(value)
-        return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -298,7 +327,9 @@ def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: s
     """The member's bytes in 1 MB pieces, refused once more than `cap` come out, whatever the zip's
     directory claims (a zip bomb may understate the size)."""
     if info.file_size > cap:
-        raise _Refused(f"{what}が大きすぎます（展開すると {_mb(info.file_size)}、上限 {_mb(cap)}）。{_ONE_ROW_EACH}{_COPY_TABLE}")
+        raise _Refused(
+            f"{what}が大きすぎます（展開すると {_mb(info.file_size)}、上限 {_mb(cap)}）。{_ONE_ROW_EACH}{_COPY_TABLE}"
+        )
     seen = 0
     with zf.open(info) as f:
         while True:
@@ -307,7 +338,9 @@ def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: s
                 return
             seen += len(chunk)
             if seen > cap:
-                raise _Refused(f"{what}が大きすぎます（展開すると {_mb(cap)} を超えます）。{_ONE_ROW_EACH}{_COPY_TABLE}")
+                raise _Refused(
+                    f"{what}が大きすぎます（展開すると {_mb(cap)} を超えます）。{_ONE_ROW_EACH}{_COPY_TABLE}"
+                )
             yield chunk
 
 
@@ -318,8 +351,10 @@ def _expat_parser():
     parser = expat.ParserCreate(namespace_separator="}")
 
     def doctype(*_args) -> None:
-        raise _Refused("Excel ファイルの中に文書型宣言（DOCTYPE）があります。Excel で作ったファイルではないようです。"
-                       "Excel で開いて .xlsx で保存し直してください。")
+        raise _Refused(
+            "Excel ファイルの中に文書型宣言（DOCTYPE）があります。Excel で作ったファイルではないようです。"
+            "Excel で開いて .xlsx で保存し直してください。"
+        )
 
     parser.StartDoctypeDeclHandler = doctype
     return parser
@@ -332,7 +367,10 @@ def _feed(parser, chunks: Iterable[bytes]) -> None:
 
 
 _MAX_TEXT_BYTES = MAX_XLSX_CELL_CHARS * 8  # one cell's text as XML bytes (character references take up to 8)
-_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_MAIN_NS = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
 _TAGS = {f"{ns}}}{t}": t for ns in _MAIN_NS for t in ("c", "row", "v", "is", "t", "dimension", "si", "sst")}
 
 
@@ -363,12 +401,17 @@ def _scan_sheet(chunks: Iterable[bytes], sheet: str) -> _Used:
 
     def wide(at_row: int, reason: str) -> _Refused:
         shown = f"（シートの範囲 {declared}）" if declared else ""
-        return _Refused(f"{where}の{at_row:,}行目{reason}、列の上限 {MAX_TABLE_COLUMNS:,} 列を超えています{shown}。"
-                        f"{_ONE_ROW_EACH}余分な列を消すか、{_COPY_TABLE}")
+        return _Refused(
+            f"{where}の{at_row:,}行目{reason}、列の上限 {MAX_TABLE_COLUMNS:,} 列を超えています{shown}。"
+            f"{_ONE_ROW_EACH}余分な列を消すか、{_COPY_TABLE}"
+        )
 
     def too_long() -> _Refused:
-        return _Refused(f"{where}の {max(row, 1):,} 行目あたりに、Excel の1セルの上限（{MAX_XLSX_CELL_CHARS:,} 文字）を超える長さの文字があります。"
-                        f"Excel で作ったファイルではないようです。{_COPY_TABLE}")
+        return _Refused(
+            f"{where}の {max(row, 1):,} 行目あたりに、Excel の1セルの上限（{MAX_XLSX_CELL_CHARS:,} 文字）"
+            "を超える長さの文字があります。"
+            f"Excel で作ったファイルではないようです。{_COPY_TABLE}"
+        )
 
     def start(name: str, attrs: dict) -> None:
         nonlocal row, col, in_row, cells, last_row, last_col, declared, at
@@ -376,13 +419,16 @@ def _scan_sheet(chunks: Iterable[bytes], sheet: str) -> _Used:
         if pos - at > _MAX_TEXT_BYTES:
             raise too_long()
         at = pos
-        tag = _TAGS.get(name) or name[name.rfind("}") + 1:]
+        tag = _TAGS.get(name) or name[name.rfind("}") + 1 :]
         if tag == "c":
             ref = attrs.get("r")
             if ref:
                 letters = ref.rstrip("0123456789")
-                col = _column_number(letters) if len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper() else (
-                    (_cell_ref(ref) or (col + 1, 0))[0])
+                col = (
+                    _column_number(letters)
+                    if len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper()
+                    else ((_cell_ref(ref) or (col + 1, 0))[0])
+                )
             else:
                 col += 1
             in_row += 1
@@ -390,14 +436,18 @@ def _scan_sheet(chunks: Iterable[bytes], sheet: str) -> _Used:
             if in_row > _EXCEL_MAX_COLUMNS or col > _EXCEL_MAX_COLUMNS:
                 raise wide(row, f"に {_EXCEL_MAX_COLUMNS:,} 個を超えるセルがあり（Excel の列数の上限より多く）")
             if cells > MAX_XLSX_CELLS:
-                raise _Refused(f"{where}のセルが多すぎます（{MAX_XLSX_CELLS:,} 個を超えます）。"
-                               f"{_ONE_ROW_EACH}使っていない行と列を削除するか、{_COPY_TABLE}")
+                raise _Refused(
+                    f"{where}のセルが多すぎます（{MAX_XLSX_CELLS:,} 個を超えます）。"
+                    f"{_ONE_ROW_EACH}使っていない行と列を削除するか、{_COPY_TABLE}"
+                )
         elif tag == "v" or tag == "is":  # the current cell holds a value
             if col > MAX_TABLE_COLUMNS:
                 raise wide(row, f"の {column_letter(col - 1)} 列に値があり")
             if row > row_limit:
-                raise _Refused(f"{where}の {row:,} 行目に値があり、行の上限 {MAX_TABLE_ROWS:,} 行を超えています。"
-                               f"{_ONE_ROW_EACH}余分な行を消すか、{_COPY_TABLE}")
+                raise _Refused(
+                    f"{where}の {row:,} 行目に値があり、行の上限 {MAX_TABLE_ROWS:,} 行を超えています。"
+                    f"{_ONE_ROW_EACH}余分な行を消すか、{_COPY_TABLE}"
+                )
             if row > last_row:
                 last_row = row
             if col > last_col:
@@ -413,9 +463,11 @@ def _scan_sheet(chunks: Iterable[bytes], sheet: str) -> _Used:
             if ends and len(ends) == len(parsed):
                 columns, rows = max(e[0] for e in ends), max(e[1] for e in ends)
                 if columns > _EXCEL_MAX_COLUMNS or rows > _EXCEL_MAX_ROWS:
-                    raise _Refused(f"{where}の範囲の宣言（{declared}: {rows:,} 行 × {columns:,} 列）が Excel の上限"
-                                   f"（{_EXCEL_MAX_ROWS:,} 行 × {_EXCEL_MAX_COLUMNS:,} 列）を超えています。"
-                                   f"Excel で作ったファイルではないようです。{_COPY_TABLE}")
+                    raise _Refused(
+                        f"{where}の範囲の宣言（{declared}: {rows:,} 行 × {columns:,} 列）が Excel の上限"
+                        f"（{_EXCEL_MAX_ROWS:,} 行 × {_EXCEL_MAX_COLUMNS:,} 列）を超えています。"
+                        f"Excel で作ったファイルではないようです。{_COPY_TABLE}"
+                    )
                 declared = f"{declared}、{rows:,} 行 × {columns:,} 列"
 
     parser.StartElementHandler = start
@@ -423,8 +475,11 @@ def _scan_sheet(chunks: Iterable[bytes], sheet: str) -> _Used:
     if parser.CurrentByteIndex - at > _MAX_TEXT_BYTES:
         raise too_long()
     if last_row * last_col > MAX_XLSX_CELLS:
-        raise _Refused(f"{where}の表が大きすぎます（値のある範囲が {last_row:,} 行 × {last_col:,} 列、上限 {MAX_XLSX_CELLS:,} セル）。"
-                       f"{_ONE_ROW_EACH}使っていない行と列を削除するか、{_COPY_TABLE}")
+        raise _Refused(
+            f"{where}の表が大きすぎます（値のある範囲が {last_row:,} 行 × {last_col:,} 列、"
+            f"上限 {MAX_XLSX_CELLS:,} セル）。"
+            f"{_ONE_ROW_EACH}使っていない行と列を削除するか、{_COPY_TABLE}"
+        )
     return _Used(last_row, last_col)
 
 
@@ -434,8 +489,10 @@ def _scan_shared_strings(chunks: Iterable[bytes]) -> None:
     parser = _expat_parser()
 
     def too_long() -> _Refused:
-        return _Refused(f"Excel ファイルの中に、Excel の1セルの上限（{MAX_XLSX_CELL_CHARS:,} 文字）を超える長さの文字列があります。"
-                        f"Excel で作ったファイルではないようです。{_COPY_TABLE}")
+        return _Refused(
+            f"Excel ファイルの中に、Excel の1セルの上限（{MAX_XLSX_CELL_CHARS:,} 文字）を超える長さの文字列があります。"
+            f"Excel で作ったファイルではないようです。{_COPY_TABLE}"
+        )
 
     def start(name: str, attrs: dict) -> None:
         nonlocal count, at
@@ -443,16 +500,22 @@ def _scan_shared_strings(chunks: Iterable[bytes]) -> None:
         if pos - at > _MAX_TEXT_BYTES:
             raise too_long()
         at = pos
-        tag = _TAGS.get(name) or name[name.rfind("}") + 1:]
+        tag = _TAGS.get(name) or name[name.rfind("}") + 1 :]
         if tag == "si":
             count += 1
             if count > MAX_XLSX_SHARED_STRINGS:
-                raise _Refused(f"Excel ファイルの中の文字列が多すぎます（{MAX_XLSX_SHARED_STRINGS:,} 個を超えます）。{_ONE_ROW_EACH}{_COPY_TABLE}")
+                raise _Refused(
+                    f"Excel ファイルの中の文字列が多すぎます（{MAX_XLSX_SHARED_STRINGS:,} 個を超えます）。"
+                    f"{_ONE_ROW_EACH}{_COPY_TABLE}"
+                )
         elif tag == "sst":
             declared = str(attrs.get("uniqueCount", ""))
             if declared.isdigit() and int(declared) > MAX_XLSX_SHARED_STRINGS:
-                raise _Refused(f"Excel ファイルの中の文字列が多すぎます（{int(declared):,} 個、上限 {MAX_XLSX_SHARED_STRINGS:,} 個）。"
-                               f"{_ONE_ROW_EACH}{_COPY_TABLE}")
+                raise _Refused(
+                    f"Excel ファイルの中の文字列が多すぎます（{int(declared):,} 個、"
+                    f"上限 {MAX_XLSX_SHARED_STRINGS:,} 個）。"
+                    f"{_ONE_ROW_EACH}{_COPY_TABLE}"
+                )
 
     parser.StartElementHandler = start
     _feed(parser, chunks)
@@ -466,8 +529,10 @@ def _small_xml(zf: zipfile.ZipFile, name: str):
 
     class NoDoctype(ET.TreeBuilder):
         def doctype(self, *_args) -> None:
-            raise _Refused("Excel ファイルの中に文書型宣言（DOCTYPE）があります。Excel で作ったファイルではないようです。"
-                           "Excel で開いて .xlsx で保存し直してください。")
+            raise _Refused(
+                "Excel ファイルの中に文書型宣言（DOCTYPE）があります。Excel で作ったファイルではないようです。"
+                "Excel で開いて .xlsx で保存し直してください。"
+            )
 
     parser = ET.XMLParser(target=NoDoctype())
     for chunk in _member_chunks(zf, zf.getinfo(name), MAX_XLSX_PART_BYTES, f"Excel ファイルの部品「{name}」"):
@@ -476,7 +541,7 @@ def _small_xml(zf: zipfile.ZipFile, name: str):
 
 
 def _local(tag: str) -> str:
-    return tag[tag.rfind("}") + 1:]
+    return tag[tag.rfind("}") + 1 :]
 
 
 def _xlsx_parts(zf: zipfile.ZipFile, names: set[str]) -> tuple[dict[str, str], set[str]]:
@@ -522,12 +587,19 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str) -
         }
         for info in infos:  # every other XML part openpyxl parses whole
             low = info.filename.lower()
-            if (low.endswith((".xml", ".rels")) and info.filename not in sheet_parts | strings
-                    and info.file_size > MAX_XLSX_PART_BYTES):
-                raise _Refused(f"Excel ファイルの部品「{info.filename}」が大きすぎます（展開すると {_mb(info.file_size)}、"
-                               f"上限 {_mb(MAX_XLSX_PART_BYTES)}）。{_COPY_TABLE}")
+            if (
+                low.endswith((".xml", ".rels"))
+                and info.filename not in sheet_parts | strings
+                and info.file_size > MAX_XLSX_PART_BYTES
+            ):
+                raise _Refused(
+                    f"Excel ファイルの部品「{info.filename}」が大きすぎます（展開すると {_mb(info.file_size)}、"
+                    f"上限 {_mb(MAX_XLSX_PART_BYTES)}）。{_COPY_TABLE}"
+                )
         for name in sorted(strings):
-            _scan_shared_strings(_member_chunks(zf, zf.getinfo(name), MAX_XLSX_STRINGS_BYTES, "Excel ファイルの中の文字列の表"))
+            _scan_shared_strings(
+                _member_chunks(zf, zf.getinfo(name), MAX_XLSX_STRINGS_BYTES, "Excel ファイルの中の文字列の表")
+            )
         by_part = {path: title for title, path in sheets.items()}
         used: dict[str, _Used] = {}
         for part in sorted(sheet_parts):
@@ -536,11 +608,21 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str) -
             used[part] = _scan_sheet(_member_chunks(zf, zf.getinfo(part), MAX_XLSX_SHEET_BYTES, what), title)
     except _Refused as exc:
         raise InputError(str(exc), source=label) from None
-    except (expat.ExpatError, SyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError,
-            NotImplementedError):
+    except (
+        expat.ExpatError,
+        SyntaxError,
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+    ):
         # broken XML (ExpatError; ElementTree's ParseError is a SyntaxError), a bad CRC (BadZipFile), a
         # broken deflate stream (zlib.error), an encrypted member (RuntimeError); nothing of our own
-        raise InputError("Excel ファイルが壊れているか途中で切れています。Excel で開いて保存し直してください。", source=label) from None
+        raise InputError(
+            "Excel ファイルが壊れているか途中で切れています。Excel で開いて保存し直してください。", source=label
+        ) from None
     widest = _Used(max((u.rows for u in used.values()), default=0), max((u.columns for u in used.values()), default=0))
     return {title: used.get(path, widest) for title, path in sheets.items()} | {"": widest}
 
@@ -553,15 +635,25 @@ def _xlsx_rows(data: bytes, label: str, hints: list[str]) -> tuple[list[list[str
             unzipped = sum(i.file_size for i in infos)
             broken = zf.testzip() if unzipped <= MAX_XLSX_UNZIPPED else None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
-        raise InputError("Excel ファイルが壊れているか途中で切れています。Excel で開いて保存し直してください。", source=label) from None
+        raise InputError(
+            "Excel ファイルが壊れているか途中で切れています。Excel で開いて保存し直してください。", source=label
+        ) from None
     if broken is not None:
-        raise InputError("Excel ファイルが壊れているか途中で切れています。Excel で開いて保存し直してください。", source=label)
+        raise InputError(
+            "Excel ファイルが壊れているか途中で切れています。Excel で開いて保存し直してください。", source=label
+        )
     if "xl/workbook.xml" not in names:
         if "content.xml" in names:
-            raise InputError("LibreOffice などの .ods ファイルは読めません。.xlsx か CSV で保存し直してください。", source=label)
+            raise InputError(
+                "LibreOffice などの .ods ファイルは読めません。.xlsx か CSV で保存し直してください。", source=label
+            )
         if any(n.lower().endswith((".shp", ".geojson", ".gpkg", ".dbf")) for n in names):
-            raise InputError("これは境界データ（地図）の zip のようです。表（.csv / .xlsx）を指定してください。", source=label)
-        raise InputError("Excel（.xlsx）ファイルではない zip です。表（.csv / .xlsx）を指定してください。", source=label)
+            raise InputError(
+                "これは境界データ（地図）の zip のようです。表（.csv / .xlsx）を指定してください。", source=label
+            )
+        raise InputError(
+            "Excel（.xlsx）ファイルではない zip です。表（.csv / .xlsx）を指定してください。", source=label
+        )
     if unzipped > MAX_XLSX_UNZIPPED:
         raise _too_big(label)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -605,16 +697,19 @@ def _sheet_rows(ws, label: str, used: _Used, *, limit: int | None = None) -> tup
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for n, values in enumerate(ws.iter_rows(max_row=used.rows, max_col=used.columns, values_only=True), start=1):
+            for n, values in enumerate(
+                ws.iter_rows(max_row=used.rows, max_col=used.columns, values_only=True), start=1
+            ):
                 if limit is not None and len(rows) >= limit:
                     break
                 if n > MAX_TABLE_ROWS + _HEADER_SCAN:
                     if any(v is not None for v in values):
                         raise InputError(
-                            f"行が多すぎます（上限 {MAX_TABLE_ROWS:,} 行）。市町村ごとの表か確かめてください。", source=label
+                            f"行が多すぎます（上限 {MAX_TABLE_ROWS:,} 行）。市町村ごとの表か確かめてください。",
+                            source=label,
                         )
                     break
-                cells = [_cell_text(v) for v in values[:MAX_TABLE_COLUMNS + 1]]
+                cells = [_cell_text(v) for v in values[: MAX_TABLE_COLUMNS + 1]]
                 if len(cells) > MAX_TABLE_COLUMNS and any(c is not None for c in cells[MAX_TABLE_COLUMNS:]):
                     raise InputError("列が多すぎます。市町村ごとの表か確かめてください。", source=label, row=n)
                 rows.append(cells)
@@ -623,7 +718,8 @@ def _sheet_rows(ws, label: str, used: _Used, *, limit: int | None = None) -> tup
         raise
     except Exception as exc:  # noqa: BLE001 - broken sheet XML surfaces only while iterating
         raise InputError(
-            f"Excel ファイルのシートを読めません（{type(exc).__name__}）。Excel で開き直して .xlsx で保存してください。",
+            f"Excel ファイルのシートを読めません（{type(exc).__name__}）。"
+            "Excel で開き直して .xlsx で保存してください。",
             source=label,
         ) from exc
     return rows, numbers
@@ -644,7 +740,7 @@ def _blank(v: object) -> bool:
     return v is None or not str(v).strip()
 
 
-def _header_at(rows: list[list[str | None]], hints: list[str]) -> int | None:
+def _header_at(rows: Sequence[Sequence[str | None]], hints: list[str]) -> int | None:
     """Position of the first of the top rows that holds one of the hinted column names."""
     wanted = {_key(h) for h in hints}
     seen = 0
@@ -660,7 +756,7 @@ def _header_at(rows: list[list[str | None]], hints: list[str]) -> int | None:
 
 
 def _frame(
-    rows: list[list[str | None]], numbers: list[int], label: str, *, hints: list[str], strict_width: bool
+    rows: Sequence[Sequence[str | None]], numbers: list[int], label: str, *, hints: list[str], strict_width: bool
 ) -> pd.DataFrame:
     first = next((i for i, r in enumerate(rows) if not all(_blank(v) for v in r)), None)
     if first is None:
@@ -671,9 +767,11 @@ def _frame(
     if not strict_width:  # a sheet's row runs as far as any cell was ever formatted
         while header and not header[-1]:
             header.pop()
-    body = [(numbers[i], r) for i, r in enumerate(rows[h + 1:], start=h + 1) if not all(_blank(v) for v in r)]
+    body = [(numbers[i], r) for i, r in enumerate(rows[h + 1 :], start=h + 1) if not all(_blank(v) for v in r)]
     if not body:
-        raise InputError("データの行がありません（見出し行だけです）。2行目から市町村ごとの行を入れてください。", source=label)
+        raise InputError(
+            "データの行がありません（見出し行だけです）。2行目から市町村ごとの行を入れてください。", source=label
+        )
     width = len(header)
     if strict_width:
         for line, r in body:
@@ -682,12 +780,14 @@ def _frame(
                 used = max(j for j, v in enumerate(r) if not _blank(v)) + 1
                 raise InputError(
                     f"この行は見出しより列が多くなっています（見出し {width} 列、この行 {used} 列）。"
-                    "「1,234」のように値にカンマがあるなら、カンマを消すか値を「\"」で囲んでください。",
+                    '「1,234」のように値にカンマがあるなら、カンマを消すか値を「"」で囲んでください。',
                     source=label,
                     row=line,
                 )
     full = max(width, max(len(r) for _, r in body))
-    cells = [[None if _blank(v) else str(v).strip() for v in (list(r) + [None] * (full - len(r)))[:full]] for _, r in body]
+    cells = [
+        [None if _blank(v) else str(v).strip() for v in (list(r) + [None] * (full - len(r)))[:full]] for _, r in body
+    ]
     columns = header + [""] * (full - width)
     keep = [j for j in range(full) if columns[j] or any(row[j] is not None for row in cells)]
     names: list[str] = []
@@ -733,7 +833,8 @@ def _read_table(source: TableSource, *, name: str | None, header_hints: Iterable
         df.attrs["sheet"] = sheet
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise InputError(
-            "古い Excel 形式（.xls）か、パスワード付きの Excel ファイルです。パスワードを外し、「Excel ブック（.xlsx）」で保存し直してください。",
+            "古い Excel 形式（.xls）か、パスワード付きの Excel ファイルです。"
+            "パスワードを外し、「Excel ブック（.xlsx）」で保存し直してください。",
             source=label,
         )
     else:
@@ -741,10 +842,12 @@ def _read_table(source: TableSource, *, name: str | None, header_hints: Iterable
         lead = text.lstrip("\ufeff \t\r\n")[:100].lower()
         if lead.startswith(("<html", "<!doctype", "<?xml", "<table")):
             raise InputError("HTML / XML のファイルです。" + _SAVE_AS, source=label)
-        if lead.startswith(("{", "[")) and ("\"type\"" in text[:2000] or "\"features\"" in text[:2000]):
-            raise InputError("これは境界データ（GeoJSON）のようです。表（.csv / .xlsx）を指定してください。", source=label)
-        rows, numbers, delimiter = _csv_rows(text, label)
-        df = _frame(rows, numbers, label, hints=hints, strict_width=True)
+        if lead.startswith(("{", "[")) and ('"type"' in text[:2000] or '"features"' in text[:2000]):
+            raise InputError(
+                "これは境界データ（GeoJSON）のようです。表（.csv / .xlsx）を指定してください。", source=label
+            )
+        csv_rows, numbers, delimiter = _csv_rows(text, label)
+        df = _frame(csv_rows, numbers, label, hints=hints, strict_width=True)
         df.attrs["encoding"] = encoding
         df.attrs["delimiter"] = delimiter
         if delimiter != ",":
@@ -797,7 +900,9 @@ def protect_text(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
             text = out[col].astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False) & text.str.contains(r"\D", regex=True).fillna(False)
+            risky = text.str.startswith(_FORMULA_START).fillna(False) & text.str.contains(r"\D", regex=True).fillna(
+                False
+            )
             if risky.any():
                 out[col] = text.where(~risky, "'" + text)
     return out
@@ -830,14 +935,15 @@ def rename_columns(df: pd.DataFrame, aliases: dict[str, tuple[str, ...]]) -> pd.
     one silently.
     """
     label = df.attrs.get("source")
-    lookup = {}
-    for canonical, names in aliases.items():
-        for n in (canonical, *names):
-            lookup[_key(n)] = canonical
+    lookup: dict[str, str] = {}
+    for canon, names in aliases.items():
+        for n in (canon, *names):
+            lookup[_key(n)] = canon
     for dup, letters in (df.attrs.get("duplicate_columns") or {}).items():
         if _key(dup) in lookup:
             raise InputError(
-                f"見出し「{dup}」の列が {len(letters)} つ（{'・'.join(letters)}列）あります。どちらを使うか決められないので、1つにしてください。",
+                f"見出し「{dup}」の列が {len(letters)} つ（{'・'.join(letters)}列）あります。"
+                "どちらを使うか決められないので、1つにしてください。",
                 source=label,
             )
     mapping: dict[str, str] = {}
@@ -853,7 +959,8 @@ def rename_columns(df: pd.DataFrame, aliases: dict[str, tuple[str, ...]]) -> pd.
                 drop.append(col)
                 continue
             raise InputError(
-                f"列「{other}」と列「{col}」は同じ項目（{aliases[canonical][0] if aliases[canonical] else canonical}）を表しています。"
+                f"列「{other}」と列「{col}」は同じ項目（{aliases[canonical][0] if aliases[canonical] else canonical}）"
+                "を表しています。"
                 "どちらを使うか決められないので、一方の列を消すか名前を変えてください。",
                 source=label,
             )
@@ -912,7 +1019,9 @@ def to_numbers(df: pd.DataFrame, columns: list[str], *, label: str) -> pd.DataFr
                 why = "人数（0以上の整数）として読めません。数字だけにしてください（「-」は0とみなします）"
             more = f"（この列にはほかにも {len(pos) - 1} か所あります）" if len(pos) > 1 else ""
             header = df.attrs.get("headers", {}).get(col, col)  # the user's own header, not ours
-            raise InputError(f"列「{header}」の値「{str(shown)[:20]}」は{why}。{more}", source=label, row=file_row(first))
+            raise InputError(
+                f"列「{header}」の値「{str(shown)[:20]}」は{why}。{more}", source=label, row=file_row(first)
+            )
         nums = value.where(whole, 0).where(~missing)
         out[col] = pd.array(nums.round().astype("Float64"), dtype="Float64").astype("Int64")
     return out

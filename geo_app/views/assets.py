@@ -3,9 +3,10 @@
 Leaflet 1.9.4 comes from the npm registry package `leaflet` (BSD-2-Clause, licence beside it in
 geo_app/static/leaflet/LICENSE).
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 __all__ = ["STATIC_DIR", "LEAFLET_VERSION", "leaflet_js", "leaflet_css"]
@@ -14,12 +15,12 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 LEAFLET_VERSION = "1.9.4"
 
 
-@lru_cache(maxsize=None)
+@cache
 def leaflet_js() -> str:
     return (STATIC_DIR / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def leaflet_css() -> str:
     """Leaflet's CSS without its image URLs (the layer-control icon is inlined as data URI)."""
     import base64

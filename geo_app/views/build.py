@@ -2,19 +2,25 @@
 
 map.html (offline, standalone), map.png / map.pdf (print), summary.xlsx / summary.csv, and
 areas.gpkg / areas.geojson (GIS), all inside the chosen folder.
+
+Compute once, write many: the areas of each level, the plan's municipalities and the findings
+are computed here once and handed to every writer (each writer computes them itself only when
+called alone), so a build costs three dissolves and one validation whatever the number of files.
 """
+
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 
-from geo_app.views.paths import safe_output_path
-from geo_app.core.plan import LEVEL_JA, Plan
-from geo_app.views.text import summary_frame
+from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
+from geo_app.core.rules import Finding
 from geo_app.io.tables import protect_text
+from geo_app.views.paths import safe_output_path
+from geo_app.views.text import summary_frame
 
 __all__ = ["build_outputs", "HTML_SIMPLIFY_TOLERANCE", "write_map_html"]
 
@@ -23,41 +29,87 @@ __all__ = ["build_outputs", "HTML_SIMPLIFY_TOLERANCE", "write_map_html"]
 HTML_SIMPLIFY_TOLERANCE = 0.003
 
 
-def write_map_html(munis: gpd.GeoDataFrame, plan: Plan, path: Path, *, level: str = "homecare",
-                   metric: str = "population", basemap: str = "none",
-                   simplify_tolerance: float | None = HTML_SIMPLIFY_TOLERANCE) -> Path:
-    from geo_app.views.webmap import area_map, standalone_html
+def write_map_html(
+    munis: gpd.GeoDataFrame,
+    plan: Plan,
+    path: Path,
+    *,
+    level: str = "homecare",
+    metric: str = "population",
+    basemap: str = "none",
+    simplify_tolerance: float | None = HTML_SIMPLIFY_TOLERANCE,
+    areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    assigned: gpd.GeoDataFrame | None = None,
+) -> Path:
+    """The standalone HTML map. `areas` (level → Areas) and `assigned`: computed once by `build_outputs`."""
+    from geo_app.views.webmap import area_map, map_layers, standalone_html
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Numba not installed")
-        fmap = area_map(munis, plan, level=level, metric=metric, basemap=basemap, simplify_tolerance=simplify_tolerance)
+        layers = map_layers(munis, plan, simplify_tolerance=simplify_tolerance, areas=areas, assigned=assigned)
+        fmap = area_map(munis, plan, level=level, metric=metric, basemap=basemap, layers=layers)  # type: ignore[arg-type]
     title = f"{plan.name} {LEVEL_JA[level]}" if plan.name else LEVEL_JA[level]
     path.write_text(standalone_html(fmap, title=title), encoding="utf-8")
     return path
 
 
-def build_outputs(munis: gpd.GeoDataFrame, plan: Plan, out_dir: Path, *, level: str = "homecare",
-                  metric: str = "population", basemap: str = "none", paper: str = "A4",
-                  progress: Callable[[str], None] = lambda m: None) -> list[Path]:
-    """Write map.html, map.png, map.pdf, summary.xlsx, summary.csv, areas.gpkg and areas.geojson."""
-    from geo_app.core.dissolve import dissolve
+def build_outputs(
+    munis: gpd.GeoDataFrame,
+    plan: Plan,
+    out_dir: Path,
+    *,
+    level: str = "homecare",
+    metric: str = "population",
+    basemap: str = "none",
+    paper: str = "A4",
+    progress: Callable[[str], None] = lambda m: None,
+    findings: Sequence[Finding] | None = None,
+) -> list[Path]:
+    """Write map.html, map.png, map.pdf, summary.xlsx, summary.csv, areas.gpkg and areas.geojson.
+
+    `findings`: `validate(munis, plan)` when the caller already ran it (the CLI does, for its
+    exit code); otherwise it is run here, once.
+    """
+    from geo_app.core.dissolve import assign, dissolve
+    from geo_app.core.rules import validate
     from geo_app.views.layers import write_geojson, write_gpkg
-    from geo_app.views.xlsx import write_summary_xlsx
     from geo_app.views.printmap import write_print_map
-    from geo_app.core.rules import findings_frame, validate
+    from geo_app.views.xlsx import write_summary_xlsx
 
     out = Path(out_dir)
-    target = {name: safe_output_path(out, name) for name in
-              ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson")}
+    target = {
+        name: safe_output_path(out, name)
+        for name in ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson")
+    }
+    if findings is None:
+        findings = validate(munis, plan)
+    # The loader's attrs (report, known codes, sea links) are for reading, not writing; pandas
+    # deep-copies attrs on every column access, which cost ~1 s of a Hokkaido build.
+    munis = munis.copy(deep=False)
+    munis.attrs = {"coverage_valid": munis.attrs.get("coverage_valid", True)}
+    areas: dict[str, gpd.GeoDataFrame] = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+    assigned = assign(munis, plan)
     progress("地図（HTML）を作成中")
-    write_map_html(munis, plan, target["map.html"], level=level, metric=metric, basemap=basemap)
+    write_map_html(
+        munis, plan, target["map.html"], level=level, metric=metric, basemap=basemap, areas=areas, assigned=assigned
+    )
     progress("印刷用の地図（PNG・PDF）を作成中")
-    write_print_map(munis, plan, target["map.png"], target["map.pdf"], level=level, paper=paper, metric=metric)
+    write_print_map(
+        munis,
+        plan,
+        target["map.png"],
+        target["map.pdf"],
+        level=level,
+        paper=paper,
+        metric=metric,
+        areas=areas,
+        assigned=assigned,
+    )
     progress("表（Excel・CSV）と GIS レイヤーを作成中")
-    areas = dissolve(munis, plan, level)
-    findings = findings_frame(validate(munis, plan), japanese=True)
-    write_summary_xlsx(munis, plan, target["summary.xlsx"], findings=findings)
-    protect_text(summary_frame(areas)).to_csv(target["summary.csv"], index=False, encoding="utf-8-sig", lineterminator="\n")  # BOM: Excel reads it as UTF-8
-    write_gpkg(munis, plan, target["areas.gpkg"])
-    write_geojson(areas, target["areas.geojson"])
+    write_summary_xlsx(munis, plan, target["summary.xlsx"], findings=findings, areas=areas, assigned=assigned)
+    protect_text(summary_frame(areas[level])).to_csv(  # BOM: Excel reads it as UTF-8
+        target["summary.csv"], index=False, encoding="utf-8-sig", lineterminator="\n"
+    )
+    write_gpkg(munis, plan, target["areas.gpkg"], areas=areas, assigned=assigned)
+    write_geojson(areas[level], target["areas.geojson"])
     return list(target.values())

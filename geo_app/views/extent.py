@@ -1,5 +1,6 @@
 """Which land a map shows at full scale and which far islands go into insets: shared by the print
 map and the web map's first view (no plotting library here)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -105,11 +106,15 @@ def local_crs(gdf: gpd.GeoDataFrame) -> str:
     lab = _clusters(parts, CLUSTER_GAP_M)
     big = int(np.argmax(np.bincount(lab, shapely.area(parts))))
     bx = shapely.bounds(shapely.union_all(parts[lab == big]))
-    lon0, lat0 = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True).transform((bx[0] + bx[2]) / 2, (bx[1] + bx[3]) / 2)
+    lon0, lat0 = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True).transform(
+        (bx[0] + bx[2]) / 2, (bx[1] + bx[3]) / 2
+    )
     return f"+proj=laea +lat_0={lat0:.4f} +lon_0={lon0:.4f} +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
 
 
-def main_view_bounds(munis: gpd.GeoDataFrame, box_mm: tuple[float, float] = (260.0, 180.0)) -> tuple[float, float, float, float]:
+def main_view_bounds(
+    munis: gpd.GeoDataFrame, box_mm: tuple[float, float] = (260.0, 180.0)
+) -> tuple[float, float, float, float]:
     """lon/lat bounds (minx, miny, maxx, maxy) of the main map: the land that the print map
     draws at full scale, without the far islands it puts into insets (東京都's 小笠原, 鹿児島県's 奄美).
     The interactive map starts on this view too."""
@@ -117,5 +122,8 @@ def main_view_bounds(munis: gpd.GeoDataFrame, box_mm: tuple[float, float] = (260
     m = munis.to_crs(local)
     views = choose_views(m.geometry.values, m["name"].to_numpy(dtype=object), box_mm)
     # Edges densified: in lon/lat the projected box's edges are curves, its corners not the extremes.
-    x0, y0, x1, y1 = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform_bounds(*views.main, densify_pts=41)
+    bx0, by0, bx1, by1 = (float(b) for b in views.main)
+    x0, y0, x1, y1 = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform_bounds(
+        bx0, by0, bx1, by1, densify_pts=41
+    )
     return x0, y0, x1, y1

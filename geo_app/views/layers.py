@@ -1,14 +1,20 @@
 """GIS files for colleagues who use QGIS or web maps: a GeoPackage and RFC 7946 GeoJSON.
 
-Column names are ASCII (some GIS tools and shapefile conversions mangle Japanese field names),
-while the values keep their Japanese names. The GeoPackage is written to a temporary file and
-moved into place, so re-exporting never leaves stale layers from an earlier run.
+Field names are the registry's English keys (`core.metrics`: population, aging_rate, area_km2 …),
+the same as the CLI's CSV/JSON, while the values keep their Japanese names. Not the Japanese
+headers: shapefile conversions cut field names to 10 bytes (mangling multibyte text), some GIS
+tools and SQL need quoting for them, and QGIS projects and styles that colleagues already made
+refer to these names. The units are those of the registry (人, fractions for rates, km²).
+The GeoPackage is written to a temporary file and moved into place, so re-exporting never
+leaves stale layers from an earlier run.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,19 +27,41 @@ from geo_app.core.errors import InputError
 from geo_app.core.geometry import JGD2011
 from geo_app.core.plan import LEVELS, Plan
 
-__all__ = ["write_gpkg", "write_geojson", "municipality_layer", "GPKG_LAYERS"]
+__all__ = ["write_gpkg", "write_geojson", "municipality_layer"]
 
-GPKG_LAYERS = ("municipalities", *LEVELS)
 _MUNI_COLUMNS = [
-    "code", "name", "pref", "city_code", "kind", "homecare", "secondary", "tertiary", "status", "hub",
-    "population", "age_unknown", "age_0_14", "age_15_64", "age_65_plus", "age_75_plus", "age_85_plus",
-    "aging_rate", "share_75_plus", "area_km2", "density",
+    "code",
+    "name",
+    "pref",
+    "city_code",
+    "kind",
+    "homecare",
+    "secondary",
+    "tertiary",
+    "status",
+    "hub",
+    "population",
+    "age_unknown",
+    "age_0_14",
+    "age_15_64",
+    "age_65_plus",
+    "age_75_plus",
+    "age_85_plus",
+    "aging_rate",
+    "share_75_plus",
+    "area_km2",
+    "density",
 ]
 
 
-def municipality_layer(munis: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
-    """Municipalities of the plan with their three areas, ASCII column names."""
-    joined = assign(munis, plan)
+def municipality_layer(
+    munis: gpd.GeoDataFrame, plan: Plan, *, assigned: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Municipalities of the plan with their three areas, ASCII column names.
+
+    `assigned`: `assign(munis, plan)` when the caller already has it.
+    """
+    joined = assign(munis, plan) if assigned is None else assigned
     cols = [c for c in _MUNI_COLUMNS if c in joined.columns]
     return gpd.GeoDataFrame(joined[cols], geometry=joined.geometry.values, crs=munis.crs)
 
@@ -60,17 +88,29 @@ def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         arr[single] = shapely.multipolygons(arr[single][:, None])
         out = out.set_geometry(gpd.GeoSeries(arr, index=out.index, crs=out.crs))
     if out.crs is None:
-        raise InputError("境界データに座標参照系（CRS）がありません。EPSG:6668（JGD2011）などを設定してから書き出してください。")
+        raise InputError(
+            "境界データに座標参照系（CRS）がありません。EPSG:6668（JGD2011）などを設定してから書き出してください。"
+        )
     return out.to_crs(JGD2011)
 
 
-def write_gpkg(munis: gpd.GeoDataFrame, plan: Plan, path: Path | str) -> Path:
-    """Layers municipalities, homecare, secondary, tertiary in EPSG:6668, replacing any old file."""
+def write_gpkg(
+    munis: gpd.GeoDataFrame,
+    plan: Plan,
+    path: Path | str,
+    *,
+    areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    assigned: gpd.GeoDataFrame | None = None,
+) -> Path:
+    """Layers municipalities, homecare, secondary, tertiary in EPSG:6668, replacing any old file.
+
+    `areas` (level → Areas) and `assigned`: what `geo-app build` computed once for every file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    layers = {"municipalities": municipality_layer(munis, plan)}
+    layers = {"municipalities": municipality_layer(munis, plan, assigned=assigned)}
     for level in LEVELS:
-        layers[level] = dissolve(munis, plan, level)
+        layers[level] = areas[level] if areas is not None and level in areas else dissolve(munis, plan, level)
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp_", suffix=".gpkg", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -99,12 +139,10 @@ def write_geojson(areas: gpd.GeoDataFrame, path: Path | str) -> Path:
     geoms = shapely.orient_polygons(np.asarray(gdf.geometry.values, dtype=object), exterior_cw=False)
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, 7))  # ~1 cm; RFC 7946 §11.2
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    records = [
-        {k: _json_value(v) for k, v in row.items()} for row in props.to_dict(orient="records")
-    ]
+    records = [{k: _json_value(v) for k, v in row.items()} for row in props.to_dict(orient="records")]
     features = [
         {"type": "Feature", "properties": rec, "geometry": None if g is None else shapely.geometry.mapping(g)}
-        for rec, g in zip(records, geoms)
+        for rec, g in zip(records, geoms, strict=True)
     ]
     bounds = gdf.total_bounds
     doc = {

@@ -3,6 +3,7 @@
 Exports take a file name from a form or a command line; a name such as `../x.xlsx`, an absolute
 path or a symlink planted in the folder must not let a write land somewhere else.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,10 +28,18 @@ def safe_output_path(out_dir: Path | str, filename: str) -> Path:
     if not name.strip() or name.strip() in (".",):
         raise InputError("出力ファイル名が空です。ファイル名（例: 在宅医療圏.xlsx）を指定してください。")
     if "\x00" in name:
-        raise InputError(f"出力ファイル名「{shown!r}」に使えない文字（NUL）が入っています。ファイル名を付け直してください。")
-    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() or PureWindowsPath(name).drive or name.startswith(("/", "\\", "~")):
         raise InputError(
-            f"出力ファイル名「{shown}」はフォルダの場所を含む絶対パスです。保存先フォルダの中のファイル名だけ（例: 在宅医療圏.xlsx）を指定してください。"
+            f"出力ファイル名「{shown!r}」に使えない文字（NUL）が入っています。ファイル名を付け直してください。"
+        )
+    if (
+        PurePosixPath(name).is_absolute()
+        or PureWindowsPath(name).is_absolute()
+        or PureWindowsPath(name).drive
+        or name.startswith(("/", "\\", "~"))
+    ):
+        raise InputError(
+            f"出力ファイル名「{shown}」はフォルダの場所を含む絶対パスです。"
+            "保存先フォルダの中のファイル名だけ（例: 在宅医療圏.xlsx）を指定してください。"
         )
     parts = [p for p in _SEPARATORS.split(name) if p not in ("", ".")]
     if any(p == ".." for p in parts):
@@ -44,7 +53,9 @@ def safe_output_path(out_dir: Path | str, filename: str) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"保存先フォルダ「{out_dir}」を作れません（{exc.strerror or exc}）。書き込めるフォルダを指定してください。") from None
+        raise InputError(
+            f"保存先フォルダ「{out_dir}」を作れません（{exc.strerror or exc}）。書き込めるフォルダを指定してください。"
+        ) from None
     base = out_dir.resolve()
     target = base.joinpath(*parts)
     real = target.resolve()  # follows symlinks, also of a file that is already there
@@ -53,7 +64,9 @@ def safe_output_path(out_dir: Path | str, filename: str) -> Path:
             f"出力ファイル「{shown}」は保存先フォルダの外（{real.parent}）を指すリンクになっています。別のファイル名にしてください。"
         )
     if real == base:
-        raise InputError(f"出力ファイル名「{shown}」が保存先フォルダそのものを指しています。ファイル名を指定してください。")
+        raise InputError(
+            f"出力ファイル名「{shown}」が保存先フォルダそのものを指しています。ファイル名を指定してください。"
+        )
     if real.is_dir():
         raise InputError(f"出力ファイル名「{shown}」と同じ名前のフォルダがあります。別のファイル名にしてください。")
     real.parent.mkdir(parents=True, exist_ok=True)

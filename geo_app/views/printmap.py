@@ -17,17 +17,18 @@ What the sheet shows, and why it is built this way:
   scale bar) or, beyond two insets, to a note giving their position;
 - 未確定 areas are hatched; credits and data vintage run along the bottom.
 """
-from __future__ import annotations
 
-import re
+from __future__ import annotations
 
 import itertools
 import math
+import re
 import unicodedata
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import mapclassify
@@ -38,35 +39,33 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import font_manager
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
-from matplotlib.text import Annotation, Text
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
+from matplotlib.text import Annotation, Text
 from pyproj import Geod, Transformer
 
 from geo_app.core.dissolve import assign, dissolve
 from geo_app.core.errors import GeoAppError, InputError, PlanError
-from geo_app.views.extent import (
-    choose_views, fit_scale, local_crs,
-)
+from geo_app.core.metrics import MAP_METRICS, Metric
+from geo_app.core.metrics import METRICS as REGISTRY
 from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
+from geo_app.core.tally import total
+from geo_app.views.extent import choose_views, fit_scale, local_crs
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["write_print_map", "METRICS", "PAPER_MM", "font_file", "missing_glyphs"]
 
 PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
 DPI = 200
-#: metric → (Japanese name, unit, kind)
-METRICS: dict[str, tuple[str, str, str]] = {
-    "population": ("人口", "人", "int"),
-    "age_65_plus": ("65歳以上人口", "人", "int"),
-    "age_75_plus": ("75歳以上人口", "人", "int"),
-    "aging_rate": ("高齢化率", "%", "pct"),
-    "share_75_plus": ("75歳以上の割合", "%", "pct"),
-    "density": ("人口密度", "人/km²", "float"),
-}
+#: The figures a print map can be coloured by: registry entries (`core.metrics`), in the order offered.
+METRICS: dict[str, Metric] = {k: REGISTRY[k] for k in MAP_METRICS}
 FONT_FAMILY = "IPAexGothic"
 CMAP = "YlOrRd"
 NO_DATA_COLOR = "#d9d9d9"
@@ -76,22 +75,25 @@ BORDERS = {  # level → (line width pt, colour); drawn bottom to top
     "secondary": (1.1, "#1a1a1a"),
     "tertiary": (1.9, "#000000"),
 }
-_CIRCLED = {i: chr(0x2460 + i - 1) for i in range(1, 21)} | {i: chr(0x3251 + i - 21) for i in range(21, 36)} | {
-    i: chr(0x32B1 + i - 36) for i in range(36, 51)
-}
+_CIRCLED = (
+    {i: chr(0x2460 + i - 1) for i in range(1, 21)}
+    | {i: chr(0x3251 + i - 21) for i in range(21, 36)}
+    | {i: chr(0x32B1 + i - 36) for i in range(36, 51)}
+)
 
 
 # ---- font ------------------------------------------------------------------------------------
 def font_file() -> str:
     """Path of the font matplotlib will use for the map text; must be the packaged IPAexGothic."""
     try:
-        path = font_manager.findfont(font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=False)
+        path = str(font_manager.findfont(font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=False))
     except ValueError:
         path = ""
     pkg = Path(matplotlib_fontja.__file__).resolve().parent
     if not path or not Path(path).resolve().is_relative_to(pkg):
         raise GeoAppError(
-            "日本語フォント（matplotlib-fontja の IPAexゴシック）が見つかりません。`pip install matplotlib-fontja` を実行してから、もう一度印刷用地図を作ってください。"
+            "日本語フォント（matplotlib-fontja の IPAexゴシック）が見つかりません。"
+            "`pip install matplotlib-fontja` を実行してから、もう一度印刷用地図を作ってください。"
         )
     return path
 
@@ -134,7 +136,7 @@ def _paths(geoms: np.ndarray) -> list[MplPath | None]:
     codes[ends] = MplPath.CLOSEPOLY
     owner = pidx[ridx][cidx]
     cuts = np.flatnonzero(np.diff(owner)) + 1
-    for g, xy, cd in zip(owner[np.r_[0, cuts]], np.split(coords, cuts), np.split(codes, cuts)):
+    for g, xy, cd in zip(owner[np.r_[0, cuts]], np.split(coords, cuts), np.split(codes, cuts), strict=True):
         out[int(g)] = MplPath(xy, cd)
     return out
 
@@ -145,15 +147,13 @@ def _group_title(names: list[str], partial: bool) -> str:
 
 
 # ---- classes ------------------------------------------------------------------------------
-def _fmt(value: float, kind: str) -> str:
-    if kind == "int":
-        return f"{value:,.0f}"
-    if kind == "pct":
-        return f"{value * 100:.1f}"
-    return f"{value:,.1f}"
+def _compact(m: Metric, value: object) -> str:
+    """The registry's number with its unit set close, as print labels are: 1,973,395人 · 27.9% · 190.2人/km²."""
+    text = m.format(value, unit=False)
+    return text if text == "—" or m.kind == "percent" else text + m.unit
 
 
-def _classes(values: pd.Series, kind: str, unit: str) -> tuple[np.ndarray, list[str], list[tuple[float, float, int]]]:
+def _classes(values: pd.Series, m: Metric) -> tuple[np.ndarray, list[str], list[tuple[float, float, int]]]:
     """Class index per area (-1 = no data), legend texts and (low, high, count) per class."""
     v = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
     ok = np.isfinite(v)
@@ -174,8 +174,8 @@ def _classes(values: pd.Series, kind: str, unit: str) -> tuple[np.ndarray, list[
             continue
         lo, hi = float(sel.min()), float(sel.max())
         stats.append((lo, hi, len(sel)))
-        span = _fmt(lo, kind) if lo == hi else f"{_fmt(lo, kind)} 〜 {_fmt(hi, kind)}"
-        texts.append(f"{span} {unit}（{len(sel)}）")
+        span = m.format(lo, unit=False) if lo == hi else f"{m.format(lo, unit=False)} 〜 {m.format(hi, unit=False)}"
+        texts.append(f"{span}（{len(sel)}）" if m.kind == "percent" else f"{span} {m.unit}（{len(sel)}）")
     return idx, texts, stats
 
 
@@ -223,10 +223,12 @@ class _Placer:
             return np.ones(len(cand), dtype=bool)
         occ = np.vstack(self.boxes)
         sep = (
-            (cand[:, None, 2] <= occ[None, :, 0]) | (cand[:, None, 0] >= occ[None, :, 2])
-            | (cand[:, None, 3] <= occ[None, :, 1]) | (cand[:, None, 1] >= occ[None, :, 3])
+            (cand[:, None, 2] <= occ[None, :, 0])
+            | (cand[:, None, 0] >= occ[None, :, 2])
+            | (cand[:, None, 3] <= occ[None, :, 1])
+            | (cand[:, None, 1] >= occ[None, :, 3])
         )
-        return sep.all(axis=1)
+        return np.asarray(sep.all(axis=1), dtype=bool)
 
     def place(self, ax, text, anchor, own, land, sizes, limits, *, rings: int, island: bool = False, **kw):
         """Try each font size at the anchor and on rings around it; return (Text, size, score) or None.
@@ -245,7 +247,7 @@ class _Placer:
         inv = ax.transData.inverted()
         px_per_m = ax.transData.transform((1.0, 0.0))[0] - ax.transData.transform((0.0, 0.0))[0]
         ang = np.linspace(0, 2 * np.pi, 16, endpoint=False)
-        for size, limit in zip(sizes, limits):
+        for size, limit in zip(sizes, limits, strict=True):
             t.set_fontsize(size)
             bb = t.get_window_extent(self.renderer)
             w, h = bb.width + 2 * self.pad, bb.height + 2 * self.pad
@@ -275,8 +277,11 @@ class _Placer:
             # An island smaller than about two label boxes is better named beside it, over the sea,
             # than hidden under its own name; anything else wants the name inside.
             small = island and shapely.area(own) < 2.0 * float(barea[0])
-            score = (0.35 * np.hypot(off[sel, 0], off[sel, 1]) / max(h, 1.0) + 4.0 * np.clip(on_land - on_own, 0, 1)
-                     + (2.0 * on_own if small else 1.0 * outside))
+            score = (
+                0.35 * np.hypot(off[sel, 0], off[sel, 1]) / max(h, 1.0)
+                + 4.0 * np.clip(on_land - on_own, 0, 1)
+                + (2.0 * on_own if small else 1.0 * outside)
+            )
             k = int(np.argmin(score))
             if score[k] > limit:
                 continue
@@ -295,8 +300,9 @@ def _collection(paths: list[MplPath | None], facecolors: Any = "none", **kw) -> 
     return PathCollection([p for p in paths if p is not None], facecolors=facecolors, **kw)
 
 
-def _scalebar(ax, to_lonlat: Transformer, corner: str, fontsize: float, axes_mm: float, *, paper: str | None,
-              frac: float = 0.22) -> tuple[list, float, float]:
+def _scalebar(
+    ax, to_lonlat: Transformer, corner: str, fontsize: float, axes_mm: float, *, paper: str | None, frac: float = 0.22
+) -> tuple[list, float, float]:
     """Alternating bar whose labelled length is geodesic km at its own position."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -315,21 +321,52 @@ def _scalebar(ax, to_lonlat: Transformer, corner: str, fontsize: float, axes_mm:
     h = 0.012 * H
     artists = []
     for i in range(4):
-        r = Rectangle((sx + i * length / 4, sy), length / 4, h, facecolor="black" if i % 2 == 0 else "white",
-                      edgecolor="black", linewidth=0.5, zorder=20)
+        r = Rectangle(
+            (sx + i * length / 4, sy),
+            length / 4,
+            h,
+            facecolor="black" if i % 2 == 0 else "white",
+            edgecolor="black",
+            linewidth=0.5,
+            zorder=20,
+        )
         ax.add_patch(r)
         artists.append(r)
     halo = [pe.withStroke(linewidth=2.0, foreground="white")]
     bar_pt = length / W * axes_mm * 72 / 25.4
-    ticks = ((0, "0"), (0.5, f"{nice / 2:g}"), (1, f"{nice:g} km")) if bar_pt > fontsize * 9 else ((0, "0"), (1, f"{nice:g} km"))
+    ticks = (
+        ((0, "0"), (0.5, f"{nice / 2:g}"), (1, f"{nice:g} km"))
+        if bar_pt > fontsize * 9
+        else ((0, "0"), (1, f"{nice:g} km"))
+    )
     for pos, txt in ticks:
-        artists.append(ax.text(sx + pos * length, sy + h * 1.6, txt, ha="center",
-                               va="bottom", fontsize=fontsize, zorder=21, path_effects=halo))
+        artists.append(
+            ax.text(
+                sx + pos * length,
+                sy + h * 1.6,
+                txt,
+                ha="center",
+                va="bottom",
+                fontsize=fontsize,
+                zorder=21,
+                path_effects=halo,
+            )
+        )
     if paper:  # representative fraction: ground metres across the frame ÷ paper metres
         denom = (W * nice * 1000.0 / length) / (axes_mm / 1000.0)
         digits = 10 ** max(math.floor(math.log10(denom)) - 1, 0)
-        artists.append(ax.text(sx, sy - h * 0.8, f"縮尺 約1:{round(denom / digits) * digits:,.0f}（{paper}印刷時）",
-                               ha="left", va="top", fontsize=fontsize * 0.85, zorder=21, path_effects=halo))
+        artists.append(
+            ax.text(
+                sx,
+                sy - h * 0.8,
+                f"縮尺 約1:{round(denom / digits) * digits:,.0f}（{paper}印刷時）",
+                ha="left",
+                va="top",
+                fontsize=fontsize * 0.85,
+                zorder=21,
+                path_effects=halo,
+            )
+        )
     return artists, nice, length
 
 
@@ -345,13 +382,27 @@ def _north_arrow(ax, to_lonlat: Transformer, to_local: Transformer, corner: str,
     d = np.array([nx - px, ny - py])
     d /= np.hypot(*d)
     L = fontsize * 3.2
-    arrow = ax.annotate("", xy=(fx, fy), xycoords="axes fraction", xytext=(-d[0] * L, -d[1] * L),
-                        textcoords="offset points", zorder=21,
-                        arrowprops=dict(arrowstyle="-|>,head_length=0.8,head_width=0.4", lw=1.4, color="black",
-                                        shrinkA=0, shrinkB=0))
-    label = ax.annotate("N", xy=(fx, fy), xycoords="axes fraction", xytext=(d[0] * fontsize * 0.9, d[1] * fontsize * 0.9),
-                        textcoords="offset points", ha="center", va="center", fontsize=fontsize,
-                        zorder=21, path_effects=[pe.withStroke(linewidth=2.0, foreground="white")])
+    arrow = ax.annotate(
+        "",
+        xy=(fx, fy),
+        xycoords="axes fraction",
+        xytext=(-d[0] * L, -d[1] * L),
+        textcoords="offset points",
+        zorder=21,
+        arrowprops=dict(arrowstyle="-|>,head_length=0.8,head_width=0.4", lw=1.4, color="black", shrinkA=0, shrinkB=0),
+    )
+    label = ax.annotate(
+        "N",
+        xy=(fx, fy),
+        xycoords="axes fraction",
+        xytext=(d[0] * fontsize * 0.9, d[1] * fontsize * 0.9),
+        textcoords="offset points",
+        ha="center",
+        va="center",
+        fontsize=fontsize,
+        zorder=21,
+        path_effects=[pe.withStroke(linewidth=2.0, foreground="white")],
+    )
     return [arrow, label]
 
 
@@ -366,7 +417,7 @@ def _corner_occupancy(land: shapely.Geometry, lim: tuple[float, float, float, fl
     }
     geoms = shapely.box(*np.array(list(boxes.values())).T)
     share = shapely.area(shapely.intersection(geoms, land)) / shapely.area(geoms)
-    return dict(zip(boxes, share))
+    return dict(zip(boxes, share, strict=True))
 
 
 def _set_view(ax, bounds: np.ndarray, margin: float = 0.04) -> None:
@@ -394,17 +445,28 @@ def _real_text_over_halos(fig: Figure) -> None:
     own glyphs are covered exactly, so the page looks the same.
     """
     for t in fig.findobj(lambda a: isinstance(a, Text) and not isinstance(a, Annotation)):
+        assert isinstance(t, Text)
         if not t.get_path_effects() or not t.get_visible() or not t.get_text():
             continue
         x, y = t.get_position()
-        twin = Text(x, y, t.get_text(), transform=t.get_transform(), fontproperties=t.get_fontproperties(),
-                    color=t.get_color(), ha=t.get_horizontalalignment(), va=t.get_verticalalignment(),
-                    rotation=t.get_rotation(), linespacing=t.get_linespacing(),
-                    zorder=t.get_zorder() + 0.01, clip_on=t.get_clip_on())
+        twin = Text(
+            x,
+            y,
+            t.get_text(),
+            transform=t.get_transform(),
+            fontproperties=t.get_fontproperties(),
+            color=t.get_color(),
+            ha=t.get_horizontalalignment(),
+            va=t.get_verticalalignment(),
+            rotation=t.get_rotation(),
+            linespacing=t.get_linespacing(),
+            zorder=t.get_zorder() + 0.01,
+            clip_on=t.get_clip_on(),
+        )
         twin.update_from(t)  # colour, font, alignment (multi-line too) as the haloed text
         twin.set_path_effects([])
         if t.get_clip_on():
-            twin.set_clip_box(t.get_clipbox())
+            twin.set_clip_box(t.get_clip_box())
             twin.set_clip_path(t.get_clip_path())
         (t.axes or fig).add_artist(twin)
 
@@ -425,6 +487,25 @@ def _printable(munis: gpd.GeoDataFrame, plan: Plan, title: str | None) -> tuple[
     return munis, Plan(name=terminal_text(plan.name), table=table), None if title is None else terminal_text(title)
 
 
+def _proj_param(proj: str, key: str) -> float:
+    """A number of a PROJ string (`+lat_0=43.2`): where the local projection is centred."""
+    found = re.search(rf"\+{key}=([-0-9.]+)", proj)
+    if found is None:
+        raise GeoAppError(f"投影法の指定に {key} がありません: {proj}")
+    return float(found.group(1))
+
+
+def _printable_frame(frame: gpd.GeoDataFrame, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """`frame` with the names in `columns` written as `_printable` writes them (precomputed inputs)."""
+    from geo_app.views.textsafe import terminal_text
+
+    out = frame.copy()
+    for col in columns:
+        if col in out.columns:
+            out[col] = out[col].map(terminal_text, na_action="ignore").astype(out[col].dtype)
+    return out
+
+
 def write_print_map(
     munis: gpd.GeoDataFrame,
     plan: Plan,
@@ -435,30 +516,48 @@ def write_print_map(
     paper: str = "A4",
     title: str | None = None,
     metric: str = "population",
+    areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    assigned: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
-    """Draw the handout map of `level` areas coloured by `metric`; return what was drawn."""
+    """Draw the handout map of `level` areas coloured by `metric`; return what was drawn.
+
+    `areas` (level → Areas) and `assigned` (`assign(munis, plan)`): what `geo-app build`
+    computed once for every file; without them this writer dissolves and assigns itself.
+    """
     if level not in LEVELS:
-        raise PlanError(f"地図にする単位「{level}」が分かりません。homecare（在宅医療圏）/ secondary（二次医療圏）/ tertiary（三次医療圏）のいずれかです。")
+        raise PlanError(
+            f"地図にする単位「{level}」が分かりません。"
+            "homecare（在宅医療圏）/ secondary（二次医療圏）/ tertiary（三次医療圏）のいずれかです。"
+        )
     if paper not in PAPER_MM:
         raise InputError(f"用紙サイズ「{paper}」には対応していません。A4 か A3 を指定してください。")
     if metric not in METRICS:
-        raise InputError(f"色分けの指標「{metric}」は使えません。使える指標: {'、'.join(f'{k}（{v[0]}）' for k, v in METRICS.items())}。")
+        raise InputError(
+            f"色分けの指標「{metric}」は使えません。"
+            f"使える指標: {'、'.join(f'{k}（{m.label}）' for k, m in METRICS.items())}。"
+        )
     if munis.crs is None:
         raise InputError("境界データに座標参照系（CRS）がありません。EPSG:6668 などを設定してください。")
     ffile = font_file()
-    metric_ja, unit, kind = METRICS[metric]
+    m_def = METRICS[metric]
+    metric_ja, unit = m_def.label, m_def.unit
     level_ja = LEVEL_JA[level]
     munis, plan, title = _printable(munis, plan, title)
 
     # -- data: areas of every level and the municipalities of the plan, in a local projection --
-    joined = assign(munis, plan)
+    joined = assign(munis, plan) if assigned is None else _printable_frame(assigned, ("name", *LEVELS, "hub"))
     if joined.empty:
         raise PlanError("区域案の市町村コードが境界データと1つも一致しません。都道府県とコードを確かめてください。")
-    areas = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+    if areas is None:
+        areas = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+    else:
+        areas = {lv: _printable_frame(areas[lv], ("area", "parent", "hub", "members")) for lv in LEVELS}
     if metric not in areas[level].columns:
-        raise InputError(f"人口表に「{metric_ja}」を計算する列がありません。年齢別の人口を含む表を使うか、指標を「人口」にしてください。")
+        raise InputError(
+            f"人口表に「{metric_ja}」を計算する列がありません。年齢別の人口を含む表を使うか、指標を「人口」にしてください。"
+        )
     local = local_crs(joined)
-    lat0, lon0 = (float(re.search(rf"\+{k}=([-0-9.]+)", local).group(1)) for k in ("lat_0", "lon_0"))
+    lat0, lon0 = (_proj_param(local, k) for k in ("lat_0", "lon_0"))
     to_lonlat = Transformer.from_crs(local, "EPSG:4326", always_xy=True)
     to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True)
     mj = joined.to_crs(local)
@@ -472,9 +571,15 @@ def write_print_map(
     main_mm = (0.725 * pw, ph - 16 * k - 15 * k)  # width, height of the map frame
     views = choose_views(mj.geometry.values, mj["name"].to_numpy(dtype=object), main_mm)
 
-    rc = {"text.parse_math": False,  # names are typed text: "$" is a character, not TeX
-          "font.family": [FONT_FAMILY, "DejaVu Sans"], "pdf.fonttype": 42, "ps.fonttype": 42, "hatch.linewidth": 0.45,
-          "axes.unicode_minus": False, "svg.fonttype": "none"}
+    rc: dict[RcKeyType, Any] = {
+        "text.parse_math": False,  # names are typed text: "$" is a character, not TeX
+        "font.family": [FONT_FAMILY, "DejaVu Sans"],
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+        "hatch.linewidth": 0.45,
+        "axes.unicode_minus": False,
+        "svg.fonttype": "none",
+    }
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(pw / 25.4, ph / 25.4), dpi=DPI)
         canvas = FigureCanvasAgg(fig)
@@ -487,7 +592,7 @@ def write_print_map(
         # -- colours --
         with warnings.catch_warnings():  # mapclassify falls back to pure Python without numba; fine for ≤ 2,000 areas
             warnings.filterwarnings("ignore", message="Numba not installed")
-            cls, class_texts, class_stats = _classes(shown[metric], kind, unit)
+            cls, class_texts, class_stats = _classes(shown[metric], m_def)
         ncls = len(class_texts)
         palette = matplotlib.colormaps[CMAP](np.linspace(0.10, 0.72, max(ncls, 1)))
         if ncls == 1:
@@ -501,15 +606,36 @@ def write_print_map(
         def draw_layers(a, thin: float = 1.0) -> None:
             a.add_collection(_collection(paths[level], facecolors=face, edgecolors="none", linewidths=0, zorder=1))
             if unconfirmed.any():
-                hatch = _collection([p for p, u in zip(paths[level], unconfirmed) if u], facecolors="none",
-                                    edgecolors="#5a5a5a", linewidths=0, hatch="////", zorder=2)
+                hatch = _collection(
+                    [p for p, u in zip(paths[level], unconfirmed, strict=True) if u],
+                    facecolors="none",
+                    edgecolors="#5a5a5a",
+                    linewidths=0,
+                    hatch="////",
+                    zorder=2,
+                )
                 a.add_collection(hatch)
-            a.add_collection(_collection(muni_paths, facecolors="none", edgecolors=BORDERS["municipality"][1],
-                                         linewidths=BORDERS["municipality"][0] * k * thin, zorder=3))
+            a.add_collection(
+                _collection(
+                    muni_paths,
+                    facecolors="none",
+                    edgecolors=BORDERS["municipality"][1],
+                    linewidths=BORDERS["municipality"][0] * k * thin,
+                    zorder=3,
+                )
+            )
             for z, lv in enumerate(LEVELS, start=4):
                 lw, col = BORDERS[lv]
-                a.add_collection(_collection(paths[lv], facecolors="none", edgecolors=col, linewidths=lw * k * thin,
-                                             joinstyle="round", zorder=z))
+                a.add_collection(
+                    _collection(
+                        paths[lv],
+                        facecolors="none",
+                        edgecolors=col,
+                        linewidths=lw * k * thin,
+                        joinstyle="round",
+                        zorder=z,
+                    )
+                )
             a.set_xticks([])
             a.set_yticks([])
             for s in a.spines.values():
@@ -520,17 +646,18 @@ def write_print_map(
 
         # -- title --
         title = title or f"{plan.name or '区域案'}　{level_ja}別 {metric_ja}"
-        total_pop = pd.to_numeric(shown["population"], errors="coerce").sum()
-        subtitle = f"{len(shown)}圏域・{len(mj)}市町村　総人口 {total_pop:,.0f}人　（斜線は未確定の圏域）" if unconfirmed.any() else \
-            f"{len(shown)}圏域・{len(mj)}市町村　総人口 {total_pop:,.0f}人"
-        title_artist = fig.text(fx(5 * k), 1 - fy(4 * k), title, ha="left", va="top", fontsize=14 * k ** 0.5)
-        fig.text(fx(5 * k), 1 - fy(11 * k), subtitle, ha="left", va="top", fontsize=8 * k ** 0.5, color="#333333")
+        total_pop = _compact(REGISTRY["population"], total(shown).get("population"))  # unknown stays unknown
+        subtitle = f"{len(shown)}圏域・{len(mj)}市町村　総人口 {total_pop}" + (
+            "　（斜線は未確定の圏域）" if unconfirmed.any() else ""
+        )
+        title_artist = fig.text(fx(5 * k), 1 - fy(4 * k), title, ha="left", va="top", fontsize=14 * k**0.5)
+        fig.text(fx(5 * k), 1 - fy(11 * k), subtitle, ha="left", va="top", fontsize=8 * k**0.5, color="#333333")
 
         renderer = canvas.get_renderer()
         room = fig.bbox.width * (1 - 2 * fx(5 * k))
         width = title_artist.get_window_extent(renderer).width
         if width > room:  # a long plan name: shrink the title to the page width rather than cut it
-            title_artist.set_fontsize(max(14 * k ** 0.5 * room / width, 8.0))
+            title_artist.set_fontsize(max(14 * k**0.5 * room / width, 8.0))
 
         # -- scale bar and north arrow in the emptiest corners --
         land = shapely.union_all(al["tertiary"].geometry.values)
@@ -548,7 +675,7 @@ def write_print_map(
         # -- legend (side panel, top) --
         lax = fig.add_axes((fx(side_x0), fy(15 * k), fx(side_w), fy(main_mm[1])))
         lax.set_axis_off()
-        handles = [Patch(facecolor=palette[i], edgecolor="#777777", linewidth=0.4) for i in range(ncls)]
+        handles: list[Artist] = [Patch(facecolor=palette[i], edgecolor="#777777", linewidth=0.4) for i in range(ncls)]
         labels = list(class_texts)
         if (cls < 0).any():
             handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#777777", linewidth=0.4))
@@ -561,9 +688,21 @@ def write_print_map(
             handles.append(Line2D([0, 1], [0, 0], color=col, linewidth=lw * k))
             labels.append(f"{LEVEL_JA.get(lv, '市町村')}の境界" if lv != "municipality" else "市町村の境界")
         legend_title = f"{level_ja}の{metric_ja}（{unit}）\n（　）内は圏域数"
-        leg = lax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, 1), frameon=False,
-                         fontsize=base_fs, title=legend_title, title_fontsize=base_fs * 1.1, alignment="left",
-                         handlelength=2.2, handleheight=1.1, labelspacing=0.45, borderaxespad=0)
+        leg = lax.legend(
+            handles,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(0, 1),
+            frameon=False,
+            fontsize=base_fs,
+            title=legend_title,
+            title_fontsize=base_fs * 1.1,
+            alignment="left",
+            handlelength=2.2,
+            handleheight=1.1,
+            labelspacing=0.45,
+            borderaxespad=0,
+        )
         leg_bb = leg.get_window_extent(renderer).transformed(fig.transFigure.inverted())
 
         # -- labels in the main map --
@@ -578,8 +717,12 @@ def write_print_map(
         label_texts = []
         for i in range(len(shown)):
             name = str(shown["area"].iloc[i])
-            pop = f"{pops.iloc[i]:,.0f}人" if pd.notna(pops.iloc[i]) else "人口なし"
-            extra = "" if metric == "population" or pd.isna(vals.iloc[i]) else f"\n{metric_ja} {_fmt(vals.iloc[i], kind)}{unit}"
+            pop = _compact(REGISTRY["population"], pops.iloc[i]) if pd.notna(pops.iloc[i]) else "人口なし"
+            extra = (
+                ""
+                if metric == "population" or pd.isna(vals.iloc[i])
+                else f"\n{metric_ja} {_compact(m_def, vals.iloc[i])}"
+            )
             label_texts.append(f"{name}\n{pop}{extra}")
         sizes = [base_fs, base_fs * 0.85, base_fs * 0.72]
         drawn: list[dict[str, Any]] = []
@@ -602,33 +745,82 @@ def write_print_map(
             shapely.prepare(land)
             # Islands: most of the area's outline is coast (shared with no other area).
             outline = shapely.boundary(clipped)
-            coast = shapely.length(shapely.intersection(outline, shapely.boundary(land))) / np.maximum(shapely.length(outline), 1e-9)
+            coast = shapely.length(shapely.intersection(outline, shapely.boundary(land))) / np.maximum(
+                shapely.length(outline), 1e-9
+            )
             for j, i in enumerate(idx):
                 shapely.prepare(clipped[j])
-                hit = placer.place(a, label_texts[i], (cx[j], cy[j]), clipped[j], land, sizes, [1.6, 2.0, 3.0],
-                                   rings=8, island=bool(coast[j] > 0.75), path_effects=halo, zorder=30, linespacing=1.1)
+                hit = placer.place(
+                    a,
+                    label_texts[i],
+                    (cx[j], cy[j]),
+                    clipped[j],
+                    land,
+                    sizes,
+                    [1.6, 2.0, 3.0],
+                    rings=8,
+                    island=bool(coast[j] > 0.75),
+                    path_effects=halo,
+                    zorder=30,
+                    linespacing=1.1,
+                )
                 if hit is not None:
-                    drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "label", "text": hit[0], "size": hit[1]})
+                    drawn.append(
+                        {"i": i, "area": str(shown["area"].iloc[i]), "kind": "label", "text": hit[0], "size": hit[1]}
+                    )
                     continue
                 keyed.append(i)
                 num = _circled(len(keyed))
-                hit = placer.place(a, num, (cx[j], cy[j]), clipped[j], land, [base_fs * 1.1, base_fs * 0.9], [3.0, 6.0],
-                                   rings=6, path_effects=halo, zorder=31)
+                hit = placer.place(
+                    a,
+                    num,
+                    (cx[j], cy[j]),
+                    clipped[j],
+                    land,
+                    [base_fs * 1.1, base_fs * 0.9],
+                    [3.0, 6.0],
+                    rings=6,
+                    path_effects=halo,
+                    zorder=31,
+                )
                 leader = False
                 if hit is None:  # further away, with a leader line
                     reach = 12.0 / 25.4 * DPI / px_per_m(a)  # up to ~12 mm from the area
-                    hit = placer.place(a, num, (cx[j], cy[j]), clipped[j].buffer(reach), land,
-                                       [base_fs * 0.9], [np.inf], rings=30, path_effects=halo, zorder=31)
+                    hit = placer.place(
+                        a,
+                        num,
+                        (cx[j], cy[j]),
+                        clipped[j].buffer(reach),
+                        land,
+                        [base_fs * 0.9],
+                        [np.inf],
+                        rings=30,
+                        path_effects=halo,
+                        zorder=31,
+                    )
                     leader = hit is not None
                 if hit is None:  # nowhere free near it: listed in the key without a mark
                     keyed.pop()
-                    drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "unplaced", "text": None, "size": None})
+                    drawn.append(
+                        {"i": i, "area": str(shown["area"].iloc[i]), "kind": "unplaced", "text": None, "size": None}
+                    )
                     continue
                 if leader:
                     tx, ty = hit[0].get_position()
-                    a.add_collection(LineCollection([[(cx[j], cy[j]), (tx, ty)]], colors="#333333", linewidths=0.5, zorder=29))
-                drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "number", "text": hit[0], "size": hit[1],
-                              "number": len(keyed), "leader": leader})
+                    a.add_collection(
+                        LineCollection([[(cx[j], cy[j]), (tx, ty)]], colors="#333333", linewidths=0.5, zorder=29)
+                    )
+                drawn.append(
+                    {
+                        "i": i,
+                        "area": str(shown["area"].iloc[i]),
+                        "kind": "number",
+                        "text": hit[0],
+                        "size": hit[1],
+                        "number": len(keyed),
+                        "leader": leader,
+                    }
+                )
 
         place_labels(0, ax)
 
@@ -656,7 +848,7 @@ def write_print_map(
 
             def drawn_area(slots) -> float:
                 tot = 0.0
-                for v, (sw, sh) in zip(views.insets, slots):
+                for v, (sw, sh) in zip(views.insets, slots, strict=True):
                     if sw <= 5 or sh <= 5:
                         return -1.0
                     s = fit_scale(v["bounds"], (sw, sh), margin=0.06)
@@ -672,7 +864,7 @@ def write_print_map(
                 home_view[home_view > 0] = -1
             y_cursor = ph - top_mm
             x_cursor = side_x0
-            for v, (sw, sh) in zip(views.insets, slots):
+            for v, (sw, sh) in zip(views.insets, slots, strict=False):
                 s = fit_scale(v["bounds"], (sw, sh), margin=0.06)
                 bw = (v["bounds"][2] - v["bounds"][0]) * 1.12 * s
                 bh = (v["bounds"][3] - v["bounds"][1]) * 1.12 * s
@@ -703,24 +895,47 @@ def write_print_map(
         for d in drawn:
             if d["kind"] == "number":
                 pop = pops.iloc[d["i"]]
-                key_lines.append(f"{_circled(d['number'])} {d['area']}　{pop:,.0f}人" if pd.notna(pop) else f"{_circled(d['number'])} {d['area']}")
+                key_lines.append(
+                    f"{_circled(d['number'])} {d['area']}　{pop:,.0f}人"
+                    if pd.notna(pop)
+                    else f"{_circled(d['number'])} {d['area']}"
+                )
         for d in drawn:
             if d["kind"] == "unplaced":
                 pop = pops.iloc[d["i"]]
-                key_lines.append(f"・{d['area']}　{pop:,.0f}人（位置は表示できず）" if pd.notna(pop) else f"・{d['area']}（位置は表示できず）")
-        for i in np.flatnonzero(home_view < 0):
-            drawn.append({"i": int(i), "area": str(shown["area"].iloc[i]), "kind": "offmap", "text": None, "size": None})
+                key_lines.append(
+                    f"・{d['area']}　{pop:,.0f}人（位置は表示できず）"
+                    if pd.notna(pop)
+                    else f"・{d['area']}（位置は表示できず）"
+                )
+        for off in np.flatnonzero(home_view < 0):
+            i = int(off)
+            drawn.append({"i": i, "area": str(shown["area"].iloc[i]), "kind": "offmap", "text": None, "size": None})
             pop = pops.iloc[i]
-            key_lines.append(f"・{shown['area'].iloc[i]}　{pop:,.0f}人（地図の範囲外）" if pd.notna(pop) else f"・{shown['area'].iloc[i]}（地図の範囲外）")
+            key_lines.append(
+                f"・{shown['area'].iloc[i]}　{pop:,.0f}人（地図の範囲外）"
+                if pd.notna(pop)
+                else f"・{shown['area'].iloc[i]}（地図の範囲外）"
+            )
         key_text_artists = []
         if key_lines:
             per_col = math.ceil(len(key_lines) / key_cols)
-            fig.text(fx(side_x0), fy(15 * k + key_mm), "地図上に名前が入らない圏域", ha="left", va="top",
-                     fontsize=key_fs)
+            fig.text(
+                fx(side_x0), fy(15 * k + key_mm), "地図上に名前が入らない圏域", ha="left", va="top", fontsize=key_fs
+            )
             for c in range(key_cols):
-                chunk = key_lines[c * per_col:(c + 1) * per_col]
-                key_text_artists.append(fig.text(fx(side_x0 + c * side_w / key_cols), fy(15 * k + key_mm - 1.3 * line_mm),
-                                                 "\n".join(chunk), ha="left", va="top", fontsize=key_fs, linespacing=1.3))
+                chunk = key_lines[c * per_col : (c + 1) * per_col]
+                key_text_artists.append(
+                    fig.text(
+                        fx(side_x0 + c * side_w / key_cols),
+                        fy(15 * k + key_mm - 1.3 * line_mm),
+                        "\n".join(chunk),
+                        ha="left",
+                        va="top",
+                        fontsize=key_fs,
+                        linespacing=1.3,
+                    )
+                )
 
         # -- notes and credits along the bottom --
         vintage, credits = _credits_for(plan)
@@ -734,16 +949,41 @@ def write_print_map(
             notes.append("地図の範囲外の島: " + "、".join(spots) + "は省略しています。")
         if views.insets:
             notes.append("右の別図は縮尺が本図と異なります（各図の縮尺バーを参照）。")
-        notes.append(f"図法: ランベルト正積方位図法（中心 北緯{lat0:.1f}°・東経{lon0:.1f}°、GRS80）。色分けは Fisher–Jenks 法（{max(ncls, 1)}区分）。")
-        foot_fs = 5.6 * k ** 0.5
+        notes.append(
+            f"図法: ランベルト正積方位図法（中心 北緯{lat0:.1f}°・東経{lon0:.1f}°、GRS80）。"
+            f"色分けは Fisher–Jenks 法（{max(ncls, 1)}区分）。"
+        )
+        foot_fs = 5.6 * k**0.5
         width_em = (pw - 10 * k) * 72 / 25.4 / foot_fs
-        foot_lines = _wrap("　".join(notes), width_em) + _wrap("データ: " + vintage, width_em) + _wrap("出典: " + "　".join(credits), width_em)
-        fig.text(fx(5 * k), fy(13 * k), "\n".join(foot_lines), ha="left", va="top", fontsize=foot_fs, color="#333333",
-                 linespacing=1.25)
+        foot_lines = (
+            _wrap("　".join(notes), width_em)
+            + _wrap("データ: " + vintage, width_em)
+            + _wrap("出典: " + "　".join(credits), width_em)
+        )
+        fig.text(
+            fx(5 * k),
+            fy(13 * k),
+            "\n".join(foot_lines),
+            ha="left",
+            va="top",
+            fontsize=foot_fs,
+            color="#333333",
+            linespacing=1.25,
+        )
 
         # -- check glyphs (no tofu), then write --
-        all_text = [title, subtitle, legend_title, *labels, *label_texts, *key_lines, *foot_lines, "N km 0123456789.",
-                    *[v.get("title", "") for v in views.insets], "縮尺 約1:（印刷時）"]
+        all_text = [
+            title,
+            subtitle,
+            legend_title,
+            *labels,
+            *label_texts,
+            *key_lines,
+            *foot_lines,
+            "N km 0123456789.",
+            *[v.get("title", "") for v in views.insets],
+            "縮尺 約1:（印刷時）",
+        ]
         fallback, missing = _fallback_covers(missing_glyphs(all_text, ffile))
         out_png = Path(out_png)
         out_png.parent.mkdir(parents=True, exist_ok=True)
@@ -755,7 +995,9 @@ def write_print_map(
         for d in drawn:
             if d["text"] is not None:
                 bb = d["text"].get_window_extent(renderer)
-                boxes.append({"area": d["area"], "kind": d["kind"], "bbox": (bb.x0, bb.y0, bb.x1, bb.y1), "size": d["size"]})
+                boxes.append(
+                    {"area": d["area"], "kind": d["kind"], "bbox": (bb.x0, bb.y0, bb.x1, bb.y1), "size": d["size"]}
+                )
         if out_pdf is not None:
             out_pdf = Path(out_pdf)
             out_pdf.parent.mkdir(parents=True, exist_ok=True)
@@ -785,7 +1027,10 @@ def write_print_map(
         "label_boxes": boxes,
         "label_sizes": sorted({round(d["size"], 2) for d in drawn if d["size"]}),
         "inset_used": bool(views.insets),
-        "insets": [{"title": v["title"], "municipalities": v["names"], "bounds_lonlat": lonlat_bounds(v["bounds"])} for v in views.insets],
+        "insets": [
+            {"title": v["title"], "municipalities": v["names"], "bounds_lonlat": lonlat_bounds(v["bounds"])}
+            for v in views.insets
+        ],
         "omitted": [{"municipalities": v["names"], "bounds_lonlat": lonlat_bounds(v["bounds"])} for v in views.omitted],
         "main_bounds_lonlat": lonlat_bounds(views.main),
         "scale_km": scale_km,

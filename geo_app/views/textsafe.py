@@ -15,6 +15,7 @@ reader needs:
   only characters a terminal or editor would act on are written as ``\\uXXXX`` escapes,
   which every JSON reader turns back into the same text.
 """
+
 from __future__ import annotations
 
 import json

@@ -15,14 +15,16 @@ for Jinja (`{% raw %}`) because the text passes through an unknown number of ren
 folium's HTML, more in streamlit-folium), and JSON escapes are inert in all of them.
 The map needs no network: `standalone_html` inlines Leaflet from the package.
 """
+
 from __future__ import annotations
 
 import html
 import json
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -30,45 +32,34 @@ import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
-from geo_app.views.assets import leaflet_css, leaflet_js
-from geo_app.io.datasets import credits_for
 from geo_app.core.dissolve import assign, dissolve
-from geo_app.core.geometry import BorderPieces, border_pieces, classify_borders
+from geo_app.core.geometry import BorderPieces, border_pieces, classify_borders, grouped_coverage_union
+from geo_app.core.metrics import MAP_METRICS, Metric, label
+from geo_app.core.metrics import METRICS as REGISTRY
 from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Level, Plan
+from geo_app.core.tally import total
+from geo_app.io.datasets import credits_for
+from geo_app.views.assets import leaflet_css, leaflet_js
 
 __all__ = [
-    "METRICS", "BASEMAPS", "Metric", "class_breaks", "area_map", "standalone_html", "make_offline",
-    "map_layers", "MapLayers", "plan_area_ids",
+    "METRICS",
+    "BASEMAPS",
+    "Metric",
+    "class_breaks",
+    "area_map",
+    "standalone_html",
+    "make_offline",
+    "map_layers",
+    "MapLayers",
+    "plan_area_ids",
 ]
 
 
-@dataclass(frozen=True)
-class Metric:
-    label: str
-    unit: str
-    percent: bool = False
-
-    def fmt(self, value: float | None) -> str:
-        if value is None or pd.isna(value):
-            return "—"
-        if self.percent:
-            return f"{value * 100:.1f}{self.unit}"
-        if self.unit == "人/km²":
-            return f"{value:,.1f} {self.unit}"
-        return f"{int(round(value)):,} {self.unit}"
-
-
-METRICS: dict[str, Metric] = {
-    "population": Metric("人口", "人"),
-    "age_65_plus": Metric("65歳以上人口", "人"),
-    "age_75_plus": Metric("75歳以上人口", "人"),
-    "aging_rate": Metric("高齢化率", "%", percent=True),
-    "share_75_plus": Metric("75歳以上の割合", "%", percent=True),
-    "density": Metric("人口密度", "人/km²"),
-}
+#: The figures a map can be coloured by: registry entries (`core.metrics`), in the order offered.
+METRICS: dict[str, Metric] = {k: REGISTRY[k] for k in MAP_METRICS}
 
 GSI_PALE = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
 GSI_ATTR = '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">地理院タイル</a>（淡色地図）'
@@ -112,24 +103,57 @@ class MapLayers:
     borders: dict[str, object]  # level → lines not already drawn by a coarser level
 
 
-def map_layers(munis: gpd.GeoDataFrame, plan: Plan, *, simplify_tolerance: float | None = None,
-               areas: dict[str, gpd.GeoDataFrame] | None = None, pieces: BorderPieces | None = None) -> MapLayers:
-    """Dissolve every level once (unless `areas` are given, e.g. kept live by an editor),
-    optionally from a topology-preserving simplified coverage.
+def map_layers(
+    munis: gpd.GeoDataFrame,
+    plan: Plan,
+    *,
+    simplify_tolerance: float | None = None,
+    areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    pieces: BorderPieces | None = None,
+    assigned: gpd.GeoDataFrame | None = None,
+) -> MapLayers:
+    """Dissolve every level once (unless `areas` are given: kept live by an editor, or computed
+    once by `geo-app build` for every file), optionally from a topology-preserving simplified coverage.
+
+    With a simplification, given areas keep their figures and take their shapes from their
+    simplified members (a geometry-only union, no counts), so that fills meet the simplified
+    borders exactly; `assigned` (`assign(munis, plan)`) likewise keeps its rows and takes the
+    simplified shapes.
 
     Border lines come from `pieces` (every stretch of municipal border, computed once per set of
     municipalities; pass them in when drawing many plans on the same municipalities): a plan
     only decides the level of each stretch, so no linework is unioned per plan.
     """
+    simplified = False
     if simplify_tolerance and munis.attrs.get("coverage_valid", True):  # needs a valid coverage
         munis = munis.copy()
         munis["geometry"] = shapely.coverage_simplify(munis.geometry.values, simplify_tolerance, simplify_boundary=True)
-    assigned = assign(munis, plan)
-    areas = areas or {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+        simplified = True
+    if assigned is None:
+        assigned = assign(munis, plan)
+    elif simplified:
+        shapes = np.asarray(munis.geometry.values, dtype=object)[pd.Index(munis["code"]).get_indexer(assigned["code"])]
+        assigned = assigned.set_geometry(gpd.GeoSeries(shapes, index=assigned.index, crs=assigned.crs))
+    if not areas:
+        areas = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
+    elif simplified:
+        areas = {lv: _member_shapes(a, assigned, lv) for lv, a in areas.items()}
     pieces = pieces if pieces is not None else border_pieces(munis.geometry.values)
     order = ["tertiary", "secondary", "homecare"]
     lines = classify_borders(pieces, plan_area_ids(munis, plan, order))
-    return MapLayers(assigned, areas, dict(zip([*order, "municipality"], lines)))
+    return MapLayers(assigned, dict(areas), dict(zip([*order, "municipality"], lines, strict=True)))
+
+
+def _member_shapes(areas: gpd.GeoDataFrame, assigned: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """`areas` with each shape the union of its members' shapes in `assigned` (none: no shape)."""
+    members = assigned[assigned[level].notna()]
+    keys, unions = grouped_coverage_union(
+        members.geometry.values,
+        members[level].to_numpy(dtype=object),
+        coverage=bool(assigned.attrs.get("coverage_valid", True)),
+    )
+    shape = dict(zip(keys, unions, strict=True))
+    return areas.set_geometry(gpd.GeoSeries([shape.get(a) for a in areas["area"]], index=areas.index, crs=areas.crs))
 
 
 def plan_area_ids(munis: pd.DataFrame, plan: Plan, levels: list[str]) -> list[np.ndarray]:
@@ -143,7 +167,10 @@ def plan_area_ids(munis: pd.DataFrame, plan: Plan, levels: list[str]) -> list[np
 
 
 def _round_coords(geoms: np.ndarray, decimals: int = 4) -> np.ndarray:
-    """~10 m precision, ample at prefecture and city zoom; shared vertices round identically, so shared borders stay shared."""
+    """~10 m precision, ample at prefecture and city zoom.
+
+    Shared vertices round identically, so shared borders stay shared.
+    """
     return shapely.transform(geoms, lambda c: np.round(c, decimals))
 
 
@@ -162,7 +189,7 @@ def _features(gdf: gpd.GeoDataFrame, props: pd.DataFrame, decimals: int = 4) -> 
     records = json.loads(props.reset_index(drop=True).to_json(orient="records", force_ascii=False))
     body = ",".join(
         f'{{"type":"Feature","properties":{json.dumps(r, ensure_ascii=False)},"geometry":{g}}}'
-        for r, g in zip(records, geometry)
+        for r, g in zip(records, geometry, strict=True)
     )
     return json.loads(f'{{"type":"FeatureCollection","features":[{body}]}}')
 
@@ -221,13 +248,15 @@ _CSS = """
 .geoapp-tip table{border-collapse:collapse}.geoapp-tip th{text-align:left;padding-right:8px;font-weight:600}
 path.geoapp-hatch{fill:url(#geoapp-hatch)!important;fill-opacity:1!important}
 .leaflet-container{background:#f4f7fa}
-"""
+"""  # noqa: E501
 
 _JS_HELPERS = """
 function el(tag, cls, text){var e=document.createElement(tag); if(cls){e.className=cls;} if(text!==undefined){e.textContent=text;} return e;}
-"""
+"""  # noqa: E501
 
-_LABELS_JS = _JS_HELPERS + """
+_LABELS_JS = (
+    _JS_HELPERS
+    + """
 var group = L.layerGroup();
 data.labels.forEach(function(d){
   var box = el('div', 'geoapp-label-box'); box.appendChild(el('div', 'name', d.name)); box.appendChild(el('div', 'pop', d.value));
@@ -249,9 +278,12 @@ function declutter(){
 map.on('zoomend moveend resize', declutter);
 map.whenReady(function(){ setTimeout(declutter, 0); });
 onRemove(function(){ map.off('zoomend moveend resize', declutter); map.removeLayer(group); });
-"""
+"""  # noqa: E501
+)
 
-_BOXES_JS = _JS_HELPERS + """
+_BOXES_JS = (
+    _JS_HELPERS
+    + """
 data.boxes.forEach(function(b){
   var ctl = L.control({position: b.position});
   ctl.onAdd = function(){
@@ -274,7 +306,8 @@ if (!document.getElementById('geoapp-hatch')) {
   line.setAttribute('stroke', '#333'); line.setAttribute('stroke-width', '2'); line.setAttribute('stroke-opacity', '0.55');
   pat.appendChild(line); svg.appendChild(pat); document.body.appendChild(svg);
 }
-"""
+"""  # noqa: E501
+)
 
 # The municipality layer's features carry only their code and row number; the tooltip's rows
 # (names typed by users) come from the JSON that `_TIPS_JS` registers, read when the tooltip opens.
@@ -285,7 +318,7 @@ _TOOLTIP_JS = """function(feature, layer){
     rows.forEach(function(r){ var tr = document.createElement('tr'); var th = document.createElement('th'); th.textContent = r[0]; var td = document.createElement('td'); td.textContent = r[1]; tr.appendChild(th); tr.appendChild(td); t.appendChild(tr); });
     var box = document.createElement('div'); box.appendChild(t); return box;
   }, {sticky: true, className: 'geoapp-tip'});
-}"""
+}"""  # noqa: E501
 
 _TIPS_JS = """
 window.geoappTips = window.geoappTips || {};
@@ -298,16 +331,19 @@ _HATCH_EACH_JS = """function(feature, layer){
 }"""
 
 
+_TIP_FIELDS = ("name", "code", "population", "aging_rate", "homecare", "secondary", "tertiary", "status")
+
+
 def _muni_rows(assigned: pd.DataFrame) -> list[list[list[str]]]:
-    pop = METRICS["population"]
+    """Tooltip rows (label, text) per municipality: labels and formats from the registry."""
     rows = []
     for r in assigned.itertuples(index=False):  # attribute rows for tooltips, not geometry work
-        rows.append([
-            ["市町村", str(r.name)], ["コード", str(r.code)], ["人口", pop.fmt(getattr(r, "population", None))],
-            ["高齢化率", METRICS["aging_rate"].fmt(getattr(r, "aging_rate", None))],
-            ["在宅医療圏", str(r.homecare)], ["二次医療圏", str(r.secondary)], ["三次医療圏", str(r.tertiary)],
-            ["状態", str(r.status)],
-        ])
+        rows.append(
+            [
+                [label(f), REGISTRY[f].format(getattr(r, f, None)) if f in REGISTRY else str(getattr(r, f))]
+                for f in _TIP_FIELDS
+            ]
+        )
     return rows
 
 
@@ -345,13 +381,23 @@ def area_map(
     areas = layers.areas[level]
     m_def = METRICS[metric]
     if view_bounds is None:
-        from geo_app.views.extent import main_view_bounds  # far islands (小笠原, 奄美) would shrink the first view to a dot
+        from geo_app.views.extent import (
+            main_view_bounds,
+        )  # far islands (小笠原, 奄美) would shrink the first view to a dot
 
         view_bounds = main_view_bounds(layers.municipalities)
     minx, miny, maxx, maxy = view_bounds
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None, control_scale=True, height=height, zoom_snap=0.25, zoom_delta=0.5)
+    fmap = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=7,
+        tiles=None,
+        control_scale=True,
+        height=height,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
     fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(24, 24))
-    fmap.get_root().header.add_child(Element(f"<style>{_CSS}</style>"), name="geoapp_css")
+    _root(fmap).header.add_child(Element(f"<style>{_CSS}</style>"), name="geoapp_css")
 
     def target(name: str, control: bool = True) -> folium.Map | folium.FeatureGroup:
         if groups is None:
@@ -369,7 +415,13 @@ def area_map(
     folium.GeoJson(
         _features(areas, fill_props),
         name=f"{LEVEL_JA[level]}（{m_def.label}）",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75, "color": "#555", "weight": 0, "opacity": 0},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.75,
+            "color": "#555",
+            "weight": 0,
+            "opacity": 0,
+        },
         interactive=False,
     ).add_to(target(f"{LEVEL_JA[level]}（{m_def.label}）"))
 
@@ -388,8 +440,10 @@ def area_map(
     muni_props = pd.DataFrame({"code": assigned["code"].astype(str), "i": np.arange(len(assigned)), "tips": tips_key})
     highlight = set(highlight_codes)
     muni_style = lambda f: {  # noqa: E731  (borders come from the line layers below)
-        "color": "#d40000", "weight": 3 if f["properties"]["code"] in highlight else 0,
-        "fillOpacity": 0.0, "fillColor": "#000",
+        "color": "#d40000",
+        "weight": 3 if f["properties"]["code"] in highlight else 0,
+        "fillOpacity": 0.0,
+        "fillColor": "#000",
     }
     folium.GeoJson(
         _features(assigned, muni_props),
@@ -400,36 +454,64 @@ def area_map(
     ).add_to(muni_target := target("市町村"))
     muni_target.add_child(_Script(_TIPS_JS, {"key": tips_key, "rows": _muni_rows(assigned)}))
 
-    for lv, label in (("municipality", "市町村"), *((lv, LEVEL_JA[lv]) for lv in ("homecare", "secondary", "tertiary"))):
+    for lv, name in (
+        ("municipality", "市町村"),
+        *((lv, LEVEL_JA[lv]) for lv in ("homecare", "secondary", "tertiary")),
+    ):
         colour, weight = BORDER_STYLE[lv]  # drawn thin to thick, thick on top
         lines = gpd.GeoDataFrame({"level": [lv]}, geometry=[layers.borders[lv]], crs=assigned.crs)
         folium.GeoJson(
             _features(lines, lines[["level"]]),
-            name=f"{label}の境界",
+            name=f"{name}の境界",
             style_function=lambda f, colour=colour, weight=weight: {"color": colour, "weight": weight, "opacity": 0.9},
             interactive=False,
-        ).add_to(target(f"{label}の境界"))
+        ).add_to(target(f"{name}の境界"))
 
     control = folium.LayerControl(collapsed=True)
     if labels:
         pts = shapely.point_on_surface(areas.geometry.values)
-        label_data = [
-            {"name": str(a), "value": m_def.fmt(v), "lat": float(p.y), "lon": float(p.x), "rank": float(r) if pd.notna(r) else 0.0}
-            for a, v, p, r in zip(areas["area"], areas[metric], pts, areas["population"])
+        label_data: list[dict[str, Any]] = [
+            {
+                "name": str(a),
+                "value": m_def.format(v),
+                "lat": float(p.y),
+                "lon": float(p.x),
+                "rank": float(r) if pd.notna(r) else 0.0,
+            }
+            for a, v, p, r in zip(areas["area"], areas[metric], pts, areas["population"], strict=True)
         ]
         label_data.sort(key=lambda d: -d["rank"])
         target("圏域名").add_child(_Script(_LABELS_JS, {"labels": label_data}))
 
-    legend = [{"colour": col, "text": _legend_text(i, bins, m_def)} for i, col in enumerate(_legend_colours(bins))]
+    legend: list[dict[str, object]] = [
+        {"colour": col, "text": _legend_text(i, bins, m_def)} for i, col in enumerate(_legend_colours(bins))
+    ]
     if len(unconfirmed):
         legend.append({"colour": "#fff", "hatch": True, "text": "未確定の圏域"})
-    boxes = [{"position": "bottomright", "cls": "geoapp-legend", "title": f"{LEVEL_JA[level]}の{m_def.label}", "swatches": legend,
-              "lines": ["境界線: 太=三次医療圏 中=二次医療圏 細=在宅医療圏 極細=市町村"]}]
-    head = [f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {len(assigned)}・人口 {METRICS['population'].fmt(areas['population'].sum(skipna=False))}"]  # unknown stays unknown
+    boxes = [
+        {
+            "position": "bottomright",
+            "cls": "geoapp-legend",
+            "title": f"{LEVEL_JA[level]}の{m_def.label}",
+            "swatches": legend,
+            "lines": ["境界線: 太=三次医療圏 中=二次医療圏 細=在宅医療圏 極細=市町村"],
+        }
+    ]
+    population = total(areas).get("population")  # unknown stays unknown
+    head = [
+        f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {len(assigned)}・人口 {REGISTRY['population'].format(population)}"
+    ]
     parts = shapely.get_parts(np.asarray(assigned.geometry.values, dtype=object))
     if not shapely.intersects(parts, shapely.box(minx, miny, maxx, maxy)).all():  # a whole island outside
         head.append("遠くの離島は最初の表示範囲の外です（地図を縮小すると表示されます）")
-    boxes.append({"position": "topleft", "cls": "geoapp-head", "title": title or f"{plan.name}　{LEVEL_JA[level]}", "lines": head})
+    boxes.append(
+        {
+            "position": "topleft",
+            "cls": "geoapp-head",
+            "title": title or f"{plan.name}　{LEVEL_JA[level]}",
+            "lines": head,
+        }
+    )
     if credits:
         vintage, credit_lines = credits_for(plan.name)
         boxes.append({"position": "bottomleft", "cls": "geoapp-credit", "lines": [vintage, *credit_lines]})
@@ -446,7 +528,7 @@ def _legend_colours(bins: list[float]) -> list[str]:
 def _legend_text(i: int, bins: list[float], m: Metric) -> str:
     lo = None if i == 0 else bins[i - 1]
     hi = bins[i]
-    return f"〜 {m.fmt(hi)}" if lo is None else f"{m.fmt(lo)} 〜 {m.fmt(hi)}"
+    return f"〜 {m.format(hi)}" if lo is None else f"{m.format(lo)} 〜 {m.format(hi)}"
 
 
 def _leaflet_data_url() -> str:
@@ -463,6 +545,7 @@ def make_offline(fmap: folium.Map, *, script: str = "inline") -> folium.Map:
     load a map's links themselves and insert its head as innerHTML, where an inline <script>
     would never run (streamlit-folium).
     """
+
     def walk(el):
         yield el
         for child in list(getattr(el, "_children", {}).values()):
@@ -473,7 +556,7 @@ def make_offline(fmap: folium.Map, *, script: str = "inline") -> folium.Map:
             el.default_js = []
         if hasattr(el, "default_css"):
             el.default_css = []
-    header = fmap.get_root().header
+    header = _root(fmap).header
     header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline", index=0)
     if script == "data-url":
         fmap.default_js = [("leaflet", _leaflet_data_url())]
@@ -482,10 +565,17 @@ def make_offline(fmap: folium.Map, *, script: str = "inline") -> folium.Map:
     return fmap
 
 
+def _root(fmap: folium.Map) -> Figure:
+    """The HTML document of a map (branca types `get_root` as any Element)."""
+    root = fmap.get_root()
+    assert isinstance(root, Figure)
+    return root
+
+
 def standalone_html(fmap: folium.Map, *, title: str = "在宅医療圏マップ") -> str:
     """One HTML file that opens with no network (meeting rooms): all scripts and styles inline."""
     make_offline(fmap)
-    root = fmap.get_root()
+    root = _root(fmap)
     root.title = None  # branca would write the title unescaped
     text = root.render()
-    return text.replace("<head>", f"<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}</title>", 1)
+    return text.replace("<head>", f'<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>', 1)

@@ -4,12 +4,14 @@ Planners sort, filter and paste from these sheets, so numbers are stored as numb
 percent-formatted fractions), municipality codes as text (Excel would otherwise turn 01100 into
 1100) and headers are Japanese.
 """
+
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,56 +21,30 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geo_app.core.dissolve import assign, dissolve
+from geo_app.core.dissolve import SUMMARY_COLUMNS, assign, dissolve
+from geo_app.core.metrics import METRICS, header
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
+from geo_app.core.rules import FINDING_HEADERS, Finding, findings_frame
+from geo_app.core.tally import total
 from geo_app.views.textsafe import xlsx_text
-from geo_app.core.rules import SEVERITY_JA
 
-__all__ = ["keep_text", "xlsx_frame", "write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES", "FINDING_COLUMNS"]
+__all__ = ["keep_text", "xlsx_frame", "write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES"]
 
 SHEET_NAMES = {**LEVEL_JA, "municipalities": "市町村", "findings": "所見", "sources": "出典"}
 
-#: English column → (Japanese header, kind). Kinds decide the cell format.
-_COLUMNS: dict[str, tuple[str, str]] = {
-    "area": ("圏域名", "text"),
-    "code": ("市町村コード", "code"),
-    "name": ("市町村名", "text"),
-    "homecare": ("在宅医療圏", "text"),
-    "secondary": ("二次医療圏", "text"),
-    "tertiary": ("三次医療圏", "text"),
-    "municipalities": ("市町村数", "int"),
-    "population": ("人口", "int"),
-    "age_0_14": ("0〜14歳", "int"),
-    "age_15_64": ("15〜64歳", "int"),
-    "age_65_plus": ("65歳以上", "int"),
-    "age_75_plus": ("75歳以上", "int"),
-    "age_85_plus": ("85歳以上", "int"),
-    "age_unknown": ("年齢不詳", "int"),
-    "aging_rate": ("高齢化率", "pct"),
-    "share_75_plus": ("75歳以上割合", "pct"),
-    "area_km2": ("面積（km²）", "float"),
-    "density": ("人口密度（人/km²）", "float"),
-    "status": ("状態", "text"),
-    "hub": ("在宅医療連携拠点", "text"),
-    "members": ("構成市町村", "text"),
-}
-_PARENT_JA = {"homecare": "二次医療圏", "secondary": "三次医療圏", "tertiary": "都道府県"}
-_LEVEL_COLUMNS = [
-    "area", "parent", "municipalities", "population", "age_0_14", "age_15_64", "age_65_plus", "age_75_plus",
-    "age_85_plus", "age_unknown", "aging_rate", "share_75_plus", "area_km2", "density", "status", "hub", "members",
-]
+_LEVEL_COLUMNS = [*SUMMARY_COLUMNS, "hub", "members"]  # the summary table, then hubs and members
 _MUNI_COLUMNS = [
-    "code", "name", "homecare", "secondary", "tertiary", "status", "hub", "population", "age_0_14", "age_15_64",
-    "age_65_plus", "age_75_plus", "age_85_plus", "age_unknown", "aging_rate", "share_75_plus", "area_km2", "density",
+    "code",
+    "name",
+    "homecare",
+    "secondary",
+    "tertiary",
+    "status",
+    "hub",
+    *(k for k, m in METRICS.items() if "municipality" in m.levels),
 ]
-_COUNTS = ["municipalities", "population", "age_0_14", "age_15_64", "age_65_plus", "age_75_plus", "age_85_plus", "age_unknown"]
-
-#: Findings columns (from the checks), with Japanese headers; extra columns are written as they come.
-FINDING_COLUMNS = {
-    "rule": "ルール", "severity": "重要度", "title": "項目", "level": "単位", "area": "圏域",
-    "codes": "市町村コード", "names": "市町村名", "message": "内容",
-}
-_NUMBER_FORMATS = {"int": "#,##0", "pct": "0.0%", "float": "#,##0.0", "code": "@", "text": "General"}
+#: Cell formats of the columns that are not figures (figures take theirs from the registry).
+_TEXT_FORMATS = {"code": "@", "text": "General"}
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
@@ -85,16 +61,22 @@ def summary_frame(areas: gpd.GeoDataFrame | pd.DataFrame, japanese: bool = True)
     out = pd.DataFrame(areas[cols]).copy()
     if not japanese:
         return out
-    return out.rename(columns={c: _header(c, level) for c in cols})
+    return out.rename(columns={c: header(c, level) for c in cols})
 
 
-def municipality_frame(munis: gpd.GeoDataFrame, plan: Plan) -> pd.DataFrame:
-    """One row per municipality of the plan's prefectures, with its three areas (blank if unassigned)."""
+def municipality_frame(
+    munis: gpd.GeoDataFrame, plan: Plan, *, assigned: gpd.GeoDataFrame | None = None
+) -> pd.DataFrame:
+    """One row per municipality of the plan's prefectures, with its three areas (blank if unassigned).
+
+    `assigned`: `assign(munis, plan)` when the caller already has it (`geo-app build` computes it once).
+    """
     cols = ["code", "homecare", "secondary", "tertiary", "status", "hub"]
     prefs = set(plan.table["code"].str[:2])
     base = pd.DataFrame(munis.drop(columns="geometry"))
     base = base[base["code"].str[:2].isin(prefs)]
-    assigned = assign(munis, plan)
+    if assigned is None:
+        assigned = assign(munis, plan)
     out = base.merge(pd.DataFrame(assigned[cols]), on="code", how="left")
     out["status"] = out["status"].astype("string").fillna("未割当")
     return out[[c for c in _MUNI_COLUMNS if c in out.columns]].sort_values("code", kind="stable").reset_index(drop=True)
@@ -105,23 +87,31 @@ def write_summary_xlsx(
     plan: Plan,
     path: Path | str,
     *,
-    findings: pd.DataFrame | None = None,
+    findings: Iterable[Finding] | pd.DataFrame | None = None,
     sources: list[str] | None = None,
+    areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    assigned: gpd.GeoDataFrame | None = None,
 ) -> Path:
-    """Write 在宅医療圏 / 二次医療圏 / 三次医療圏 / 市町村 / 所見 / 出典 sheets to `path` (.xlsx)."""
+    """Write 在宅医療圏 / 二次医療圏 / 三次医療圏 / 市町村 / 所見 / 出典 sheets to `path` (.xlsx).
+
+    `findings`: the checks' findings (a list, or a `findings_frame` in either language); None
+    writes an empty 所見 sheet, since which rules to run is the caller's choice. `areas` (level →
+    Areas) and `assigned` are what `geo-app build` computed once for every file; without them
+    this writer dissolves and assigns itself.
+    """
     from geo_app.io import datasets
 
     path = Path(path)
     wb = Workbook()
     wb.remove(wb.active)
     for level in LEVELS:
-        areas = dissolve(munis, plan, level)
-        frame = summary_frame(areas, japanese=False)
+        level_areas = areas[level] if areas is not None and level in areas else dissolve(munis, plan, level)
+        frame = summary_frame(level_areas, japanese=False)
         ws = wb.create_sheet(LEVEL_JA[level])
-        total = _total_row(frame, level)
-        _write_frame(ws, frame, level=level, total=total)
+        total_row: dict[str, Any] = {**total(frame), "area": "合計"}
+        _write_frame(ws, frame, level=level, total=total_row)
 
-    mf = municipality_frame(munis, plan)
+    mf = municipality_frame(munis, plan, assigned=assigned)
     _write_frame(wb.create_sheet(SHEET_NAMES["municipalities"]), mf, level="homecare")
 
     _write_findings(wb.create_sheet(SHEET_NAMES["findings"]), findings)
@@ -131,11 +121,10 @@ def write_summary_xlsx(
     rows += [("出典", c) for c in datasets.CREDITS]
     rows += [("出典", str(s)) for s in (sources or [])]
     rows.append(("作成日時", datetime.now().strftime("%Y-%m-%d %H:%M")))
-    rows.append(("注記", "高齢化率 = 65歳以上 ÷（人口 − 年齢不詳）。国勢調査の算出方法に合わせています。"))
+    rows += [("注記", f"{m.label} = {m.note}") for m in METRICS.values() if m.note]
     ws.append(["項目", "内容"])
-    rows = [tuple(xlsx_text(v) for v in r) for r in rows]
-    for r in rows:
-        ws.append(list(r))
+    for key, value in rows:
+        ws.append([xlsx_text(key), xlsx_text(value)])
     _style_header(ws, 2)
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = 110
@@ -151,23 +140,15 @@ def write_summary_xlsx(
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-def _header(col: str, level: str) -> str:
-    if col == "parent":
-        return _PARENT_JA.get(level, "上位圏域")
-    if col == "area":
-        return f"{LEVEL_JA.get(level, '圏域')}名"
-    return _COLUMNS.get(col, (col, "text"))[0]
-
-
 def _kind(col: str) -> str:
-    return _COLUMNS.get(col, (col, "text"))[1]
+    """A registry key for figures, else "code" (text Excel must not turn into a number) or "text"."""
+    if col in METRICS:
+        return col
+    return "code" if col in ("code", "codes", FINDING_HEADERS["codes"]) else "text"
 
 
-def _total_row(frame: pd.DataFrame, level: str) -> dict[str, Any]:
-    """Sums of counts and area, rates recomputed from the sums (not averaged); unknown if any area is."""
-    from geo_app.views.text import with_total
-
-    return with_total(frame).iloc[-1].to_dict()
+def _number_format(kind: str) -> str:
+    return METRICS[kind].excel_format if kind in METRICS else _TEXT_FORMATS[kind]
 
 
 def _cell_value(value: Any, kind: str) -> Any:
@@ -175,32 +156,24 @@ def _cell_value(value: Any, kind: str) -> Any:
         return None
     if isinstance(value, float) and np.isnan(value):
         return None
+    if kind in METRICS:
+        return int(value) if METRICS[kind].kind == "count" else float(value)
     if kind == "code":
         return str(value)
-    if kind == "int":
-        return int(value)
-    if kind in ("pct", "float"):
-        return float(value)
-    if isinstance(value, (list, tuple, set, np.ndarray)):
+    if isinstance(value, list | tuple | set | np.ndarray):
         return "、".join(map(str, value))
-    if isinstance(value, (np.integer,)):
+    if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, (np.floating,)):
+    if isinstance(value, np.floating):
         return float(value)
-    return value if isinstance(value, (int, float)) else xlsx_text(str(value))
+    return value if isinstance(value, int | float) else xlsx_text(str(value))
 
 
 def _display_width(value: Any, kind: str) -> int:
+    """Width of the cell as Excel shows it (its registry format), in half-width characters."""
     if value is None:
         return 0
-    if kind == "int":
-        text = f"{value:,}"
-    elif kind == "pct":
-        text = f"{value:.1%}"
-    elif kind == "float":
-        text = f"{value:,.1f}"
-    else:
-        text = str(value)
+    text = METRICS[kind].format(value, unit=False) if kind in METRICS else str(value)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -212,17 +185,19 @@ def _style_header(ws: Worksheet, ncols: int) -> None:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-def _write_rows(ws: Worksheet, columns: list[str], headers: list[str], kinds: list[str], rows: Iterable[Iterable[Any]]) -> int:
+def _write_rows(
+    ws: Worksheet, columns: list[str], headers: list[str], kinds: list[str], rows: Iterable[Iterable[Any]]
+) -> int:
     """Append header and rows with typed cells; return the last data row number."""
     ws.append(headers)
     widths = [_display_width(h, "text") for h in headers]
     r = 1
     for values in rows:
         r += 1
-        for j, (v, kind) in enumerate(zip(values, kinds), start=1):
+        for j, (v, kind) in enumerate(zip(values, kinds, strict=True), start=1):
             value = _cell_value(v, kind)
             cell = ws.cell(row=r, column=j, value=value)
-            cell.number_format = _NUMBER_FORMATS[kind]
+            cell.number_format = _number_format(kind)
             if kind == "code":
                 cell.data_type = "s"
             widths[j - 1] = max(widths[j - 1], _display_width(value, kind))
@@ -234,7 +209,7 @@ def _write_rows(ws: Worksheet, columns: list[str], headers: list[str], kinds: li
 
 def _write_frame(ws: Worksheet, frame: pd.DataFrame, *, level: str, total: dict[str, Any] | None = None) -> None:
     columns = list(frame.columns)
-    headers = [_header(c, level) for c in columns]
+    headers = [header(c, level) for c in columns]
     kinds = [_kind(c) for c in columns]
     last = _write_rows(ws, columns, headers, kinds, frame.itertuples(index=False, name=None))
     ncols = len(columns)
@@ -242,9 +217,9 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, *, level: str, total: dict[
     ws.freeze_panes = "B2"
     if total is not None:
         r = last + 1
-        for j, (c, kind) in enumerate(zip(columns, kinds), start=1):
+        for j, (c, kind) in enumerate(zip(columns, kinds, strict=True), start=1):
             cell = ws.cell(row=r, column=j, value=_cell_value(total.get(c), kind))
-            cell.number_format = _NUMBER_FORMATS[kind]
+            cell.number_format = _number_format(kind)
             cell.font = _HEADER_FONT
             cell.fill = _TOTAL_FILL
             cell.border = _TOP_RULE
@@ -273,33 +248,16 @@ def xlsx_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_findings(ws: Worksheet, findings: pd.DataFrame | None) -> None:
-    """Whatever frame the checks produced; known columns get Japanese headers, codes stay text."""
-    if findings is None:
-        findings = pd.DataFrame(columns=list(FINDING_COLUMNS))
-    frame = pd.DataFrame(findings).copy()
-    if "severity" in frame.columns:
-        frame["severity"] = frame["severity"].map(lambda s: SEVERITY_JA.get(str(s), s) if pd.notna(s) else s)
-    for col in frame.columns:  # list-valued cells (codes, names) → one text
-        frame[col] = frame[col].map(lambda v: "、".join(map(str, v)) if isinstance(v, (list, tuple, set, np.ndarray)) else v)
+def _write_findings(ws: Worksheet, findings: Iterable[Finding] | pd.DataFrame | None) -> None:
+    """The one findings table (`rules.findings_frame`, Japanese), whatever form it was handed in."""
+    frame = findings_frame([] if findings is None else findings, japanese=True)
     columns = [str(c) for c in frame.columns]
-    headers = [FINDING_COLUMNS.get(c, c) for c in columns]
-    kinds = []
-    for c in frame.columns:
-        if c == "codes":
-            kinds.append("code")
-        elif pd.api.types.is_integer_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
-            kinds.append("text" if pd.api.types.is_bool_dtype(frame[c]) else "int")
-        elif pd.api.types.is_float_dtype(frame[c]):
-            kinds.append("float")
-        else:
-            kinds.append("text")
-    last = _write_rows(ws, columns, headers, kinds, frame.itertuples(index=False, name=None))
-    if "message" in columns:
-        j = columns.index("message") + 1
-        ws.column_dimensions[get_column_letter(j)].width = 80
-        for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-            row[0].alignment = Alignment(wrap_text=True, vertical="top")
-    if columns:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(last, 1)}"
+    kinds = [_kind(c) for c in columns]
+    last = _write_rows(ws, columns, columns, kinds, frame.itertuples(index=False, name=None))
+    message = FINDING_HEADERS["message"]
+    j = columns.index(message) + 1
+    ws.column_dimensions[get_column_letter(j)].width = 80
+    for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(last, 1)}"
     ws.freeze_panes = "A2"

@@ -27,6 +27,7 @@ This module imports nothing from geo_app but the function behind the `geo-app` c
 through pyproject.toml's [project.scripts], today `geo_app.cli:main`), so it survives the
 package being reorganised.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -140,7 +141,12 @@ def _entry_point():
     target = "geo_app.cli:main"
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     if pyproject.is_file():
-        target = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("scripts", {}).get("geo-app", target)
+        target = (
+            tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            .get("project", {})
+            .get("scripts", {})
+            .get("geo-app", target)
+        )
     module, _, func = target.partition(":")
     return getattr(importlib.import_module(module), func or "main")
 
@@ -213,8 +219,10 @@ def _xlsx(path: Path) -> dict[str, Any]:
 def _csv_file(path: Path) -> dict[str, Any]:
     raw = path.read_bytes()
     text = raw.decode("utf-8-sig")
-    return {"bom": raw.startswith(b"\xef\xbb\xbf"),
-            "rows": [[_cell_text(c) for c in row] for row in csv.reader(io.StringIO(text))]}
+    return {
+        "bom": raw.startswith(b"\xef\xbb\xbf"),
+        "rows": [[_cell_text(c) for c in row] for row in csv.reader(io.StringIO(text))],
+    }
 
 
 def _fingerprints(geoms, crs) -> list[Any]:
@@ -225,11 +233,13 @@ def _fingerprints(geoms, crs) -> list[Any]:
     series = gpd.GeoSeries(list(geoms), crs=crs)
     areas = series.to_crs(EQUAL_AREA_CRS).area
     out = []
-    for g, a in zip(series, areas):
+    for g, a in zip(series, areas, strict=True):
         if g is None or g.is_empty:
             out.append(None)
             continue
-        out.append([int(round(float(a), -3)), int(shapely.get_num_geometries(g)), [round(float(b), 4) for b in g.bounds]])
+        out.append(
+            [int(round(float(a), -3)), int(shapely.get_num_geometries(g)), [round(float(b), 4) for b in g.bounds]]
+        )
     return out
 
 
@@ -247,7 +257,10 @@ def _gpkg(path: Path) -> dict[str, Any]:
             "geometry_type": info["geometry_type"],
             "geometry_name": info["geometry_name"],
             "features": int(info["features"]),
-            "fields": [[str(f), str(d), str(o)] for f, d, o in zip(info["fields"], info["dtypes"], info["ogr_types"])],
+            "fields": [
+                [str(f), str(d), str(o)]
+                for f, d, o in zip(info["fields"], info["dtypes"], info["ogr_types"], strict=True)
+            ],
             "rows": [[_value(v) for v in row] for row in attrs.itertuples(index=False, name=None)],
             "geometry": _fingerprints(gdf.geometry.values, gdf.crs),
         }
@@ -323,7 +336,7 @@ def _cut_json(text: str, pattern: re.Pattern[str], found: list[tuple[re.Match[st
         except json.JSONDecodeError:
             continue
         found.append((m, obj))
-        parts.append(text[pos:m.end()])
+        parts.append(text[pos : m.end()])
         parts.append(f"<<{label}[{len(found) - 1}]>>")  # the index in the snapshot
         pos = end
     parts.append(text[pos:])
@@ -350,11 +363,18 @@ def _map_html(path: Path) -> dict[str, Any]:
         if len(content) <= 2000:
             return m.group(0)
         big.append(content)
-        return f"{m.group(1)}[{len(content)} chars sha256:{hashlib.sha256(content.encode()).hexdigest()[:16]}]{m.group(4)}"
+        return (
+            f"{m.group(1)}[{len(content)} chars sha256:{hashlib.sha256(content.encode()).hexdigest()[:16]}]{m.group(4)}"
+        )
 
     head_skeleton = _skeleton(_BLOCK.sub(block, head))
-    external = sorted({u for u in _URL_ATTR.findall(_BLOCK.sub(lambda m: m.group(1) + m.group(4), page))
-                       if not u.startswith(("data:", "#")) and u})
+    external = sorted(
+        {
+            u
+            for u in _URL_ATTR.findall(_BLOCK.sub(lambda m: m.group(1) + m.group(4), page))
+            if not u.startswith(("data:", "#")) and u
+        }
+    )
 
     layers_found: list[tuple[re.Match[str], Any]] = []
     scripts_found: list[tuple[re.Match[str], Any]] = []
@@ -371,14 +391,22 @@ def _map_html(path: Path) -> dict[str, Any]:
     for m, fc in layers_found:
         var = m.group(1)
         features = fc.get("features", []) if isinstance(fc, dict) else []
-        geojson_layers.append({
-            "var": var,
-            "name": names.get(var),
-            "type": fc.get("type") if isinstance(fc, dict) else None,
-            "feature_count": len(features),
-            "features": [{"id": f.get("id"), "properties": _value(f.get("properties")),
-                          "geometry": _geometry_print(f.get("geometry"))} for f in features],
-        })
+        geojson_layers.append(
+            {
+                "var": var,
+                "name": names.get(var),
+                "type": fc.get("type") if isinstance(fc, dict) else None,
+                "feature_count": len(features),
+                "features": [
+                    {
+                        "id": f.get("id"),
+                        "properties": _value(f.get("properties")),
+                        "geometry": _geometry_print(f.get("geometry")),
+                    }
+                    for f in features
+                ],
+            }
+        )
     scripts = [{"parent": m.group(1), "data": _value(data)} for m, data in scripts_found]
     return {
         "title": html.unescape(title.group(1)) if title else None,
@@ -399,8 +427,10 @@ def snapshot(plan_name: str, workdir: Path) -> dict[str, object]:
     snap: dict[str, Any] = {"plan": plan_name}
     snap["plans"] = _command(["plans"], "text")
     snap["summary"] = {
-        level: {fmt: _command(["summary", "--plan", plan_name, "--level", level, "--format", fmt], fmt)
-                for fmt in ("csv", "json", "table")}
+        level: {
+            fmt: _command(["summary", "--plan", plan_name, "--level", level, "--format", fmt], fmt)
+            for fmt in ("csv", "json", "table")
+        }
         for level in LEVELS
     }
     snap["validate"] = {
@@ -411,8 +441,13 @@ def snapshot(plan_name: str, workdir: Path) -> dict[str, object]:
     written = sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else []
     snap["build"]["files"] = written
     readers = {
-        "summary.xlsx": _xlsx, "summary.csv": _csv_file, "areas.gpkg": _gpkg, "areas.geojson": _geojson,
-        "map.html": _map_html, "map.png": _png, "map.pdf": _pdf,
+        "summary.xlsx": _xlsx,
+        "summary.csv": _csv_file,
+        "areas.gpkg": _gpkg,
+        "areas.geojson": _geojson,
+        "map.html": _map_html,
+        "map.png": _png,
+        "map.pdf": _pdf,
     }
     for name, read in readers.items():
         path = out_dir / name
@@ -474,13 +509,19 @@ def _path(parts: Sequence[Any], root: Any = None) -> str:
         if len(p) == 6 and p[0] == "areas.gpkg" and p[1] == "layer" and p[3] == "rows":
             column = _lookup(root, ["areas.gpkg", "layer", p[2], "fields"])[p[5]][0]
             return f"areas.gpkg/{p[2]}[{p[4]}]/{column}"
-        if len(p) >= 3 and p[-3] in ("stdout", "rows") and p[0] in ("summary", "validate", "summary.csv") \
-                and isinstance(p[-2], int) and isinstance(p[-1], int) and p[-2] > 0:
+        if (
+            len(p) >= 3
+            and p[-3] in ("stdout", "rows")
+            and p[0] in ("summary", "validate", "summary.csv")
+            and isinstance(p[-2], int)
+            and isinstance(p[-1], int)
+            and p[-2] > 0
+        ):
             column = _lookup(root, p[:-2])[0][p[-1]]
     except (KeyError, IndexError, TypeError):
         column = None
     out = ""
-    for x in (p[:-1] if column is not None else p):
+    for x in p[:-1] if column is not None else p:
         out += f"[{x}]" if isinstance(x, int) else (f"/{x}" if out else str(x))
     return f"{out}/{column}" if column is not None else out
 
@@ -505,10 +546,15 @@ def diff(expected: Any, actual: Any, path: tuple[Any, ...] = (), root: Any = Non
     elif isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             yield f"{_path(path, root)}: length {len(expected)} != {len(actual)}"
-        for i, (e, a) in enumerate(zip(expected, actual)):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             yield from diff(e, a, (*path, i), root)
     elif expected != actual or type(expected) is not type(actual):
-        if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not isinstance(expected, bool) \
-                and not isinstance(actual, bool) and expected == actual:
+        if (
+            isinstance(expected, (int, float))
+            and isinstance(actual, (int, float))
+            and not isinstance(expected, bool)
+            and not isinstance(actual, bool)
+            and expected == actual
+        ):
             return
         yield f"{_path(path, root)}: {_short(expected)} != {_short(actual)}"
