@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from textwrap import dedent
@@ -39,7 +39,7 @@ from jinja2 import Template
 
 from geo_app.app.workspace import MapCache
 from geo_app.core.plan import LEVELS, Level, Plan
-from geo_app.views.webmap import MapLayers, area_map, make_offline, map_layers
+from geo_app.views.webmap import MapLayers, area_map, make_offline, map_layers, walk_elements
 
 __all__ = ["offline", "map_args", "show_map", "layers_from_live", "MapCache", "clicked_code", "COMPONENT_NAME"]
 
@@ -172,7 +172,7 @@ def _component_args(
     control_js += f"\nwindow.layer_control = {control.get_name()};\n"
     css_links: list[str] = []
     js_links: list[str] = []
-    for el in _walk(fmap):
+    for el in walk_elements(fmap):
         css_links += [href for _, href in getattr(el, "default_css", [])]
         js_links += [src for _, src in getattr(el, "default_js", [])]
     return {
@@ -195,12 +195,6 @@ def _component_args(
         "js_links": list(dict.fromkeys(js_links)),
         "wrap_longitude": False,
     }
-
-
-def _walk(el: Any) -> Iterator[Any]:
-    yield el
-    for child in list(getattr(el, "_children", {}).values()):
-        yield from _walk(child)
 
 
 def show_map(args: dict[str, Any], *, key: str, on_change: Callable[[], None] | None = None) -> Any:

@@ -22,7 +22,7 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,7 @@ from geo_app.views.assets import leaflet_css, leaflet_js
 __all__ = [
     "METRICS",
     "BASEMAPS",
+    "walk_elements",
     "Metric",
     "class_breaks",
     "area_map",
@@ -537,6 +538,14 @@ def _leaflet_data_url() -> str:
     return "data:text/javascript;base64," + base64.b64encode(leaflet_js().encode("utf-8")).decode("ascii")
 
 
+def walk_elements(el: Any) -> Iterator[Any]:
+    """A folium map and every element below it. branca keeps children in `_children` and offers
+    no public way to list them; this is the one place that reads it."""
+    yield el
+    for child in list(getattr(el, "_children", {}).values()):
+        yield from walk_elements(child)
+
+
 def make_offline(fmap: folium.Map, *, script: str = "inline") -> folium.Map:
     """Drop folium's CDN links (Leaflet, jQuery, Bootstrap, …) and use the packaged Leaflet.
 
@@ -546,12 +555,7 @@ def make_offline(fmap: folium.Map, *, script: str = "inline") -> folium.Map:
     would never run (streamlit-folium).
     """
 
-    def walk(el):
-        yield el
-        for child in list(getattr(el, "_children", {}).values()):
-            yield from walk(child)
-
-    for el in walk(fmap):
+    for el in walk_elements(fmap):
         if hasattr(el, "default_js"):
             el.default_js = []
         if hasattr(el, "default_css"):
