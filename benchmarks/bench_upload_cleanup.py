@@ -23,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests" / d) for d in ("app", "")]
 
 from test_app_browser import stop_server  # noqa: E402  (one way to stop the server and its process group)
 

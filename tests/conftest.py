@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 import warnings
 from pathlib import Path
 
@@ -92,3 +98,41 @@ def offline_page(browser, requests: list[str], *, viewport: tuple[int, int] = (1
 
     page.route("**/*", route)
     return page
+
+
+# ---- the app server, as users start it ------------------------------------------------------------
+def start_server(port: int, db: Path, log: Path) -> subprocess.Popen:
+    exe = shutil.which("geo-app")
+    cmd = [exe] if exe else [sys.executable, "-m", "geo_app.cli"]
+    env = dict(os.environ, GEO_APP_DB_PATH=str(db))
+    env.pop("GEO_APP_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [*cmd, "app", "--port", str(port), "--headless"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError("server did not answer within 90 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop the launcher and the Streamlit process it started (its own process group)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, start_server, stop_server
 from hostile import (
     APP_PLAN_NAME,
     BY_ID,
@@ -52,7 +52,6 @@ from hostile import (
     write_plan_csv,
     write_plan_xlsx,
 )
-from test_app_browser import start_server, stop_server
 
 # ---- what "literal" means per output ------------------------------------------------------------
 #: Characters a terminal or editor acts on: C0 (except newline/tab), DEL, C1, bidi controls, separators.

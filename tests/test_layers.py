@@ -227,7 +227,7 @@ def test_tests_scripts_and_benchmarks_use_only_declared_libraries() -> None:
     declared = _declared() | _names(_project()["optional-dependencies"]["dev"])
     dists = importlib.metadata.packages_distributions()
     folders = [ROOT / "tests", ROOT / "scripts", ROOT / "benchmarks"]
-    local = {p.stem for folder in folders for p in folder.iterdir()} | {"geo_app"}
+    local = {p.stem for folder in folders for p in folder.rglob("*.py")} | {"geo_app", "golden"}
     missing = []
     for path in sorted(p for folder in folders for p in folder.rglob("*.py")):
         for imp in _imports_of(path):

@@ -19,7 +19,7 @@ import pytest
 from geo_app.app import uploads
 from geo_app.core.errors import InputError
 
-MAIN = str(Path(__file__).resolve().parents[1] / "geo_app" / "app" / "main.py")
+MAIN = str(Path(__file__).resolve().parents[2] / "geo_app" / "app" / "main.py")
 
 
 class Named(io.BytesIO):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-MAIN = str(Path(__file__).resolve().parents[1] / "geo_app" / "app" / "main.py")
+MAIN = str(Path(__file__).resolve().parents[2] / "geo_app" / "app" / "main.py")
 TOTAL = 5_224_614
 # 美瑛町 (9,668) moves from 上川 (9 towns, 51,990) to 富良野 (39,894).
 BIEI, BIEI_POP, KAMIKAWA, FURANO = "01459", 9_668, 51_990, 39_894

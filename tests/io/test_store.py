@@ -29,7 +29,7 @@ from geo_app.io.plans import plan_from_frame
 from geo_app.io.store import ConflictError, PlanInfo, PlanStore, _snapshot, _UTCDateTime, default_db_path
 
 PG_ENV = "GEO_APP_TEST_POSTGRES_URL"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # ---- fixtures ---------------------------------------------------------------------------------

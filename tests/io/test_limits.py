@@ -25,7 +25,7 @@ from geo_app import InputError, PlanError, load_municipalities, load_plan, load_
 from geo_app.io.tables import MAX_TABLE_COLUMNS, read_table
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def raw_xlsx(
