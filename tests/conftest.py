@@ -61,8 +61,8 @@ def require_chromium() -> str:
     pytest.skip("no /usr/bin/chromium")
 
 
-@pytest.fixture
-def browser():
+def chromium_browser():
+    """Headless Chromium as the tests drive it (the system's /usr/bin/chromium, no download)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -72,6 +72,9 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+browser = pytest.fixture(chromium_browser, name="browser")
 
 
 def offline_page(browser, requests: list[str], *, viewport: tuple[int, int] = (1400, 1000)):
@@ -136,3 +139,12 @@ def stop_server(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """A private SQLite store for the app under test (never the user's own)."""
+    path = tmp_path / "plans.sqlite3"
+    monkeypatch.setenv("GEO_APP_DB_PATH", str(path))
+    monkeypatch.delenv("GEO_APP_DATABASE_URL", raising=False)
+    return path

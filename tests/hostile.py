@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo_app.core.metrics import header
+
 LONG_NAME = ("北海道在宅医療連携推進協議会" * 22)[:300]  # 300 characters of Japanese
 
 CORPUS: list[tuple[str, str]] = [
@@ -130,18 +132,9 @@ def protect_cell(value: object) -> object:
 
 def write_plan_csv(df: pd.DataFrame, path: Path) -> Path:
     """UTF-8 (BOM) CSV, Japanese headers, formula cells protected as geo_app.io.tables does."""
-    ja = {
-        "code": "市町村コード",
-        "name": "市町村名",
-        "homecare": "在宅医療圏",
-        "secondary": "二次医療圏",
-        "tertiary": "三次医療圏",
-        "status": "状態",
-        "hub": "拠点",
-    }
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([ja[c] for c in df.columns])
+    w.writerow([header(c) for c in df.columns])  # the headers the app and Excel exports use
     for row in df.itertuples(index=False):
         w.writerow(["" if v is None else protect_cell(v) for v in row])
     path.write_text(buf.getvalue(), encoding="utf-8-sig")

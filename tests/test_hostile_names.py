@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, start_server, stop_server
+from conftest import chromium_browser, start_server, stop_server
 from hostile import (
     APP_PLAN_NAME,
     BY_ID,
@@ -433,17 +433,7 @@ def test_build_terminal_output_is_clean(built):
 
 
 # -- map.html in Chromium ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def chromium():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+chromium = pytest.fixture(chromium_browser, scope="module", name="chromium")
 
 
 _MAP_FACTS_JS = """() => {

@@ -46,17 +46,11 @@ class Plan:
         return self.table[cols].copy()
 
     def to_japanese_frame(self) -> pd.DataFrame:
-        """The table with Japanese headers, for Excel users."""
-        ja = {
-            "code": "市町村コード",
-            "name": "市町村名",
-            "homecare": "在宅医療圏",
-            "secondary": "二次医療圏",
-            "tertiary": "三次医療圏",
-            "status": "状態",
-            "hub": "拠点",
-        }
-        return self.to_frame().rename(columns=ja)
+        """The table with Japanese headers (the registry's field labels), for Excel users."""
+        from geo_app.core.metrics import FIELDS  # metrics names the levels by this module's LEVEL_JA
+
+        frame = self.to_frame()
+        return frame.rename(columns={c: FIELDS[c].label for c in frame.columns})
 
     # ---- queries ------------------------------------------------------------------------
     @property

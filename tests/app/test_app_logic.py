@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 MAIN = str(Path(__file__).resolve().parents[2] / "geo_app" / "app" / "main.py")
 TOTAL = 5_224_614
@@ -16,12 +15,6 @@ TOTAL = 5_224_614
 BIEI, BIEI_POP, KAMIKAWA, FURANO = "01459", 9_668, 51_990, 39_894
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "plans.sqlite3"
-    monkeypatch.setenv("GEO_APP_DB_PATH", str(path))
-    monkeypatch.delenv("GEO_APP_DATABASE_URL", raising=False)
-    return path
 
 
 def new_app(**query):

@@ -313,12 +313,6 @@ def test_hostile_names_in_the_app_are_escaped(db):
     assert_all_escaped(bad, ["[a](javascript:alert(1))"])
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "plans.sqlite3"
-    monkeypatch.setenv("GEO_APP_DB_PATH", str(path))
-    monkeypatch.delenv("GEO_APP_DATABASE_URL", raising=False)
-    return path
 
 
 # ---- the real renderer: Streamlit in headless Chromium ----------------------------------------
