@@ -20,12 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests" / d) for d in ("app", "")]
 
-from test_app_browser import stop_server  # noqa: E402  (one way to stop the server and its process group)
+from conftest import stop_server, wait_until_healthy  # noqa: E402  (one way to start and stop servers)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -80,15 +79,8 @@ def start(port: int, work: Path, max_upload_mb: int | None = None) -> subprocess
     proc = subprocess.Popen(
         cmd, env=env, stdout=(work / "server.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True
     )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("server did not start")
+    wait_until_healthy(proc, port, work / "server.log", timeout=120)
+    return proc
 
 
 def main() -> None:

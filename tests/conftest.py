@@ -116,18 +116,26 @@ def start_server(port: int, db: Path, log: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.time() + 90
+    wait_until_healthy(proc, port, log)
+    return proc
+
+
+def wait_until_healthy(proc: subprocess.Popen, port: int, log: Path, *, host: str = "localhost",
+                       timeout: float = 90.0) -> None:
+    """Wait for a Streamlit server's health check; a server that exits or never answers is
+    stopped and reported with the end of its log (a start-up failure, not a timing check)."""
+    deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
         try:
-            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(f"http://{host}:{port}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    return proc
+                    return
         except OSError:
             time.sleep(0.3)
     stop_server(proc)
-    raise RuntimeError("server did not answer within 90 s")
+    raise RuntimeError(f"server did not answer within {timeout:.0f} s: {log.read_text(errors='replace')[-2000:]}")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -21,8 +21,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.request
 
 import pytest
 from hypothesis import given, settings
@@ -376,7 +374,7 @@ def _lines(text: str, inline: bool) -> list[str]:
 
 @pytest.mark.browser
 def test_streamlit_shows_the_corpus_literally(tmp_path, browser):
-    from conftest import offline_page
+    from conftest import offline_page, stop_server, wait_until_healthy
 
     script, corpus_file = tmp_path / "oracle.py", tmp_path / "corpus.json"
     script.write_text(ORACLE_SCRIPT, encoding="utf-8")
@@ -407,16 +405,10 @@ def test_streamlit_shows_the_corpus_literally(tmp_path, browser):
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, (tmp_path / "server.log").read_text()
-                time.sleep(0.2)
+        wait_until_healthy(proc, port, tmp_path / "server.log", host="127.0.0.1", timeout=60)
         blocked: list[str] = []  # refused: anything not on this machine
         foreign: list[str] = []  # anything not this server (127.0.0.1:9 included)
         dialogs: list[str] = []
@@ -465,9 +457,4 @@ def test_streamlit_shows_the_corpus_literally(tmp_path, browser):
         page.close()
         assert blocked == [] and foreign == [] and dialogs == []
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_server(proc)
