@@ -12,6 +12,7 @@ goes to stderr, with user text escaped (`textsafe.terminal_text`).
 from __future__ import annotations
 
 import argparse
+import codecs
 import errno
 import os
 import shlex
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 
-from geo_app.core.errors import GeoAppError
+from geo_app.core.errors import GeoAppError, InputError
 from geo_app.core.metrics import MAP_METRICS, label
 from geo_app.views.textsafe import spreadsheet_safe, terminal_text
 
@@ -90,10 +91,52 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--population", help="人口表 CSV/XLSX（市町村コード・人口・年齢階級）。既定: 内蔵の令和2年国勢調査")
     p.add_argument(
+        "--population-date",
+        metavar="時点",
+        help="--population の人口表の時点（例: 2024年1月1日）。"
+        "出典の行に「利用者の人口表「ファイル名」（時点）」と書きます",
+    )
+    p.add_argument(
+        "--title",
+        help="区域案の名前（地図・印刷・Excel・GeoPackage の題名）。既定: 保存名・区域表の名前・ファイル名",
+    )
+    p.add_argument(
+        "--sea-links",
+        metavar="FILE",
+        help="航路・橋の追加表 CSV/XLSX（列: code_a, code_b, name, kind, note）。内蔵の航路に加えて使います",
+    )
+    p.add_argument(
+        "--sea-distance-km",
+        type=_positive_km,
+        default=None,
+        metavar="KM",
+        help="航路のない離島・県の飛び地を、圏域内のいちばん近い陸地と結ぶ距離の上限（km。既定: 400）",
+    )
+    p.add_argument(
         "--quiet",
         action="store_true",
         help="進み具合・読み込み時の注意・集計に影響する所見を表示しない（終了コードは変わりません）",
     )
+
+
+def _positive_km(text: str) -> float:
+    """--sea-distance-km: a positive number of km (argparse turns the error into exit 2)."""
+    try:
+        km = float(text)
+    except ValueError:
+        km = float("nan")
+    if not (0 < km < float("inf")):
+        raise argparse.ArgumentTypeError(f"--sea-distance-km は0より大きい km の数にしてください（{text}）")
+    return km
+
+
+def _options(args: argparse.Namespace, **kwargs):
+    """ValidationOptions from the command line (the sea-distance limit; the routes ride on the municipalities)."""
+    from geo_app.core.rules import ValidationOptions
+
+    if args.sea_distance_km is not None:
+        kwargs["sea_distance_km"] = args.sea_distance_km
+    return ValidationOptions(**kwargs)
 
 
 def _notes(args: argparse.Namespace, notes: Sequence[str]) -> None:
@@ -112,13 +155,29 @@ def _load(args: argparse.Namespace, progress: Progress):
 
     progress("区域案を読み込み中")
     plan = load_plan(args.plan)
+    sea_links = None
+    if args.sea_links:  # read first: a bad routes file is said before the long boundary load
+        from geo_app.io.sea_links import load_user_sea_links
+
+        sea_links = load_user_sea_links(args.sea_links)
+    if args.title is not None:  # the user's own title: the plan is now theirs, not the reference
+        title = args.title.strip()
+        if not title:
+            raise InputError("--title が空です。「案A」のように区域案の名前を入れてください。")
+        plan = plan.with_name(title)
     _notes(args, plan.table.attrs.get("notes", []))
     progress("境界と人口を読み込み中")
     population: str | pd.DataFrame = "census2020"
     if args.population:  # read here: the boundary loader keeps the table, not its notes
         population = load_population(args.population)
         _notes(args, population.attrs.get("notes", []))
-    munis = municipalities_for_plan(plan, boundaries=args.boundaries, population=population)
+    if args.population_date and not args.population:
+        raise InputError("--population-date は --population（利用者の人口表）と一緒に指定してください。")
+    munis = municipalities_for_plan(
+        plan, boundaries=args.boundaries, population=population, population_date=args.population_date
+    )
+    if sea_links is not None:  # the user's routes with the embedded ones: every check reads them from here
+        munis.attrs["sea_links"] = sea_links
     report = munis.attrs.get("report")
     _notes(args, report.notes if report is not None else [])
     return plan, munis
@@ -147,18 +206,31 @@ def _check_totals(args: argparse.Namespace, plan, munis, findings: Sequence[Find
     return EXIT_FINDINGS if any(f.rule in TOTAL_RULES for f in findings) else EXIT_OK
 
 
-def _write_csv(frame: pd.DataFrame) -> None:
+def _write_csv(frame: pd.DataFrame, *, bom: bool = False) -> None:
     """CSV on stdout: formula starts neutralised as in build's summary.csv, other text kept as data.
 
     On a terminal (a person reads it, no program) names are escaped as in the table view,
-    like `ls` shows odd file names only on a terminal.
+    like `ls` shows odd file names only on a terminal. `bom`: Japanese headers for Excel, which
+    reads a redirected file (`> summary.csv`) as UTF-8 only after a BOM; never on a terminal, and
+    only when stdout is UTF-8 (Windows' cp932 is what Japanese Excel reads without one).
     """
     safe = spreadsheet_safe(frame)
-    if sys.stdout.isatty():
+    tty = sys.stdout.isatty()
+    if tty:
         for col in safe.columns:
             if safe[col].dtype == object or isinstance(safe[col].dtype, pd.StringDtype):
                 safe[col] = safe[col].map(terminal_text, na_action="ignore")
-    sys.stdout.write(safe.to_csv(index=False, lineterminator="\n"))
+    text = safe.to_csv(index=False, lineterminator="\n")
+    if bom and not tty and _is_utf8(getattr(sys.stdout, "encoding", None)):
+        text = "\ufeff" + text
+    sys.stdout.write(text)
+
+
+def _is_utf8(encoding: str | None) -> bool:
+    try:
+        return codecs.lookup(encoding or "").name == "utf-8"
+    except LookupError:
+        return False
 
 
 def cmd_plans(args: argparse.Namespace) -> int:
@@ -177,15 +249,15 @@ def _progress_quiet(args: argparse.Namespace) -> bool:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from geo_app.core.dissolve import dissolve
-    from geo_app.views.text import format_table, summary_frame, to_json_records
+    from geo_app.views.text import csv_frame, format_table, summary_frame, to_json_records
 
     progress = Progress(3, _progress_quiet(args))
     plan, munis = _load(args, progress)
     status = _check_totals(args, plan, munis)
     progress("圏域に集計中")
     table = summary_frame(dissolve(munis, plan, args.level))
-    if args.format == "csv":
-        _write_csv(table)
+    if args.format == "csv":  # Japanese headers and figures as shown, unless --headers en (scripts)
+        _write_csv(csv_frame(table, args.level, headers=args.headers), bom=args.headers == "ja")
     elif args.format == "json":
         print(to_json_records(table))  # literal names; json_text escapes what could drive a terminal
     else:
@@ -199,7 +271,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     progress = Progress(5, args.quiet)
     plan, munis = _load(args, progress)
-    findings = validate(munis, plan)  # once: for the exit code here and for the 所見 sheet
+    findings = validate(munis, plan, _options(args))  # once: for the exit code here and for the 所見 sheet
     status = _check_totals(args, plan, munis, findings)
     written = build_outputs(
         munis,
@@ -211,6 +283,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         paper=args.paper,
         progress=progress,
         findings=findings,
+        csv_headers=args.headers,
     )
     for path in written:
         print(terminal_text(path))
@@ -218,17 +291,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from geo_app.core.rules import SEVERITY_JA, ValidationOptions, exit_code, findings_frame, validate
+    from geo_app.core.rules import SEVERITY_JA, exit_code, findings_frame, validate
 
     progress = Progress(3, _progress_quiet(args))
     plan, munis = _load(args, progress)
     progress("検査中")
-    options = ValidationOptions(population_floor=args.population_floor)
-    if args.sea_links:
-        from geo_app.io.sea_links import load_sea_links
-
-        options.sea_links = load_sea_links(args.sea_links)
-    findings = validate(munis, plan, options)
+    findings = validate(munis, plan, _options(args, population_floor=args.population_floor))
     frame = findings_frame(findings)
     if args.format == "csv":
         _write_csv(frame)
@@ -258,6 +326,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT)
 
 
+def _add_headers(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--headers",
+        choices=["ja", "en"],
+        default="ja",
+        help="CSV の列名: ja（日本語、数値は表示どおりに丸める。既定）/ "
+        "en（英語の列名・丸めない数値、スクリプト向け）。JSON はいつも英語の列名です",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="geo-app", description="在宅医療圏の設計支援: 市町村の境界と人口から圏域を集計・地図化します。"
@@ -270,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(s)
     s.add_argument("--level", choices=["homecare", "secondary", "tertiary"], default="homecare")
     s.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    _add_headers(s)
     s.set_defaults(func=cmd_summary)
 
     b = sub.add_parser(
@@ -288,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--basemap", default="none", choices=["none", "gsi_pale"])
     b.add_argument("--paper", default="A4", choices=["A4", "A3"])
+    _add_headers(b)
     b.set_defaults(func=cmd_build)
 
     v = sub.add_parser("validate", help="区域案を検査（0=問題なし, 1=所見あり, 2=入力を読めない）")
@@ -295,7 +375,6 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--population-floor", type=int, default=None, help="在宅医療圏の人口の下限（これ未満を警告として報告）"
     )
-    v.add_argument("--sea-links", help="航路（離島の接続）の追加 CSV: code_a, code_b, name")
     v.add_argument("--format", choices=["text", "csv"], default="text")
     v.set_defaults(func=cmd_validate)
 

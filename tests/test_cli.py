@@ -20,6 +20,12 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 def test_summary_csv_homecare(capsys):
     code, out, err = run(capsys, "summary", "--plan", "hokkaido-2024", "--level", "homecare", "--format", "csv")
     assert code == 0
+    ja = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))  # for Excel users: Japanese headers
+    assert len(ja) == 33 and sum(int(r["人口"]) for r in ja) == 5_224_614
+    code, out, err = run(
+        capsys, "summary", "--plan", "hokkaido-2024", "--level", "homecare", "--format", "csv", "--headers", "en"
+    )
+    assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 33
     assert sum(int(r["population"]) for r in rows) == 5_224_614
@@ -36,7 +42,8 @@ def test_summary_csv_homecare(capsys):
     } <= rows[0].keys()
     # stdout is pure CSV; the loader's decisions still go to stderr (not a terminal here), progress does not
     assert "北方領土の6村" in err and "[1/3]" not in err
-    assert run(capsys, "summary", "--plan", "hokkaido-2024", "--format", "csv", "--quiet") == (0, out, "")
+    quiet = ("summary", "--plan", "hokkaido-2024", "--format", "csv", "--headers", "en", "--quiet")
+    assert run(capsys, *quiet) == (0, out, "")
 
 
 def test_table_output_says_the_data_decisions(capsys):
@@ -84,7 +91,7 @@ def test_build_writes_files(tmp_path, capsys):
         "tertiary",
     ]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "summary.csv").read_text(encoding="utf-8-sig"))))
-    assert sum(int(r["population"]) for r in rows) == 5_224_614
+    assert sum(int(r["人口"]) for r in rows) == 5_224_614
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,11 @@ RAW = ("\x1b", "\x07", "\u202e", "\u2066")
 CLI = [sys.executable, "-m", "geo_app.cli"]
 
 
+def csv_rows(out: str) -> list[dict[str, str]]:
+    """Rows of a CSV as Excel would read them: the BOM the Japanese CSV starts with is no header."""
+    return list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
+
+
 def run(capsys, *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -65,13 +70,13 @@ def test_summary_csv_neutralises_formulas_and_reads_back_literally(tmp_path, cap
     plan, _ = plan_with_area_names(tmp_path, FORMULAS)
     code, out, err = run(capsys, "summary", "--plan", str(plan), "--format", "csv")
     assert code == 0, err
-    cells = [r["area"] for r in csv.DictReader(io.StringIO(out))]
+    cells = [r["在宅医療圏名"] for r in csv_rows(out)]
     assert {"'" + n for n in FORMULAS} <= set(cells)  # Excel shows them as text, runs nothing
     assert not any(c.startswith(("=", "+", "-", "@")) for row in csv.reader(io.StringIO(out)) for c in row)
     (tmp_path / "out.csv").write_text(out, encoding="utf-8")
     back = as_text_frame(read_table(tmp_path / "out.csv"))  # as load_plan reads a table
-    assert set(FORMULAS) <= set(back["area"]) and len(back) == 9  # the project's reader takes the apostrophe off again
-    assert int(back["population"].astype(int).sum()) == 1_210_534  # 岩手県, figures untouched
+    assert set(FORMULAS) <= set(back["在宅医療圏名"]) and len(back) == 9  # the reader takes the apostrophe off again
+    assert int(back["人口"].astype(int).sum()) == 1_210_534  # 岩手県, figures untouched
 
 
 def test_validate_csv_neutralises_formulas(tmp_path, capsys):
@@ -129,11 +134,12 @@ def test_csv_is_data_in_a_pipe_but_escaped_on_a_terminal(tmp_path, capsys, monke
     plan, _ = plan_with_area_names(tmp_path, CONTROLS)
     code, out, _ = run(capsys, "summary", "--plan", str(plan), "--format", "csv", "--quiet")
     assert code == 0
-    assert set(CONTROLS) <= {r["area"] for r in csv.DictReader(io.StringIO(out))}  # a program gets the names
+    assert set(CONTROLS) <= {r["在宅医療圏名"] for r in csv_rows(out)}  # a program gets the names
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # a person reads it (like `ls`)
     code, out, _ = run(capsys, "summary", "--plan", str(plan), "--format", "csv", "--quiet")
     assert not any(ch in out for ch in RAW)
-    assert set(SHOWN) <= {r["area"] for r in csv.DictReader(io.StringIO(out))}
+    assert not out.startswith("\ufeff")  # no BOM for a person at a terminal
+    assert set(SHOWN) <= {r["在宅医療圏名"] for r in csv_rows(out)}
 
 
 def test_messages_on_stderr_escape_file_names(tmp_path, capsys):
@@ -185,13 +191,13 @@ def plan_missing_nine(tmp_path_factory) -> Path:
 
 
 def test_csv_with_stderr_a_pipe_still_says_what_the_totals_leave_out(plan_missing_nine):
-    p = run_process("summary", "--plan", str(plan_missing_nine), "--format", "csv")
+    p = run_process("summary", "--plan", str(plan_missing_nine), "--format", "csv", "--headers", "en")  # a script
     assert p.returncode == 1, p.stderr  # a total leaves municipalities out: output written, exit 1
     assert "北海道の9市町村が区域表にありません" in p.stderr
     assert "[1/3]" not in p.stderr  # progress lines are for a terminal only
     rows = list(csv.DictReader(io.StringIO(p.stdout)))  # stdout stays pure CSV
     assert p.stdout.startswith("area,parent,") and sum(int(r["municipalities"]) for r in rows) == 179 - 9
-    q = run_process("summary", "--plan", str(plan_missing_nine), "--format", "csv", "--quiet")
+    q = run_process("summary", "--plan", str(plan_missing_nine), "--format", "csv", "--headers", "en", "--quiet")
     assert q.returncode == 1 and q.stderr == "" and q.stdout == p.stdout
 
 
@@ -214,7 +220,7 @@ def test_population_reader_note_is_said(tmp_path, census):
     )
     assert p.returncode == 0, p.stderr
     assert "合計の行（合計）は市区町村ではないので除きました" in p.stderr
-    assert sum(int(r["population"]) for r in csv.DictReader(io.StringIO(p.stdout))) == 553_407  # 鳥取県 2020
+    assert sum(int(r["人口"]) for r in csv_rows(p.stdout)) == 553_407  # 鳥取県 2020
 
 
 # ---- 4. exit codes: input 2, bug 3 (traceback only with GEO_APP_DEBUG=1) ----------------------
@@ -255,7 +261,7 @@ def test_input_error_exit_2_and_its_cause_under_debug(capsys, monkeypatch):
 
     def refuse(*args, **kwargs):
         try:
-            {}["列"]
+            dict[str, str]()["列"]
         except KeyError as exc:
             raise InputError("人口の列がありません。") from exc
 
@@ -328,18 +334,19 @@ def test_summary_names_the_missing_member_and_exits_1(capsys, tottori_without_to
     code, out, err = run(capsys, "summary", "--plan", str(plan), "--boundaries", str(boundaries), "--format", "csv")
     assert code == 1
     assert "鳥取市（31201）" in err and "境界データにありません" in err
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert sorted(r["area"] for r in rows) == ["中部", "東部", "西部"]  # the output is still written
+    assert sorted(r["在宅医療圏名"] for r in csv_rows(out)) == ["中部", "東部", "西部"]  # the output is still written
 
 
 def test_summary_leaves_the_incomplete_area_unknown(capsys, tottori_without_tottori_city):
     plan, boundaries = tottori_without_tottori_city
     code, out, err = run(capsys, "summary", "--plan", str(plan), "--boundaries", str(boundaries), "--format", "csv")
     assert code == 1 and "鳥取市（31201）" in err
-    east = next(r for r in csv.DictReader(io.StringIO(out)) if r["area"] == "東部")
-    assert east["population"] == "" and east["aging_rate"] == ""  # unknown, not 36,027 without 鳥取市
-    west = next(r for r in csv.DictReader(io.StringIO(out)) if r["area"] == "西部")
-    assert west["population"] == "229722"
+    rows = {r["在宅医療圏名"]: r for r in csv_rows(out)}
+    east, west = rows["東部"], rows["西部"]
+    assert east["人口"] == east["高齢化率"] == east["65歳以上"] == ""  # unknown, not 36,027 without 鳥取市
+    assert west["人口"] == "229722"
+    rate = int(west["65歳以上"]) / (int(west["人口"]) - int(west["年齢不詳"]))  # from the row's own counts
+    assert west["高齢化率"] == f"{rate * 100:.1f}%"  # rounded as shown (32.5%), not 0.32481…
 
 
 def test_build_says_the_finding_and_exits_1_with_files_written(tmp_path, tottori_without_tottori_city):

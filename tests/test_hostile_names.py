@@ -234,8 +234,8 @@ def test_summary_csv_cell(summaries, cid):
     name = BY_ID[cid]
     code, out, _ = summaries["csv"]
     assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
-    cells = [r["area"] for r in rows]
+    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    cells = [r["在宅医療圏名"] for r in rows]
     near = [c for c in cells if any(s in c for s in segments(name)[:1])]
     assert csv_form(name) in cells, f"want {csv_form(name)!r}, cells like it: {near[:3]!r}"
 
@@ -686,7 +686,7 @@ def build_csv(built) -> list[dict]:
 @pytest.mark.slow
 @pytest.mark.parametrize("cid", IDS)
 def test_build_csv_cell(build_csv, cid):
-    assert csv_form(BY_ID[cid]) in [r["area"] for r in build_csv]
+    assert csv_form(BY_ID[cid]) in [r["在宅医療圏名"] for r in build_csv]
 
 
 @pytest.mark.slow

@@ -20,9 +20,10 @@ warnings.filterwarnings("ignore", message="Numba not installed", category=UserWa
 
 from geo_app.app.page_plans import save_current  # noqa: E402
 from geo_app.app.state import show_flash, sync_query, workspace  # noqa: E402
+from geo_app.app.style import apply as apply_style  # noqa: E402
 from geo_app.app.text import md_escape  # noqa: E402
 from geo_app.core.errors import GeoAppError  # noqa: E402
-from geo_app.io.datasets import CREDITS, VINTAGE  # noqa: E402
+from geo_app.io.provenance import credits  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,9 +46,10 @@ def _sidebar() -> None:
     with st.sidebar:
         st.divider()
         # The saved name is what the user knows the plan by; names are typed text, never markup.
-        st.markdown(f"**{md_escape(ws.saved_name or ws.plan.name)}**")
+        titled = ws.titled_plan  # the name every export is titled with
+        st.markdown(f"**{md_escape(titled.name)}**")
         if ws.saved_name:
-            st.caption(f"保存先: 「{md_escape(ws.saved_name)}」版{ws.saved_version}")
+            st.caption(f"保存先: 「{md_escape(ws.saved_name)}」{md_escape(titled.saved)}")
         else:
             st.caption("まだ保存していません（「保存・読み込み」で名前を付けて保存）")
         n = len(ws.unsaved_labels())
@@ -63,9 +65,9 @@ def _sidebar() -> None:
             st.caption(f"保存していない編集: {n}件")
         st.divider()
         st.caption("データの時点と出典")
-        st.caption(VINTAGE)
-        for c in CREDITS:
-            st.caption(c)
+        used = credits(ws.sourced_munis, ws.titled_plan)  # the inputs actually behind the figures
+        for line in used.all():
+            st.caption(md_escape(line))  # user file names: text, not Markdown
 
 
 def main() -> None:
@@ -77,6 +79,7 @@ def main() -> None:
         for i, (script, title, url) in enumerate(PAGES)
     ]
     page = st.navigation(pages)
+    apply_style()  # Japanese for the few Streamlit texts that have no parameter (see app/style.py)
     try:
         with st.sidebar:
             st.markdown("## 在宅医療圏 設計支援")

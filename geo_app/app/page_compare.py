@@ -8,7 +8,7 @@ import streamlit as st
 from geo_app.app.mapview import layers_from_live, map_args, show_map
 from geo_app.app.state import LEVEL_OPTIONS, get_store, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape
-from geo_app.core.compare import compare_plans
+from geo_app.core.compare import PlanDiff, compare_plans
 from geo_app.core.errors import GeoAppError
 from geo_app.core.plan import LEVEL_JA, Plan
 from geo_app.io.plans import load_plan
@@ -30,8 +30,11 @@ def choices(ws) -> dict[str, str]:
     prefs = ws.plan.prefectures
     if "北海道" in prefs:
         out["builtin:hokkaido-2024"] = "組み込み: 北海道 2024（第8次医療計画）"
+    if "秋田県" in prefs:
+        out["builtin:akita-2024"] = "組み込み: 秋田県 在宅医療圏 2024（素案の報道による）"
     for pref in prefs:
-        out[f"builtin:secondary-2020:{pref}"] = f"組み込み: {pref} 二次医療圏（2020）"
+        out[f"builtin:secondary-2024:{pref}"] = f"組み込み: {pref} 二次医療圏 2024（第8次医療計画）"
+        out[f"builtin:secondary-2020:{pref}"] = f"組み込み: {pref} 二次医療圏 2020（第7次医療計画）"
     return out
 
 
@@ -63,16 +66,32 @@ def _moved_table(moved: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _areas_table(areas: pd.DataFrame) -> pd.DataFrame:
+def _areas_table(diff: PlanDiff, areas: pd.DataFrame) -> pd.DataFrame:
+    """Areas paired by members: both names, both figures, and who joined or left (names as plain cells)."""
     return pd.DataFrame(
         {
             "圏域": areas["area"],
+            "Aでの名前": areas["area_a"],
             "人口（A）": areas["population_a"],
             "人口（B）": areas["population_b"],
             "差（B−A）": areas["difference"],
             "市町村数（A）": areas["municipalities_a"],
             "市町村数（B）": areas["municipalities_b"],
             "変化": areas["change"],
+            "加わる市町村": [diff.member_names(c) for c in areas["gained"]],
+            "抜ける市町村": [diff.member_names(c) for c in areas["lost"]],
+        }
+    )
+
+
+def _renamed_table(renamed: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "名前（A）": renamed["area_a"],
+            "名前（B）": renamed["area_b"],
+            "人口（A）": renamed["population_a"],
+            "人口（B）": renamed["population_b"],
+            "市町村数": renamed["municipalities_a"],
         }
     )
 
@@ -87,9 +106,21 @@ def render() -> None:
     def name(k: str) -> str:
         return opts.get(k, k)
 
-    ka = c1.selectbox("案 A（比べる元）", keys, index=keys.index("base"), key="cmp_a", format_func=name) or "base"
+    ka = (
+        c1.selectbox(
+            "案 A（比べる元）", keys, index=keys.index("base"), key="cmp_a", format_func=name, placeholder="選ぶ"
+        )
+        or "base"
+    )
     kb = (
-        c2.selectbox("案 B（比べる先・地図に表示）", keys, index=keys.index("edit"), key="cmp_b", format_func=name)
+        c2.selectbox(
+            "案 B（比べる先・地図に表示）",
+            keys,
+            index=keys.index("edit"),
+            key="cmp_b",
+            format_func=name,
+            placeholder="選ぶ",
+        )
         or "edit"
     )
     level = c3.radio("単位", LEVEL_OPTIONS, key="cmp_level", format_func=lambda x: LEVEL_JA[x])
@@ -112,27 +143,40 @@ def render() -> None:
                 width="stretch",
                 height=260,
                 column_config={"人口": st.column_config.NumberColumn(format="localized")},
+                placeholder="",  # missing: an empty cell, not "None"
             )
         else:
             st.caption("所属が変わる市町村はありません。")
         st.subheader(f"{LEVEL_JA[level]}ごとの人口")
-        only_changed = st.checkbox("変わる圏域だけ表示", value=bool(moved_codes), key="cmp_only_changed")
-        areas = diff.changed_areas if only_changed else diff.areas
+        st.caption(
+            "圏域は構成する市町村で対応づけています（同じ市町村なら名前が違っても同じ圏域。"
+            "構成が変わった圏域は、共通する人口が最も多い圏域と対応）。"
+        )
+        changed = diff.changed_areas
+        # one box per comparison: its default (on when something changed) follows the plans chosen
+        only_changed = st.checkbox(
+            "構成が変わる圏域だけ表示", value=not changed.empty, key=f"cmp_only_changed:{ka}|{kb}|{level}"
+        )
         num = st.column_config.NumberColumn(format="localized")
         st.dataframe(
-            _areas_table(areas),
+            _areas_table(diff, changed if only_changed else diff.areas),
             hide_index=True,
             width="stretch",
             height=320,
             column_config={"人口（A）": num, "人口（B）": num, "差（B−A）": num},
+            placeholder="",  # an area only in A or only in B: its other side is an empty cell
         )
-        if len(diff.renamed):
-            st.caption(
-                "名前だけが変わった圏域: "
-                + "、".join(
-                    f"{md_escape(a)} → {md_escape(b)}"
-                    for a, b in zip(diff.renamed["area_a"], diff.renamed["area_b"], strict=True)
-                )
+        renamed = diff.renamed
+        if len(renamed):
+            st.subheader(f"名前だけが変わる{LEVEL_JA[level]}（{len(renamed)}）")
+            pairs = zip(renamed["area_a"], renamed["area_b"], strict=True)
+            st.caption("名前だけが変わった圏域: " + "、".join(f"{md_escape(a)} → {md_escape(b)}" for a, b in pairs))
+            st.dataframe(
+                _renamed_table(renamed),
+                hide_index=True,
+                width="stretch",
+                column_config={"人口（A）": num, "人口（B）": num},
+                placeholder="",
             )
     with left:
         st.caption("地図は案 B。赤い太線が、所属が変わる市町村です。")

@@ -27,10 +27,11 @@ from geo_app.app.state import (
     workspace,
 )
 from geo_app.app.text import md_escape, plain_text
-from geo_app.app.workspace import START_OPTIONS
+from geo_app.app.workspace import START_OPTIONS, start_options
 from geo_app.core.codes import PREFECTURES
 from geo_app.core.errors import GeoAppError, InputError
-from geo_app.io.datasets import CREDITS, VINTAGE
+from geo_app.io.names import describe_unit_count
+from geo_app.io.provenance import credits
 
 __all__ = ["render", "START_OPTIONS"]
 
@@ -79,19 +80,27 @@ def _do_start() -> None:
     pref = st.session_state.get("start_pref")
     how = st.session_state.get("start_how")
     ws_old = workspace()
-    keep = st.session_state.get("start_keep_uploads") and (ws_old.boundaries or ws_old.population)
+    keep = st.session_state.get("start_keep_uploads") and (ws_old.boundaries or ws_old.population or ws_old.sea_links)
     boundaries = ws_old.boundaries if keep else None
     population = ws_old.population if keep else None
+    sea_links = ws_old.sea_links if keep else None
     try:
         ws, origin = ops.start_plan(
-            str(pref), str(how), boundaries=boundaries, population=population, load=load_data, cache=shared_cache()
+            str(pref),
+            str(how),
+            boundaries=boundaries,
+            population=population,
+            sea_links=sea_links,
+            load=load_data,
+            cache=shared_cache(),
         )
     except GeoAppError as exc:
         flash("error", str(exc))
         return
     set_workspace(ws)
-    uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population])  # uploads not kept
-    flash("success", f"{origin}を開きました（{len(ws.plan)}市町村）。「地図と編集」で編集できます。")
+    uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population, ws.sea_links])  # not kept
+    units = describe_unit_count(ws.plan.table["code"])
+    flash("success", f"{origin}を開きました（{units}）。「地図と編集」で編集できます。")
 
 
 def _do_upload_data() -> None:
@@ -100,8 +109,9 @@ def _do_upload_data() -> None:
     ws_old = workspace()
     bfiles = st.session_state.get(uploads.uploader_key(st.session_state, "up_boundaries")) or []
     pfile = st.session_state.get(uploads.uploader_key(st.session_state, "up_population"))
-    if not bfiles and pfile is None:
-        flash("error", "境界データか人口表のファイルを選んでください。")
+    sfile = st.session_state.get(uploads.uploader_key(st.session_state, "up_sea_links"))
+    if not bfiles and pfile is None and sfile is None:
+        flash("error", "境界データ・人口表・航路表のどれかのファイルを選んでください。")
         return
     uploads.sweep(alive=_alive)  # folders of sessions that are gone (Streamlit has no session-end hook)
     folder = _upload_dir()
@@ -126,7 +136,16 @@ def _do_upload_data() -> None:
             from geo_app.io.population import load_population
 
             load_population(population)  # a bad table is reported here, before anything changes
-        ws = ops.with_data(ws_old, boundaries, population, load=load_data)
+        sea_links = ws_old.sea_links
+        if sfile is not None:
+            sea_links = _save_uploads([sfile], "sea_links")[0]
+            saved.append(sea_links)
+            from geo_app.io.sea_links import load_user_sea_links
+
+            load_user_sea_links(sea_links, name=sfile.name)  # a bad table is reported before anything changes
+        ws = ops.with_data(ws_old, boundaries, population, load=load_data, sea_links=sea_links)
+        if pfile is not None:  # the date the user gives for their own counts, quoted in every source line
+            ws.population_date = str(st.session_state.get("population_date") or "").strip()
     except GeoAppError as exc:
         uploads.discard(saved, folder)  # a refused upload leaves nothing behind
         flash("error", str(exc))
@@ -143,9 +162,9 @@ def _do_upload_data() -> None:
         )
         return
     finally:
-        _consume_uploaders(up_boundaries=list(bfiles), up_population=pfile)
+        _consume_uploaders(up_boundaries=list(bfiles), up_population=pfile, up_sea_links=sfile)
     set_workspace(ws)
-    uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population])  # the replaced files
+    uploads.release_unused(st.session_state, [*(ws.boundaries or ()), ws.population, ws.sea_links])  # replaced
     notes = ws.data.notes
     flash("success", "データを読み込みました。" + (" ".join(notes[:5]) if notes else ""))
 
@@ -169,10 +188,15 @@ def render() -> None:
     prefs = list(PREFECTURES.values())
     current = ws.plan.prefectures[0] if ws.plan.prefectures else "北海道"
     c1, c2 = st.columns([1, 2])
-    c1.selectbox("都道府県", prefs, index=prefs.index(current) if current in prefs else 0, key="start_pref")
-    options = (
-        list(START_OPTIONS) if st.session_state.get("start_pref", current) == "北海道" else ["secondary", "per_muni"]
+    c1.selectbox(
+        "都道府県",
+        prefs,
+        index=prefs.index(current) if current in prefs else 0,
+        key="start_pref",
+        placeholder="選ぶ",
+        filter_mode="contains",
     )
+    options = start_options(str(st.session_state.get("start_pref", current)))
     c2.radio("出発点", options, key="start_how", format_func=lambda k: START_OPTIONS[k])
     if ws.boundaries or ws.population:
         st.checkbox("アップロードした境界・人口を使う", value=True, key="start_keep_uploads")
@@ -203,10 +227,27 @@ def render() -> None:
         type=["csv", "xlsx", "txt"],
         key=uploads.uploader_key(st.session_state, "up_population"),
     )
+    st.text_input(
+        "人口表の時点（出典に書きます）",
+        key="population_date",
+        placeholder="例: 2024年1月1日（住民基本台帳）",
+        help="地図・印刷・Excel の出典に「利用者の人口表「ファイル名」（この時点）」と書きます。",
+    )
+    st.file_uploader(
+        "航路表（離島と本土を結ぶ航路・橋。CSV または Excel）: 市町村コード1, 市町村コード2, 航路名, 種類",
+        type=["csv", "xlsx", "txt"],
+        key=uploads.uploader_key(st.session_state, "up_sea_links"),
+        help="離島は、同じ圏域のいちばん近い市町村と海を隔ててつながっているものとして扱います。"
+        "実際の航路や橋（種類を「橋」に）で結びたいときに、1行に1つ、両端の市町村コードを書いて読み込みます。"
+        "内蔵の航路に追加されます。",
+    )
     b1, b2 = st.columns(2)
     b1.button("このデータを使う", key="btn_upload_data", on_click=_do_upload_data)
     b2.button(
-        "内蔵データに戻す", key="btn_reset_data", on_click=_do_reset_data, disabled=not (ws.boundaries or ws.population)
+        "内蔵データに戻す",
+        key="btn_reset_data",
+        on_click=_do_reset_data,
+        disabled=not (ws.boundaries or ws.population or ws.sea_links),
     )
     if ws.data.notes:
         with st.expander(f"読み込みのお知らせ（{len(ws.data.notes)}件）"):
@@ -215,9 +256,10 @@ def render() -> None:
 
     st.divider()
     st.subheader("データの時点と出典")
-    st.markdown(VINTAGE)
-    for c in CREDITS:
-        st.markdown(f"- {c}")
+    used = credits(ws.sourced_munis, ws.titled_plan)  # the inputs actually behind the figures
+    st.text(plain_text(used.vintage))
+    for c in used.lines:  # file names the user chose: plain text, never Markdown
+        st.text(plain_text(f"・{c}"))
 
 
 if __name__ == "__main__":  # run by st.navigation (main.py) as this page's script

@@ -7,24 +7,37 @@ in the script, so the totals appear while the map's layers are still being prepa
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from geo_app.app import workspace as ops
-from geo_app.app.charts import pyramid_chart
+from geo_app.app.charts import pyramid_chart, sex_pyramid_chart
 from geo_app.app.mapview import clicked_code, layers_from_live, map_args, show_map
 from geo_app.app.state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape, plain_text
+from geo_app.core.codes import city_of
 from geo_app.core.counts import AGE_BANDS
-from geo_app.core.edits import merge_areas, rename_area, split_area
+from geo_app.core.edits import (
+    ParentChange,
+    describe_kept_parents,
+    describe_parent_changes,
+    merge_areas,
+    parent_changes_of_merge,
+    parent_changes_of_move,
+    rename_area,
+    split_area,
+)
 from geo_app.core.errors import GeoAppError
 from geo_app.core.metrics import METRICS, header, label
-from geo_app.core.plan import LEVEL_JA, UNCONFIRMED
+from geo_app.core.plan import LEVEL_JA, PARENT_LEVEL, UNCONFIRMED
 from geo_app.core.rules import SEVERITY_JA
 from geo_app.core.tally import total
+from geo_app.io.names import describe_unit_count
 from geo_app.io.plans import load_plan
+from geo_app.io.readings import load_readings, search_municipalities
 from geo_app.views.webmap import BASEMAPS
 from geo_app.views.webmap import METRICS as MAP_METRICS
 
@@ -46,6 +59,35 @@ def _labeller(names: dict[str, str]):
 
 def _muni_label(code: str) -> str:
     return _labeller(_names(workspace()))(code)
+
+
+def _readings() -> dict[str, str]:
+    """Municipality code → reading in hiragana (Japan Post's; absent where it has none)."""
+    r = load_readings().dropna(subset=["hiragana"]).drop_duplicates("code")
+    return dict(zip(r["code"], r["hiragana"], strict=True))
+
+
+def _search_labeller(names: dict[str, str]):
+    """format_func for the municipality pickers: 「鷹栖町（たかすちょう）01452」, so that typing
+    the name, the reading in hiragana or the code in the box finds it (the box searches the label)."""
+    readings = _readings()
+
+    def fmt(code: str) -> str:
+        reading = readings.get(code)
+        return f"{names.get(code, code)}（{reading}）{code}" if reading else f"{names.get(code, code)}（{code}）"
+
+    return fmt
+
+
+def _do_search() -> None:
+    """The search box: kanji, hiragana, katakana (full or half width) or code (io.readings); one hit is selected."""
+    ws = workspace()
+    query = str(st.session_state.get("muni_search") or "")
+    found = ws.plan.table.loc[search_municipalities(query, ws.plan.table), "code"].tolist()
+    if query.strip() and len(found) == 1:
+        st.session_state["sel_muni"] = found[0]
+    elif query.strip() and not found:
+        flash("warning", f"「{query.strip()}」に当てはまる市町村はありません。名前・よみ・市町村コードで探せます。")
 
 
 # ---- callbacks (run before the page is drawn) ---------------------------------------------------
@@ -70,15 +112,20 @@ def _do_move() -> None:
         if not target:
             flash("error", "新しい在宅医療圏の名前を入れてください（例: 上川北部西）。")
             return
+    keep = st.session_state.get("move_parents") != FOLLOW  # the radio shows only when parents would change
     try:
-        kind, text = ops.move_municipality(ws, code, target, _muni_label(code))
+        kind, text = ops.move_municipality(ws, code, target, _muni_label(code), keep_parents=keep)
     except GeoAppError as exc:
         flash("error", str(exc))
         return
     if kind == "success":
         st.session_state["move_target"] = None  # the next move starts from a fresh choice
         st.session_state["move_new_name"] = ""
+        st.session_state.pop("move_parents", None)  # and keeps the parents unless told again
     flash(kind, text)
+
+
+KEEP, FOLLOW = "keep", "follow"
 
 
 def _do_undo() -> None:
@@ -124,7 +171,54 @@ def _do_merge() -> None:
         flash("error", f"統合する{LEVEL_JA[lv]}を2つ以上選んでください。")
         return
     into = into or names[0]
-    _apply(merge_areas, lv, names, into, ok=f"{LEVEL_JA[lv]}「{'」「'.join(names)}」を「{into}」に統合しました。")
+    keep = st.session_state.get("mg_parents") != FOLLOW  # the app keeps the parents unless told to move them
+    ok = f"{LEVEL_JA[lv]}「{'」「'.join(names)}」を「{into}」に統合しました。"
+    try:
+        changes = parent_changes_of_merge(workspace().plan, lv, names, into)
+        changed = ops.apply_edit(workspace(), partial(merge_areas, keep_parents=keep), lv, names, into)
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    if not changed:
+        flash("warning", "変更はありませんでした。")
+        return
+    if keep:
+        ok += describe_kept_parents(workspace().plan, changes, lv)
+    else:
+        ok += describe_parent_changes(changes, level=lv, done=True)
+    st.session_state.pop("mg_parents", None)  # the next merge keeps the parents unless told again
+    flash("success", ok)
+
+
+def _parent_choice(changes: tuple[ParentChange, ...], level: str, key: str, what: str) -> None:
+    """Before an edit that would cross a parent area: say so, and let the user choose; the parents
+    stay by default (the medical plan fixes them; home-care areas are designed inside them)."""
+    if not changes:
+        return
+    parent = LEVEL_JA[PARENT_LEVEL[level]]
+    st.warning(
+        md_escape(
+            f"この{what}は{parent}の境界をまたぎます。「{parent}も移す」を選ぶと、"
+            + describe_parent_changes(changes, level=level)
+            + f"「{parent}は変えない」なら{parent}はそのままで、"
+            + f"{LEVEL_JA[level]}が{parent}をまたぎます（所見に出ます）。"
+        )
+    )
+    labels = {KEEP: f"{parent}は変えない（既定）", FOLLOW: f"{parent}も移す"}
+    st.radio(f"{parent}の扱い", [KEEP, FOLLOW], key=key, format_func=labels.__getitem__, horizontal=True)
+
+
+def _merge_parent_choice(ws, level: str) -> None:
+    """The notice and choice of `_parent_choice` for the merge the user has selected."""
+    names = list(st.session_state.get("mg_areas") or [])
+    if len(names) < 2:
+        return
+    into = str(st.session_state.get("mg_into") or "").strip() or names[0]
+    try:
+        changes = parent_changes_of_merge(ws.plan, level, names, into)
+    except GeoAppError:
+        return  # the merge is refused on the click, with its message
+    _parent_choice(changes, level, "mg_parents", "統合")
 
 
 def _do_split() -> None:
@@ -192,17 +286,22 @@ def _column_config() -> dict[str, Any]:
     return out
 
 
-def _metrics(level: str, areas: pd.DataFrame, findings: list) -> None:
-    """The row of figures: sums are unknown when any area's is, ratios come from the sums (core.tally)."""
+def _metrics(level: str, areas: pd.DataFrame, findings: list, codes: pd.Series) -> None:
+    """The row of figures: sums are unknown when any area's is, ratios come from the sums (core.tally).
+    `codes`: the assigned units; a designated city planned by ward counts once, its wards are said."""
     sums = total(areas)
-    c = st.columns(5)
-    c[0].metric(f"{LEVEL_JA[level]}の数", f"{len(areas)}")
-    c[1].metric("市町村の数", METRICS["municipalities"].format(sums.get("municipalities")))
-    c[2].metric(f"{label('population')}（合計）", METRICS["population"].format(sums.get("population")))
-    c[3].metric(label("aging_rate"), METRICS["aging_rate"].format(sums.get("aging_rate")))
+    units = describe_unit_count(codes)  # 「33市町村（川崎市は7区に分けて数えています）」
+    # One row that wraps (a horizontal container) of figures as wide as their text: five equal columns
+    # cut 「5,224,614 人」 at 1366×768 with the sidebar open; exact totals are what planners quote.
+    row = st.container(horizontal=True, gap="large")
+    row.metric(f"{LEVEL_JA[level]}の数", f"{len(areas)}", width="content")
+    cities = city_of(pd.Series(list(codes), dtype="string")).nunique()
+    row.metric("市町村の数", f"{cities}", help=units if "区" in units else None, width="content")
+    row.metric(f"{label('population')}（合計）", METRICS["population"].format(sums.get("population")), width="content")
+    row.metric(label("aging_rate"), METRICS["aging_rate"].format(sums.get("aging_rate")), width="content")
     errors = sum(f.severity == "error" for f in findings)
     warns = sum(f.severity == "warning" for f in findings)
-    c[4].metric("所見（エラー・警告）", f"{errors}・{warns}")
+    row.metric("所見（エラー・警告）", f"{errors}・{warns}", width="content")
 
 
 def _edit_panel(ws) -> None:
@@ -210,9 +309,26 @@ def _edit_panel(ws) -> None:
     codes = plan.table["code"].tolist()
     name_of = _labeller(_names(ws))
     st.subheader("市町村を移す")
-    st.caption("地図で市町村をクリックするか、名前を入れて選びます。")
+    st.caption("地図で市町村をクリックするか、名前・よみ（ひらがな・カタカナ）・市町村コードで探して選びます。")
+    query = st.text_input(
+        "市町村を探す",
+        key="muni_search",
+        on_change=_do_search,
+        placeholder="例: 鷹栖、たかす、タカス、01452",
+        help="名前の一部、よみ（ひらがな・カタカナ）、市町村コードの先頭で探します。1つに絞れたら選ばれます。",
+    )
+    if str(query or "").strip():  # the list below shows only what the search found (and the current choice)
+        mask = search_municipalities(str(query), plan.table)
+        keep = set(plan.table.loc[mask, "code"]) | {st.session_state.get("sel_muni")}
+        codes = [c for c in codes if c in keep]
     code = st.selectbox(
-        "市町村", codes, index=None, key="sel_muni", format_func=name_of, placeholder="市町村名を入れて検索"
+        "市町村",
+        codes,
+        index=None,
+        key="sel_muni",
+        format_func=_search_labeller(_names(ws)),
+        placeholder="名前・よみ・コードを入れて選ぶ",
+        filter_mode="contains",
     )
     areas = ws.areas("homecare")
     names = [str(a) for a in areas["area"]]
@@ -239,6 +355,11 @@ def _edit_panel(ws) -> None:
     )
     if target == NEW_AREA:
         st.text_input("新しい在宅医療圏の名前", key="move_new_name")
+    elif code and target is not None:  # a new area keeps the municipality's own parents: nothing to ask
+        try:
+            _parent_choice(parent_changes_of_move(plan, [code], target), "homecare", "move_parents", "移動")
+        except GeoAppError:
+            pass  # the move is refused on the click, with its message
     st.button("移動する", key="btn_move", type="primary", on_click=_do_move, disabled=not code or target is None)
     h = ws.history
     c1, c2 = st.columns(2)
@@ -264,47 +385,99 @@ def _area_tools(ws) -> None:
         names = [str(a) for a in ws.areas(lv)["area"]]
         t1, t2, t3 = st.tabs(["名前の変更", "統合", "分割"])
         with t1:
-            st.selectbox("圏域", names, index=None, key="rn_area", placeholder="選ぶ")
+            st.selectbox("圏域", names, index=None, key="rn_area", placeholder="選ぶ", filter_mode="contains")
             st.text_input("新しい名前", key="rn_new")
             st.button("名前を変える", key="btn_rename", on_click=_do_rename)
         with t2:
-            st.multiselect("統合する圏域（2つ以上）", names, key="mg_areas", placeholder="選ぶ")
+            st.multiselect(
+                "統合する圏域（2つ以上）",
+                names,
+                key="mg_areas",
+                placeholder="選ぶ",
+                filter_mode="contains",
+                select_all=False,
+            )
             st.text_input("統合後の名前（空なら最初に選んだ圏域の名前）", key="mg_into")
+            _merge_parent_choice(ws, lv)
             st.button("統合する", key="btn_merge", on_click=_do_merge)
         with t3:
-            area = st.selectbox("分割する圏域", names, index=None, key="sp_area", placeholder="選ぶ")
+            area = st.selectbox(
+                "分割する圏域", names, index=None, key="sp_area", placeholder="選ぶ", filter_mode="contains"
+            )
             members = ws.live.members(lv, area) if area else []
             st.multiselect(
-                "新しい圏域に移す市町村", members, key="sp_codes", format_func=_labeller(_names(ws)), placeholder="選ぶ"
+                "新しい圏域に移す市町村",
+                members,
+                key="sp_codes",
+                format_func=_search_labeller(_names(ws)),
+                placeholder="名前・よみ・コードで選ぶ",
+                filter_mode="contains",
+                select_all=False,  # its "Select all" / "Select 2 matches" has no Japanese text
             )
             st.text_input("新しい圏域の名前", key="sp_new")
             st.button("分割する", key="btn_split", on_click=_do_split)
 
 
 def _pyramid(ws, level: str, areas: pd.DataFrame) -> None:
-    bands = [b for b in AGE_BANDS if b in areas.columns]
-    if not bands:
-        st.info("人口表に5歳階級の人口がないため、人口ピラミッドは表示できません。")
-        return
+    """The selected area's pyramid by sex beside its prefecture (the census's population); with a
+    user's population table, which has no split by sex, the one-sided chart of both sexes together."""
     names = [str(a) for a in areas["area"]]
     sel = st.session_state.get("sel_muni")
     default = ws.plan.area_of(sel, level) if sel else None
     idx = names.index(default) if default in names else 0
-    area = st.selectbox("圏域", names, index=idx, key=f"pyr_area_{level}")
+    from geo_app.core.pyramid import area_pyramids, describes, prefecture_label, prefecture_pyramid, pyramid_of
+    from geo_app.io.population_sex import load_population_by_sex
+
+    by_sex = load_population_by_sex()
+    if describes(by_sex, ws.munis):  # the census's population: 男・女 per band
+        area = st.selectbox(
+            "圏域", names, index=idx, key=f"pyr_area_{level}", placeholder="選ぶ", filter_mode="contains"
+        )
+        pyramids = area_pyramids(by_sex, ws.plan, level)
+        counts = pyramid_of(pyramids[pyramids["area"] == area])
+        if counts is None:
+            st.info("この圏域には男女別・年齢階級別の人口が不明な市町村があるため、人口ピラミッドは表示できません。")
+            return
+        prefs = list(dict.fromkeys(ws.plan.table["code"].str[:2]))
+        ref_label = prefecture_label(prefs)
+        chart = sex_pyramid_chart(
+            counts,
+            pyramid_of(prefecture_pyramid(by_sex, prefs)),
+            title=f"{area}（{LEVEL_JA[level]}）の人口ピラミッド",
+            subtitle="男女別・5歳階級別（令和2年国勢調査）",
+            reference_label=ref_label,
+        )
+        if chart is None:
+            st.info("この圏域の人口（年齢不詳を除く）は0人のため、人口ピラミッドは表示できません。")
+            return
+        st.vega_lite_chart(chart, width="content")
+        st.caption(
+            f"棒は圏域の男女・5歳階級別人口が圏域人口（年齢不詳を除く）に占める割合。枠線は{ref_label}の同じ割合。"
+        )
+        return
+    bands = [b for b in AGE_BANDS if b in areas.columns]
+    if not bands:
+        st.info("人口表に5歳階級の人口がないため、人口ピラミッドは表示できません。")
+        return
+    area = st.selectbox("圏域", names, index=idx, key=f"pyr_area_{level}", placeholder="選ぶ", filter_mode="contains")
     row = areas.loc[areas["area"] == area].iloc[0]
-    counts = [None if pd.isna(row[b]) else int(row[b]) for b in bands]
+    counts_all = [None if pd.isna(row[b]) else int(row[b]) for b in bands]
     ref = [None if areas[b].isna().any() else int(areas[b].sum()) for b in bands]  # unknown if any is
-    chart = pyramid_chart(counts, ref, title=f"{area}（{LEVEL_JA[level]}）の年齢構成", reference_label="全体")
+    title = f"{area}（{LEVEL_JA[level]}）の年齢構成（男女計）"
+    chart = pyramid_chart(counts_all, ref, title=title, reference_label="全体")
     if chart is None:
         st.info("この圏域には年齢階級別の人口が不明な市町村があるため、人口ピラミッドは表示できません。")
         return
     st.vega_lite_chart(chart, width="content")
-    st.caption("5歳階級別の人口の割合（令和2年国勢調査）。線は表示中の全圏域の合計。")
+    st.caption(
+        "読み込んだ人口表には男女別の人口がないため、男女別の人口ピラミッドではなく男女計の年齢構成を表示しています"
+        "（5歳階級別の人口の割合）。線は表示中の全圏域の合計。"
+    )
 
 
 def plan_map_args(ws, level: str, metric: str, basemap: str) -> dict:
     """The map of the workspace's plan, built once per plan and view and shared by all sessions."""
-    plan = ws.plan
+    plan = ws.titled_plan  # the title on the map is the saved name and version, as on every export
     return ws.maps.get(
         (plan_signature(plan), level, metric, basemap),
         lambda: map_args(
@@ -330,7 +503,7 @@ def warm_up() -> None:
 
 
 def _findings(findings: list) -> None:
-    from geo_app.core.rules import findings_frame
+    from geo_app.core.rules import FINDING_HEADERS, findings_frame
 
     if not findings:
         st.success("所見はありません。")
@@ -338,7 +511,9 @@ def _findings(findings: list) -> None:
     frame = findings_frame(findings, japanese=True)
     counts = pd.Series([f.severity for f in findings]).value_counts()
     st.markdown("　".join(f"{SEVERITY_JA[s]} {int(counts.get(s, 0))}件" for s in ("error", "warning", "info")))
-    st.dataframe(frame, hide_index=True, width="stretch", height=320)
+    # the rule's id (multipart, no_hub …) is for the CLI and scripts: hidden; people read its title (項目)
+    hidden: dict[str, Any] = {FINDING_HEADERS["rule"]: None}
+    st.dataframe(frame, hide_index=True, width="stretch", height=320, column_config=hidden, placeholder="")
 
 
 def render() -> None:
@@ -348,8 +523,12 @@ def render() -> None:
     level = c1.radio(
         "表示する単位", LEVEL_OPTIONS, key="view_level", format_func=lambda x: LEVEL_JA[x], horizontal=True
     )
-    metric = c2.selectbox("色分け", list(MAP_METRICS), key="view_metric", format_func=lambda m: MAP_METRICS[m].label)
-    basemap = c3.selectbox("背景地図", list(BASEMAPS), key="view_basemap", format_func=lambda b: BASEMAPS[b])
+    metric = c2.selectbox(
+        "色分け", list(MAP_METRICS), key="view_metric", format_func=lambda m: MAP_METRICS[m].label, placeholder="選ぶ"
+    )
+    basemap = c3.selectbox(
+        "背景地図", list(BASEMAPS), key="view_basemap", format_func=lambda b: BASEMAPS[b], placeholder="選ぶ"
+    )
     if basemap != "none":
         c3.caption("背景地図はインターネット接続が必要です（出典: 国土地理院 地理院タイル）。")
     try:
@@ -358,7 +537,7 @@ def render() -> None:
     except GeoAppError as exc:
         st.error(md_escape(exc))
         return
-    _metrics(level, areas, findings)
+    _metrics(level, areas, findings, ws.plan.table.dropna(subset=[level])["code"])
 
     left, right = st.columns([3, 2], gap="medium")
     with right:
@@ -371,6 +550,7 @@ def render() -> None:
             height=380,
             column_config=_column_config(),
             key="area_table",
+            placeholder="",  # an unknown figure is an empty cell, not "None"
         )
         st.caption("列の見出しをクリックすると並べ替えます。")
     with left:

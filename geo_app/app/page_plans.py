@@ -29,8 +29,9 @@ from geo_app.app.state import (
     show_flash,
     workspace,
 )
-from geo_app.app.text import file_stem, md_escape
+from geo_app.app.text import file_stem, md_escape, plain_text
 from geo_app.core.errors import GeoAppError
+from geo_app.io.names import describe_unit_count
 
 __all__ = ["render", "save_current"]
 
@@ -78,18 +79,78 @@ def _do_open() -> None:
         flash(kind, text)
 
 
-def _do_delete() -> None:
-    name = st.session_state.get("open_name")
-    if not name:
-        return
+def _follow_saved(ws: ops.Workspace, names: list[str]) -> None:
+    """Point the 区域案 selection at the plan just saved or opened (once per change), and at a listed plan.
+
+    A keyed selectbox keeps its old choice across reruns and ignores `index=`: after saving 案A
+    and then 案B it still showed 案A, and 一覧から削除 deleted 案A. The selection now follows each
+    save or open (and starts there when the page is drawn afresh); the user can still pick
+    another plan afterwards.
+    """
+    fresh = "open_name" not in st.session_state  # first draw, or back from another page
+    if ws.saved_name in names and (fresh or st.session_state.get("_open_name_follows") != ws.saved_name):
+        st.session_state["open_name"] = ws.saved_name
+    st.session_state["_open_name_follows"] = ws.saved_name
+    if st.session_state.get("open_name") not in names:
+        st.session_state.pop("open_name", None)
+
+
+def _ask_delete(name: str, version: int) -> None:
+    """First step: remember exactly which plan (and version) the pressed button named."""
+    st.session_state["delete_pending"] = (name, version)
+
+
+def _cancel_delete() -> None:
+    st.session_state.pop("delete_pending", None)
+
+
+def _do_delete(name: str, version: int) -> None:
+    """Second step: delete the plan the confirmation named (bound to the button, not read from a widget)."""
+    st.session_state.pop("delete_pending", None)
     ws = workspace()
     try:
-        ops.delete_saved(ws, get_store(), name)
+        deleted = ops.delete_saved(ws, get_store(), name, version)
     except GeoAppError as exc:
         flash("error", str(exc))
         return
     set_workspace(ws)
-    flash("success", f"区域案「{name}」を一覧から削除しました（履歴はデータベースに残ります）。")
+    st.session_state["delete_undo"] = deleted
+
+
+def _do_undelete(name: str) -> None:
+    last = st.session_state.get("delete_undo")
+    mine = isinstance(last, ops.Deleted) and last.name == name
+    deleted = last if mine and isinstance(last, ops.Deleted) else ops.Deleted(name, 0)
+    ws = workspace()
+    try:
+        version = ops.restore_saved(ws, get_store(), deleted)
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    if mine:
+        st.session_state.pop("delete_undo", None)
+    set_workspace(ws)
+    flash("success", f"区域案「{name}」を元に戻しました（版{version}、これまでの版もすべて残っています）。")
+
+
+def _deleted_section() -> None:
+    """The last delete with 元に戻す, and the plans deleted recently (by anyone) with 元に戻す each."""
+    last = st.session_state.get("delete_undo")
+    if last is not None:
+        st.success(f"{md_escape(last.name)} を削除しました（履歴はデータベースに残ります）。")
+        st.button("元に戻す", key="btn_undelete", on_click=_do_undelete, args=(last.name,))
+    try:
+        gone = get_store().deleted_plans()
+    except GeoAppError:
+        return  # the list above already says what is wrong with the database
+    if not gone:
+        return
+    with st.expander(f"最近削除した区域案（{len(gone)}）"):
+        for i, info in enumerate(gone):
+            when = info.deleted_at.astimezone().strftime("%Y-%m-%d %H:%M") if info.deleted_at else ""
+            c1, c2 = st.columns([3, 1])
+            c1.text(plain_text(f"{info.name}（版{info.version}、{info.rows}市町村、{when} 削除）"))
+            c2.button("元に戻す", key=f"btn_restore_{i}", on_click=_do_undelete, args=(info.name,))
 
 
 def _consume_import(up) -> None:
@@ -145,7 +206,7 @@ def render() -> None:
     st.subheader("いま編集中の区域案")
     state = f"保存先: 「{md_escape(ws.saved_name)}」版{ws.saved_version}" if ws.saved_name else "まだ保存していません"
     st.markdown(
-        f"**{md_escape(ws.plan.name)}**（{len(ws.plan)}市町村）　{state}　／　"
+        f"**{md_escape(ws.titled_plan.name)}**（{describe_unit_count(ws.plan.table['code'])}）　{state}　／　"
         f"保存していない編集: **{len(ws.unsaved_labels())}件**" + ("" if ws.dirty else "（変更なし）")
     )
     st.caption(f"出発点: {md_escape(ws.origin)}")  # quotes plan and file names
@@ -165,6 +226,7 @@ def render() -> None:
 
     st.divider()
     st.subheader("保存した区域案")
+    _deleted_section()
     try:
         plans = get_store().list_plans()
     except GeoAppError as exc:
@@ -186,12 +248,11 @@ def render() -> None:
                 for p in plans
             ]
         )
-        st.dataframe(listing, hide_index=True, width="stretch")
+        st.dataframe(listing, hide_index=True, width="stretch", placeholder="")  # no note: empty, not "None"
         names = [p.name for p in plans]
+        _follow_saved(ws, names)
         c1, c2 = st.columns([2, 1])
-        name = c1.selectbox(
-            "区域案", names, key="open_name", index=names.index(ws.saved_name) if ws.saved_name in names else 0
-        )
+        name = c1.selectbox("区域案", names, key="open_name", placeholder="選ぶ", filter_mode="contains")
         versions: list = ["最新"]
         history = []
         if name:
@@ -200,7 +261,7 @@ def render() -> None:
                 versions += [h.version for h in history]
             except GeoAppError as exc:
                 st.error(md_escape(exc))
-        c2.selectbox("版", versions, key="open_version")
+        c2.selectbox("版", versions, key="open_version", placeholder="選ぶ")
         if ws.dirty:
             st.caption("⚠ 保存していない編集があります。ほかの案を開く前に保存してください。")
             discard_checkbox("discard_open")
@@ -211,7 +272,32 @@ def render() -> None:
             on_click=_do_open,
             help="保存していない編集がある場合、その編集は失われます。先に保存してください。",
         )
-        b2.button("一覧から削除", key="btn_delete", on_click=_do_delete)
+        if name:
+            shown = next(p.version for p in plans if p.name == name)
+            b2.button(
+                f"{md_escape(name, inline=True)} を一覧から削除",
+                key="btn_delete",
+                on_click=_ask_delete,
+                args=(name, shown),
+                help="押すと確認が出ます。削除しても履歴はデータベースに残り、「元に戻す」で戻せます。",
+            )
+        pending = st.session_state.get("delete_pending")
+        if pending and pending[0] != name:
+            st.session_state.pop("delete_pending", None)  # the confirmation belongs to the plan shown
+        elif pending:
+            st.warning(
+                f"区域案「{md_escape(pending[0])}」（版{pending[1]}）を一覧から削除しますか？"
+                "履歴はデータベースに残り、削除のあとで「元に戻す」で戻せます。"
+            )
+            d1, d2 = st.columns(2)
+            d1.button(
+                f"{md_escape(pending[0], inline=True)} を削除する",
+                key="btn_delete_confirm",
+                type="primary",
+                on_click=_do_delete,
+                args=pending,
+            )
+            d2.button("やめる", key="btn_delete_cancel", on_click=_cancel_delete)
         if history:
             with st.expander(f"「{md_escape(name, inline=True)}」の履歴（{len(history)}版）"):
                 st.dataframe(
@@ -228,6 +314,7 @@ def render() -> None:
                     ),
                     hide_index=True,
                     width="stretch",
+                    placeholder="",
                 )
 
     st.divider()
@@ -243,7 +330,7 @@ def render() -> None:
 
     st.divider()
     st.subheader("書き出す")
-    stem = file_stem(ws.saved_name or ws.plan.name)
+    stem = file_stem(ws.titled_plan.name)
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         "区域表 CSV（Excel 用）",
@@ -286,6 +373,13 @@ def render() -> None:
         file_name=f"{stem}_地図.pdf",
         mime="application/pdf",
         key="dl_pdf",
+    )
+    c1.download_button(
+        "GIS レイヤー GeoPackage（QGIS 用）",
+        data=lambda: _safe(ops.gpkg_bytes, ws),
+        file_name=f"{stem}.gpkg",
+        mime="application/geopackage+sqlite3",
+        key="dl_gpkg",
     )
 
 

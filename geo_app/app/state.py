@@ -61,10 +61,14 @@ LEVEL_OPTIONS = ["homecare", "secondary", "tertiary"]
 
 @st.cache_resource(show_spinner="市町村の境界と人口を読み込んでいます…", max_entries=8)
 def load_data(
-    prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: tuple[str, ...] | None, population: str | None
+    prefectures: tuple[str, ...],
+    wards: tuple[str, ...],
+    boundaries: tuple[str, ...] | None,
+    population: str | None,
+    sea_links: str | None = None,
 ) -> Data:
     """`workspace.build_data`, once per process for each set of inputs."""
-    return ops.build_data(prefectures, wards, boundaries, population)
+    return ops.build_data(prefectures, wards, boundaries, population, sea_links)
 
 
 @st.cache_resource(show_spinner=False)

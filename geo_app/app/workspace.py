@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol, cast
 
@@ -32,6 +33,7 @@ from geo_app.core.errors import GeoAppError, InputError, PlanError
 from geo_app.core.geometry import BorderPieces, border_pieces
 from geo_app.core.live import LivePlan
 from geo_app.core.plan import Level, Plan
+from geo_app.io.names import describe_unit_count
 from geo_app.io.plans import load_plan
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "import_plan",
     "start_plan",
     "START_OPTIONS",
+    "start_options",
     "with_data",
     "move_municipality",
     "apply_edit",
@@ -73,10 +76,20 @@ DEFAULT_PLAN = "hokkaido-2024"
 DEFAULT_ORIGIN = "組み込みの区域案「北海道 2024（第8次医療計画）」"
 
 START_OPTIONS = {
-    "secondary": "二次医療圏（2020年・国土数値情報 A38-20）をそのまま在宅医療圏の出発点にする",
+    "secondary": "二次医療圏（第8次医療計画・2024年）をそのまま在宅医療圏の出発点にする",
     "per_muni": "市町村ごとに1つの在宅医療圏（すべて未確定）から始める",
+    "secondary_2020": "二次医療圏（第7次医療計画・2020年）を出発点にする",
     "hokkaido": "北海道 2024（第8次医療計画の在宅医療圏）",
+    "akita": "秋田県 2024（在宅医療圏。第8次医療計画の素案の報道による）",
 }
+#: Starting points that belong to one prefecture (the others apply to every prefecture).
+_START_PREFECTURE = {"hokkaido": "北海道", "akita": "秋田県"}
+_START_PLAN = {"hokkaido": "hokkaido-2024", "akita": "akita-2024"}
+
+
+def start_options(pref: str) -> list[str]:
+    """The starting points offered for a prefecture: the 8th-plan secondary areas first."""
+    return [k for k in START_OPTIONS if _START_PREFECTURE.get(k, pref) == pref]
 
 
 @dataclass
@@ -93,6 +106,14 @@ class Data:
     key: tuple = ()
 
 
+_JST = timezone(timedelta(hours=9), "JST")
+
+
+def saved_when(when: datetime | None = None) -> str:
+    """When a version was saved, as the title of a printout shows it (Japan time)."""
+    return (when or datetime.now(UTC)).astimezone(_JST).strftime("%Y年%-m月%-d日 %H:%M")
+
+
 class DataLoader(Protocol):
     """`build_data` or a cached wrapper of it (the app shares one per process)."""
 
@@ -102,13 +123,19 @@ class DataLoader(Protocol):
         wards: tuple[str, ...],
         boundaries: tuple[str, ...] | None,
         population: str | None,
+        sea_links: str | None = None,
     ) -> Data: ...
 
 
 def build_data(
-    prefectures: tuple[str, ...], wards: tuple[str, ...], boundaries: tuple[str, ...] | None, population: str | None
+    prefectures: tuple[str, ...],
+    wards: tuple[str, ...],
+    boundaries: tuple[str, ...] | None,
+    population: str | None,
+    sea_links: str | None = None,
 ) -> Data:
-    """Boundaries + population for these prefectures (embedded data unless files are given)."""
+    """Boundaries + population for these prefectures (embedded data unless files are given), with
+    the user's ferry routes and bridges (`sea_links`, a file) added to the embedded ones."""
     from geo_app.core.adjacency import build_adjacency
     from geo_app.io.municipalities import load_municipalities
     from geo_app.views.extent import main_view_bounds
@@ -119,6 +146,10 @@ def build_data(
         keep_wards_of=set(wards),
         population=population or "census2020",
     )
+    if sea_links:
+        from geo_app.io.sea_links import load_user_sea_links
+
+        munis.attrs["sea_links"] = load_user_sea_links(sea_links, name=Path(sea_links).name)
     if munis.empty:
         raise PlanError(
             "境界データに、この区域案の都道府県の市町村がありません。都道府県と境界データを確かめてください。"
@@ -129,7 +160,7 @@ def build_data(
         simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
     label = (
         "内蔵データ（行政区域 2021年・令和2年国勢調査）"
-        if not boundaries and not population
+        if not boundaries and not population and not sea_links
         else "アップロードしたデータ"
     )
     return Data(
@@ -140,7 +171,7 @@ def build_data(
         view_bounds=main_view_bounds(simple),
         notes=list(report.notes) if report else [],
         label=label,
-        key=(prefectures, wards, boundaries, population),
+        key=(prefectures, wards, boundaries, population, sea_links),
     )
 
 
@@ -195,10 +226,14 @@ class Workspace:
     origin: str
     boundaries: tuple[str, ...] | None = None
     population: str | None = None
+    sea_links: str | None = None
     saved_name: str | None = None
     saved_version: int | None = None
     saved_plan: Plan | None = None
     saved_step: int = 0
+    saved_when: str = ""
+    saved_source: str = ""
+    population_date: str = ""
     cache: MapCache = field(default_factory=MapCache, repr=False)
 
     @property
@@ -249,8 +284,41 @@ class Workspace:
         entries = self.history.entries
         return [e.label for e in entries[min(self.saved_step, len(entries)) :]]
 
-    def mark_saved(self, name: str, version: int, plan: Plan) -> None:
+    @property
+    def sourced_munis(self) -> gpd.GeoDataFrame:
+        """The municipalities as every output credits them: with the date the user gave for their
+        population table (a shallow copy; the shared data is not touched)."""
+        from geo_app.io.provenance import population_source
+
+        sources = self.munis.attrs.get("sources")
+        if not self.population_date or not sources or self.population is None:
+            return self.munis
+        out = self.munis.copy(deep=False)
+        out.attrs = dict(self.munis.attrs)
+        out.attrs["sources"] = tuple(
+            population_source(Path(self.population).name, self.population_date) if s.role == "人口" else s
+            for s in sources
+        )
+        return out
+
+    @property
+    def titled_plan(self) -> Plan:
+        """The plan under the identity every output carries: the saved name with its version and
+        date (or a note of unsaved edits); an unsaved edit of a reference plan is already its own
+        「…の編集案」 (`Plan.edited`), so no printout of a change bears the reference's title."""
+        plan = self.plan
+        if not self.saved_name:
+            return plan
+        if self.dirty:
+            note = f"版{self.saved_version}＋未保存の編集"
+        else:
+            note = f"版{self.saved_version}・{self.saved_when}保存" if self.saved_when else f"版{self.saved_version}"
+        return Plan(name=self.saved_name, table=plan.table, source=plan.source or self.saved_source, saved=note)
+
+    def mark_saved(self, name: str, version: int, plan: Plan, when: datetime | None = None) -> None:
         self.saved_name, self.saved_version, self.saved_plan = name, version, plan
+        self.saved_when = saved_when(when)
+        self.saved_source = plan.source or self.saved_source
         self.saved_step = len(self.history)
 
     def forget_saved(self) -> None:
@@ -342,8 +410,10 @@ def open_plan(
     origin: str,
     boundaries: tuple[str, ...] | None = None,
     population: str | None = None,
+    sea_links: str | None = None,
     saved_name: str | None = None,
     saved_version: int | None = None,
+    saved_at: datetime | None = None,
     history: EditHistory | None = None,
 ) -> Workspace:
     """A fresh workspace on `plan`, or on `history` (its current plan) when given.
@@ -354,7 +424,7 @@ def open_plan(
         plan = history.current
     if len(plan) == 0:
         raise PlanError("区域案に市町村が1つもありません。区域表の中身を確かめてください。")
-    data = load(tuple(plan.prefectures), tuple(sorted(plan.ward_cities)), boundaries, population)
+    data = load(tuple(plan.prefectures), tuple(sorted(plan.ward_cities)), boundaries, population, sea_links)
     if not plan.table["code"].isin(set(data.munis["code"])).any():
         raise PlanError("区域案の市町村コードが境界データと1つも一致しません。都道府県とコードを確かめてください。")
     live = LivePlan(data.munis_map, plan, graph=data.graph)
@@ -365,10 +435,11 @@ def open_plan(
         origin=origin,
         boundaries=boundaries,
         population=population,
+        sea_links=sea_links,
         cache=cache,
     )
     if saved_name is not None:
-        ws.mark_saved(saved_name, int(saved_version or 0), plan)
+        ws.mark_saved(saved_name, int(saved_version or 0), plan, saved_at)
     return ws
 
 
@@ -386,6 +457,7 @@ def open_saved(
     except GeoAppError:
         log = ""  # unreadable: handled like a corrupt log (the plan still opens)
     restored = restore_history(plan, log, label=f"区域案「{name}」版{v}")
+    saved_at = next((h.saved_at for h in store.history(name) if h.version == v), None)
     ws = open_plan(
         plan,
         load=load,
@@ -393,8 +465,10 @@ def open_saved(
         origin=origin or f"保存した案「{name}」版{v}",
         saved_name=name,
         saved_version=v,
+        saved_at=saved_at,
         history=restored.history,
     )
+    ws.saved_source = plan.source  # the replayed history's plans do not carry what it was made from
     return ws, restored
 
 
@@ -462,14 +536,45 @@ def save(ws: Workspace, store: Any, name: str | None = None) -> Saved:
     return Saved(plan.name, version, warnings)
 
 
-def delete_saved(ws: Workspace, store: Any, name: str) -> None:
-    """Remove `name` from the list (its history stays in the database); the workspace forgets it."""
-    info = {p.name: p for p in store.list_plans()}.get(name)
-    if info is None:
-        raise GeoAppError(f"区域案「{name}」は保存されていません。")
-    store.delete(name, expected_version=info.version)
+class Deleted(NamedTuple):
+    """A plan taken off the list, and what `restore_saved` needs to put it (and the workspace's link) back."""
+
+    name: str
+    version: int
+    #: (saved_version, saved_plan, saved_step, saved_when) when the workspace was this plan, else None.
+    link: tuple[int | None, Plan | None, int, str] | None = None
+
+
+def delete_saved(ws: Workspace, store: Any, name: str, expected_version: int | None = None) -> Deleted:
+    """Remove exactly `name` from the list (its history stays in the database); the workspace forgets it.
+
+    `expected_version` is the version the user saw when confirming: a newer save by someone else
+    refuses the delete (ConflictError) rather than deleting what the user did not see.
+    """
+    if expected_version is None:
+        info = {p.name: p for p in store.list_plans()}.get(name)
+        if info is None:
+            raise GeoAppError(f"区域案「{name}」は保存されていません。")
+        expected_version = info.version
+    store.delete(name, expected_version=int(expected_version))
+    link = None
     if ws.saved_name == name:
+        link = (ws.saved_version, ws.saved_plan, ws.saved_step, ws.saved_when)
         ws.forget_saved()
+    return Deleted(name, int(expected_version), link)
+
+
+def restore_saved(ws: Workspace, store: Any, deleted: Deleted) -> int:
+    """元に戻す for a delete: the plan is listed again with all its versions; returns its version.
+
+    When the workspace was that plan and has not been saved elsewhere since, it is linked to it
+    again, so 上書き保存 continues where it was.
+    """
+    version = store.restore(deleted.name)
+    if deleted.link is not None and ws.saved_name is None and version == deleted.version:
+        ws.saved_name = deleted.name
+        ws.saved_version, ws.saved_plan, ws.saved_step, ws.saved_when = deleted.link
+    return version
 
 
 # ---- new plans and data --------------------------------------------------------------------------
@@ -497,8 +602,8 @@ def import_plan(
     )
     notes = " ".join(plan.table.attrs.get("notes", []))  # what the reader assumed (a guessed prefecture …)
     text = (
-        f"ファイル「{filename}」から区域案を読み込みました（{len(plan)}市町村）。保存するには「名前を付けて保存」を使います。"
-        + (f" {notes}" if notes else "")
+        f"ファイル「{filename}」から区域案を読み込みました（{describe_unit_count(plan.table['code'])}）。"
+        "保存するには「名前を付けて保存」を使います。" + (f" {notes}" if notes else "")
     )
     return ws, text
 
@@ -511,31 +616,41 @@ def start_plan(
     population: str | None,
     load: DataLoader,
     cache: MapCache,
+    sea_links: str | None = None,
 ) -> tuple[Workspace, str]:
     """A workspace on a starting plan for a prefecture (`how`: a key of START_OPTIONS) and its origin."""
-    if how == "hokkaido":
-        if pref != "北海道":
+    if how in _START_PLAN:
+        if pref != _START_PREFECTURE[how]:
             raise InputError(
-                "「北海道 2024」は北海道の区域案です。都道府県を北海道にするか、ほかの出発点を選んでください。"
+                f"「{START_OPTIONS[how]}」は{_START_PREFECTURE[how]}の区域案です。"
+                f"都道府県を{_START_PREFECTURE[how]}にするか、ほかの出発点を選んでください。"
             )
-        plan, origin = load_plan("hokkaido-2024"), DEFAULT_ORIGIN
+        plan = load_plan(_START_PLAN[how])
+        origin = f"組み込みの区域案「{plan.name}」"
     else:
-        base = load_plan(f"secondary-2020:{pref}")
-        if how == "secondary":
-            plan, origin = base, f"組み込みの区域案「{pref} 二次医療圏（2020）」"
+        base = load_plan(f"secondary-{'2020' if how == 'secondary_2020' else '2024'}:{pref}")
+        if how in ("secondary", "secondary_2020"):
+            plan, origin = base, f"組み込みの区域案「{base.name}」"
         else:
             from geo_app.io.plans import one_area_per_municipality
 
-            data = load((pref,), tuple(sorted(base.ward_cities)), boundaries, population)
+            data = load((pref,), tuple(sorted(base.ward_cities)), boundaries, population, sea_links)
             plan, origin = one_area_per_municipality(data.munis, prefecture=pref), f"{pref}の市町村ごとの初期案"
-    ws = open_plan(plan, load=load, cache=cache, origin=origin, boundaries=boundaries, population=population)
+    ws = open_plan(
+        plan, load=load, cache=cache, origin=origin, boundaries=boundaries, population=population, sea_links=sea_links
+    )
     return ws, origin
 
 
 def with_data(
-    current: Workspace, boundaries: tuple[str, ...] | None, population: str | None, *, load: DataLoader
+    current: Workspace,
+    boundaries: tuple[str, ...] | None,
+    population: str | None,
+    *,
+    load: DataLoader,
+    sea_links: str | None = None,
 ) -> Workspace:
-    """The same plan, edit history and save state on other boundaries/population (None = embedded)."""
+    """The same plan, edit history and save state on other boundaries/population/routes (None = embedded)."""
     ws = open_plan(
         current.plan,
         load=load,
@@ -543,10 +658,13 @@ def with_data(
         origin=current.origin,
         boundaries=boundaries,
         population=population,
+        sea_links=sea_links,
         history=current.history,
     )
     ws.saved_name, ws.saved_version = current.saved_name, current.saved_version
-    ws.saved_plan, ws.saved_step = current.saved_plan, current.saved_step
+    ws.saved_plan, ws.saved_step, ws.saved_when = current.saved_plan, current.saved_step, current.saved_when
+    ws.saved_source = current.saved_source
+    ws.population_date = current.population_date if population == current.population else ""
     return ws
 
 
@@ -560,15 +678,22 @@ def _people(n: int | None) -> str:
     return "不明" if n is None else f"{n:,}人"
 
 
-def move_municipality(ws: Workspace, code: str, target: str, label: str) -> tuple[str, str]:
+def move_municipality(
+    ws: Workspace, code: str, target: str, label: str, *, keep_parents: bool = False
+) -> tuple[str, str]:
     """Move one municipality into home-care area `target`; (flash kind, message).
 
     `label` names the municipality in the message. The message gives both areas' populations
-    before and after (unknown stays unknown). Raises GeoAppError when the move is refused.
+    before and after (unknown stays unknown) and what happened to the 二次・三次医療圏: kept
+    (`keep_parents`, the app's default) or changed with the target. Raises GeoAppError when
+    the move is refused.
     """
+    from geo_app.core.edits import describe_kept_parents, describe_parent_changes, parent_changes_of_move
+
     old = ws.plan.area_of(code)
+    changes = parent_changes_of_move(ws.plan, [code], target)
     before = _homecare_pops(ws)
-    new_plan = move(ws.plan, [code], target)
+    new_plan = move(ws.plan, [code], target, keep_parents=keep_parents)
     if new_plan == ws.plan:
         return "warning", f"{label}はすでに「{target}」に入っています。変更はありません。"
     ws.edit(new_plan)
@@ -579,12 +704,18 @@ def move_municipality(ws: Workspace, code: str, target: str, label: str) -> tupl
     target_before = _people(before[target]) if target in before else "0人（新しい圏域）"
     head = f"{label}（人口 {_people(muni_pop)}）"
     if old is None:  # it had no home-care area: nothing to take it from
-        return "success", f"{head}を「{target}」に入れました。「{target}」{target_before} → {_people(after[target])}"
-    return "success", (
-        f"{head}を「{old}」から「{target}」へ移動しました。"
-        f"「{old}」{_people(before.get(old))} → {old_after}、「{target}」{target_before} → "
-        f"{_people(after[target])}"
-    )
+        text = f"{head}を「{target}」に入れました。「{target}」{target_before} → {_people(after[target])}"
+    else:
+        text = (
+            f"{head}を「{old}」から「{target}」へ移動しました。"
+            f"「{old}」{_people(before.get(old))} → {old_after}、「{target}」{target_before} → "
+            f"{_people(after[target])}"
+        )
+    if changes:
+        text += "。" + (
+            describe_kept_parents(ws.plan, changes) if keep_parents else describe_parent_changes(changes, done=True)
+        )
+    return "success", text
 
 
 def apply_edit(ws: Workspace, fn: Callable[..., Plan], *args: Any) -> bool:
@@ -625,7 +756,9 @@ def summary_xlsx_bytes(ws: Workspace) -> bytes:
     from geo_app.views.xlsx import write_summary_xlsx
 
     with tempfile.TemporaryDirectory() as d:
-        path = write_summary_xlsx(ws.munis, ws.plan, Path(d) / "summary.xlsx", findings=findings_frame(ws.findings()))
+        path = write_summary_xlsx(
+            ws.sourced_munis, ws.titled_plan, Path(d) / "summary.xlsx", findings=findings_frame(ws.findings())
+        )
         return Path(path).read_bytes()
 
 
@@ -633,7 +766,15 @@ def map_html_bytes(ws: Workspace) -> bytes:
     from geo_app.views.build import write_map_html
 
     with tempfile.TemporaryDirectory() as d:
-        return Path(write_map_html(ws.munis, ws.plan, Path(d) / "map.html")).read_bytes()
+        return Path(write_map_html(ws.sourced_munis, ws.titled_plan, Path(d) / "map.html")).read_bytes()
+
+
+def gpkg_bytes(ws: Workspace) -> bytes:
+    """The GIS layers (municipalities and the three levels) with the plan's title and sources as metadata."""
+    from geo_app.views.layers import write_gpkg
+
+    with tempfile.TemporaryDirectory() as d:
+        return Path(write_gpkg(ws.sourced_munis, ws.titled_plan, Path(d) / "areas.gpkg")).read_bytes()
 
 
 def print_map_bytes(ws: Workspace, kind: str) -> bytes:
@@ -641,5 +782,5 @@ def print_map_bytes(ws: Workspace, kind: str) -> bytes:
 
     with tempfile.TemporaryDirectory() as d:
         png, pdf = Path(d) / "map.png", Path(d) / "map.pdf"
-        write_print_map(ws.munis, ws.plan, png, pdf if kind == "pdf" else None)
+        write_print_map(ws.sourced_munis, ws.titled_plan, png, pdf if kind == "pdf" else None)
         return (pdf if kind == "pdf" else png).read_bytes()

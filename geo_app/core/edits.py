@@ -6,7 +6,11 @@ imports Streamlit, so the app, the CLI and the tests share exactly the same rule
 
 Hierarchy rule (so that areas stay nested): a municipality moved into an existing home-care
 area takes that area's 二次・三次医療圏 unless told otherwise; a municipality moved into a new
-area keeps its own. `merge_areas` follows the same rule at every level.
+area keeps its own. `merge_areas` follows the same rule at every level. `keep_parents=True`
+(both edits) leaves every municipality's 二次・三次医療圏 as it was — what the app does by
+default, since the medical plan fixes them — and the area may then cross a parent's border,
+which the crosses_* rules report. `parent_changes_of_move` / `parent_changes_of_merge` say
+which parents an edit would change, so that a user can be told before it happens.
 """
 
 from __future__ import annotations
@@ -26,6 +30,12 @@ from geo_app.core.plan import CONFIRMED, LEVEL_JA, LEVELS, PLAN_COLUMNS, UNCONFI
 __all__ = [
     "move",
     "rename_area",
+    "ParentChange",
+    "parent_changes",
+    "parent_changes_of_move",
+    "parent_changes_of_merge",
+    "describe_parent_changes",
+    "describe_kept_parents",
     "merge_areas",
     "split_area",
     "Edit",
@@ -44,6 +54,8 @@ _LEVEL_ALIASES = {
     "三次": "tertiary",
 }
 _MAX_NAMES = 3  # municipalities named in a label before "ほかN市町村"
+#: Municipality codes as callers have them: one or several, text or the integer Excel left (1303).
+Codes = str | int | Iterable[str | int]
 
 
 # ---- argument checks -------------------------------------------------------------------------
@@ -66,7 +78,7 @@ def _area_name(value: object, what: str) -> str:
     return text
 
 
-def _codes(plan: Plan, codes: str | Iterable[str], *, what: str = "移動する市町村") -> list[str]:
+def _codes(plan: Plan, codes: Codes, *, what: str = "移動する市町村") -> list[str]:
     """Normalised, de-duplicated codes that all exist in the plan."""
     raw = [codes] if isinstance(codes, (str, int)) else list(codes)
     out: list[str] = []
@@ -109,7 +121,7 @@ def _mode(values: pd.Series) -> Any:
 
 
 def _new(plan: Plan, table: pd.DataFrame) -> Plan:
-    return Plan(name=plan.name, table=table.reset_index(drop=True))
+    return plan.edited(table.reset_index(drop=True))
 
 
 def _names(plan: Plan, codes: Sequence[str]) -> str:
@@ -122,19 +134,22 @@ def _names(plan: Plan, codes: Sequence[str]) -> str:
 # ---- edits -----------------------------------------------------------------------------------
 def move(
     plan: Plan,
-    codes: str | Iterable[str],
+    codes: Codes,
     homecare: str,
     *,
     secondary: str | None = None,
     tertiary: str | None = None,
     status: str | None = None,
+    keep_parents: bool = False,
 ) -> Plan:
     """Move municipalities to a home-care area, existing or new.
 
-    To an existing area: the municipalities take its 二次・三次医療圏, its status (未確定 when
-    any of its other members is) and its hub. To a new name: the area is created and each
-    municipality keeps its own 二次・三次医療圏 and status. `secondary` / `tertiary` / `status`
-    override; a given `secondary` that exists brings its 三次医療圏 along.
+    To an existing area: the municipalities take its 二次・三次医療圏 (unless `keep_parents`),
+    its status (未確定 when any of its other members is) and its hub. To a new name: the area
+    is created and each municipality keeps its own 二次・三次医療圏 and status. `secondary` /
+    `tertiary` / `status` override; a given `secondary` that exists brings its 三次医療圏 along.
+    `keep_parents=True` keeps each municipality's own 二次・三次医療圏 (the medical plan fixes
+    them); the default follows the target so that areas stay nested, as callers always had.
     """
     moving = _codes(plan, codes)
     homecare = _area_name(homecare, "移動先の在宅医療圏")
@@ -152,13 +167,14 @@ def move(
     existing = bool(in_target.fillna(False).any())
     ref = others if not others.empty else t[in_target.fillna(False)]
 
-    if secondary is None and existing:
+    follow = existing and not keep_parents
+    if secondary is None and follow:
         secondary = _mode(ref["secondary"])
     if tertiary is None and secondary is not None:
         of_secondary = t.loc[(t["secondary"] == secondary).fillna(False) & ~sel, "tertiary"]
         if not of_secondary.dropna().empty:
             tertiary = _mode(of_secondary)
-        elif existing:
+        elif follow:
             tertiary = _mode(ref["tertiary"])
     if secondary is not None and secondary is not pd.NA:
         t.loc[sel, "secondary"] = secondary
@@ -255,6 +271,155 @@ def split_area(plan: Plan, level: str, area: str, codes: Iterable[str], new_name
     return _new(plan, t)
 
 
+# ---- parent areas an edit changes -------------------------------------------------------------
+_PARENTS: tuple[Level, ...] = ("secondary", "tertiary")
+
+
+@dataclass(frozen=True)
+class ParentChange:
+    """One municipality whose 二次・三次医療圏 differ between two plans (old == new on a level that did not change)."""
+
+    code: str
+    name: str
+    old_secondary: str | None
+    new_secondary: str | None
+    old_tertiary: str | None
+    new_tertiary: str | None
+
+    def changed(self, level: Level) -> bool:
+        """Whether `level` ("secondary" / "tertiary") changed for this municipality."""
+        return getattr(self, f"old_{level}") != getattr(self, f"new_{level}")
+
+    def old(self, level: Level) -> str | None:
+        return getattr(self, f"old_{level}")
+
+    def new(self, level: Level) -> str | None:
+        return getattr(self, f"new_{level}")
+
+
+def _cell(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def parent_changes(before: Plan, after: Plan) -> tuple[ParentChange, ...]:
+    """Municipalities (in `before`'s order) whose 二次 or 三次医療圏 differ in `after`."""
+    cols = ["code", "name", *_PARENTS]
+    a = before.table[cols].drop_duplicates("code")
+    b = after.table[["code", *_PARENTS]].drop_duplicates("code")
+    m = a.merge(b, on="code", how="inner", suffixes=("_old", "_new"))  # keeps `before`'s order
+    diff = pd.concat([_differs(m[f"{lv}_old"], m[f"{lv}_new"]) for lv in _PARENTS], axis=1).any(axis=1)
+    return tuple(
+        ParentChange(
+            code=str(r.code),
+            name=_cell(r.name) or str(r.code),
+            old_secondary=_cell(r.secondary_old),
+            new_secondary=_cell(r.secondary_new),
+            old_tertiary=_cell(r.tertiary_old),
+            new_tertiary=_cell(r.tertiary_new),
+        )
+        for r in m[diff.to_numpy()].itertuples(index=False)
+    )
+
+
+def parent_changes_of_move(
+    plan: Plan,
+    codes: Codes,
+    homecare: str,
+    *,
+    secondary: str | None = None,
+    tertiary: str | None = None,
+) -> tuple[ParentChange, ...]:
+    """The parents `move` would change if they followed the target (empty: the move stays inside them).
+
+    Asked before the move, so that the user can choose to keep them (`keep_parents=True`).
+    Refuses what `move` refuses, with the same message.
+    """
+    return parent_changes(plan, move(plan, codes, homecare, secondary=secondary, tertiary=tertiary))
+
+
+def parent_changes_of_merge(plan: Plan, level: str, names: Sequence[str], into: str) -> tuple[ParentChange, ...]:
+    """The parents `merge_areas` would change if they followed the merged area (see `parent_changes_of_move`).
+
+    Only the levels above `level` count: merging 二次医療圏 changes their members' 二次医療圏 by design.
+    """
+    uppers = _uppers(check_level(level))
+    changes = parent_changes(plan, merge_areas(plan, level, names, into))
+    return tuple(c for c in changes if any(c.changed(u) for u in uppers))
+
+
+def _uppers(level: Level) -> tuple[Level, ...]:
+    return LEVELS[LEVELS.index(level) + 1 :]
+
+
+def _listing(names: Sequence[str]) -> str:
+    shown = "・".join(names[:_MAX_NAMES])
+    return shown + (f"ほか{len(names) - _MAX_NAMES}市町村" if len(names) > _MAX_NAMES else "")
+
+
+def _side(value: str | None) -> str:
+    return "（なし）" if value is None else value
+
+
+def _groups(
+    changes: Iterable[ParentChange], levels: Sequence[Level] = _PARENTS
+) -> list[tuple[list[ParentChange], list[Level]]]:
+    """Changes grouped by the same old → new parents, with the levels (of `levels`) that change."""
+    groups: dict[tuple[tuple[str, str | None, str | None], ...], list[ParentChange]] = {}
+    for c in changes:
+        key = tuple((lv, c.old(lv), c.new(lv)) for lv in levels if c.changed(lv))
+        if key:
+            groups.setdefault(key, []).append(c)
+    return [(cs, [lv for lv in levels if cs[0].changed(lv)]) for cs in groups.values()]
+
+
+def _arrows(c: ParentChange, levels: Sequence[Level]) -> str:
+    """「二次医療圏も 上川中部 → 富良野、三次医療圏も 道北 → 道央」"""
+    return "、".join(f"{LEVEL_JA[lv]}も {_side(c.old(lv))} → {_side(c.new(lv))}" for lv in levels)
+
+
+def describe_parent_changes(changes: Iterable[ParentChange], *, level: str = "homecare", done: bool = False) -> str:
+    """「美瑛町は二次医療圏も 上川中部 → 富良野 に変わります。」 ('' when nothing changes).
+
+    `level` is the level edited (only the levels above it are told); `done=False` for the
+    notice shown before the edit, `done=True` for the message after it.
+    """
+    verb = "変わりました" if done else "変わります"
+    groups = _groups(changes, _uppers(check_level(level)))
+    return "".join(f"{_listing([c.name for c in cs])}は{_arrows(cs[0], levels)} に{verb}。" for cs, levels in groups)
+
+
+def describe_kept_parents(after: Plan, changes: Iterable[ParentChange], level: str = "homecare") -> str:
+    """What an edit with `keep_parents=True` left as it was, and the borders its area now crosses.
+
+    `changes` are those the edit would have made had the parents followed
+    (`parent_changes_of_move` / `parent_changes_of_merge`, asked before it); '' when none.
+    """
+    lv = check_level(level)
+    groups = _groups(changes, _uppers(lv))
+    if not groups:
+        return ""
+    kept = list(dict.fromkeys(p for _, levels in groups for p in levels))
+    text = f"{'・'.join(LEVEL_JA[p] for p in kept)}は変えていません: " + "".join(
+        f"{_listing([c.name for c in cs])}は"
+        f"{'・'.join(f'{LEVEL_JA[p]} {_side(cs[0].old(p))}' for p in levels)} のままです。"
+        for cs, levels in groups
+    )
+    t = after.table
+    codes = {c.code for cs, _ in groups for c in cs}
+    areas = list(dict.fromkeys(t.loc[t["code"].isin(codes), lv].dropna()))
+    for area in areas:
+        rows = t[(t[lv] == area).fillna(False)]
+        for upper in _uppers(lv):
+            parents = list(dict.fromkeys(rows[upper].dropna()))
+            if len(parents) > 1:
+                text += (
+                    f"{LEVEL_JA[lv]}「{area}」は{len(parents)}つの{LEVEL_JA[upper]}（{'・'.join(parents)}）に"
+                    "またがります（所見に出ます）。"
+                )
+                break
+    return text
+
+
 # ---- describing a change ---------------------------------------------------------------------
 def _aligned(before: Plan, after: Plan) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     a, b = before.table, after.table
@@ -285,17 +450,23 @@ def changed_codes(before: Plan, after: Plan) -> tuple[str, ...]:
 
 
 def describe_change(before: Plan, after: Plan) -> str:
-    """A one-line Japanese label for the history list, e.g. 「当別町を 札幌（未確定） から 石狩市 へ移動」."""
+    """A one-line Japanese label for the history list, e.g. 「当別町を 札幌（未確定） から 石狩市 へ移動」.
+
+    Parents that followed the edit are said in brackets:
+    「美瑛町を 上川 から 富良野 へ移動（二次医療圏も 上川中部 → 富良野）」.
+    """
     pair = _aligned(before, after)
     if pair is None:
         return f"区域案を「{after.name or '区域案'}」に置き換え（{len(after)}市町村）"
     a, b = pair
     parts: list[str] = []
-    done_levels: set[str] = set()  # parents follow a move or a rename: do not repeat them
+    done_levels: set[str] = set()  # parents follow a move or a rename: said once, in brackets
+    first: Level | None = None
     for lv in LEVELS:
         diff = _differs(a[lv], b[lv])
         if not diff.any() or lv in done_levels:
             continue
+        first = first or lv
         pairs = pd.DataFrame({"code": a.loc[diff, "code"], "old": a.loc[diff, lv], "new": b.loc[diff, lv]})
         moves = []
         for (old, new), g in pairs.groupby(["old", "new"], sort=False, dropna=False):
@@ -333,7 +504,24 @@ def describe_change(before: Plan, after: Plan) -> str:
         parts.append(f"{'・'.join(what[c] for c in other)}を変更（{n}市町村）")
     if not parts:
         return "変更なし" if before.name == after.name else f"区域案の名前を「{after.name}」に変更"
-    return "、".join(parts)
+    label = "、".join(parts)
+    if first is not None and first != "tertiary":
+        moved = set(a.loc[_differs(a[first], b[first]), "code"])
+        label += _parents_note(moved, parent_changes(before, after), _uppers(first))
+    return label
+
+
+def _parents_note(moved: set[str], changes: Sequence[ParentChange], levels: Sequence[Level]) -> str:
+    """「（二次医療圏も 上川中部 → 富良野）」 for the parents that followed an edit ('' when none).
+
+    Names the municipalities unless the note is about every municipality the edit moved.
+    """
+    groups = _groups(changes, levels)
+    if not groups:
+        return ""
+    if len(groups) == 1 and {c.code for c in groups[0][0]} == moved:
+        return f"（{_arrows(groups[0][0][0], groups[0][1])}）"
+    return "（" + "、".join(f"{_listing([c.name for c in cs])}の{_arrows(cs[0], lvs)}" for cs, lvs in groups) + "）"
 
 
 # ---- history -----------------------------------------------------------------------------------

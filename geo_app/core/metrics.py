@@ -28,6 +28,7 @@ __all__ = [
     "label",
     "MAP_METRICS",
     "format_value",
+    "UNKNOWN_TEXT",
     "AREA_LEVELS",
     "ALL_LEVELS",
     "level_header",
@@ -93,14 +94,19 @@ class Field:
     label: str
 
 
+#: How every view writes a figure that is not known (a member without a count, say). A word, not a
+#: dash: in Japanese statistical tables「—」「-」 mean 該当なし (zero), and readers take them so.
+UNKNOWN_TEXT = "不明"
+
+
 def format_value(m: Metric, value: object, *, unit: bool = True) -> str:
     """Shared by `Metric.format`: one rule for rounding and units across every view."""
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return "—"
+        return UNKNOWN_TEXT
     if math.isnan(v):
-        return "—"
+        return UNKNOWN_TEXT
     if m.kind == "percent":
         return f"{v * 100:.{max(m.decimals, 1)}f}%"
     text = f"{round(v):,}" if m.decimals == 0 else f"{v:,.{m.decimals}f}"

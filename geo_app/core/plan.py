@@ -26,10 +26,20 @@ CONFIRMED, UNCONFIRMED = "確定", "未確定"
 
 @dataclass(frozen=True)
 class Plan:
-    """An assignment of municipalities to areas. `table` columns: PLAN_COLUMNS + hub."""
+    """An assignment of municipalities to areas. `table` columns: PLAN_COLUMNS + hub.
+
+    Its identity travels with it so that no output can carry another plan's title or credit:
+    `source` is the credit line for the assignments (a reference plan's publication, the
+    user's file, a saved version), `reference` marks a published plan shipped with the package,
+    and `saved` says which saved version and when (empty until saved). An edit of a reference
+    plan is a new, user-made plan (`edited`), never printed under the reference's title.
+    """
 
     name: str
     table: pd.DataFrame = field(repr=False)
+    source: str = ""
+    reference: bool = False
+    saved: str = ""
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -78,8 +88,41 @@ class Plan:
         h = self.table.dropna(subset=["homecare", "hub"]).drop_duplicates("homecare")
         return dict(zip(h["homecare"], h["hub"], strict=True))
 
+    @property
+    def title(self) -> str:
+        """The plan's title on every output: its name, with the saved version and date when saved."""
+        name = self.name or "名前のない区域案"
+        return f"{name}（{self.saved}）" if self.saved else name
+
     def with_name(self, name: str) -> Plan:
-        return Plan(name=name, table=self.table)
+        """The same assignments under a new name: the user's plan now (not a reference)."""
+        return Plan(name=name, table=self.table, source=self.source if not self.reference else self._edit_source())
+
+    def with_identity(
+        self, *, source: str | None = None, reference: bool | None = None, saved: str | None = None
+    ) -> Plan:
+        """The same plan with its credit, reference mark or saved version set (what a reader knows)."""
+        return Plan(
+            name=self.name,
+            table=self.table,
+            source=self.source if source is None else source,
+            reference=self.reference if reference is None else reference,
+            saved=self.saved if saved is None else saved,
+        )
+
+    def _edit_source(self) -> str:
+        return (
+            f"「{self.name}」をもとに利用者が編集（{self.source}）"
+            if self.source
+            else f"「{self.name}」をもとに利用者が編集"
+        )
+
+    def edited(self, table: pd.DataFrame) -> Plan:
+        """A plan after an edit. An edited reference plan gets its own name, so that a printout of
+        a change can never be taken for the published plan."""
+        if self.reference:
+            return Plan(name=f"{self.name}の編集案", table=table, source=self._edit_source())
+        return Plan(name=self.name, table=table, source=self.source, saved=self.saved)
 
     def __len__(self) -> int:
         return len(self.table)

@@ -25,11 +25,15 @@ import pandas as pd
 
 from geo_app.core.adjacency import (
     LAND,
+    SEA_DISTANCE_KM,
     build_adjacency,
     components,
     edge_table,
+    join_across_sea,
     land_components,
     links_of,
+    prefectures_bordered,
+    sea_gaps,
 )
 from geo_app.core.codes import NORTHERN_TERRITORIES, PREFECTURES, city_of
 from geo_app.core.errors import InputError
@@ -109,7 +113,9 @@ class ValidationOptions:
 
     `population_floor`: smallest acceptable population of an area of `population_floor_level`
     (None: the rule is off). `sea_links`: ferry routes (None: those the loader attached,
-    `municipalities.attrs["sea_links"]`).
+    `municipalities.attrs["sea_links"]`). `sea_distance_km`: how far across the sea an island
+    (or an exclave) may lie from the nearest other part of its own area and still be joined to it
+    where no named route joins it (`adjacency.SEA_DISTANCE_KM`; CLI --sea-distance-km).
     `rules`: names of the rules to run (None: all). `graph`: an adjacency graph already built
     with `build_adjacency` (the app builds it once and passes it on every check).
     """
@@ -117,6 +123,7 @@ class ValidationOptions:
     population_floor: int | None = None
     population_floor_level: str = "homecare"
     sea_links: pd.DataFrame | None = None
+    sea_distance_km: float = SEA_DISTANCE_KM
     rules: Iterable[str] | None = None
     graph: nx.Graph | None = field(default=None, repr=False)
 
@@ -357,15 +364,66 @@ def _unassigned(ctx: ValidationContext) -> Iterator[Finding]:
             )
 
 
+#: Where users add a named route; never a file inside the package.
+_ROUTES_HINT = (
+    "航路表は --sea-links（コマンド）か「都道府県・データ」ページのアップロードで加えられます"
+    "（列は 市町村コード1・市町村コード2・航路名・種類・備考。橋なら種類を「橋」に）。"
+)
+
+
+def _km(km: float) -> str:
+    """「約 8.0 km」「約 342 km」: as precise as a planner reads it off a map."""
+    return f"約 {km:.1f} km" if km < 10 else f"約 {km:,.0f} km"
+
+
+def _max_sea_km(ctx: ValidationContext) -> float:
+    km = ctx.options.sea_distance_km
+    if km is None or not np.isfinite(km) or km <= 0:
+        raise InputError("海を隔てた距離の上限（--sea-distance-km）は0より大きい数（km）にしてください。")
+    return float(km)
+
+
+def _land_group_of(ctx: ValidationContext) -> tuple[dict[str, int], set[int]]:
+    """Each municipality's land group within its prefecture (an index), and the groups that are a
+    prefecture's exclave: not its mainland, and bordering another prefecture on land."""
+    group_of: dict[str, int] = {}
+    exclaves: set[int] = set()
+    k = 0
+    for mainland, others in ctx.land_groups.values():
+        for grp in (mainland, *others):
+            group_of.update(dict.fromkeys(grp, k))
+            if grp is not mainland and prefectures_bordered(ctx.graph, grp):
+                exclaves.add(k)
+            k += 1
+    return group_of, exclaves
+
+
+def _pref_names(codes: Iterable[str]) -> str:
+    return "・".join(PREFECTURES.get(p, p) for p in codes)
+
+
 @rule("multipart", "warning", "圏域が複数に分かれている（飛び地）")
 def _multipart(ctx: ValidationContext) -> Iterator[Finding]:
-    """Areas in pieces. Pieces joined by a ferry are islands (info); pieces with no link warn.
+    """Areas in pieces. Named routes (and bridges) join first and win where given; then an island,
+    or a prefecture's exclave (北山村), joins the nearest part of its own area when that is at most
+    `sea_distance_km` away, measured on the shapes (`adjacency.sea_gaps`): info, saying how far.
 
-    Land counts only inside the area; a ferry may call at a port in another area (竹芝 for the
-    伊豆諸島), see `adjacency.components`. A warning says, for each separate piece, whether it
-    is an island with no registered route (add one) or land cut off by other areas (named).
+    Warnings: a piece on the same land as another piece of the area that does not touch it (two
+    mainland towns with another area between them: no sea crossing excuses that), and an island
+    farther than the limit. Land counts only inside the area; a ferry may call at a port in
+    another area (竹芝 for the 伊豆諸島), see `adjacency.components`.
     """
     g = ctx.graph
+    max_km = _max_sea_km(ctx)
+    group_of, exclaves = _land_group_of(ctx)
+    pop = ctx.population.astype("Float64") if len(ctx.population) else ctx.population
+
+    def weight(piece: set[str]) -> float:
+        return float(pop.reindex(sorted(piece)).fillna(0).sum()) if len(pop) else 0.0
+
+    def exclave_of(piece: set[str]) -> list[str]:
+        return prefectures_bordered(g, piece) if any(group_of.get(c) in exclaves for c in piece) else []
+
     for level in LEVELS:
         members = ctx.members(level)
         area_of = {c: a for a, cs in members.items() for c in cs}
@@ -376,17 +434,35 @@ def _multipart(ctx: ValidationContext) -> Iterator[Finding]:
             if len(land) < 2:
                 continue
             joined = components(g, codes)
+            # The body: most municipalities, then most people (石垣市 rather than 竹富町 in 八重山).
+            body = max(range(len(joined)), key=lambda k: (len(joined[k]), weight(joined[k])))
+            joined.insert(0, joined.pop(body))
             main = joined[0]
             label = _area_label(level, area)
-            if len(joined) > 1:
+            # A piece on the same land as an earlier one is cut off on land; the others are apart
+            # across the sea (or, for an exclave, across another prefecture).
+            seen: set[int] = set()
+            on_land: list[int] = []
+            apart: list[int] = []
+            for k, piece in enumerate(joined):
+                groups = {group_of[c] for c in piece if c in group_of}
+                (on_land if k and groups & seen else apart).append(k)
+                seen |= groups
+            gaps = sea_gaps(g, [joined[k] for k in apart])
+            reach = join_across_sea(gaps, len(apart), max_km)
+            linked = [x for x in range(1, len(apart)) if reach[x] == reach[0]]
+            far = [x for x in range(1, len(apart)) if reach[x] != reach[0]]
+            ga, gb, gkm = (gaps[c].to_numpy() for c in ("a", "b", "km"))
+            to_body = {int(b): float(km) for a, b, km in zip(ga, gb, gkm, strict=True) if a == 0}
+            with_body = np.array([reach[int(a)] == reach[0] for a in ga], dtype=bool)  # other end in the body's reach
+
+            if on_land or far:
                 main_nbrs = _land_neighbour_areas(g, main, area_of, area)
                 parts = []
-                for comp in joined[1:]:
+                for k in on_land:
+                    comp = joined[k]
                     names = ctx.listing(sorted(comp), 5)
                     outside = _land_neighbour_areas(g, comp, area_of, area, include_unplanned=True)
-                    if not outside:
-                        parts.append(f"{names}（島。陸続きの隣接市町村がなく、航路も登録されていません）")
-                        continue
                     between = [b for b in outside if b in main_nbrs]
                     via = "".join(f"「{b}」" for b in between[:3])
                     parts.append(
@@ -394,24 +470,36 @@ def _multipart(ctx: ValidationContext) -> Iterator[Finding]:
                         if via
                         else f"{names}（陸続きでありません）"
                     )
-                apart = [c for comp in joined[1:] for c in sorted(comp)]
-                any_island = any("（島。" in p for p in parts)
+                for x in far:
+                    comp = joined[apart[x]]
+                    names = ctx.listing(sorted(comp), 5)
+                    b_with_body = np.array([reach[int(b)] == reach[0] for b in gb], dtype=bool)
+                    near = gkm[((ga == x) & b_with_body) | ((gb == x) & with_body)]
+                    what = "県の飛び地" if exclave_of(comp) else "島"
+                    sea = "" if exclave_of(comp) else "海を隔てて"
+                    parts.append(
+                        f"{names}（{what}。圏域のほかの部分から{sea}{_km(float(near.min()))}あり、"
+                        f"上限 {max_km:,.0f} km を超えています）"
+                        if len(near)
+                        else f"{names}（{what}。圏域のほかの部分との距離を測れません）"
+                    )
+                warned = [*on_land, *(apart[x] for x in far)]
                 yield ctx.finding(
                     "multipart",
                     "warning",
-                    f"{label}が{len(joined)}か所に分かれています（飛び地）: {'、'.join(parts)}。"
+                    f"{label}が{1 + len(warned)}か所に分かれています（飛び地）: {'、'.join(parts)}。"
                     "隣の圏域に移すか、圏域の分け方を見直してください。意図した飛び地ならそのままで構いません。"
                     + (
-                        "島が船や橋で本土側と結ばれている場合は、航路表（data/sea_links.csv。"
-                        "橋は kind を land に）に追加すると離島として扱います。"
-                        if any_island
+                        "島が船や橋で結ばれているなら、航路を加えるか、距離の上限（--sea-distance-km）を広げてください。"
+                        + _ROUTES_HINT
+                        if far
                         else ""
                     ),
-                    apart,
+                    [c for k in warned for c in sorted(joined[k])],
                     area=area,
                     level=level,
                 )
-            # Land pieces joined to the main body only by ferry are islands: info, no change needed.
+            # Land pieces joined to the main body by a named route are islands: info, no change needed.
             in_main = [comp for comp in land if comp <= main]  # largest first
             all_islands = not (in_main[0] & ctx.mainland)
             islands = [c for comp in in_main[0 if all_islands else 1 :] for c in sorted(comp)]
@@ -425,6 +513,31 @@ def _multipart(ctx: ValidationContext) -> Iterator[Finding]:
                     f"{label}{what}: {ctx.listing(islands)}。"
                     f"航路{route_text}で結ばれているため、飛び地ではありません。対応は不要です。",
                     islands,
+                    area=area,
+                    level=level,
+                )
+            # Pieces joined across the sea by distance (no named route): info, saying how far.
+            if linked:
+                parts = []
+                for x in linked:
+                    comp = joined[apart[x]]
+                    names = ctx.listing(sorted(comp), 5)
+                    km = _km(to_body[x]) if x in to_body else "（距離不明）"
+                    beyond = exclave_of(comp)
+                    if beyond:
+                        pref = PREFECTURES.get(sorted(comp)[0][:2], "")
+                        parts.append(
+                            f"{names}は{label}の本体から{km}（{pref}の飛び地。{_pref_names(beyond)}の市町村と接し、"
+                            "県内のほかの市町村とは陸続きでありません）"
+                        )
+                    else:
+                        parts.append(f"{names}は{label}の本体から海を隔てて{km}（離島）")
+                yield ctx.finding(
+                    "multipart",
+                    "info",
+                    f"{'、'.join(parts)}。"
+                    "離島や県の飛び地は、圏域の本体と陸続きでなくても区割りの誤りではありません。対応は不要です。",
+                    [c for x in linked for c in sorted(joined[apart[x]])],
                     area=area,
                     level=level,
                 )
@@ -448,23 +561,43 @@ def _land_neighbour_areas(
 
 @rule("island", "info", "離島（本土と陸続きでない市町村）")
 def _island(ctx: ValidationContext) -> Iterator[Finding]:
-    """Municipalities not joined by land to their prefecture's mainland (largest land group)."""
+    """Municipalities not joined by land to their prefecture's mainland (largest land group):
+    islands, with their named routes or their distance to the mainland, and a prefecture's
+    exclaves (a land group bordering only other prefectures: 北山村), said as such."""
     g = ctx.graph
+    max_km = _max_sea_km(ctx)
     prefs = sorted(set(ctx.plan.table["code"].str[:2]))
     for pref in prefs:
         if pref not in ctx.land_groups:
             continue
-        for grp in ctx.land_groups[pref][1]:
+        mainland, others = ctx.land_groups[pref]
+        gaps = sea_gaps(g, [mainland, *others]) if others else None
+        to_main = {} if gaps is None else {int(r.b): r for r in gaps[gaps["a"] == 0].itertuples(index=False)}
+        for k, grp in enumerate(others, 1):
             members = sorted(grp)
+            beyond = prefectures_bordered(g, members)
+            if beyond:
+                yield ctx.finding(
+                    "island",
+                    "info",
+                    f"{ctx.listing(members)}は{PREFECTURES.get(pref, pref)}の飛び地です"
+                    f"（県内のほかの市町村と陸続きでなく、{_pref_names(beyond)}の市町村に接しています）。"
+                    "エラーではありません。",
+                    members,
+                )
+                continue
             routes = links_of(g, members)
             if routes:
                 tail = f"航路（{'、'.join(routes[:4])}{' ほか' if len(routes) > 4 else ''}）で結ばれています。"
             else:
+                near = to_main.get(k)
+                nearest = "" if near is None else ctx.name_of.get(near.code_a, near.code_a)
+                where = ""
+                if near is not None:
+                    where = f"本土（いちばん近いのは{nearest}）から海を隔てて{_km(near.km)}です。"
                 tail = (
-                    "航路は登録されていません。"
-                    "船や橋で本土側と結ばれているなら"
-                    "航路表（data/sea_links.csv。橋は kind を land に）に追加してください。"
-                    "圏域の飛び地の判定に使われます。"
+                    f"{where}航路は登録されていないため、圏域の判定では圏域内のいちばん近い陸地までの距離"
+                    f"（上限 {max_km:,.0f} km）で離島として扱います。" + _ROUTES_HINT
                 )
             what = "離島" if len(members) == 1 else f"同じ島の{len(members)}市町村"
             yield ctx.finding(
@@ -541,7 +674,8 @@ def _crosses(ctx: ValidationContext, child: str, parent: str, rule_name: str) ->
         if len(parents) < 2:
             continue
         order = sorted(parents.index, key=lambda p: -len(parents[p]))
-        parts = "、".join(f"{p}（{ctx.listing(parents[p], 3)}）" for p in order)
+        # the largest parent in short; every municipality of the others by name (those are what to look at)
+        parts = "、".join(f"{p}（{ctx.listing(parents[p], 3 if i == 0 else _MAX_NAMES)}）" for i, p in enumerate(order))
         minority = [c for p in order[1:] for c in parents[p]]
         yield ctx.finding(
             rule_name,
@@ -609,18 +743,24 @@ def _population_floor(ctx: ValidationContext) -> Iterator[Finding]:
         if pd.isna(total):
             unknown = [c for c in codes if pd.isna(ctx.population.get(c, pd.NA))]
             yield ctx.finding(
-                "population_floor", "warning",
+                "population_floor",
+                "warning",
                 f"{_area_label(level, area)}の人口が不明です"
                 f"（人口の分からない市町村: {ctx.listing(unknown or codes, 5)}）。"
                 f"下限 {floor:,} 人と比べられません。境界データと人口の表にこれらの市町村があるか確かめてください。",
-                unknown or codes, area=str(area), level=level,
+                unknown or codes,
+                area=str(area),
+                level=level,
             )
         elif total < floor:
             yield ctx.finding(
-                "population_floor", "warning",
+                "population_floor",
+                "warning",
                 f"{_area_label(level, area)}の人口は {int(total):,} 人で、下限 {floor:,} 人を下回っています"
                 f"（{ctx.listing(codes, 5)}）。隣の圏域とまとめるか、下限の設定を見直してください。",
-                codes, area=str(area), level=level,
+                codes,
+                area=str(area),
+                level=level,
             )
 
 

@@ -5,18 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["credits_for", "data_dir", "boundaries_path", "population_path", "plans_dir", "VINTAGE", "CREDITS"]
-
-VINTAGE = (
-    "行政区域: 2021年1月1日（国土数値情報 N03）／人口: 令和2年国勢調査（2020年10月1日）／"
-    "医療圏: 北海道医療計画（2024）・国土数値情報 医療圏データ A38-20"
-)
-CREDITS = (
-    "「国土数値情報（行政区域データ）（国土交通省）を加工して作成」",
-    "「国土数値情報（医療圏データ）（国土交通省）を加工して作成」",
-    "出典：総務省統計局「令和2年国勢調査 人口等基本集計」（e-Stat 表番号2-7-1）を加工して作成",
-    "北海道医療計画（2024〜2029）在宅医療の体制 をもとに作成（未公表の4圏域は「未確定」）",
-)
+__all__ = ["data_dir", "boundaries_path", "population_path", "plans_dir", "readings_path"]
 
 
 def data_dir() -> Path:
@@ -43,15 +32,6 @@ def plans_dir() -> Path:
     return data_dir() / "plans"
 
 
-def credits_for(plan_name: str | None) -> tuple[str, list[str]]:
-    """Vintage line and the credits that apply to a plan (not the Hokkaido plan on a Tokyo map)."""
-    name = plan_name or ""
-    credits = [CREDITS[0], CREDITS[2]]
-    if "A38" in name:
-        credits.insert(1, CREDITS[1])
-    if name.startswith("北海道 2024"):
-        credits.append(CREDITS[3])
-    elif "A38" not in name:
-        credits.append(f"区域案「{name or '（名前なし）'}」は利用者の作成")
-    parts = [p for p in VINTAGE.split("／") if not p.startswith("医療圏")]
-    return "／".join(parts) + f"／区域案: {name or '（名前なし）'}", credits
+def readings_path() -> Path:
+    """Japan Post readings (katakana, hiragana) of every municipality and ward, for search."""
+    return data_dir() / "municipalities" / "readings.csv"

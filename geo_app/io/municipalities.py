@@ -13,14 +13,16 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
-from geo_app.core.codes import NORTHERN_TERRITORIES
+from geo_app.core.codes import NORTHERN_TERRITORIES, city_of
 from geo_app.core.geometry import area_km2, is_coverage
 from geo_app.core.plan import Plan
 from geo_app.io import datasets
 from geo_app.io.boundaries import PathLike, merge_units, read_n03_units
 from geo_app.io.known_codes import known_codes
+from geo_app.io.names import describe_unit_count
 from geo_app.io.population import attach_population, load_population
-from geo_app.io.sea_links import load_sea_links
+from geo_app.io.provenance import boundary_source, population_source
+from geo_app.io.sea_links import bordering_prefectures, load_sea_links
 
 __all__ = ["municipalities_for_plan", "load_municipalities"]
 
@@ -33,8 +35,11 @@ def load_municipalities(
     keep_wards_of: Iterable[str] = (),
     drop_northern_territories: bool = True,
     population: pd.DataFrame | str | Path | None = "census2020",
+    population_date: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Municipalities with geometry, km² and population; `attrs['report']` holds what was decided.
+    """Municipalities with geometry, km² and population; `attrs['report']` holds what was decided
+    and `attrs['sources']` which inputs the figures come from (`population_date`: the date the
+    user gives for their own population table, quoted in every source line).
 
     `paths` default to the embedded N03 2021 boundaries of all Japan; `prefectures` filters by
     name (北海道) or 2-digit code (01). `population` is a table from `load_population`, a path
@@ -43,6 +48,7 @@ def load_municipalities(
     Files are read under the input guard (their problems are InputErrors in Japanese); the rest is
     our computation, so an exception there is not dressed up as a problem with the user's file.
     """
+    user_paths = None if paths is None else ([paths] if isinstance(paths, (str, Path)) else list(paths))
     if paths is None:
         paths = datasets.boundaries_path()
     units, report = read_n03_units(paths, prefectures=prefectures)
@@ -55,6 +61,12 @@ def load_municipalities(
         )
         units = units[~nt]
     munis = merge_units(units, wards=wards, keep_wards_of=keep_wards_of, report=report)
+    wards_kept = int((city_of(munis["code"]) != munis["code"]).sum())
+    report.add(
+        "wards_kept",
+        wards_kept,
+        f"{describe_unit_count(munis['code'])}を読み込みました。",
+    )
     munis["area_km2"] = area_km2(munis.geometry)
     coverage = is_coverage(munis.geometry.values)
     report.add(
@@ -63,12 +75,19 @@ def load_municipalities(
         "境界データの市町村どうしが重なっているか、境目の線が一致していません（年版の違うファイルを混ぜた場合など）。"
         "圏域の形は重なりを許す方法で作ります（遅くなります）。同じ年版の N03 をそろえると正確で速くなります。",
     )
+    pop_source = None
     if population is not None:
-        pop = load_population(population) if not isinstance(population, pd.DataFrame) else population
+        read_here = not isinstance(population, pd.DataFrame)
+        pop: pd.DataFrame = population if isinstance(population, pd.DataFrame) else load_population(population)
+        for note in pop.attrs.get("notes", []) if read_here else []:  # a table read by the caller was said there
+            report.add("population_table", 1, note)  # columns not understood, rows left out …
         munis = attach_population(munis, pop, report=report)
+        pop_source = population_source(str(pop.attrs.get("source") or "人口表"), population_date)
     munis.attrs["report"] = report
+    munis.attrs["sources"] = tuple(s for s in (boundary_source(user_paths), pop_source) if s is not None)
     munis.attrs["coverage_valid"] = coverage
     munis.attrs["sea_links"] = load_sea_links()  # the embedded routes; users add theirs with --sea-links
+    munis.attrs["bordering_prefectures"] = bordering_prefectures(munis)  # tells an exclave from an island
     munis.attrs["known_codes"] = known_codes()  # to tell a missing boundary from a wrong code
     return munis
 
@@ -78,6 +97,7 @@ def municipalities_for_plan(
     *,
     boundaries: str | Path | Sequence[str | Path] | None = None,
     population: str | Path | pd.DataFrame | None = "census2020",
+    population_date: str | None = None,
 ) -> gpd.GeoDataFrame:
     """The plan's prefectures, at the plan's granularity (wards only where the plan uses them)."""
     return load_municipalities(
@@ -85,4 +105,5 @@ def municipalities_for_plan(
         prefectures=plan.prefectures or None,
         keep_wards_of=plan.ward_cities,
         population=population,
+        population_date=population_date,
     )

@@ -13,6 +13,7 @@ import difflib
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,7 +28,16 @@ from geo_app.core.codes import (
 from geo_app.core.errors import GeoAppError, InputError
 from geo_app.io.known_codes import known_codes, unknown_code_reason
 
-__all__ = ["resolve_names", "codes_for_rows", "name_key", "census_names", "VARIANTS", "CODE_HEADERS"]
+__all__ = [
+    "resolve_names",
+    "codes_for_rows",
+    "name_key",
+    "census_names",
+    "named_codes",
+    "describe_unit_count",
+    "VARIANTS",
+    "CODE_HEADERS",
+]
 
 #: Headers that mean 市町村コード in the tables people bring (plans, population, e-Stat downloads).
 CODE_HEADERS = (
@@ -118,6 +128,45 @@ def census_names() -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def _census_index() -> _Index:
     return _build_index(census_names())
+
+
+def named_codes(codes: Iterable[str], names: Mapping[str, str] | None = None, *, limit: int = _MAX_PROBLEMS) -> str:
+    """「鳥取市（31201）、米子市（31202） ほか3件」: codes as people recognise them, cut short when long.
+
+    Names come from `names` (e.g. the boundary file's), else the embedded census; a code that
+    neither knows is shown bare, so that nothing is invented.
+    """
+    given = names or {}
+    census = _census_index().names
+    listed = list(dict.fromkeys(str(c) for c in codes))
+    shown = []
+    for c in listed[:limit]:
+        name = given.get(c) or census.get(c)
+        shown.append(f"{name}（{c}）" if name and isinstance(name, str) else c)
+    more = f" ほか{len(listed) - limit}件" if len(listed) > limit else ""
+    return "、".join(shown) + more
+
+
+def describe_unit_count(codes: Iterable[str], names: Mapping[str, str] | None = None) -> str:
+    """「33市町村（川崎市は7区に分けて数えています）」: the municipality count of loaded units.
+
+    A designated city planned by ward is one municipality, however many wards it brings; the
+    wards are said, not counted, so that 神奈川県 is 33 municipalities and not 39.
+    """
+    units = pd.Series(list(dict.fromkeys(str(c) for c in codes)), dtype="string")
+    if units.empty:
+        return "0市町村"
+    cities = city_of(units)
+    ward_counts = cities[cities != units].value_counts(sort=False)
+    text = f"{cities.nunique()}市町村"
+    if ward_counts.empty:
+        return text
+    given = names or {}
+    census = _census_index().names
+    split = "、".join(
+        f"{given.get(str(city)) or census.get(str(city), str(city))}は{n}区" for city, n in sorted(ward_counts.items())
+    )
+    return f"{text}（{split}に分けて数えています）"
 
 
 def _row_of(label: object) -> int | None:
@@ -403,9 +452,9 @@ def codes_for_rows(
                     problems.append((_row_of(label_), f"{reasons[c]}。"))
             else:
                 listed = sorted(set(codes[bad]))
+                own = {c: str(n) for c, n in zip(codes[bad], names[bad], strict=True) if pd.notna(n) and str(n)}
                 notes.append(
-                    f"{label}: 2020年の市区町村にないコード {len(listed)} "
-                    f"件（{', '.join(listed[:10])}{' ほか' if len(listed) > 10 else ''}）。"
+                    f"{label}: 2020年の市区町村にないコード {len(listed)} 件（{named_codes(listed, own)}）。"
                     "合併前の旧コードかもしれません。"
                 )
         # a 都道府県 cell that contradicts the code

@@ -16,7 +16,7 @@ from geo_app.core.plan import CONFIRMED, PLAN_COLUMNS, UNCONFIRMED, Plan
 from geo_app.io.names import CODE_HEADERS, codes_for_rows
 from geo_app.io.tables import TableSource, as_text_frame, file_row, japanese_errors, read_table, rename_columns
 
-__all__ = ["load_plan", "plan_from_frame", "builtin_plans", "one_area_per_municipality", "PLAN_ALIASES"]
+__all__ = ["load_plan", "plan_from_frame", "builtin_plans", "is_builtin", "one_area_per_municipality", "PLAN_ALIASES"]
 
 PLAN_ALIASES = {
     "code": CODE_HEADERS,
@@ -52,27 +52,66 @@ def plan_from_frame(df: pd.DataFrame, name: str = "", *, prefecture: str | None 
     return Plan(name=name, table=_plan_table(df, name=name, prefecture=prefecture, strict=strict))
 
 
+#: The credit line of each built-in plan (Plan.source), in Japanese, as data/SOURCES.md gives it.
+A38_SOURCE = "国土数値情報（医療圏データ A38-20）（国土交通省）を加工して作成"
+HOKKAIDO_SOURCE = "北海道医療計画（2024〜2029）在宅医療の体制 をもとに作成（未公表の4圏域は「未確定」）"
+AKITA_SECONDARY_2024_SOURCE = (
+    "秋田県の二次医療圏（県北・県央・県南）は第8次秋田県医療計画による"
+    "（秋田テレビ 2023年7月、中医協 総会 2024年6月25日 総-4）"
+)
+AKITA_HOMECARE_SOURCE = (
+    "在宅医療圏は第8次秋田県医療計画（2024〜2029）の素案の報道による"
+    "（秋田魁新報 2023年11月17日。公式の区域表ではありません）"
+)
+#: Built-in plan → (file in data/plans, title); secondary plans are per prefecture (`secondary-2020:岩手県`).
+_SINGLE = {
+    "hokkaido-2024": ("hokkaido-2024.csv", "北海道 2024（第8次医療計画）"),
+    "akita-2024": ("akita-2024.csv", "秋田県 在宅医療圏 2024（第8次医療計画 素案の報道による）"),
+}
+_SECONDARY = {"secondary-2020": "第7次医療計画", "secondary-2024": "第8次医療計画"}
+
+
 def builtin_plans() -> list[str]:
-    """Names of the plans that ship with the package."""
-    return ["hokkaido-2024", *(f"secondary-2020:{name}" for name in PREFECTURES.values())]
+    """Names of the plans that ship with the package (new ones appended, so the list only grows at its end)."""
+    secondary = [f"{kind}:{name}" for kind in _SECONDARY for name in PREFECTURES.values()]
+    return ["hokkaido-2024", *secondary, "akita-2024"]
+
+
+def is_builtin(name: object) -> bool:
+    """Whether `name` asks for a built-in plan (a known name, or `secondary-20xx:` with any prefecture)."""
+    return isinstance(name, str) and (name.strip() in _SINGLE or name.strip().split(":", 1)[0] in _SECONDARY)
+
+
+def _builtin_source(name: str, pref_code: str | None) -> str:
+    if name == "hokkaido-2024":
+        return HOKKAIDO_SOURCE
+    if name == "akita-2024":
+        return f"{AKITA_HOMECARE_SOURCE}。{AKITA_SECONDARY_2024_SOURCE}。{A38_SOURCE}"
+    if name.startswith("secondary-2024") and pref_code == "05":
+        return f"{A38_SOURCE}。{AKITA_SECONDARY_2024_SOURCE}"
+    return A38_SOURCE
 
 
 def _builtin(name: str) -> Plan:
+    """A built-in plan, marked as a reference plan with its credit line (an edit of it is the user's plan)."""
     from geo_app.io import datasets
 
     plans = datasets.plans_dir()
-    if name == "hokkaido-2024":
-        df = pd.read_csv(plans / "hokkaido-2024.csv", dtype=str)
-        return plan_from_frame(df.drop(columns=["prefecture"]), name="北海道 2024（第8次医療計画）")
-    if name.startswith("secondary-2020:"):
-        pref = name.split(":", 1)[1]
+    if name in _SINGLE:
+        file, title = _SINGLE[name]
+        df = pd.read_csv(plans / file, dtype=str)
+        plan = plan_from_frame(df.drop(columns=["prefecture"]), name=title)
+        return plan.with_identity(source=_builtin_source(name, None), reference=True)
+    kind, _, pref = name.partition(":")
+    if kind in _SECONDARY:
         try:
             code = prefecture_code(pref)
         except ValueError as exc:
             raise PlanError(f"{exc}。`geo-app plans` で一覧を表示できます。") from None
-        df = pd.read_csv(plans / "secondary-2020.csv", dtype=str)
+        df = pd.read_csv(plans / f"{kind}.csv", dtype=str)
         df = df[df["code"].str[:2] == code].drop(columns=["prefecture"])
-        return plan_from_frame(df, name=f"{PREFECTURES[code]} 二次医療圏（A38-20, 2020）")
+        title = f"{PREFECTURES[code]} 二次医療圏 {kind[-4:]}（{_SECONDARY[kind]}）"
+        return plan_from_frame(df, name=title).with_identity(source=_builtin_source(kind, code), reference=True)
     raise PlanError(f"組み込みの区域案「{name}」はありません。`geo-app plans` で一覧を表示できます。")
 
 
@@ -95,7 +134,7 @@ _TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
 def _load_plan(source, *, name: str | None, prefecture: str | None) -> Plan:
     if isinstance(source, pd.DataFrame):
         return plan_from_frame(source, name=name or "区域案", prefecture=prefecture, strict=True)
-    if isinstance(source, str) and (source.strip() == "hokkaido-2024" or source.strip().startswith("secondary-2020:")):
+    if isinstance(source, str) and is_builtin(source):
         return _builtin(source.strip())
     if (
         isinstance(source, (str, Path))
@@ -196,9 +235,10 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
 
 
 def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: str = UNCONFIRMED) -> Plan:
-    """A starting plan: each municipality its own home-care area, in its 2020 二次医療圏.
+    """A starting plan: each municipality its own home-care area, in its 8th-plan (2024) 二次医療圏.
 
-    Secondary and tertiary areas come from the built-in `secondary-2020:<prefecture>` plan (for
+    Secondary and tertiary areas come from the built-in `secondary-2024:<prefecture>` plan, the
+    areas home-care areas are now drawn in (秋田県: 県北・県央・県南; elsewhere the same as 2020; for
     北海道 the six 三次医療圏 of `hokkaido-2024`, whose 二次医療圏 are the same; a
     ward takes its city's area; a city whose wards lie in different secondary areas gets none,
     rather than a guess). Everything starts 未確定: nothing has been decided yet.
@@ -212,7 +252,7 @@ def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: s
         raise PlanError(
             f"境界データに{PREFECTURES[pref]}の市町村がありません。{PREFECTURES[pref]}を含む境界データを読み込んでください。"
         )
-    base = load_plan(f"secondary-2020:{PREFECTURES[pref]}").table
+    base = load_plan(f"secondary-2024:{PREFECTURES[pref]}").table
     if pref == "01":  # A38-20 has no 三次医療圏; 北海道's six come with the 2024 plan (same 二次医療圏)
         hk = load_plan("hokkaido-2024").table.set_index("code")["tertiary"]
         base = base.assign(tertiary=base["code"].map(hk).fillna(base["tertiary"]))

@@ -11,8 +11,9 @@ half-way is rolled back, leaving the saved plan exactly as it was.
 Every version is an immutable snapshot of the plan table (JSON text; plans are ≤ 2,000 rows),
 so any old version can be reloaded, together with the edit history the app had when it saved
 (``edit_log``, `EditHistory.to_json` text), so that undo still works after a reload. Deleting a
-plan hides it but keeps its history; a new plan saved later under the same name continues the
-version numbers, so a tab still holding the deleted plan can never overwrite the new one.
+plan hides it but keeps its history (`restore` brings it back as it was); a new plan saved later
+under the same name continues the version numbers, so a tab still holding the deleted plan can
+never overwrite the new one.
 
 A database made by an older geo_app is brought up to date when a store opens it: columns added
 since (nullable, such as ``edit_log``) are added with ``ALTER TABLE … ADD COLUMN`` in one
@@ -83,6 +84,8 @@ class PlanInfo:
     prefectures: list[str]
     note: str
     author: str = ""
+    #: When it was deleted (only in `deleted_plans`): it can be brought back with `restore`.
+    deleted_at: datetime | None = None
 
 
 @dataclass
@@ -175,7 +178,8 @@ def _snapshot(plan: Plan) -> tuple[str, int, list[str]]:
                 )
         rows.append(row)
     try:
-        data = json.dumps({"format": SNAPSHOT_FORMAT, "columns": SNAPSHOT_COLUMNS, "rows": rows}, ensure_ascii=False)
+        doc = {"format": SNAPSHOT_FORMAT, "columns": SNAPSHOT_COLUMNS, "rows": rows, "source": str(plan.source or "")}
+        data = json.dumps(doc, ensure_ascii=False)
     except (TypeError, ValueError) as exc:  # pragma: no cover - values are str/None by now
         raise PlanError(f"{label}を保存用に変換できません（{exc}）。保存済みの案は変わっていません。") from None
     try:
@@ -192,12 +196,13 @@ def _plan_from_snapshot(data: str, name: str, version: int) -> Plan:
             raise ValueError(f"format {doc.get('format')!r}")
         df = pd.DataFrame(doc["rows"], columns=doc["columns"], dtype=object)
         df = df.reindex(columns=SNAPSHOT_COLUMNS).astype("string")
+        source = str(doc.get("source") or "")  # what the plan was made from; absent in older saves
     except (ValueError, KeyError, TypeError) as exc:
         raise GeoAppError(
             f"区域案「{name}」の版{version}が読み取れません（{exc}）。新しい版の geo_app で保存された可能性があります。"
             "geo_app を更新するか、別の版を開いてください。"
         ) from None
-    return Plan(name=name, table=df)
+    return Plan(name=name, table=df, source=source)
 
 
 def _hide(url: sa.URL) -> str:
@@ -522,6 +527,34 @@ class PlanStore:
         ]
         return sorted(infos, key=lambda i: i.name)
 
+    def deleted_plans(self, limit: int = 10) -> list[PlanInfo]:
+        """Deleted plans, most recently deleted first: what 元に戻す (`restore`) can bring back."""
+        p, v = self._plans, self._versions
+        q = (
+            sa.select(
+                p.c.name, p.c.version, p.c.updated_at, p.c.deleted_at, v.c.rows, v.c.prefectures, v.c.note, v.c.author
+            )
+            .join(v, sa.and_(v.c.plan_id == p.c.id, v.c.version == p.c.version))
+            .where(p.c.deleted_at.is_not(None))
+            .order_by(p.c.deleted_at.desc(), p.c.name)
+            .limit(int(limit))
+        )
+        with self._read("削除した区域案の一覧の読み込み") as conn:
+            rows = conn.execute(q).all()
+        return [
+            PlanInfo(
+                name=r.name,
+                version=r.version,
+                updated_at=r.updated_at,
+                rows=r.rows,
+                prefectures=json.loads(r.prefectures),
+                note=r.note,
+                author=r.author,
+                deleted_at=r.deleted_at,
+            )
+            for r in rows
+        ]
+
     def exists(self, name: str) -> bool:
         with self._read("区域案の確認") as conn:
             head = self._head(conn, name)
@@ -754,6 +787,36 @@ class PlanStore:
                     expected_version=int(expected_version),
                     current_version=None,
                 )
+
+    def restore(self, name: str) -> int:
+        """Bring a deleted plan back to the list exactly as it was; returns its latest version.
+
+        Deleting only hides a plan, so undoing it copies nothing: the plan, its versions and edit
+        logs are all still there. Refused (PlanError) when the name was never saved, or is in the
+        list already (not deleted, or saved again under that name since, whose older versions
+        stay reachable through `history`).
+        """
+        p = self._plans
+        with self._write(f"区域案「{name}」を元に戻す処理") as conn:
+            head = self._head(conn, name, lock=True)
+            if head is None:
+                raise PlanError(f"区域案「{name}」は保存されたことがないため、元に戻せません。")
+            if head.deleted_at is None:
+                raise PlanError(
+                    f"区域案「{name}」は一覧にあります（版{head.version}、{_when(head.updated_at)} 保存）。"
+                    "元に戻す必要はありません。以前の版は「版」を選んで開けます。"
+                )
+            res = conn.execute(
+                sa.update(p).where(p.c.id == head.id, p.c.deleted_at.is_not(None)).values(deleted_at=None)
+            )
+            if res.rowcount != 1:  # pragma: no cover - guarded by the row lock above
+                raise ConflictError(
+                    f"区域案「{name}」はほかの画面で変更されたため元に戻していません。一覧を確かめてください。",
+                    name=name,
+                    expected_version=None,
+                    current_version=None,
+                )
+        return int(head.version)
 
     def copy(self, name: str, new_name: str, *, note: str | None = None, author: str = "") -> int:
         """'Save as': the latest version of `name` (with its edit history) becomes version 1 (or next) of `new_name`."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 
@@ -20,7 +21,7 @@ from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
 from geo_app.core.rules import Finding
 from geo_app.io.tables import protect_text
 from geo_app.views.paths import safe_output_path
-from geo_app.views.text import summary_frame
+from geo_app.views.text import csv_frame, summary_frame
 
 __all__ = ["build_outputs", "HTML_SIMPLIFY_TOLERANCE", "write_map_html"]
 
@@ -48,7 +49,7 @@ def write_map_html(
         warnings.filterwarnings("ignore", message="Numba not installed")
         layers = map_layers(munis, plan, simplify_tolerance=simplify_tolerance, areas=areas, assigned=assigned)
         fmap = area_map(munis, plan, level=level, metric=metric, basemap=basemap, layers=layers)  # type: ignore[arg-type]
-    title = f"{plan.name} {LEVEL_JA[level]}" if plan.name else LEVEL_JA[level]
+    title = f"{plan.title} {LEVEL_JA[level]}"
     path.write_text(standalone_html(fmap, title=title), encoding="utf-8")
     return path
 
@@ -64,11 +65,13 @@ def build_outputs(
     paper: str = "A4",
     progress: Callable[[str], None] = lambda m: None,
     findings: Sequence[Finding] | None = None,
+    csv_headers: Literal["ja", "en"] = "ja",
 ) -> list[Path]:
     """Write map.html, map.png, map.pdf, summary.xlsx, summary.csv, areas.gpkg and areas.geojson.
 
     `findings`: `validate(munis, plan)` when the caller already ran it (the CLI does, for its
-    exit code); otherwise it is run here, once.
+    exit code); otherwise it is run here, once. `csv_headers`: summary.csv for people ("ja":
+    Japanese headers, figures rounded as shown) or scripts ("en"), see `text.csv_frame`.
     """
     from geo_app.core.dissolve import assign, dissolve
     from geo_app.core.rules import validate
@@ -86,7 +89,7 @@ def build_outputs(
     # The loader's attrs (report, known codes, sea links) are for reading, not writing; pandas
     # deep-copies attrs on every column access, which cost ~1 s of a Hokkaido build.
     munis = munis.copy(deep=False)
-    munis.attrs = {"coverage_valid": munis.attrs.get("coverage_valid", True)}
+    munis.attrs = {k: munis.attrs[k] for k in ("coverage_valid", "sources") if k in munis.attrs}
     areas: dict[str, gpd.GeoDataFrame] = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
     assigned = assign(munis, plan)
     progress("地図（HTML）を作成中")
@@ -107,7 +110,7 @@ def build_outputs(
     )
     progress("表（Excel・CSV）と GIS レイヤーを作成中")
     write_summary_xlsx(munis, plan, target["summary.xlsx"], findings=findings, areas=areas, assigned=assigned)
-    protect_text(summary_frame(areas[level])).to_csv(  # BOM: Excel reads it as UTF-8
+    protect_text(csv_frame(summary_frame(areas[level]), level, headers=csv_headers)).to_csv(  # BOM: Excel reads UTF-8
         target["summary.csv"], index=False, encoding="utf-8-sig", lineterminator="\n"
     )
     write_gpkg(munis, plan, target["areas.gpkg"], areas=areas, assigned=assigned)

@@ -25,9 +25,12 @@ import shapely
 from geo_app.core.dissolve import assign, dissolve
 from geo_app.core.errors import InputError
 from geo_app.core.geometry import JGD2011
-from geo_app.core.plan import LEVELS, Plan
+from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
+from geo_app.io.provenance import credits
 
 __all__ = ["write_gpkg", "write_geojson", "municipality_layer"]
+
+_LAYER_JA = {"municipalities": "市町村", **LEVEL_JA}
 
 _MUNI_COLUMNS = [
     "code",
@@ -115,9 +118,20 @@ def write_gpkg(
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # GDAL creates the file itself
+    used = credits(munis, plan)  # the GeoPackage says what it is and where its figures come from
+    dataset_metadata = {"TITLE": plan.title, "DATA": used.vintage} | {
+        f"SOURCE_{i}": line for i, line in enumerate(used.lines, start=1)
+    }
     try:
         for name, gdf in layers.items():
-            _for_file(gdf).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            _for_file(gdf).to_file(
+                tmp,
+                layer=name,
+                driver="GPKG",
+                engine="pyogrio",
+                dataset_metadata=dataset_metadata,
+                layer_metadata={"DESCRIPTION": f"{plan.title}: {_LAYER_JA[name]}"},
+            )
         os.replace(tmp, path)
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):

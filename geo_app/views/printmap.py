@@ -51,7 +51,7 @@ from pyproj import Geod, Transformer
 
 from geo_app.core.dissolve import assign, dissolve
 from geo_app.core.errors import GeoAppError, InputError, PlanError
-from geo_app.core.metrics import MAP_METRICS, Metric
+from geo_app.core.metrics import MAP_METRICS, UNKNOWN_TEXT, Metric
 from geo_app.core.metrics import METRICS as REGISTRY
 from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
 from geo_app.core.tally import total
@@ -150,7 +150,7 @@ def _group_title(names: list[str], partial: bool) -> str:
 def _compact(m: Metric, value: object) -> str:
     """The registry's number with its unit set close, as print labels are: 1,973,395人 · 27.9% · 190.2人/km²."""
     text = m.format(value, unit=False)
-    return text if text == "—" or m.kind == "percent" else text + m.unit
+    return text if text == UNKNOWN_TEXT or m.kind == "percent" else text + m.unit
 
 
 def _classes(values: pd.Series, m: Metric) -> tuple[np.ndarray, list[str], list[tuple[float, float, int]]]:
@@ -199,10 +199,12 @@ def _circled(n: int) -> str:
     return _CIRCLED.get(n, f"({n})")
 
 
-def _credits_for(plan: Plan) -> tuple[str, list[str]]:
-    from geo_app.io.datasets import credits_for
+def _credits_for(munis: gpd.GeoDataFrame, plan: Plan) -> tuple[str, list[str]]:
+    from geo_app.io.provenance import credits
+    from geo_app.views.textsafe import terminal_text
 
-    return credits_for(plan.name)
+    c = credits(munis, plan)  # file names the user chose: written visibly, like every name on the page
+    return terminal_text(c.vintage), [terminal_text(line) for line in c.lines]
 
 
 # ---- the drawing --------------------------------------------------------------------------
@@ -484,7 +486,14 @@ def _printable(munis: gpd.GeoDataFrame, plan: Plan, title: str | None) -> tuple[
         table[col] = show(table[col])
     munis = munis.copy()
     munis["name"] = show(munis["name"])
-    return munis, Plan(name=terminal_text(plan.name), table=table), None if title is None else terminal_text(title)
+    shown = Plan(
+        name=terminal_text(plan.name),
+        table=table,
+        source=terminal_text(plan.source),
+        reference=plan.reference,
+        saved=terminal_text(plan.saved),
+    )
+    return munis, shown, None if title is None else terminal_text(title)
 
 
 def _proj_param(proj: str, key: str) -> float:
@@ -542,6 +551,7 @@ def write_print_map(
     m_def = METRICS[metric]
     metric_ja, unit = m_def.label, m_def.unit
     level_ja = LEVEL_JA[level]
+    source_munis = munis  # its attrs say which inputs the figures come from
     munis, plan, title = _printable(munis, plan, title)
 
     # -- data: areas of every level and the municipalities of the plan, in a local projection --
@@ -645,7 +655,7 @@ def write_print_map(
         draw_layers(ax)
 
         # -- title --
-        title = title or f"{plan.name or '区域案'}　{level_ja}別 {metric_ja}"
+        title = title or f"{plan.title}　{level_ja}別 {metric_ja}"
         total_pop = _compact(REGISTRY["population"], total(shown).get("population"))  # unknown stays unknown
         subtitle = f"{len(shown)}圏域・{len(mj)}市町村　総人口 {total_pop}" + (
             "　（斜線は未確定の圏域）" if unconfirmed.any() else ""
@@ -938,7 +948,7 @@ def write_print_map(
                 )
 
         # -- notes and credits along the bottom --
-        vintage, credits = _credits_for(plan)
+        vintage, credits = _credits_for(source_munis, plan)
         notes = []
         if views.omitted:
             spots = []

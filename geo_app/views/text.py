@@ -1,7 +1,8 @@
 """Tabular views of Areas: the CLI's table/CSV/JSON.
 
-Headers, units and number formats come from the registry (`core.metrics`); CSV and JSON keep
-the English keys, for scripts.
+Headers, units and number formats come from the registry (`core.metrics`). The CSV is for people
+first (Japanese headers, figures rounded as the registry shows them, opened in Excel); `csv_frame(...,
+headers="en")` and JSON keep the English keys and full precision, for scripts.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from typing import Literal
 
 import pandas as pd
 
@@ -17,7 +19,19 @@ from geo_app.core.metrics import METRICS, header
 from geo_app.core.tally import total
 from geo_app.views.textsafe import json_text, terminal_text
 
-__all__ = ["summary_frame", "with_total", "cell_text", "format_table", "to_json_records"]
+__all__ = [
+    "summary_frame",
+    "with_total",
+    "cell_text",
+    "display_width",
+    "format_table",
+    "csv_frame",
+    "CSV_HEADERS",
+    "to_json_records",
+]
+
+#: Header languages of the summary CSV: Japanese for people (the default), English for scripts.
+CSV_HEADERS: tuple[str, ...] = ("ja", "en")
 
 
 def summary_frame(areas: pd.DataFrame) -> pd.DataFrame:
@@ -43,16 +57,23 @@ def cell_text(col: str, value: object) -> str:
     return str(value)
 
 
+def display_width(text: str, *, ambiguous: int = 1) -> int:
+    """Columns `text` takes in a fixed-width grid: full-width (Japanese) characters take two.
+
+    `ambiguous`: width of East Asian "ambiguous" characters (², ×, —): narrow on a terminal,
+    but Japanese spreadsheet fonts may draw them wide, so Excel column widths count them as 2.
+    """
+    wide = "WFA" if ambiguous == 2 else "WF"
+    return sum(2 if unicodedata.east_asian_width(ch) in wide else 1 for ch in text)
+
+
 def format_table(summary: pd.DataFrame) -> str:
     """A fixed-width text table with Japanese headers and a total row (East Asian width aware).
 
     For a terminal: names are escaped (`terminal_text`), so a name cannot drive the terminal,
     and the columns are measured on what is shown.
     """
-
-    def width(s: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
+    width = display_width
     df = with_total(summary)
     headers = [terminal_text(header(c)) for c in df.columns]
     cells = [
@@ -72,6 +93,34 @@ def format_table(summary: pd.DataFrame) -> str:
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     body = [line(r) for r in cells]
     return "\n".join([line(headers), rule, *body[:-1], rule, body[-1]])
+
+
+def csv_frame(summary: pd.DataFrame, level: str | None = None, *, headers: Literal["ja", "en"] = "ja") -> pd.DataFrame:
+    """The summary as CSV cells: for people in Excel by default, for scripts with `headers="en"`.
+
+    "ja": the registry's headers for `level` (「在宅医療圏名」「人口」「高齢化率」「面積（km²）」) and
+    figures rounded as the registry shows them: counts whole, rates as text with their sign
+    (27.9%, which Excel reads back as a percentage, since the header names no unit), other
+    decimals to the registry's places (no thousands separator, so the cell stays a number).
+    "en": the English keys and full precision, as `summary_frame` has them.
+    An unknown figure stays an empty cell in both (never 0, never a partial total).
+    """
+    if headers == "en":
+        return summary.copy()
+    out = {}
+    for col in summary.columns:
+        values = summary[col]
+        if col in METRICS:
+            m = METRICS[col]
+            number = pd.to_numeric(values, errors="coerce").astype("Float64")
+            if m.kind == "percent":
+                values = number.map(lambda v, m=m: m.format(v, unit=False), na_action="ignore").astype("string")
+            elif m.decimals == 0:
+                values = number.round().astype("Int64")
+            else:
+                values = number.round(m.decimals)
+        out[header(col, level)] = values.reset_index(drop=True)
+    return pd.DataFrame(out)
 
 
 def to_json_records(summary: pd.DataFrame) -> str:

@@ -41,7 +41,7 @@ from geo_app.core.metrics import MAP_METRICS, Metric, label
 from geo_app.core.metrics import METRICS as REGISTRY
 from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Level, Plan
 from geo_app.core.tally import total
-from geo_app.io.datasets import credits_for
+from geo_app.io.provenance import credits as source_credits
 from geo_app.views.assets import leaflet_css, leaflet_js
 
 __all__ = [
@@ -282,6 +282,19 @@ onRemove(function(){ map.off('zoomend moveend resize', declutter); map.removeLay
 """  # noqa: E501
 )
 
+#: Leaflet's texts that have no option, in Japanese through its public API and DOM: the credit keeps
+#: its link to Leaflet without the English title, the layer switch is called レイヤー.
+_JAPANESE_CONTROLS_JS = """
+if (map.attributionControl) { map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>'); }
+function layersTitle(){
+  map.getContainer().querySelectorAll('.leaflet-control-layers-toggle').forEach(function(a){
+    a.title = 'レイヤー'; a.setAttribute('aria-label', 'レイヤー');
+  });
+}
+map.whenReady(function(){ setTimeout(layersTitle, 0); });
+map.on('layeradd', layersTitle);
+"""
+
 _BOXES_JS = (
     _JS_HELPERS
     + """
@@ -392,11 +405,17 @@ def area_map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=7,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's scale shows miles too; a metric-only one is added below
+        zoom_control=False,  # Leaflet's own says "Zoom in"; a Japanese one is added below
         height=height,
         zoom_snap=0.25,
         zoom_delta=0.5,
     )
+    # L.control.scale({imperial: false}) at Leaflet's bottom left; no `position=`: folium 0.20's Control
+    # then passes the list of positions as arguments instead of the options (the miles came back)
+    folium.Control("Scale", imperial=False).add_to(fmap)
+    folium.Control("Zoom", zoomInTitle="拡大", zoomOutTitle="縮小").add_to(fmap)
+    fmap.add_child(_Script(_JAPANESE_CONTROLS_JS, {}))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(24, 24))
     _root(fmap).header.add_child(Element(f"<style>{_CSS}</style>"), name="geoapp_css")
 
@@ -509,13 +528,12 @@ def area_map(
         {
             "position": "topleft",
             "cls": "geoapp-head",
-            "title": title or f"{plan.name}　{LEVEL_JA[level]}",
+            "title": title or f"{plan.title}　{LEVEL_JA[level]}",
             "lines": head,
         }
     )
     if credits:
-        vintage, credit_lines = credits_for(plan.name)
-        boxes.append({"position": "bottomleft", "cls": "geoapp-credit", "lines": [vintage, *credit_lines]})
+        boxes.append({"position": "bottomleft", "cls": "geoapp-credit", "lines": source_credits(munis, plan).all()})
     target("凡例", control=False).add_child(_Script(_BOXES_JS, {"boxes": boxes}))
     if groups is None:
         control.add_to(fmap)

@@ -2,13 +2,17 @@
 
 Planners sort, filter and paste from these sheets, so numbers are stored as numbers (rates as
 percent-formatted fractions), municipality codes as text (Excel would otherwise turn 01100 into
-1100) and headers are Japanese.
+1100) and headers are Japanese. They also print them for the 協議の場: every column is as wide as
+its widest cell as displayed (the 合計 row included, so no ####), and every sheet prints A4
+landscape, one page wide, with the header row on each page and the plan's title in the footer.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,16 +23,27 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geo_app.core.dissolve import SUMMARY_COLUMNS, assign, dissolve
 from geo_app.core.metrics import METRICS, header
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
-from geo_app.core.rules import FINDING_HEADERS, Finding, findings_frame
+from geo_app.core.rules import FINDING_HEADERS, RULES, Finding, findings_frame
 from geo_app.core.tally import total
-from geo_app.views.textsafe import xlsx_text
+from geo_app.views.text import display_width
+from geo_app.views.textsafe import terminal_text, xlsx_text
 
-__all__ = ["keep_text", "xlsx_frame", "write_summary_xlsx", "summary_frame", "municipality_frame", "SHEET_NAMES"]
+__all__ = [
+    "keep_text",
+    "xlsx_frame",
+    "write_summary_xlsx",
+    "summary_frame",
+    "municipality_frame",
+    "SHEET_NAMES",
+    "footer_text",
+    "print_setup",
+]
 
 SHEET_NAMES = {**LEVEL_JA, "municipalities": "市町村", "findings": "所見", "sources": "出典"}
 
@@ -50,6 +65,17 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _TOP_RULE = Border(top=Side(style="thin"), bottom=Side(style="double"))
+#: Level keys a findings table may carry, as the 所見 sheet names them.
+_LEVEL_NAMES = {**LEVEL_JA, "municipality": "市町村", "prefecture": "都道府県"}
+#: Widest a list column (構成市町村, 拠点, 説明 …) gets before it wraps, in character widths.
+_WRAP_WIDTH = {"members": 36, "hub": 24, FINDING_HEADERS["message"]: 60}
+_LIST_WIDTH = 30  # other text columns wider than this wrap too (a finding's codes and names)
+#: Column width = displayed width × slack + padding: the bold 合計 row and LibreOffice's
+#: substitute for Calibri (wider digits) must still fit, or numbers turn into ####.
+_WIDTH_SLACK, _WIDTH_PAD = 1.15, 2
+_FOOTER_TITLE_LIMIT = 80  # characters: Excel refuses a header/footer over 255
+_LINE_HEIGHT = 15.0  # points per line of 11 pt text, Excel's own row height for it
+_TOP = Alignment(vertical="top")  # a row taller for a wrapped list reads from its top
 
 
 def summary_frame(areas: gpd.GeoDataFrame | pd.DataFrame, japanese: bool = True) -> pd.DataFrame:
@@ -99,7 +125,7 @@ def write_summary_xlsx(
     Areas) and `assigned` are what `geo-app build` computed once for every file; without them
     this writer dissolves and assigns itself.
     """
-    from geo_app.io import datasets
+    from geo_app.io.provenance import credits
 
     path = Path(path)
     wb = Workbook()
@@ -115,10 +141,14 @@ def write_summary_xlsx(
     _write_frame(wb.create_sheet(SHEET_NAMES["municipalities"]), mf, level="homecare")
 
     _write_findings(wb.create_sheet(SHEET_NAMES["findings"]), findings)
+    from geo_app.views.xlsx_pyramid import write_pyramid_sheet  # imports this module's helpers
+
+    write_pyramid_sheet(wb, munis, plan)
 
     ws = wb.create_sheet(SHEET_NAMES["sources"])
-    rows: list[tuple[str, str]] = [("区域案", plan.name or "（名前なし）"), ("データ時点", datasets.VINTAGE)]
-    rows += [("出典", c) for c in datasets.CREDITS]
+    used = credits(munis, plan)  # exactly the inputs behind these figures
+    rows: list[tuple[str, str]] = [("区域案", plan.title), ("データ時点", used.vintage)]
+    rows += [("出典", c) for c in used.lines]
     rows += [("出典", str(s)) for s in (sources or [])]
     rows.append(("作成日時", datetime.now().strftime("%Y-%m-%d %H:%M")))
     rows += [("注記", f"{m.label} = {m.note}") for m in METRICS.values() if m.note]
@@ -133,8 +163,10 @@ def write_summary_xlsx(
     ws.freeze_panes = "A2"
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    title = str(getattr(plan, "title", plan.name) or "")
     for sheet in wb.worksheets:
         keep_text(sheet)
+        print_setup(sheet, title)
     wb.save(path)
     return path
 
@@ -169,12 +201,36 @@ def _cell_value(value: Any, kind: str) -> Any:
     return value if isinstance(value, int | float) else xlsx_text(str(value))
 
 
-def _display_width(value: Any, kind: str) -> int:
-    """Width of the cell as Excel shows it (its registry format), in half-width characters."""
+def _display_text(value: Any, kind: str) -> str:
+    """The cell as Excel shows it under its number format (the registry's, for figures)."""
     if value is None:
-        return 0
-    text = METRICS[kind].format(value, unit=False) if kind in METRICS else str(value)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+        return ""
+    return METRICS[kind].format(value, unit=False) if kind in METRICS else str(value)
+
+
+def _display_width(value: Any, kind: str) -> int:
+    """Width of the cell as Excel shows it, in half-width characters (Japanese counts 2)."""
+    return display_width(_display_text(value, kind), ambiguous=2)
+
+
+def _header_width(text: str) -> int:
+    """Width a header needs on at most two lines (headers wrap): half of it, plus one full-width
+    character since a line breaks between characters, not mid-way; no Latin word cut."""
+    words = re.findall(r"[\x21-\x7e]+", text)
+    return max([math.ceil(display_width(text, ambiguous=2) / 2) + 2, *(len(w) for w in words)])
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped cell takes in a column `width` wide: characters laid out one by one, as
+    Japanese text breaks between any two; a full-width character is a little over 2 widths."""
+    lines, used, room = 1, 0.0, max(width - 1, 2.2)
+    for ch in text:
+        w = 2.1 if unicodedata.east_asian_width(ch) in "WFA" else 1.0
+        if ch == "\n" or used + w > room:
+            lines, used = lines + 1, 0.0 if ch == "\n" else w
+        else:
+            used += w
+    return lines
 
 
 def _style_header(ws: Worksheet, ncols: int) -> None:
@@ -186,48 +242,115 @@ def _style_header(ws: Worksheet, ncols: int) -> None:
 
 
 def _write_rows(
-    ws: Worksheet, columns: list[str], headers: list[str], kinds: list[str], rows: Iterable[Iterable[Any]]
+    ws: Worksheet,
+    columns: list[str],
+    headers: list[str],
+    kinds: list[str],
+    rows: Iterable[Iterable[Any]],
+    *,
+    total: Sequence[Any] | None = None,
 ) -> int:
-    """Append header and rows with typed cells; return the last data row number."""
+    """Append header, rows and the bold `total` row with typed cells, then fit the columns to them.
+
+    Returns the last data row number (the total row not counted: the filter stops above it).
+    """
     ws.append(headers)
-    widths = [_display_width(h, "text") for h in headers]
     r = 1
     for values in rows:
         r += 1
         for j, (v, kind) in enumerate(zip(values, kinds, strict=True), start=1):
-            value = _cell_value(v, kind)
-            cell = ws.cell(row=r, column=j, value=value)
+            cell = ws.cell(row=r, column=j, value=_cell_value(v, kind))
             cell.number_format = _number_format(kind)
+            cell.alignment = _TOP
             if kind == "code":
                 cell.data_type = "s"
-            widths[j - 1] = max(widths[j - 1], _display_width(value, kind))
+    last = r
+    if total is not None:
+        for j, (v, kind) in enumerate(zip(total, kinds, strict=True), start=1):
+            cell = ws.cell(row=last + 1, column=j, value=_cell_value(v, kind))
+            cell.number_format = _number_format(kind)
+            cell.font = _HEADER_FONT
+            cell.fill = _TOTAL_FILL
+            cell.border = _TOP_RULE
     _style_header(ws, len(headers))
-    for j, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 8), 60)
-    return r
+    _fit_columns(ws, columns, headers, kinds)
+    return last
+
+
+def _fit_columns(ws: Worksheet, columns: list[str], headers: list[str], kinds: list[str]) -> None:
+    """Each column as wide as its widest displayed cell; list columns (members …) wrap instead.
+
+    A number wider than its column shows as #### (the 合計 row is the widest), so figures are
+    never cut; headers may take two lines, which keeps the table narrow enough to print.
+    """
+    two_lines = False
+    lines = [1] * (ws.max_row + 1)  # per row: the most lines a wrapped cell of it takes
+    for j, (col, head, kind) in enumerate(zip(columns, headers, kinds, strict=True), start=1):
+        cells = next(ws.iter_cols(min_col=j, max_col=j, min_row=2)) if ws.max_row > 1 else ()
+        data = max((_display_width(c.value, kind) for c in cells), default=0)
+        need = max(data, _header_width(head))
+        wrap = None if kind in METRICS else _WRAP_WIDTH.get(col, _LIST_WIDTH)
+        if wrap is not None and data > wrap:
+            need = max(wrap, _header_width(head))
+        width = math.ceil(need * _WIDTH_SLACK) + _WIDTH_PAD
+        if wrap is not None and data > wrap:
+            for c in cells:
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+                lines[c.row] = max(lines[c.row], _lines(_display_text(c.value, kind), width))
+        ws.column_dimensions[get_column_letter(j)].width = width
+        two_lines = two_lines or display_width(head, ambiguous=2) > width - _WIDTH_PAD
+    # Heights are set, not left to the reader: neither Excel nor LibreOffice grows a row for
+    # wrapped text it did not type itself, and a cut list of members reads as a shorter one.
+    if two_lines:
+        ws.row_dimensions[1].height = 2 * _LINE_HEIGHT
+    for r, n in enumerate(lines):
+        if n > 1:
+            ws.row_dimensions[r].height = n * _LINE_HEIGHT
 
 
 def _write_frame(ws: Worksheet, frame: pd.DataFrame, *, level: str, total: dict[str, Any] | None = None) -> None:
     columns = list(frame.columns)
     headers = [header(c, level) for c in columns]
     kinds = [_kind(c) for c in columns]
-    last = _write_rows(ws, columns, headers, kinds, frame.itertuples(index=False, name=None))
+    total_row = None if total is None else [total.get(c) for c in columns]
+    last = _write_rows(ws, columns, headers, kinds, frame.itertuples(index=False, name=None), total=total_row)
     ncols = len(columns)
     ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{max(last, 1)}"
     ws.freeze_panes = "B2"
-    if total is not None:
-        r = last + 1
-        for j, (c, kind) in enumerate(zip(columns, kinds, strict=True), start=1):
-            cell = ws.cell(row=r, column=j, value=_cell_value(total.get(c), kind))
-            cell.number_format = _number_format(kind)
-            cell.font = _HEADER_FONT
-            cell.fill = _TOTAL_FILL
-            cell.border = _TOP_RULE
-    if "members" in columns:  # long lists: wrap instead of a 60-char-wide column pushing the numbers away
-        j = columns.index("members") + 1
-        ws.column_dimensions[get_column_letter(j)].width = 60
-        for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-            row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def footer_text(text: str, limit: int = _FOOTER_TITLE_LIMIT) -> str:
+    """User text for an Excel header/footer, shown as typed and never read as a code.
+
+    There `&` starts a code (&P page, &N pages, &"font", &14 size), so every `&` is doubled;
+    control and bidi characters are shown visibly on one line (`terminal_text`), long text is
+    cut to `limit` characters. openpyxl turns `&[Page]` into `&P`, which would make `&&[Page]`
+    print as "&P": a zero-width space after the doubled `&` keeps such text as it was typed.
+    """
+    flat = terminal_text(text)
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return re.sub(r"&(?=\[)", "&\u200b", flat.replace("&", "&&"))
+
+
+def print_setup(ws: Worksheet, title: str) -> None:
+    """Print as a 協議の場 needs: A4 landscape, one page wide (as many pages tall as it takes),
+    the header row on every page, gridlines, and a footer with the plan title, sheet and page."""
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # 0: no limit on the number of pages down
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
+    ws.print_options.horizontalCentered = True
+    ws.print_options.gridLines = True
+    if ws.max_row > 1:
+        ws.print_title_rows = "1:1"
+    ws.oddFooter.left.text = footer_text(title)
+    ws.oddFooter.center.text = "&A"  # the sheet's name
+    ws.oddFooter.right.text = "ページ &P / &N"
+    for part in (ws.oddFooter.left, ws.oddFooter.center, ws.oddFooter.right):
+        part.size = 9
 
 
 def keep_text(ws: Worksheet) -> None:
@@ -249,15 +372,17 @@ def xlsx_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_findings(ws: Worksheet, findings: Iterable[Finding] | pd.DataFrame | None) -> None:
-    """The one findings table (`rules.findings_frame`, Japanese), whatever form it was handed in."""
+    """The one findings table (`rules.findings_frame`, Japanese), whatever form it was handed in,
+    in words a reader of the printout knows: the rule by its Japanese title (not `multipart`),
+    the level as 在宅医療圏 (not `homecare`), so the 項目 column, now the same as ルール, is left out."""
     frame = findings_frame([] if findings is None else findings, japanese=True)
+    rule, title, level = FINDING_HEADERS["rule"], FINDING_HEADERS["title"], FINDING_HEADERS["level"]
+    registered = frame[rule].map(lambda r: RULES[r].title if r in RULES else pd.NA, na_action="ignore")
+    frame[rule] = frame[title].fillna(registered.astype("string")).fillna(frame[rule])
+    frame[level] = frame[level].map(lambda v: _LEVEL_NAMES.get(v, v), na_action="ignore")
+    frame = frame.drop(columns=title)
     columns = [str(c) for c in frame.columns]
     kinds = [_kind(c) for c in columns]
     last = _write_rows(ws, columns, columns, kinds, frame.itertuples(index=False, name=None))
-    message = FINDING_HEADERS["message"]
-    j = columns.index(message) + 1
-    ws.column_dimensions[get_column_letter(j)].width = 80
-    for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(last, 1)}"
     ws.freeze_panes = "A2"

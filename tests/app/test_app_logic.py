@@ -15,8 +15,6 @@ TOTAL = 5_224_614
 BIEI, BIEI_POP, KAMIKAWA, FURANO = "01459", 9_668, 51_990, 39_894
 
 
-
-
 def new_app(**query):
     from streamlit.testing.v1 import AppTest
 

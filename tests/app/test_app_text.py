@@ -288,7 +288,7 @@ def test_hostile_names_in_the_app_are_escaped(db):
     assert [s.value for s in at.success] == [md_escape(f"区域案「{TRACKER}」を保存しました（版1）。")]
     sidebar = [m.value for m in at.sidebar.markdown]
     assert f"**{md_escape(TRACKER)}**" in sidebar
-    assert f"保存先: 「{md_escape(TRACKER)}」版1" in [c.value for c in at.sidebar.caption]
+    assert any(c.value.startswith(f"保存先: 「{md_escape(TRACKER)}」版1・") for c in at.sidebar.caption)
     assert any(e.label == f"「{md_escape(TRACKER, inline=True)}」の履歴（1版）" for e in at.expander)
     assert at.dataframe[0].value["名前"].tolist() == [TRACKER]  # the list of saved plans: plain cells
     assert_all_escaped(at, [area, TRACKER])
@@ -309,8 +309,6 @@ def test_hostile_names_in_the_app_are_escaped(db):
     bad = new_app(plan="[a](javascript:alert(1))")
     assert any(md_escape("[a](javascript:alert(1))") in e.value for e in bad.error)
     assert_all_escaped(bad, ["[a](javascript:alert(1))"])
-
-
 
 
 # ---- the real renderer: Streamlit in headless Chromium ----------------------------------------

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from geo_app import PlanError
 from geo_app.core.edits import (
     EditHistory,
+    ParentChange,
     changed_codes,
     describe_change,
+    describe_kept_parents,
+    describe_parent_changes,
     merge_areas,
     move,
+    parent_changes,
+    parent_changes_of_merge,
+    parent_changes_of_move,
     rename_area,
     split_area,
 )
@@ -281,3 +289,131 @@ def test_history_json_round_trip(hokkaido_plan):
         EditHistory.from_json("{not json")
     with pytest.raises(PlanError, match="編集履歴"):
         EditHistory.from_json('{"format": "geo_app.edit_history", "base": {}}')
+
+
+# ---- parents: said before an edit, kept or followed ------------------------------------------------
+BIEI = "01459"  # 美瑛町: home-care area 上川, 二次医療圏 上川中部; 富良野 is both a home-care and a secondary area
+CENSUS = Path(__file__).resolve().parents[2] / "data" / "population" / "census2020.csv"
+
+
+@pytest.fixture(scope="module")
+def census_pop() -> pd.Series:
+    """Population by code, read straight from the embedded census table (not through geo_app)."""
+    t = pd.read_csv(CENSUS, dtype={"code": str}, usecols=["code", "population"])
+    return t.set_index("code")["population"]
+
+
+def secondary_pops(plan, census_pop) -> dict[str, int]:
+    """Each 二次医療圏's population summed here from the census (the test's own figure)."""
+    t = plan.table
+    return {k: int(v) for k, v in census_pop.loc[t["code"]].groupby(t["secondary"].to_numpy()).sum().items()}
+
+
+def tallied(munis, plan, level) -> dict[str, int]:
+    """The app's figures (geo_app.dissolve) for the same plan."""
+    from geo_app import dissolve
+
+    a = dissolve(munis, plan, level)
+    return dict(zip(a["area"], a["population"].astype(int), strict=True))
+
+
+def crossing(munis, plan) -> list:
+    from geo_app.core.rules import ValidationOptions, validate
+
+    return validate(munis, plan, ValidationOptions(rules=["crosses_secondary", "crosses_tertiary"]))
+
+
+def test_move_across_a_secondary_preview_and_follow(hokkaido, hokkaido_plan, census_pop):
+    p = hokkaido_plan
+    before = secondary_pops(p, census_pop)
+    preview = parent_changes_of_move(p, BIEI, "富良野")
+    assert preview == (ParentChange(BIEI, "美瑛町", "上川中部", "富良野", "道北", "道北"),)
+    assert describe_parent_changes(preview) == "美瑛町は二次医療圏も 上川中部 → 富良野 に変わります。"
+    assert describe_parent_changes(preview, done=True).endswith("に変わりました。")
+    assert p == hokkaido_plan and row(p, BIEI)["secondary"] == "上川中部"  # asking changes nothing
+
+    q = move(p, BIEI, "富良野")  # the core's default: parents follow, as every caller had it
+    assert q == move(p, BIEI, "富良野", keep_parents=False)
+    assert parent_changes(p, q) == preview
+    got = tallied(hokkaido, q, "secondary")
+    assert got == secondary_pops(q, census_pop)
+    assert got["上川中部"] == before["上川中部"] - int(census_pop[BIEI])
+    assert got["富良野"] == before["富良野"] + int(census_pop[BIEI])
+    assert crossing(hokkaido, q) == []  # nested again
+    assert describe_change(p, q) == "美瑛町を 上川 から 富良野 へ移動（二次医療圏も 上川中部 → 富良野）"
+
+
+def test_move_keeping_parents_leaves_secondaries_and_reports_the_crossing(hokkaido, hokkaido_plan, census_pop):
+    p = hokkaido_plan
+    q = move(p, BIEI, "富良野", keep_parents=True)
+    assert members(q, "homecare", "富良野") == members(p, "homecare", "富良野") | {BIEI}
+    assert q.table["secondary"].equals(p.table["secondary"]) and q.table["tertiary"].equals(p.table["tertiary"])
+    assert parent_changes(p, q) == ()
+    assert tallied(hokkaido, q, "secondary") == secondary_pops(p, census_pop)  # every 二次医療圏 as it was
+    assert tallied(hokkaido, q, "homecare")["富良野"] == int(census_pop[list(members(q, "homecare", "富良野"))].sum())
+    (f,) = crossing(hokkaido, q)
+    assert (f.rule, f.area, f.codes, f.names) == ("crosses_secondary", "富良野", (BIEI,), ("美瑛町",))
+    assert "在宅医療圏「富良野」が2つの二次医療圏にまたがっています" in f.message
+    assert "上川中部（美瑛町（01459））" in f.message
+    kept = describe_kept_parents(q, parent_changes_of_move(p, BIEI, "富良野"))
+    assert kept == (
+        "二次医療圏は変えていません: 美瑛町は二次医療圏 上川中部 のままです。"
+        "在宅医療圏「富良野」は2つの二次医療圏（富良野・上川中部）にまたがります（所見に出ます）。"
+    )
+    assert describe_change(p, q) == "美瑛町を 上川 から 富良野 へ移動"  # no parent changed
+    # an explicit parent is still applied; a move inside its parents asks nothing
+    assert row(move(p, BIEI, "富良野", secondary="富良野", keep_parents=True), BIEI)["secondary"] == "富良野"
+    assert parent_changes_of_move(p, TOBETSU, "石狩市") == ()
+    assert parent_changes_of_move(p, BIEI, "美瑛") == ()  # a new area keeps the municipality's own
+
+
+def test_crossing_finding_names_every_moved_municipality(hokkaido, hokkaido_plan):
+    towns = ["01456", "01457", "01458", BIEI]  # 愛別町・上川町・東川町・美瑛町 (上川中部)
+    q = move(hokkaido_plan, towns, "富良野", keep_parents=True)
+    (f,) = crossing(hokkaido, q)
+    assert set(f.codes) == set(towns)
+    assert all(n in f.message for n in ("愛別町", "上川町", "東川町", "美瑛町", "上川中部", "富良野"))
+
+
+def test_merge_across_secondaries(hokkaido, hokkaido_plan, census_pop):
+    p = hokkaido_plan
+    furano = members(p, "homecare", "富良野")
+    before = secondary_pops(p, census_pop)
+    # a new name: the merged area takes the parents of the first area (上川 → 上川中部)
+    preview = parent_changes_of_merge(p, "homecare", ["上川", "富良野"], "上川・富良野")
+    assert {c.code for c in preview} == furano
+    assert {(c.old_secondary, c.new_secondary, c.old_tertiary, c.new_tertiary) for c in preview} == {
+        ("富良野", "上川中部", "道北", "道北")
+    }
+    assert describe_parent_changes(preview).endswith("は二次医療圏も 富良野 → 上川中部 に変わります。")
+
+    q = merge_areas(p, "homecare", ["上川", "富良野"], "上川・富良野")
+    got = tallied(hokkaido, q, "secondary")
+    furano_pop = int(census_pop[list(furano)].sum())
+    assert "富良野" not in got and got["上川中部"] == before["上川中部"] + furano_pop
+    assert furano_pop == before["富良野"]  # the secondary 富良野 is exactly the home-care area 富良野
+    assert describe_change(p, q).endswith(
+        "に統合（富良野市・上富良野町・中富良野町ほか2市町村の二次医療圏も 富良野 → 上川中部）"
+    )
+
+    k = merge_areas(p, "homecare", ["上川", "富良野"], "上川・富良野", keep_parents=True)
+    assert tallied(hokkaido, k, "secondary") == before
+    (f,) = crossing(hokkaido, k)
+    assert f.area == "上川・富良野" and set(f.codes) == furano  # the smaller side, by name
+    assert all(n in f.message for n in ("富良野市", "上富良野町", "中富良野町", "南富良野町", "占冠村"))
+    kept = describe_kept_parents(k, preview)
+    assert "ほか2市町村は二次医療圏 富良野 のままです。" in kept
+    assert "在宅医療圏「上川・富良野」は2つの二次医療圏（富良野・上川中部）にまたがります" in kept
+
+
+def test_merge_of_secondaries_across_tertiaries_tells_only_the_tertiary(hokkaido, hokkaido_plan):
+    p = hokkaido_plan
+    preview = parent_changes_of_merge(p, "secondary", ["上川中部", "札幌"], "札幌")
+    assert {c.code for c in preview} == members(p, "secondary", "上川中部")
+    text = describe_parent_changes(preview, level="secondary")
+    assert text.endswith("は三次医療圏も 道北 → 道央 に変わります。") and "二次医療圏も" not in text
+    assert parent_changes_of_merge(p, "secondary", ["中空知", "北空知"], "空知") == ()  # both in 道央
+    k = merge_areas(p, "secondary", ["上川中部", "札幌"], "札幌", keep_parents=True)
+    (f,) = crossing(hokkaido, k)
+    assert (f.rule, f.area) == ("crosses_tertiary", "札幌")
+    assert describe_kept_parents(k, preview, "secondary").startswith("三次医療圏は変えていません: ")

@@ -42,9 +42,9 @@ def test_every_ratio_names_metrics_that_exist():
         ("area_km2", 1121.26, "1,121.3 km²", "1,121.3"),
         ("density", 190.24, "190.2 人/km²", "190.2"),
         ("municipalities", 9, "9", "9"),
-        ("population", None, "—", "—"),
-        ("population", pd.NA, "—", "—"),
-        ("aging_rate", math.nan, "—", "—"),
+        ("population", None, "不明", "不明"),
+        ("population", pd.NA, "不明", "不明"),
+        ("aging_rate", math.nan, "不明", "不明"),
     ],
 )
 def test_format(key, value, with_unit, bare):

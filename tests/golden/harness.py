@@ -546,7 +546,7 @@ def diff(expected: Any, actual: Any, path: tuple[Any, ...] = (), root: Any = Non
     elif isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             yield f"{_path(path, root)}: length {len(expected)} != {len(actual)}"
-        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=False)):  # the common part; length said above
             yield from diff(e, a, (*path, i), root)
     elif expected != actual or type(expected) is not type(actual):
         if (

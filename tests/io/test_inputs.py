@@ -308,6 +308,7 @@ def test_census_style_population_table(tmp_path, census):
     assert (
         "全国" in notes and "北海道" in notes and "01999" in notes and "合併前" in notes and "（旧：…）」1 行" in notes
     )
+    assert "旧○○町（01999）" in notes  # the code no census knows, named as the table names it
 
 
 def test_population_by_name_and_six_digit_codes():

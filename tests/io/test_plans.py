@@ -27,7 +27,7 @@ def test_hokkaido_2024_structure(hokkaido_plan):
 
 def test_every_prefecture_has_a_secondary_plan():
     names = builtin_plans()
-    assert len(names) == 48 and names[0] == "hokkaido-2024"
+    assert len(names) == 96 and names[0] == "hokkaido-2024"  # + secondary-2020/2024 × 47, akita-2024
     kanagawa = load_plan("secondary-2020:神奈川県")
     # 川崎市 is split between two secondary areas by ward, so the plan lists its 7 wards
     kawasaki = kanagawa.table[kanagawa.table["code"].str.startswith("1413")]

@@ -375,8 +375,8 @@ def test_edit_log_round_trips_with_its_version(store: PlanStore, hokkaido: Plan)
     plan, version = store.load("案A")
     restored = EditHistory.from_json(store.load_edit_log("案A", version))
     assert restored.current == plan and [e.label for e in restored.entries] == [
-        "美瑛町を 上川 から 富良野 へ移動",
-        "幌加内町を 上川 から 上川北部 へ移動",
+        "美瑛町を 上川 から 富良野 へ移動（二次医療圏も 上川中部 → 富良野）",
+        "幌加内町を 上川 から 上川北部 へ移動（二次医療圏も 上川中部 → 上川北部）",
     ]
     back = restored.undo()
     assert homecare_of(back, "01472") == "上川" and homecare_of(back, "01459") == "富良野"
@@ -758,3 +758,53 @@ def test_snapshot_is_plain_json_text(store: PlanStore, hokkaido: Plan):
     assert doc["columns"] == ["code", "name", "homecare", "secondary", "tertiary", "status", "hub"]
     assert doc["rows"][0] == ["01100", "札幌市", "札幌市", "札幌", "道央", "確定", None]
     assert len(doc["rows"]) == 179
+
+
+# ---- restore (元に戻す after a delete) -----------------------------------------------------------
+def test_restore_brings_back_exactly_the_deleted_plan_with_its_versions(open_store, hokkaido: Plan):
+    store = open_store()
+    a = hokkaido.with_name("案A")
+    b1, b2 = hokkaido.with_name("案B"), moved(hokkaido, "01459", "富良野").with_name("案B")
+    store.save(a, expected_version=None, note="案Aの版1")
+    store.save(b1, expected_version=None, note="案Bの版1")
+    store.save(b2, expected_version=1, note="美瑛町を富良野へ", edit_log='{"x": 1}')
+    before = store.history("案B")
+
+    store.delete("案B", expected_version=2)
+    assert [i.name for i in store.list_plans()] == ["案A"]
+    gone = store.deleted_plans()
+    assert [(i.name, i.version, i.note) for i in gone] == [("案B", 2, "美瑛町を富良野へ")]
+    assert gone[0].deleted_at is not None and gone[0].deleted_at >= gone[0].updated_at
+
+    other = open_store()  # another tab / process restores it
+    assert other.restore("案B") == 2
+    assert [i.name for i in store.list_plans()] == ["案A", "案B"] and store.deleted_plans() == []
+    assert store.history("案B") == before  # every version, note and time as they were
+    assert store.load("案B")[0].table.equals(b2.table) and store.load("案B", version=1)[0].table.equals(b1.table)
+    assert store.load_edit_log("案B") == '{"x": 1}'
+    assert store.load("案A")[0].table.equals(a.table)  # the other plan untouched
+    # a tab still holding version 2 can save again: it holds the current plan
+    assert store.save(moved(b2, "01472", "上川北部"), expected_version=2) == 3
+
+
+def test_restore_refuses_a_plan_that_is_listed_or_never_saved(store: PlanStore, hokkaido: Plan):
+    with pytest.raises(PlanError, match="保存されたことがない"):
+        store.restore("案Z")
+    store.save(hokkaido.with_name("案A"), expected_version=None)
+    with pytest.raises(PlanError, match="一覧にあります（版1"):
+        store.restore("案A")
+    store.delete("案A", expected_version=1)
+    store.save(moved(hokkaido, "01459", "富良野").with_name("案A"), expected_version=None)  # a new 案A (版2)
+    with pytest.raises(PlanError, match="一覧にあります（版2"):
+        store.restore("案A")
+    assert store.load("案A", version=1)[0].table.equals(hokkaido.table)  # the deleted one is still in history
+    assert store.deleted_plans() == []
+
+
+def test_deleted_plans_newest_first_and_limited(store: PlanStore, hokkaido: Plan):
+    for name in ["案1", "案2", "案3"]:
+        store.save(hokkaido.with_name(name), expected_version=None)
+    for name in ["案2", "案1", "案3"]:
+        store.delete(name, expected_version=1)
+    assert [i.name for i in store.deleted_plans()] == ["案3", "案1", "案2"]
+    assert [i.name for i in store.deleted_plans(limit=2)] == ["案3", "案1"]

@@ -65,8 +65,8 @@ def test_hokkaido_build_dissolves_three_times_and_validates_once(calls, tmp_path
     assert calls["assign"] == 1
 
     # …and every file still has its figures.
-    summary = pd.read_csv(out / "summary.csv", dtype={"area": str})
-    assert len(summary) == 33 and summary["population"].sum() == HOKKAIDO_TOTAL
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
+    assert len(summary) == 33 and summary["人口"].sum() == HOKKAIDO_TOTAL
     wb = openpyxl.load_workbook(out / "summary.xlsx")
     for sheet, n in (("在宅医療圏", 33), ("二次医療圏", 21), ("三次医療圏", 6)):
         ws = wb[sheet]

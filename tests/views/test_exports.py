@@ -19,8 +19,8 @@ import shapely
 
 from geo_app import InputError, PlanError, load_municipalities, load_plan
 from geo_app.core.dissolve import dissolve
-from geo_app.io.datasets import CREDITS, VINTAGE
 from geo_app.io.plans import plan_from_frame
+from geo_app.io.provenance import CENSUS_2020, EMBEDDED_BOUNDARIES, credits
 from geo_app.views.layers import write_geojson, write_gpkg
 from geo_app.views.paths import safe_output_path
 from geo_app.views.printmap import font_file, missing_glyphs, write_print_map
@@ -85,7 +85,12 @@ def test_font_is_packaged_ipaex_and_covers_all_embedded_names():
     names = pd.read_parquet(datasets.boundaries_path(), columns=["N03_001", "N03_002", "N03_003", "N03_004"])
     plans = pd.read_csv(datasets.plans_dir() / "secondary-2020.csv", dtype=str).fillna("")
     hok = pd.read_csv(datasets.plans_dir() / "hokkaido-2024.csv", dtype=str).fillna("")
-    texts = [*names.stack().dropna().astype(str), *plans.stack(), *hok.stack(), VINTAGE, *CREDITS]
+    texts = [
+        *names.stack().dropna().astype(str),
+        *plans.stack(),
+        *hok.stack(),
+        *credits(hok, load_plan("hokkaido-2024")).all(),
+    ]
     assert missing_glyphs(texts) == []
     assert missing_glyphs(["𠮷"]) == ["𠮷"]  # the check can fail: a character outside IPAexGothic
 
@@ -124,7 +129,8 @@ def test_print_map_hokkaido_png_pdf(hokkaido, tmp_path):
     assert r["inset_used"] is False and r["omitted"] == []
     assert r["missing_glyphs"] == [] and r["fallback_glyphs"] == []
     assert r["scale_km"] in (50, 100, 200)
-    assert CREDITS[0] in r["credits"] and CREDITS[3] in r["credits"]
+    assert EMBEDDED_BOUNDARIES.credit in r["credits"] and CENSUS_2020.credit in r["credits"]
+    assert "北海道医療計画" in plan.source and plan.source in r["credits"]  # the plan's own credit, from the plan
 
     # PDF: vector, one A4 landscape page, IPAexGothic embedded as TrueType (fonttype 42).
     data = pdf.read_bytes()
@@ -201,7 +207,7 @@ def test_summary_xlsx(hokkaido, tmp_path):
     )
     path = write_summary_xlsx(munis, plan, tmp_path / "summary.xlsx", findings=findings, sources=["テスト用の出典"])
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["在宅医療圏", "二次医療圏", "三次医療圏", "市町村", "所見", "出典"]
+    assert wb.sheetnames == ["在宅医療圏", "二次医療圏", "三次医療圏", "市町村", "所見", "人口ピラミッド", "出典"]
 
     for sheet, n in (("在宅医療圏", 33), ("二次医療圏", 21), ("三次医療圏", 6)):
         ws = wb[sheet]
@@ -237,12 +243,16 @@ def test_summary_xlsx(hokkaido, tmp_path):
     assert asahikawa[1] == "旭川市" and asahikawa[header.index("人口")] == 329_306
 
     ws = wb["所見"]
-    assert [c.value for c in ws[1]] == ["ルール", "重大度", "項目", "単位", "圏域", "市町村コード", "市町村名", "説明"]
-    assert ws["F2"].value == "01641、01642" and ws["F2"].data_type == "s" and ws["F2"].number_format == "@"
-    assert ws["B2"].value == "警告" and ws["D2"].value == "在宅医療圏" and ws["H2"].value == "人口が2万人未満です。"
+    # the rule by its title (項目 said the same), the level in Japanese: see test_xlsx_print
+    assert [c.value for c in ws[1]] == ["ルール", "重大度", "単位", "圏域", "市町村コード", "市町村名", "説明"]
+    assert ws["E2"].value == "01641、01642" and ws["E2"].data_type == "s" and ws["E2"].number_format == "@"
+    assert ws["A2"].value == "人口が少ない" and ws["B2"].value == "警告" and ws["C2"].value == "在宅医療圏"
+    assert ws["G2"].value == "人口が2万人未満です。"
 
     texts = [r[1] for r in wb["出典"].iter_rows(min_row=2, values_only=True)]
-    assert VINTAGE in texts and all(c in texts for c in CREDITS) and "テスト用の出典" in texts
+    used = credits(munis, plan)
+    assert used.vintage in texts and all(c in texts for c in used.lines) and "テスト用の出典" in texts
+    assert "令和2年国勢調査" in used.vintage and "北海道医療計画" in " ".join(used.lines)
 
     # pandas sees numbers as numbers and codes as text
     df = pd.read_excel(path, sheet_name="市町村", dtype={"市町村コード": str})
@@ -253,7 +263,7 @@ def test_summary_xlsx_without_findings_has_empty_sheet(hokkaido, tmp_path):
     munis, plan = hokkaido
     path = write_summary_xlsx(munis, plan, tmp_path / "s.xlsx")
     ws = openpyxl.load_workbook(path)["所見"]
-    assert ws.max_row == 1 and ws["A1"].value == "ルール" and ws["H1"].value == "説明"
+    assert ws.max_row == 1 and ws["A1"].value == "ルール" and ws["G1"].value == "説明"
 
 
 def test_findings_sheet_is_one_shape_whatever_the_writer_is_handed(hokkaido, tmp_path):
@@ -271,7 +281,7 @@ def test_findings_sheet_is_one_shape_whatever_the_writer_is_handed(hokkaido, tmp
         ws = openpyxl.load_workbook(path)["所見"]
         sheets.append([[(c.value, c.number_format) for c in row] for row in ws.iter_rows()])
     assert sheets[0] == sheets[1] == sheets[2]
-    assert [v for v, _ in sheets[0][0]] == list(FINDING_HEADERS.values())
+    assert [v for v, _ in sheets[0][0]] == [h for k, h in FINDING_HEADERS.items() if k != "title"]
     assert len(sheets[0]) == 1 + len(findings)
     assert {v for v, _ in (row[1] for row in sheets[0][1:])} <= {"エラー", "警告", "情報"}
 
