@@ -18,6 +18,7 @@ import pytest
 warnings.filterwarnings("ignore", message="Numba not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
+APP_MAIN = str(ROOT / "geo_app" / "app" / "main.py")
 SHARED = ROOT.parent / "shared" / "data"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -157,3 +158,21 @@ def db(tmp_path, monkeypatch):
     monkeypatch.setenv("GEO_APP_DB_PATH", str(path))
     monkeypatch.delenv("GEO_APP_DATABASE_URL", raising=False)
     return path
+
+
+# ---- the app through Streamlit's AppTest (no browser) ------------------------------------------------
+def rerun(at):
+    """Run the app script once more and fail on any exception it shows."""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def new_app(timeout: float = 120, **query):
+    """A fresh user session on the app's main script (`query`: ?plan=… and the like)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP_MAIN, default_timeout=timeout)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return rerun(at)

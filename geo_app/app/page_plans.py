@@ -331,56 +331,48 @@ def render() -> None:
     st.divider()
     st.subheader("書き出す")
     stem = file_stem(ws.titled_plan.name)
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        "区域表 CSV（Excel 用）",
-        data=lambda: ops.plan_csv_bytes(ws.plan),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        key="dl_csv",
-    )
-    c1.download_button(
-        "区域表 Excel",
-        data=lambda: ops.plan_xlsx_bytes(ws.plan),
-        file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="dl_xlsx",
-    )
-    c2.download_button(
-        "集計表 Excel（全単位・所見・出典）",
-        data=lambda: _safe(ops.summary_xlsx_bytes, ws),
-        file_name=f"{stem}_集計.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="dl_summary",
-    )
-    c2.download_button(
-        "地図 HTML（オフラインで開けます）",
-        data=lambda: _safe(ops.map_html_bytes, ws),
-        file_name=f"{stem}_地図.html",
-        mime="text/html",
-        key="dl_html",
-    )
-    c3.download_button(
-        "印刷用地図 PNG",
-        data=lambda: _safe(ops.print_map_bytes, ws, "png"),
-        file_name=f"{stem}_地図.png",
-        mime="image/png",
-        key="dl_png",
-    )
-    c3.download_button(
-        "印刷用地図 PDF",
-        data=lambda: _safe(ops.print_map_bytes, ws, "pdf"),
-        file_name=f"{stem}_地図.pdf",
-        mime="application/pdf",
-        key="dl_pdf",
-    )
-    c1.download_button(
-        "GIS レイヤー GeoPackage（QGIS 用）",
-        data=lambda: _safe(ops.gpkg_bytes, ws),
-        file_name=f"{stem}.gpkg",
-        mime="application/geopackage+sqlite3",
-        key="dl_gpkg",
-    )
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    # (column, label, bytes when clicked, file name, MIME type, widget key): built only when asked for
+    files = [
+        (0, "区域表 CSV（Excel 用）", lambda: ops.plan_csv_bytes(ws.plan), f"{stem}.csv", "text/csv", "dl_csv"),
+        (0, "区域表 Excel", lambda: ops.plan_xlsx_bytes(ws.plan), f"{stem}.xlsx", xlsx, "dl_xlsx"),
+        (
+            0,
+            "GIS レイヤー GeoPackage（QGIS 用）",
+            lambda: _safe(ops.gpkg_bytes, ws),
+            f"{stem}.gpkg",
+            "application/geopackage+sqlite3",
+            "dl_gpkg",
+        ),
+        (
+            1,
+            "集計表 Excel（全単位・所見・出典）",
+            lambda: _safe(ops.summary_xlsx_bytes, ws),
+            f"{stem}_集計.xlsx",
+            xlsx,
+            "dl_summary",
+        ),
+        (
+            1,
+            "地図 HTML（オフラインで開けます）",
+            lambda: _safe(ops.map_html_bytes, ws),
+            f"{stem}_地図.html",
+            "text/html",
+            "dl_html",
+        ),
+        (2, "印刷用地図 PNG", lambda: _safe(ops.print_map_bytes, ws, "png"), f"{stem}_地図.png", "image/png", "dl_png"),
+        (
+            2,
+            "印刷用地図 PDF",
+            lambda: _safe(ops.print_map_bytes, ws, "pdf"),
+            f"{stem}_地図.pdf",
+            "application/pdf",
+            "dl_pdf",
+        ),
+    ]
+    columns = st.columns(3)
+    for col, text, data, name, mime, key in files:
+        columns[col].download_button(text, data=data, file_name=name, mime=mime, key=key)
 
 
 if __name__ == "__main__":  # run by st.navigation (main.py) as this page's script

@@ -189,6 +189,20 @@ def _snapshot(plan: Plan) -> tuple[str, int, list[str]]:
     return data, len(rows), prefectures
 
 
+def _plan_info(r: sa.Row, *, deleted_at: datetime | None = None) -> PlanInfo:
+    """One row of the plan list (head joined with its current version)."""
+    return PlanInfo(
+        name=r.name,
+        version=r.version,
+        updated_at=r.updated_at,
+        rows=r.rows,
+        prefectures=json.loads(r.prefectures),
+        note=r.note,
+        author=r.author,
+        deleted_at=deleted_at,
+    )
+
+
 def _plan_from_snapshot(data: str, name: str, version: int) -> Plan:
     try:
         doc = json.loads(data)
@@ -513,19 +527,7 @@ class PlanStore:
         )
         with self._read("区域案の一覧の読み込み") as conn:
             rows = conn.execute(q).all()
-        infos = [
-            PlanInfo(
-                name=r.name,
-                version=r.version,
-                updated_at=r.updated_at,
-                rows=r.rows,
-                prefectures=json.loads(r.prefectures),
-                note=r.note,
-                author=r.author,
-            )
-            for r in rows
-        ]
-        return sorted(infos, key=lambda i: i.name)
+        return sorted((_plan_info(r) for r in rows), key=lambda i: i.name)
 
     def deleted_plans(self, limit: int = 10) -> list[PlanInfo]:
         """Deleted plans, most recently deleted first: what 元に戻す (`restore`) can bring back."""
@@ -541,19 +543,7 @@ class PlanStore:
         )
         with self._read("削除した区域案の一覧の読み込み") as conn:
             rows = conn.execute(q).all()
-        return [
-            PlanInfo(
-                name=r.name,
-                version=r.version,
-                updated_at=r.updated_at,
-                rows=r.rows,
-                prefectures=json.loads(r.prefectures),
-                note=r.note,
-                author=r.author,
-                deleted_at=r.deleted_at,
-            )
-            for r in rows
-        ]
+        return [_plan_info(r, deleted_at=r.deleted_at) for r in rows]
 
     def exists(self, name: str) -> bool:
         with self._read("区域案の確認") as conn:

@@ -20,7 +20,7 @@ import pyogrio
 import pytest
 from conftest import offline_page, start_server, stop_server
 from PIL import Image
-from test_app_browser import alert, choose, click_button, free_port, wait_for_map
+from test_app_browser import alert, choose, click_button, free_port, settle, wait_for_map
 
 from geo_app.io import datasets
 
@@ -41,9 +41,19 @@ def _population_file(folder: Path) -> Path:
 
 
 def _download(page, label: str, folder: Path) -> Path:
+    """Click a download button once the page is idle; a click that a rerun swallowed is made again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     button = page.locator("[data-testid='stDownloadButton']").filter(has_text=label).first
-    with page.expect_download(timeout=180_000) as info:
-        button.click()
+    for attempt in range(3):
+        settle(page)
+        try:
+            with page.expect_download(timeout=90_000) as info:
+                button.click()
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     target = folder / info.value.suggested_filename
     info.value.save_as(target)
     return target

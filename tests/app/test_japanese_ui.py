@@ -17,11 +17,10 @@ from __future__ import annotations
 import json
 import re
 import socket
-from pathlib import Path
 
 import pytest
+from conftest import new_app
 
-MAIN = str(Path(__file__).resolve().parents[2] / "geo_app" / "app" / "main.py")
 MAP_IFRAME = "iframe[title='geo_app.app.mapview.folium_map']"
 
 #: ASCII words a Japanese user reads as they are. Proper names of data and formats the labels quote
@@ -204,15 +203,6 @@ def test_every_page_is_japanese_at_both_sizes(tmp_path, browser):
 
 
 # ---- AppTest: tables and search ------------------------------------------------------------------
-def new_app():
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_tables_show_titles_and_empty_cells(db):
     from geo_app.core.rules import RULES
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import new_app, rerun
 
 MAIN = str(Path(__file__).resolve().parents[2] / "geo_app" / "app" / "main.py")
 CENSUS = Path(__file__).resolve().parents[2] / "data" / "population" / "census2020.csv"
@@ -35,21 +36,6 @@ def expected() -> dict[str, int]:
     }
 
 
-def new_app():
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def run(at):
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def pops(at) -> dict[str, int]:
     t = at.dataframe[0].value
     return dict(zip(t["圏域"], t["人口"].astype(int), strict=True))
@@ -57,17 +43,17 @@ def pops(at) -> dict[str, int]:
 
 def secondary_pops(at) -> dict[str, int]:
     at.radio(key="view_level").set_value("secondary")
-    run(at)
+    rerun(at)
     out = pops(at)
     at.radio(key="view_level").set_value("homecare")
-    run(at)
+    rerun(at)
     return out
 
 
 def choose_move(at, code: str, target: str):
     at.selectbox(key="sel_muni").set_value(code)
     at.selectbox(key="move_target").set_value(target)
-    return run(at)
+    return rerun(at)
 
 
 def texts(elements) -> list[str]:
@@ -97,7 +83,7 @@ def test_move_across_a_secondary_is_told_first_and_keeps_it_by_default(db, expec
     assert notice < order.index("move_parents") < order.index("btn_move")
 
     at.button(key="btn_move").click()
-    run(at)
+    rerun(at)
     success = " ".join(texts(at.success)).replace("\\", "")  # shown once, on the page after the click
     assert "二次医療圏は変えていません: 美瑛町は二次医療圏 上川中部 のままです。" in success, success
     assert "在宅医療圏「富良野」は2つの二次医療圏（富良野・上川中部）にまたがります" in success
@@ -116,9 +102,9 @@ def test_move_across_a_secondary_is_told_first_and_keeps_it_by_default(db, expec
 def test_move_with_the_secondary_following(db, expected):
     at = choose_move(new_app(), BIEI, "富良野")
     at.radio(key="move_parents").set_value("follow")
-    run(at)
+    rerun(at)
     at.button(key="btn_move").click()
-    run(at)
+    rerun(at)
     success = " ".join(texts(at.success)).replace("\\", "")
     assert "美瑛町は二次医療圏も 上川中部 → 富良野 に変わりました。" in success, success
     assert "1. 美瑛町を 上川 から 富良野 へ移動（二次医療圏も 上川中部 → 富良野）" in texts(at.text)
@@ -139,12 +125,12 @@ def test_merge_across_secondaries_is_told_first_and_keeps_them_by_default(db, ex
     at = new_app()
     at.radio(key="ed_level").set_value("homecare")
     at.multiselect(key="mg_areas").set_value(["上川", "富良野"])
-    run(at)
+    rerun(at)
     notices = [t.replace("\\", "") for t in texts(at.warning) if "境界をまたぎます" in t]
     assert len(notices) == 1 and "ほか2市町村は二次医療圏も 富良野 → 上川中部 に変わります。" in notices[0]
     assert at.radio(key="mg_parents").value == "keep"
     at.button(key="btn_merge").click()
-    run(at)
+    rerun(at)
     assert "二次医療圏は変えていません" in " ".join(texts(at.success))
     assert pops(at)["上川"] == expected["上川"] + expected["富良野"]
     sec = secondary_pops(at)
@@ -167,11 +153,11 @@ def test_the_notice_shows_typed_names_as_text(db):
     hostile = "**富良野** [x](http://127.0.0.1:9/x.png) $y$ :red[z]"
     at = new_app()
     at.radio(key="ed_level").set_value("secondary")
-    run(at)
+    rerun(at)
     at.selectbox(key="rn_area").set_value("富良野")
     at.text_input(key="rn_new").set_value(hostile)
     at.button(key="btn_rename").click()
-    run(at)
+    rerun(at)
     choose_move(at, BIEI, "富良野")
     (notice,) = [t for t in texts(at.warning) if "境界をまたぎます" in t]
     assert f"美瑛町は二次医療圏も 上川中部 → {md_escape(hostile)} に変わります。" in notice, notice
