@@ -112,9 +112,9 @@ class Plan:
 
     def _edit_source(self) -> str:
         return (
-            f"「{self.name}」をもとに利用者が編集（{self.source}）"
+            f"「{self.name}」をもとに利用者が作成（{self.source}）"
             if self.source
-            else f"「{self.name}」をもとに利用者が編集"
+            else f"「{self.name}」をもとに利用者が作成"
         )
 
     def edited(self, table: pd.DataFrame) -> Plan:

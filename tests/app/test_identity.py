@@ -42,7 +42,7 @@ def test_reference_plan_keeps_its_title_until_edited_then_never_again(cache):
     edited = ws.titled_plan
     assert edited.title != REFERENCE and edited.title.startswith(REFERENCE) and not edited.reference
     assert edited.title == f"{REFERENCE}の編集案"
-    assert "をもとに利用者が編集" in edited.source and "北海道医療計画" in edited.source
+    assert "をもとに利用者が作成" in edited.source and "北海道医療計画" in edited.source
     ws.undo()  # back to exactly the published assignments: the reference again, truthfully
     assert ws.titled_plan.title == REFERENCE and ws.titled_plan.reference
 
