@@ -262,6 +262,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(to_json_records(table))  # literal names; json_text escapes what could drive a terminal
     else:
         print(format_table(table))
+        from geo_app.io.names import describe_unit_count
+
+        units = describe_unit_count(plan.table.dropna(subset=[args.level])["code"])
+        if "区" in units:  # the 市町村数 column counts a ward-planned city's wards; say it under the table
+            print(f"市町村数は区も1つと数えています。市町村としては {units}。")
     return status
 
 

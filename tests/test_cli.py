@@ -123,3 +123,19 @@ def test_summary_says_which_municipalities_the_totals_leave_out(tmp_path, capsys
     assert code == 1  # a total leaves a municipality out: figures written, exit 1
     assert "札幌市" in err and "区域表にありません" in err
     assert "3,251,219" in out.strip().splitlines()[-1]  # 5,224,614 − 札幌市 1,973,395
+
+
+def test_summary_says_how_wards_are_counted(capsys):
+    """神奈川県's areas split 川崎市 by ward: the table's 39 units are 33 municipalities, said under it."""
+    import pandas as pd
+
+    from geo_app.io import datasets
+
+    census = pd.read_csv(datasets.population_path(), dtype={"code": str, "parent_code": str})
+    kanagawa = census[(census["code"].str[:2] == "14") & (census["kind"] == "municipality")]
+    kawasaki_wards = census[census["parent_code"] == "14130"]
+    code, out, _ = run(capsys, "summary", "--plan", "secondary-2024:神奈川県", "--level", "secondary", "--quiet")
+    assert code == 0
+    total = next(line for line in out.splitlines() if line.startswith("合計"))
+    assert total.split()[1] == str(len(kanagawa) - 1 + len(kawasaki_wards))  # 33 − 川崎市 + its 7 wards
+    assert f"{len(kanagawa)}市町村（川崎市は{len(kawasaki_wards)}区に分けて数えています）" in out
