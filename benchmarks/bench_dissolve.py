@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Dissolve all of Japan (1,896 municipalities and wards) into the 47 prefectures, three ways, in one run.
 
-    python benchmarks/bench_dissolve.py [--runs 7]
+    python benchmarks/bench_dissolve.py [--runs 7] [--n03-dir ../shared/data/boundaries/n03_2021_topojson_s0010]
+
+Two inputs: the embedded national file (one coverage), and the 47 per-prefecture N03 files as users
+download them (each a coverage, but their prefecture borders do not match, so geo_app checks and
+unions per prefecture); the second is skipped when the folder is absent.
 
 Prints the median of several runs for geo_app.core.dissolve (vectorised GEOS coverage union),
 GeoDataFrame.dissolve() (default: unary union) and GeoDataFrame.dissolve(method="coverage"),
@@ -16,6 +20,9 @@ import argparse
 import statistics
 import time
 import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,15 +31,19 @@ import shapely
 warnings.filterwarnings("ignore", message="Numba not installed")
 
 from geo_app import load_municipalities  # noqa: E402
+from geo_app.core.codes import PREFECTURES  # noqa: E402
 from geo_app.core.counts import AGE_BANDS, COUNT_COLUMNS  # noqa: E402
 from geo_app.core.dissolve import dissolve  # noqa: E402
 from geo_app.io.plans import plan_from_frame  # noqa: E402
 
+#: the 47 per-prefecture N03 files (../shared/data/boundaries/SOURCES.md), as users download them
+N03_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries" / "n03_2021_topojson_s0010"
 
-def interleaved(fns: dict[str, object], runs: int) -> tuple[dict[str, list[float]], dict[str, object]]:
+
+def interleaved(fns: dict[str, Callable[[], Any]], runs: int) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Each round times every method once, in turn, so a noisy neighbour slows all of them alike."""
     times: dict[str, list[float]] = {k: [] for k in fns}
-    results: dict[str, object] = {}
+    results: dict[str, Any] = {}
     for _ in range(runs):
         for name, fn in fns.items():
             t0 = time.perf_counter()
@@ -44,9 +55,26 @@ def interleaved(fns: dict[str, object], runs: int) -> tuple[dict[str, list[float
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--n03-dir", type=Path, default=N03_DIR)
     args = ap.parse_args()
+    print("== input: embedded national file ==")
+    bench(load_municipalities(wards="keep"), args.runs)
+    files = [args.n03_dir / f"N03-21_{code}_210101.json" for code in PREFECTURES]
+    if all(f.exists() for f in files):
+        print(f"\n== input: the 47 per-prefecture files in {args.n03_dir} ==")
+        units = load_municipalities(files, wards="keep")
+        groups = units.attrs["coverage_groups"]
+        print(
+            f"whole set a coverage: {units.attrs['coverage_valid']}, "
+            f"prefectures that are a coverage by themselves: {sum(groups.values())}/{len(groups)}"
+        )
+        bench(units, args.runs)
+    else:
+        print(f"\n(47 per-prefecture files not found in {args.n03_dir}: skipped)")
 
-    units = load_municipalities(wards="keep")
+
+def bench(units: pd.DataFrame, runs: int) -> None:
+    """Time the three methods on one input and check they give the same areas."""
     plan = plan_from_frame(
         pd.DataFrame(
             {
@@ -62,7 +90,7 @@ def main() -> None:
     frame = units[["pref", *COUNT_COLUMNS, *AGE_BANDS, "geometry"]]
     print(
         f"units: {len(units)} (municipalities and designated-city wards), "
-        f"target: {units['pref'].nunique()} prefectures, runs: {args.runs}"
+        f"target: {units['pref'].nunique()} prefectures, runs: {runs}"
     )
 
     times, res = interleaved(
@@ -71,7 +99,7 @@ def main() -> None:
             "default": lambda: frame.dissolve(by="pref", aggfunc="sum"),
             "coverage": lambda: frame.dissolve(by="pref", aggfunc="sum", method="coverage"),
         },
-        args.runs,
+        runs,
     )
     ours, default, coverage = res["app"], res["default"], res["coverage"]
     t_app, t_def, t_cov = (statistics.median(times[k]) for k in ("app", "default", "coverage"))

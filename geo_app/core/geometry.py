@@ -15,6 +15,8 @@ __all__ = [
     "EQUAL_AREA_CRS",
     "JGD2011",
     "grouped_coverage_union",
+    "coverage_groups",
+    "in_one_coverage",
     "is_coverage",
     "area_km2",
     "repair",
@@ -30,13 +32,15 @@ EQUAL_AREA_CRS = "+proj=aea +lat_0=35 +lon_0=136 +lat_1=25 +lat_2=45 +ellps=GRS8
 
 
 def grouped_coverage_union(
-    geoms: np.ndarray, keys: pd.Series | np.ndarray, *, coverage: bool = True
+    geoms: np.ndarray, keys: pd.Series | np.ndarray, *, coverage: bool | np.ndarray = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Union the polygons of each key in one GEOS call per group, with no Python loop.
 
     The members of each group must form a valid coverage (shared edges, no overlaps), as
     municipalities and wards of N03 do; pass coverage=False for inputs that do not (the loader
-    checks and records it in `attrs["coverage_valid"]`). Geometries are grouped into GeometryCollections with
+    checks and records it in `attrs["coverage_valid"]`), or a boolean per sorted unique key
+    (`in_one_coverage`) to take the overlay union only for the groups that need it.
+    Geometries are grouped into GeometryCollections with
     `shapely.geometrycollections(..., indices=...)` and then passed to GEOS CoverageUnion as a
     ufunc (the same call `shapely.coverage_union_all` makes for a single collection).
     Returns (sorted unique keys, unions).
@@ -48,9 +52,51 @@ def grouped_coverage_union(
     collections = np.asarray(collections, dtype=object)
     if len(collections) < len(uniques):  # a trailing group with only missing geometries
         collections = np.concatenate([collections, np.full(len(uniques) - len(collections), None)])
-    if not coverage:  # overlapping or unmatched edges: GEOS overlay union, slower but exact for any input
-        return uniques, np.asarray(_shapely_lib.unary_union(collections), dtype=object)
-    return uniques, _parallel_coverage_union(collections)
+    fast = np.broadcast_to(np.asarray(coverage, dtype=bool), len(uniques))
+    out = np.full(len(uniques), None, dtype=object)
+    if fast.any():
+        out[fast] = _parallel_coverage_union(collections[fast])
+    if not fast.all():  # overlapping or unmatched edges: GEOS overlay union, slower but exact for any input
+        out[~fast] = np.asarray(_shapely_lib.unary_union(collections[~fast]), dtype=object)
+    return uniques, out
+
+
+def coverage_groups(geoms: np.ndarray, groups: pd.Series | np.ndarray) -> dict[str, bool]:
+    """Per group (e.g. prefecture code), do its polygons form a valid coverage?
+
+    Why per group: N03 as downloaded is one file per prefecture, simplified file by file, so the
+    files do not share vertices along prefecture borders and the whole set is no coverage, while
+    each prefecture is. GEOS CoverageIsValid is a generalised ufunc over the last axis, so the
+    groups are laid out as rows of one array padded with missing geometries and checked in one call.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    uniques, inverse = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    if not len(uniques):
+        return {}
+    counts = np.bincount(inverse, minlength=len(uniques))
+    order = np.argsort(inverse, kind="stable")
+    column = np.arange(len(geoms)) - np.repeat(np.cumsum(counts) - counts, counts)
+    grid = np.full((len(uniques), int(counts.max())), None, dtype=object)
+    grid[inverse[order], column] = geoms[order]
+    valid = np.asarray(_shapely_lib.coverage_is_valid(grid, 0.0), dtype=bool)
+    return dict(zip(uniques.tolist(), valid.tolist(), strict=True))
+
+
+def in_one_coverage(keys: np.ndarray, group_ids: np.ndarray) -> np.ndarray:
+    """Per sorted unique key, do all its members lie in one valid coverage group?
+
+    `group_ids` gives each member's coverage group as an integer, -1 when its group is not a valid
+    coverage. Two valid groups need not match each other along their common border, so a key
+    mixing groups takes the overlay union.
+    """
+    _, inverse = np.unique(np.asarray(keys), return_inverse=True)
+    group_ids = np.asarray(group_ids, dtype=np.int64)
+    n = int(inverse.max()) + 1 if len(inverse) else 0
+    low = np.full(n, np.iinfo(np.int64).max)
+    high = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(low, inverse, group_ids)
+    np.maximum.at(high, inverse, group_ids)
+    return (low == high) & (low >= 0)
 
 
 _PARALLEL_MIN_COORDS = 100_000  # below this, starting threads costs more than it saves

@@ -30,7 +30,7 @@ import pandas as pd
 
 from geo_app.core.counts import AGE_BANDS, COUNT_COLUMNS, add_rates
 from geo_app.core.errors import PlanError
-from geo_app.core.geometry import grouped_coverage_union
+from geo_app.core.geometry import coverage_groups, grouped_coverage_union, in_one_coverage
 from geo_app.core.metrics import METRICS
 from geo_app.core.plan import CONFIRMED, LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
 
@@ -157,6 +157,7 @@ class _Level:
         self.first = np.zeros(cap, dtype=np.int64)  # the member with the smallest code
         self.km2 = np.full(cap, np.nan)
         self.geometry = np.full(cap, None, dtype=object)
+        self.overlay = np.zeros(cap, dtype=bool)  # shape made by overlay union (members in no one coverage)
         self.pieces: list[int | None] = [None] * cap
         #: area → its plan rows without a boundary (code, parent, status, hub): unknown figures.
         self.absent: dict[str, tuple] = {}
@@ -176,6 +177,7 @@ class _Level:
         self.name[s] = None
         self.sums[s] = 0
         self.geometry[s] = None
+        self.overlay[s] = False
         self.pieces[s] = None
         self.free.append(s)
 
@@ -237,6 +239,7 @@ class AreaTally:
         self._rank = np.empty(n, dtype=np.int64)  # position of each municipality in code order
         self._rank[self._code_order] = np.arange(n)
         self._code_set = set(self.codes.tolist())
+        self._cover_ids = self._coverage_ids(munis.attrs.get("coverage_groups")) if not self._coverage else None
 
         self._assign = self._arrays(plan)
         self._plan = plan
@@ -313,6 +316,11 @@ class AreaTally:
             count = st.pieces[s] = len(components(self.graph, codes))
         return count
 
+    def overlay_areas(self, level: Level = "homecare") -> list[str]:
+        """Areas whose shape took the slow overlay union (members not all in one valid coverage), sorted."""
+        st = self._tally(check_level_name(level))
+        return sorted(a for a, s in st.slot.items() if st.overlay[s])
+
     def members(self, level: Level, area: str) -> list[str]:
         """Codes of an area's municipalities (with a boundary), in code order."""
         st = self._tally(check_level_name(level))
@@ -387,6 +395,20 @@ class AreaTally:
         return out
 
     # ---- shared by both branches ----------------------------------------------------------------
+    def _coverage_ids(self, groups: dict[str, bool] | None) -> np.ndarray | None:
+        """Per municipality, its prefecture's index when that prefecture is a coverage by itself, else -1.
+
+        The loader records this (`attrs["coverage_groups"]`); a frame that lost its attrs on the way is
+        checked here, so one file per prefecture keeps the fast union wherever an area stays in one.
+        """
+        if self._geoms is None:
+            return None
+        pref = pd.Series(self.codes, dtype=object).str[:2].to_numpy(dtype=object)
+        if groups is None:
+            groups = coverage_groups(self._geoms, pref)
+        ids = {code: i for i, code in enumerate(sorted(groups)) if groups[code]}
+        return np.fromiter((ids.get(p, -1) for p in pref.tolist()), dtype=np.int64, count=len(pref))
+
     def _flow(self, st: _Level, positions: np.ndarray, assign: dict[str, np.ndarray], sign: int) -> None:
         """Add (+1) or take out (−1) the municipalities' contributions to their areas' rows."""
         if not len(positions):
@@ -418,8 +440,10 @@ class AreaTally:
             st.km2[s] = math.fsum(km2[a:b]) if km2 is not None else np.nan  # NaN when a member's is unknown
             st.pieces[s] = None
         if self._geoms is not None:
-            got, unions = grouped_coverage_union(self._geoms[pos], keys, coverage=self._coverage)
+            fast = self._coverage if self._cover_ids is None else in_one_coverage(keys, self._cover_ids[pos])
+            got, unions = grouped_coverage_union(self._geoms[pos], keys, coverage=fast)
             st.geometry[got.astype(np.int64)] = unions
+            st.overlay[got.astype(np.int64)] = ~np.asarray(fast, dtype=bool)
 
     @staticmethod
     def _labels(st: _Level, s: int) -> tuple[object, object, bool]:

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo_app.core.codes import NORTHERN_TERRITORIES, city_of
-from geo_app.core.geometry import area_km2, is_coverage
+from geo_app.core.geometry import area_km2, coverage_groups, is_coverage
 from geo_app.core.plan import Plan
 from geo_app.io import datasets
 from geo_app.io.boundaries import PathLike, merge_units, read_n03_units
@@ -69,11 +69,21 @@ def load_municipalities(
     )
     munis["area_km2"] = area_km2(munis.geometry)
     coverage = is_coverage(munis.geometry.values)
+    # per prefecture too: N03 as downloaded (one file per prefecture) is a coverage within each file only
+    groups = {} if coverage else coverage_groups(munis.geometry.values, munis["pref_code"].to_numpy(dtype=object))
+    fast = sum(groups.values())
     report.add(
         "not_a_coverage",
-        int(not coverage),
+        int(not coverage and fast < len(groups)),
         "境界データの市町村どうしが重なっているか、境目の線が一致していません（年版の違うファイルを混ぜた場合など）。"
-        "圏域の形は重なりを許す方法で作ります（遅くなります）。同じ年版の N03 をそろえると正確で速くなります。",
+        f"{len(groups) - fast} 都道府県の圏域の形は重なりを許す方法で作ります（遅くなります）。"
+        "同じ年版の N03 をそろえると正確で速くなります。",
+    )
+    report.add(
+        "coverage_per_prefecture",
+        int(not coverage and fast > 0),
+        f"都道府県の境目の線がファイル間で一致していないため、圏域の形は都道府県ごとに作ります"
+        f"（{fast} 都道府県は速い方法、都道府県をまたぐ圏域だけ重なりを許す方法）。",
     )
     pop_source = None
     if population is not None:
@@ -85,7 +95,8 @@ def load_municipalities(
         pop_source = population_source(str(pop.attrs.get("source") or "人口表"), population_date)
     munis.attrs["report"] = report
     munis.attrs["sources"] = tuple(s for s in (boundary_source(user_paths), pop_source) if s is not None)
-    munis.attrs["coverage_valid"] = coverage
+    munis.attrs["coverage_valid"] = coverage  # the whole set: what coverage simplification needs
+    munis.attrs["coverage_groups"] = groups  # prefecture code → a coverage by itself (only when the whole is not)
     munis.attrs["sea_links"] = load_sea_links()  # the embedded routes; users add theirs with --sea-links
     munis.attrs["bordering_prefectures"] = bordering_prefectures(munis)  # tells an exclave from an island
     munis.attrs["known_codes"] = known_codes()  # to tell a missing boundary from a wrong code
