@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol, cast
 
@@ -106,12 +106,11 @@ class Data:
     key: tuple = ()
 
 
-_JST = timezone(timedelta(hours=9), "JST")
-
-
 def saved_when(when: datetime | None = None) -> str:
-    """When a version was saved, as the title of a printout shows it (Japan time)."""
-    return (when or datetime.now(UTC)).astimezone(_JST).strftime("%Y年%-m月%-d日 %H:%M")
+    """When a version was saved, as the title of a printout shows it (Japan time, as the store's messages)."""
+    from geo_app.io.store import JST
+
+    return (when or datetime.now(UTC)).astimezone(JST).strftime("%Y年%-m月%-d日 %H:%M")
 
 
 class DataLoader(Protocol):

@@ -44,6 +44,7 @@ from geo_app.core.plan import PLAN_COLUMNS, Plan
 
 __all__ = [
     "ConflictError",
+    "JST",
     "PlanInfo",
     "PlanVersion",
     "PlanStore",
@@ -59,7 +60,7 @@ MAX_NAME_LENGTH = 100
 SNAPSHOT_COLUMNS = [*PLAN_COLUMNS, "hub"]
 SNAPSHOT_FORMAT = 1
 SQLITE_BUSY_TIMEOUT_S = 30.0
-_JST = timezone(timedelta(hours=9), "JST")  # for messages: the users are in Japan (no DST there)
+JST = timezone(timedelta(hours=9), "JST")  # for messages and titles: the users are in Japan (no DST there)
 
 
 # ---- public types ----------------------------------------------------------------------------
@@ -133,7 +134,7 @@ def _now() -> datetime:
 
 
 def _when(dt: datetime | None) -> str:
-    return dt.astimezone(_JST).strftime("%Y年%m月%d日 %H:%M") if dt else "日時不明"
+    return dt.astimezone(JST).strftime("%Y年%m月%d日 %H:%M") if dt else "日時不明"
 
 
 def _check_name(name: object) -> str:
