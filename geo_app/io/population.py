@@ -136,6 +136,7 @@ _BY_KEY = {
     _header_key(h): canon for canon, headers in {"code": CODE_HEADERS, **_NAMED}.items() for h in (canon, *headers)
 }
 _BY_KEY.update({_header_key(c): c for c in [*AGE_BANDS, *GROUP_COLUMNS]})
+_PARTIAL_KEYS = frozenset(_header_key(p) for p in _PARTIAL_POPULATION)
 _DIMENSION_OF = {_header_key(h): dim for dim, (headers, _, _) in _DIMENSIONS.items() for h in headers}
 
 
@@ -170,7 +171,7 @@ def _plan_columns(headers: list[str]) -> tuple[dict[str, tuple[str, ...]], list[
             found.setdefault(_DIMENSION_OF[key], []).append(h)
         elif (canon := _column_of(h)) is not None:
             found.setdefault(canon, []).append(h)
-        elif key in {_header_key(p) for p in _PARTIAL_POPULATION}:
+        elif key in _PARTIAL_KEYS:
             partial.append(h)
         elif _age_range(key) is not None:
             other_ages.append(h)
