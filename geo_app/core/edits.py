@@ -126,9 +126,7 @@ def _new(plan: Plan, table: pd.DataFrame) -> Plan:
 
 def _names(plan: Plan, codes: Sequence[str]) -> str:
     names = plan.table.set_index("code")["name"]
-    shown = [str(names.get(c)) if pd.notna(names.get(c)) else c for c in codes[:_MAX_NAMES]]
-    text = "・".join(shown)
-    return text + (f"ほか{len(codes) - _MAX_NAMES}市町村" if len(codes) > _MAX_NAMES else "")
+    return _listing([str(names.get(c)) if pd.notna(names.get(c)) else c for c in codes])
 
 
 # ---- edits -----------------------------------------------------------------------------------
