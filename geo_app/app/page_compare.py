@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pandas as pd
 import streamlit as st
 
-from geo_app.app.mapview import layers_from_live, map_args, show_map
+from geo_app.app.mapview import show_map
 from geo_app.app.state import LEVEL_OPTIONS, get_store, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape
 from geo_app.core.compare import PlanDiff, compare_plans
 from geo_app.core.errors import GeoAppError
-from geo_app.core.plan import LEVEL_JA, Plan
+from geo_app.core.plan import LEVEL_JA, Level, Plan
 from geo_app.io.plans import load_plan
-from geo_app.views.webmap import map_layers
 
 __all__ = ["render", "choices", "resolve"]
 
@@ -181,32 +182,29 @@ def render() -> None:
     with left:
         st.caption("地図は案 B。赤い太線が、所属が変わる市町村です。")
         try:
+            from geo_app.app.page_map import _base
+            from geo_app.core.dissolve import dissolve
+            from geo_app.views.livemap import map_state
+
             same_as_edit = plan_b == ws.plan and plan_b.name == ws.plan.name
-
-            def build():
-                munis_map = ws.data.munis_map
-                layers = (
-                    layers_from_live(ws.live, munis_map, plan_b, ws.data.pieces)
-                    if same_as_edit
-                    else map_layers(munis_map, plan_b, pieces=ws.data.pieces)
+            areas = (
+                ws.areas(level)
+                if same_as_edit
+                else ws.maps.get(
+                    ("areas", plan_signature(plan_b), level), lambda: dissolve(ws.munis, plan_b, cast(Level, level))
                 )
-                return map_args(
-                    munis_map,
-                    plan_b,
-                    layers,
-                    level=level,
-                    metric="population",
-                    basemap="none",
-                    highlight_codes=moved_codes,
-                    key=COMPARE_KEY,
-                    view_bounds=ws.data.view_bounds,
-                    title=f"{plan_b.name}（赤: 案Aから移る市町村）",
-                )
-
-            args = ws.maps.get(
-                (plan_signature(plan_b), level, "population", "none", plan_signature(plan_a), "compare"), build
             )
-            show_map(args, key=COMPARE_KEY)
+            state = map_state(
+                ws.data.base,
+                plan_b,
+                areas,
+                level=level,
+                metric="population",
+                highlight_codes=moved_codes,
+                title=f"{plan_b.name}（赤: 案Aから移る市町村）",
+                serial=f"{plan_signature(plan_b)[:12]}-{plan_signature(plan_a)[:12]}-{level}",
+            )
+            show_map(f"{ws.data.base.key}-none", lambda: _base(ws, "none"), state, key=COMPARE_KEY)
         except GeoAppError as exc:
             st.error(md_escape(exc))
 

@@ -1,8 +1,9 @@
 """Page 地図と編集: the map, the table of areas, the edit panel, the age chart and the findings.
 
 Every edit is a widget callback, so it runs before the page is drawn and the whole page (totals,
-table, colours, findings) shows the new plan in the same rerun. The table comes before the map
-in the script, so the totals appear while the map's layers are still being prepared.
+table, colours, findings) shows the new plan in the same rerun. The totals and the map come first
+in the script (the map is a small state, views.livemap), so both change together before the table,
+the rules and the chart are computed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import streamlit as st
 
 from geo_app.app import workspace as ops
 from geo_app.app.charts import pyramid_chart, sex_pyramid_chart
-from geo_app.app.mapview import clicked_code, layers_from_live, map_args, show_map
+from geo_app.app.mapview import base_payload, show_map
 from geo_app.app.state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape, plain_text
 from geo_app.core.codes import city_of
@@ -91,9 +92,8 @@ def _do_search() -> None:
 
 
 # ---- callbacks (run before the page is drawn) ---------------------------------------------------
-def _on_map_click() -> None:
-    code = clicked_code(st.session_state.get(MAP_KEY))
-    if code and code in _names(workspace()):
+def _on_map_click(code: str) -> None:
+    if code in _names(workspace()):
         st.session_state["sel_muni"] = code
 
 
@@ -286,9 +286,11 @@ def _column_config() -> dict[str, Any]:
     return out
 
 
-def _metrics(level: str, areas: pd.DataFrame, findings: list, codes: pd.Series) -> None:
+def _metrics(level: str, areas: pd.DataFrame, codes: pd.Series) -> Any:
     """The row of figures: sums are unknown when any area's is, ratios come from the sums (core.tally).
-    `codes`: the assigned units; a designated city planned by ward counts once, its wards are said."""
+    `codes`: the assigned units; a designated city planned by ward counts once, its wards are said.
+    Returns the slot of the findings count, filled by `_findings_metric` once the plan is checked
+    (after the map: the totals and the map are on screen while the rules run)."""
     sums = total(areas)
     units = describe_unit_count(codes)  # 「33市町村（川崎市は7区に分けて数えています）」
     # One row that wraps (a horizontal container) of figures as wide as their text: five equal columns
@@ -299,9 +301,13 @@ def _metrics(level: str, areas: pd.DataFrame, findings: list, codes: pd.Series) 
     row.metric("市町村の数", f"{cities}", help=units if "区" in units else None, width="content")
     row.metric(f"{label('population')}（合計）", METRICS["population"].format(sums.get("population")), width="content")
     row.metric(label("aging_rate"), METRICS["aging_rate"].format(sums.get("aging_rate")), width="content")
+    return row.empty()
+
+
+def _findings_metric(slot: Any, findings: list) -> None:
     errors = sum(f.severity == "error" for f in findings)
     warns = sum(f.severity == "warning" for f in findings)
-    row.metric("所見（エラー・警告）", f"{errors}・{warns}", width="content")
+    slot.metric("所見（エラー・警告）", f"{errors}・{warns}", width="content")
 
 
 def _edit_panel(ws) -> None:
@@ -475,21 +481,49 @@ def _pyramid(ws, level: str, areas: pd.DataFrame) -> None:
     )
 
 
-def plan_map_args(ws, level: str, metric: str, basemap: str) -> dict:
-    """The map of the workspace's plan, built once per plan and view and shared by all sessions."""
+def _focus(ws, level: str) -> list[str]:
+    """The areas whose members changed since this session's map was last drawn (their labels go
+    first, so an edit's result is labelled at any zoom); kept until the next change."""
+    table = ws.plan.table
+    now = dict(zip(table["code"], table[level].astype(object), strict=True))
+    before = st.session_state.get("_map_members")
+    if before is not None and before[0] == level and before[1] != now:
+        changed = {a for c, a in now.items() if before[1].get(c) != a} | {
+            a for c, a in before[1].items() if now.get(c) != a
+        }
+        st.session_state["_map_focus"] = sorted(str(a) for a in changed if isinstance(a, str))
+    st.session_state["_map_members"] = (level, now)
+    return list(st.session_state.get("_map_focus", []))
+
+
+def _base(ws, basemap: str) -> dict:
+    """folium's base map and the topology, built once per data set and shared by all sessions."""
+    base = ws.data.base
+    return ws.maps.get(("map-base", base.key, basemap), lambda: base_payload(base, basemap))
+
+
+def show_plan_map(ws, level: str, metric: str, basemap: str) -> None:
+    """The workspace's plan on the live map: the base once per data set, then a small state."""
+    from geo_app.views.livemap import map_state
+
     plan = ws.titled_plan  # the title on the map is the saved name and version, as on every export
-    return ws.maps.get(
-        (plan_signature(plan), level, metric, basemap),
-        lambda: map_args(
-            ws.data.munis_map,
-            plan,
-            layers_from_live(ws.live, ws.data.munis_map, plan, ws.data.pieces),
-            level=level,
-            metric=metric,
-            basemap=basemap,
-            key=MAP_KEY,
-            view_bounds=ws.data.view_bounds,
-        ),
+    sel = st.session_state.get("sel_muni")
+    state = map_state(
+        ws.data.base,
+        plan,
+        ws.areas(level),
+        level=level,
+        metric=metric,
+        highlight_codes=[sel] if sel else [],
+        focus=_focus(ws, level),
+        serial=f"{plan_signature(plan)[:12]}-{level}-{metric}",
+    )
+    show_map(
+        f"{ws.data.base.key}-{basemap}",
+        lambda: _base(ws, basemap),
+        state,
+        key=MAP_KEY,
+        on_click=_on_map_click,
     )
 
 
@@ -497,9 +531,7 @@ def warm_up() -> None:
     """What the first visitor's page needs, computed before anyone connects (see app/serve.py)."""
     ws = open_plan(load_plan(DEFAULT_PLAN), origin="warm-up")
     ws.findings()
-    # The folium map itself is built on the first page load: built here, outside a script run,
-    # streamlit-folium's arguments did not render (seen in the browser test), so it is left out.
-    import folium  # noqa: F401,E401  (imported here, not on the first page load)
+    _base(ws, "none")  # folium's base map, shared by every session
 
 
 def _findings(findings: list) -> None:
@@ -533,13 +565,25 @@ def render() -> None:
         c3.caption("背景地図はインターネット接続が必要です（出典: 国土地理院 地理院タイル）。")
     try:
         areas = ws.areas(level)
-        findings = ws.findings(population_floor=st.session_state.get("population_floor") or None)
     except GeoAppError as exc:
         st.error(md_escape(exc))
         return
-    _metrics(level, areas, findings, ws.plan.table.dropna(subset=[level])["code"])
+    findings_slot = _metrics(level, areas, ws.plan.table.dropna(subset=[level])["code"])
 
+    # The map is drawn first, right after the totals: Streamlit sends each element as the script
+    # reaches it, so an edit's new colours and labels arrive with the totals, before the table,
+    # the rules and the chart are computed.
     left, right = st.columns([3, 2], gap="medium")
+    with left:
+        unconfirmed = int((areas["status"] == UNCONFIRMED).sum())
+        st.caption(
+            f"斜線は未確定の圏域（{unconfirmed}）。市町村にマウスを重ねると詳細、クリックで選択します。右上のボタンで表示する層を切り替えます。"
+        )
+        try:
+            show_plan_map(ws, level, metric, basemap)
+        except GeoAppError as exc:
+            st.error(md_escape(exc))
+        _area_tools(ws)
     with right:
         _edit_panel(ws)
         st.subheader(f"{LEVEL_JA[level]}の一覧")
@@ -553,16 +597,12 @@ def render() -> None:
             placeholder="",  # an unknown figure is an empty cell, not "None"
         )
         st.caption("列の見出しをクリックすると並べ替えます。")
-    with left:
-        unconfirmed = int((areas["status"] == UNCONFIRMED).sum())
-        st.caption(
-            f"斜線は未確定の圏域（{unconfirmed}）。市町村にマウスを重ねると詳細、クリックで選択します。右上のボタンで表示する層を切り替えます。"
-        )
-        try:
-            show_map(plan_map_args(ws, level, metric, basemap), key=MAP_KEY, on_change=_on_map_click)
-        except GeoAppError as exc:
-            st.error(md_escape(exc))
-        _area_tools(ws)
+    try:
+        findings = ws.findings(population_floor=st.session_state.get("population_floor") or None)
+    except GeoAppError as exc:
+        st.error(md_escape(exc))
+        return
+    _findings_metric(findings_slot, findings)
 
     t1, t2, t3 = st.tabs(["人口ピラミッド", f"所見（{len(findings)}件）", f"編集の記録（{len(ws.history)}件）"])
     with t1:

@@ -168,6 +168,11 @@ def discard_checkbox(key: str) -> None:
 
 def show_flash() -> None:
     """Messages are plain text built from typed names: escaped here, once, and shown literally
-    (callers of `flash` never escape, and never put Markdown of their own in a message)."""
+    (callers of `flash` never escape, and never put Markdown of their own in a message).
+
+    The messages go into one container that is drawn on every run, with or without messages: the
+    elements after it keep their place in the page, so Streamlit updates them in place instead of
+    drawing them anew (the map kept its view; the totals no longer jump)."""
+    box = st.container()
     for kind, text in st.session_state.pop("_flash", []):
-        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(md_escape(text))
+        {"success": box.success, "error": box.error, "warning": box.warning}.get(kind, box.info)(md_escape(text))

@@ -21,20 +21,21 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, NamedTuple, Protocol, cast
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
-import shapely
 
 from geo_app.core.edits import EditHistory, move
 from geo_app.core.errors import GeoAppError, InputError, PlanError
-from geo_app.core.geometry import BorderPieces, border_pieces
 from geo_app.core.live import LivePlan
 from geo_app.core.plan import Level, Plan
 from geo_app.io.names import describe_unit_count
 from geo_app.io.plans import load_plan
+
+if TYPE_CHECKING:
+    from geo_app.views.livemap import MapBase
 
 __all__ = [
     "Data",
@@ -99,7 +100,7 @@ class Data:
     munis: gpd.GeoDataFrame
     munis_map: gpd.GeoDataFrame
     graph: nx.Graph
-    pieces: BorderPieces  # every stretch of border of munis_map, classified per plan when drawn
+    base: MapBase  # munis_map as the map's topology and static data, sent to a browser once
     view_bounds: tuple[float, float, float, float]  # the map's first view: the main land, far islands aside
     notes: list[str]
     label: str
@@ -138,6 +139,7 @@ def build_data(
     from geo_app.core.adjacency import build_adjacency
     from geo_app.io.municipalities import load_municipalities
     from geo_app.views.extent import main_view_bounds
+    from geo_app.views.livemap import map_base, map_geometry
 
     munis = load_municipalities(
         list(boundaries) if boundaries else None,
@@ -154,9 +156,7 @@ def build_data(
             "境界データに、この区域案の都道府県の市町村がありません。都道府県と境界データを確かめてください。"
         )
     report = munis.attrs.get("report")
-    simple = munis.copy()
-    if munis.attrs.get("coverage_valid", True):  # coverage simplification needs a valid coverage
-        simple["geometry"] = shapely.coverage_simplify(munis.geometry.values, MAP_SIMPLIFY, simplify_boundary=True)
+    simple = map_geometry(munis, MAP_SIMPLIFY)
     label = (
         "内蔵データ（行政区域 2021年・令和2年国勢調査）"
         if not boundaries and not population and not sea_links
@@ -166,8 +166,8 @@ def build_data(
         munis=munis,
         munis_map=simple,
         graph=build_adjacency(munis),
-        pieces=border_pieces(simple.geometry.values),
-        view_bounds=main_view_bounds(simple),
+        base=map_base(simple, bounds := main_view_bounds(simple)),
+        view_bounds=bounds,
         notes=list(report.notes) if report else [],
         label=label,
         key=(prefectures, wards, boundaries, population, sea_links),

@@ -16,6 +16,7 @@ __all__ = [
     "JGD2011",
     "grouped_coverage_union",
     "coverage_groups",
+    "simplify_coverages",
     "in_one_coverage",
     "is_coverage",
     "area_km2",
@@ -80,6 +81,27 @@ def coverage_groups(geoms: np.ndarray, groups: pd.Series | np.ndarray) -> dict[s
     grid[inverse[order], column] = geoms[order]
     valid = np.asarray(_shapely_lib.coverage_is_valid(grid, 0.0), dtype=bool)
     return dict(zip(uniques.tolist(), valid.tolist(), strict=True))
+
+
+def simplify_coverages(
+    geoms: np.ndarray, tolerance: float, groups: np.ndarray | None = None, valid: dict[str, bool] | None = None
+) -> np.ndarray:
+    """Topology-preserving simplification of each valid coverage (neighbours keep sharing borders).
+
+    `groups` (e.g. prefecture codes) and `valid` (`coverage_groups`) describe N03 as downloaded,
+    one coverage per file: each valid group is simplified on its own; without them the whole set is
+    taken as one coverage. Polygons of a group that is no coverage are left as they are.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if groups is None or valid is None:
+        return np.asarray(shapely.coverage_simplify(geoms, tolerance, simplify_boundary=True), dtype=object)
+    out = geoms.copy()
+    keys = np.asarray(groups, dtype=object).astype(str)
+    for key, ok in valid.items():
+        sel = keys == key
+        if ok and sel.any():
+            out[sel] = shapely.coverage_simplify(geoms[sel], tolerance, simplify_boundary=True)
+    return out
 
 
 def in_one_coverage(keys: np.ndarray, group_ids: np.ndarray) -> np.ndarray:

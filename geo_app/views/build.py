@@ -10,7 +10,6 @@ called alone), so a build costs three dissolves and one validation whatever the 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
@@ -25,9 +24,10 @@ from geo_app.views.text import csv_frame, summary_frame
 
 __all__ = ["build_outputs", "HTML_SIMPLIFY_TOLERANCE", "write_map_html"]
 
-#: Topology-preserving simplification for the shared HTML map (degrees; ~300 m): Hokkaido at
-#: home-care level stays under 1.5 MB while neighbouring areas still share their borders exactly.
-HTML_SIMPLIFY_TOLERANCE = 0.003
+#: Topology-preserving simplification for the shared HTML map (degrees; ≈ 80–100 m, as the app's
+#: map): stored as a quantised topology, Hokkaido's map.html stays near 0.4 MB while neighbouring
+#: municipalities still share every border exactly.
+HTML_SIMPLIFY_TOLERANCE = 0.001
 
 
 def write_map_html(
@@ -40,15 +40,19 @@ def write_map_html(
     basemap: str = "none",
     simplify_tolerance: float | None = HTML_SIMPLIFY_TOLERANCE,
     areas: Mapping[str, gpd.GeoDataFrame] | None = None,
-    assigned: gpd.GeoDataFrame | None = None,
 ) -> Path:
-    """The standalone HTML map. `areas` (level → Areas) and `assigned`: computed once by `build_outputs`."""
-    from geo_app.views.webmap import area_map, map_layers, standalone_html
+    """The standalone HTML map. `areas` (level → Areas): computed once by `build_outputs`."""
+    from geo_app.views.webmap import area_map, standalone_html
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Numba not installed")
-        layers = map_layers(munis, plan, simplify_tolerance=simplify_tolerance, areas=areas, assigned=assigned)
-        fmap = area_map(munis, plan, level=level, metric=metric, basemap=basemap, layers=layers)  # type: ignore[arg-type]
+    fmap = area_map(
+        munis,
+        plan,
+        level=level,  # type: ignore[arg-type]
+        metric=metric,
+        basemap=basemap,
+        areas=areas.get(level) if areas else None,
+        simplify_tolerance=simplify_tolerance,
+    )
     title = f"{plan.title} {LEVEL_JA[level]}"
     path.write_text(standalone_html(fmap, title=title), encoding="utf-8")
     return path
@@ -93,9 +97,7 @@ def build_outputs(
     areas: dict[str, gpd.GeoDataFrame] = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
     assigned = assign(munis, plan)
     progress("地図（HTML）を作成中")
-    write_map_html(
-        munis, plan, target["map.html"], level=level, metric=metric, basemap=basemap, areas=areas, assigned=assigned
-    )
+    write_map_html(munis, plan, target["map.html"], level=level, metric=metric, basemap=basemap, areas=areas)
     progress("印刷用の地図（PNG・PDF）を作成中")
     write_print_map(
         munis,

@@ -1,0 +1,88 @@
+// The app's map: a Streamlit components v2 component (no iframe) around the shared renderer.
+//
+// data = {key, baseKey, base|null, state, height}. `base` (folium's map script, the municipalities'
+// topology and static data) comes once per data set and browser session and is kept here; every
+// later run sends only `state`, which render.js applies to the map already drawn, so the user's
+// zoom and centre stay. A click sends the municipality's code as the trigger `clicked`.
+import '../leaflet/leaflet.js';
+import '../topojson/topojson-client.min.js';
+import './render.js';
+
+const bases = globalThis.__geoappBases || (globalThis.__geoappBases = {});
+const views = globalThis.__geoappViews || (globalThis.__geoappViews = {});
+const maps = globalThis.geoappMaps || (globalThis.geoappMaps = {});
+
+function ensureStyles(base) {
+  if (!document.getElementById('geoapp-leaflet-css')) {
+    const link = document.createElement('link');
+    link.id = 'geoapp-leaflet-css';
+    link.rel = 'stylesheet';
+    link.href = new URL('../leaflet/leaflet.css', import.meta.url).href;
+    document.head.appendChild(link);
+  }
+  let style = document.getElementById('geoapp-map-css');
+  if (!style) {
+    style = document.createElement('style');
+    style.id = 'geoapp-map-css';
+    document.head.appendChild(style);
+  }
+  style.textContent = base.css;
+}
+
+function build(parentElement, data, base) {
+  ensureStyles(base);
+  parentElement.replaceChildren();
+  const holder = document.createElement('div');
+  holder.className = 'geoapp-live';
+  holder.style.height = data.height + 'px';
+  holder.style.position = 'relative';
+  const div = document.createElement('div');
+  div.id = base.mapId;
+  div.style.height = '100%';
+  div.style.width = '100%';
+  holder.appendChild(div);
+  parentElement.appendChild(holder);
+  // folium's own script for the base map (our build, no user text), then the layer it made
+  const made = new Function(base.script + '\nreturn [' + base.mapVar + ', ' + base.layerVar + ', ' + base.layerVar + '_data];')();
+  const map = made[0];
+  const h = GeoAppLive.attach(map, made[1], made[2], base.info);
+  h.baseKey = data.baseKey;
+  holder.__geoapp = h;
+  const viewKey = data.key + '|' + data.baseKey;
+  const saved = views[viewKey];
+  if (saved) {
+    map.setView(saved.center, saved.zoom, {animate: false});
+  } else if (!div.clientWidth || !div.clientHeight) {
+    map.once('resize', () => map.fitBounds(base.info.bounds, {padding: [24, 24], animate: false}));
+  }
+  map.on('moveend zoomend', () => { views[viewKey] = {center: map.getCenter(), zoom: map.getZoom()}; });
+  maps[data.key] = map;
+  return h;
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue, setStateValue } = component;
+  if (!data || !data.state) { return; }
+  if (data.base) { bases[data.baseKey] = data.base; }
+  const base = bases[data.baseKey];
+  if (!base) {  // a new browser tab on an old session: ask for the geometry again
+    setStateValue('need', data.baseKey);
+    return;
+  }
+  const holder = parentElement.querySelector('.geoapp-live');
+  let h = holder && holder.__geoapp;
+  if (!h || h.baseKey !== data.baseKey) {
+    if (h) { GeoAppLive.detach(h); h.map.remove(); }
+    h = build(parentElement, data, base);
+  }
+  h.onClick = (code) => setTriggerValue('clicked', code);
+  GeoAppLive.apply(h, data.state);
+  return () => {
+    // Streamlit calls this when the element goes away (another page); a map whose element is
+    // still in the page is kept for the next state
+    setTimeout(() => {
+      const el = h.map.getContainer();
+      if (!el.isConnected) { GeoAppLive.detach(h); h.map.remove(); }
+    }, 0);
+  };
+}

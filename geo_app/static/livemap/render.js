@@ -1,0 +1,249 @@
+/* geo_app live map renderer: restyles a folium-built municipality layer from a small state.
+ *
+ * Used in two places with the same code: the standalone map.html (a classic <script>) and the
+ * app's map component (imported by component.js). Geometry arrives once (a TopoJSON topology of
+ * the municipalities, drawn by folium's TopoJson layer); every plan, level, metric or highlight
+ * change is a `state` of a few kilobytes that this script applies to the layers already drawn:
+ * fill colours per municipality, border lines per level (topojson.mesh of the shared arcs),
+ * labels, legend and title. The map's view is never touched.
+ *
+ * User text (area, municipality and plan names) arrives as JSON and is only ever written with
+ * textContent, never as HTML.
+ */
+(function (root) {
+  'use strict';
+  var LEVELS = ['tertiary', 'secondary', 'homecare'];
+  var SVGNS = 'http://www.w3.org/2000/svg';
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+
+  // One hatch pattern per fill colour: an unconfirmed area keeps its metric colour under the hatching.
+  function hatchFill(colour) {
+    var id = 'geoapp-hatch-' + colour.replace(/[^0-9a-zA-Z]/g, '');
+    if (!document.getElementById(id)) {
+      var svg = document.getElementById('geoapp-patterns');
+      if (!svg) {
+        svg = document.createElementNS(SVGNS, 'svg');
+        svg.setAttribute('id', 'geoapp-patterns');
+        svg.setAttribute('width', '0'); svg.setAttribute('height', '0');
+        svg.style.position = 'absolute';
+        document.body.appendChild(svg);
+      }
+      var pat = document.createElementNS(SVGNS, 'pattern');
+      pat.setAttribute('id', id); pat.setAttribute('patternUnits', 'userSpaceOnUse');
+      pat.setAttribute('width', '8'); pat.setAttribute('height', '8');
+      pat.setAttribute('patternTransform', 'rotate(45)');
+      var bg = document.createElementNS(SVGNS, 'rect');
+      bg.setAttribute('width', '8'); bg.setAttribute('height', '8'); bg.setAttribute('fill', colour);
+      var line = document.createElementNS(SVGNS, 'line');
+      line.setAttribute('x1', '0'); line.setAttribute('y1', '0'); line.setAttribute('x2', '0'); line.setAttribute('y2', '8');
+      line.setAttribute('stroke', '#333'); line.setAttribute('stroke-width', '2'); line.setAttribute('stroke-opacity', '0.6');
+      pat.appendChild(bg); pat.appendChild(line); svg.appendChild(pat);
+    }
+    return 'url(#' + id + ')';
+  }
+
+  function tipBox(h, i) {
+    var s = h.state, b = h.base, t = el('table');
+    var rows = (b.tips[i] || []).map(function (v, k) { return [b.tipLabels[k], v]; });
+    LEVELS.slice().reverse().forEach(function (lv) {
+      var id = s ? s.ids[lv][i] : -1;
+      rows.push([b.levelLabels[lv], id >= 0 ? s.names[lv][id] : '（未割当）']);
+    });
+    if (s) {
+      rows.push([b.statusLabel, s.status[i] >= 0 ? s.statusNames[s.status[i]] : '']);
+    }
+    rows.forEach(function (r) {
+      var tr = el('tr'); tr.appendChild(el('th', '', r[0])); tr.appendChild(el('td', '', r[1])); t.appendChild(tr);
+    });
+    var box = el('div'); box.appendChild(t); return box;
+  }
+
+  function styleOf(h, i, hover) {
+    var s = h.state;
+    var id = s ? s.ids[s.level][i] : -1;
+    var colour = id >= 0 ? s.fill[id] : '#dddddd';
+    var fill = id >= 0 && s.hatch[id] ? hatchFill(colour) : colour;
+    var lit = h.highlight[i];
+    return {
+      fillColor: fill, fillOpacity: id >= 0 ? 0.75 : 0.35, stroke: !!(lit || hover),
+      color: hover ? '#0050d4' : '#d40000', weight: hover ? 2.5 : 3, opacity: 1
+    };
+  }
+
+  function attach(map, layer, topology, base) {
+    var h = {
+      map: map, layer: layer, topo: topology, base: base, state: null, paths: [], highlight: {},
+      lines: {}, labels: L.layerGroup(), boxes: {}, onClick: null
+    };
+    layer.eachLayer(function (p) {
+      var i = p.feature.id;
+      h.paths[i] = p;
+      p.bindTooltip(function () { return tipBox(h, i); }, {sticky: true, className: 'geoapp-tip'});
+    });
+    layer.on('mouseover', function (e) { e.layer.setStyle(styleOf(h, e.layer.feature.id, true)); });
+    layer.on('mouseout', function (e) { e.layer.setStyle(styleOf(h, e.layer.feature.id, false)); });
+    layer.on('click', function (e) {
+      var i = e.layer.feature.id;
+      h.highlight = {}; h.highlight[i] = true;  // at once, before the server answers
+      restyle(h);
+      if (h.onClick) { h.onClick(base.codes[i]); }
+    });
+    var overlays = {};
+    overlays[base.layerNames.fill] = layer;
+    base.borderLevels.forEach(function (lv) {
+      var st = base.borders[lv];
+      h.lines[lv] = L.geoJSON(null, {style: {color: st[0], weight: st[1], opacity: 0.9}, interactive: false}).addTo(map);
+      overlays[base.layerNames[lv]] = h.lines[lv];
+    });
+    h.labels.addTo(map);
+    overlays[base.layerNames.labels] = h.labels;
+    h.control = L.control.layers(null, overlays, {collapsed: true}).addTo(map);
+    h.declutter = function () { declutter(h); };
+    map.on('zoomend moveend resize', h.declutter);
+    return h;
+  }
+
+  function restyle(h) {
+    for (var i = 0; i < h.paths.length; i++) {
+      var p = h.paths[i];
+      if (p) { p.setStyle(styleOf(h, i, false)); if (h.highlight[i]) { p.bringToFront(); } }
+    }
+  }
+
+  // Border stretches: the coarsest level whose areas differ on the two sides; the edge of the planned
+  // set is drawn as the coarsest level; two municipalities in the same areas at every level share a
+  // plain municipal border (core.geometry.classify_borders draws the same classes for print).
+  function borderClass(s, a, b) {
+    var ia = a.id, ib = b.id, top = s.ids[LEVELS[0]];
+    var inA = top[ia] >= 0, inB = a !== b && top[ib] >= 0;
+    if (!inA && !inB) { return -1; }
+    if (!(inA && inB)) { return 0; }
+    for (var k = 0; k < LEVELS.length; k++) {
+      if (s.ids[LEVELS[k]][ia] !== s.ids[LEVELS[k]][ib]) { return k; }
+    }
+    return LEVELS.length;
+  }
+
+  function drawBorders(h) {
+    var s = h.state, obj = h.topo.objects[h.base.object];
+    h.base.borderLevels.forEach(function (lv, k) {
+      var g = h.lines[lv];
+      g.clearLayers();
+      g.addData(topojson.mesh(h.topo, obj, function (a, b) { return borderClass(s, a, b) === k; }));
+    });
+  }
+
+  function drawLabels(h) {
+    h.labels.clearLayers();
+    h.state.labels.forEach(function (d) {
+      var box = el('div', 'geoapp-label-box');
+      box.appendChild(el('div', 'name', d.name));
+      box.appendChild(el('div', 'pop', d.value));
+      L.marker([d.lat, d.lon], {
+        icon: L.divIcon({className: 'geoapp-label', html: box, iconSize: null}), interactive: false, keyboard: false
+      }).addTo(h.labels);
+    });
+    declutter(h);
+  }
+
+  function overlaps(r, shown) {
+    for (var j = 0; j < shown.length; j++) {
+      var p = shown[j];
+      if (!(r.right < p.left || r.left > p.right || r.bottom < p.top || r.top > p.bottom)) { return true; }
+    }
+    return false;
+  }
+
+  // Labels come in priority order (the areas just edited, then the most populous). Each is tried at
+  // its point, then nudged above, below, left and right, then with its name only; one that fits
+  // nowhere waits for a closer zoom.
+  var NUDGES = [[0, 0], [0, -1], [0, 1], [-1, 0], [1, 0]];
+  function declutter(h) {
+    var shown = [], view = h.map.getBounds();
+    h.labels.getLayers().forEach(function (m) {
+      var e = m.getElement(); if (!e) { return; }
+      var box = e.firstChild, pop = box.querySelector('.pop'), placed = false;
+      pop.style.display = '';
+      box.style.marginLeft = box.style.marginTop = '0px';
+      if (view.contains(m.getLatLng())) {
+        for (var pass = 0; pass < 2 && !placed; pass++) {
+          if (pass === 1) { pop.style.display = 'none'; }
+          box.style.marginLeft = box.style.marginTop = '0px';
+          var r0 = box.getBoundingClientRect();
+          for (var n = 0; n < NUDGES.length && !placed; n++) {
+            box.style.marginLeft = NUDGES[n][0] * (r0.width / 2 + 2) + 'px';
+            box.style.marginTop = NUDGES[n][1] * (r0.height / 2 + 2) + 'px';
+            var r = box.getBoundingClientRect();
+            if (!overlaps(r, shown)) { placed = true; shown.push(r); }
+          }
+        }
+      }
+      if (placed) {
+        e.style.visibility = 'visible'; e.classList.remove('geoapp-label-hidden');
+      } else {
+        pop.style.display = ''; box.style.marginLeft = box.style.marginTop = '0px';
+        e.style.visibility = 'hidden'; e.classList.add('geoapp-label-hidden');
+      }
+    });
+  }
+
+  function drawBoxes(h) {
+    var seen = {};
+    h.state.boxes.forEach(function (b) {
+      seen[b.cls] = true;
+      var ctl = h.boxes[b.cls];
+      if (!ctl) {
+        ctl = L.control({position: b.position});
+        ctl.onAdd = function () {
+          var div = el('div', 'geoapp-box ' + b.cls);
+          L.DomEvent.disableClickPropagation(div);
+          return div;
+        };
+        ctl.addTo(h.map);
+        h.boxes[b.cls] = ctl;
+      }
+      var div = ctl.getContainer();
+      div.replaceChildren();
+      if (b.title) { div.appendChild(el('div', 'geoapp-title', b.title)); }
+      (b.lines || []).forEach(function (t) { div.appendChild(el('div', '', t)); });
+      (b.swatches || []).forEach(function (s) {
+        var row = el('div'), i = el('i');
+        i.style.background = s.hatch ? 'repeating-linear-gradient(45deg,#555 0 2px,#fff 2px 6px)' : s.colour;
+        row.appendChild(i); row.appendChild(document.createTextNode(s.text)); div.appendChild(row);
+      });
+    });
+    Object.keys(h.boxes).forEach(function (cls) {
+      if (!seen[cls]) { h.boxes[cls].remove(); delete h.boxes[cls]; }
+    });
+  }
+
+  // Apply a state; parts that did not change (same JSON) are left as drawn.
+  function apply(h, s) {
+    var prev = h.state;
+    h.state = s;
+    h.highlight = {};
+    (s.highlight || []).forEach(function (i) { h.highlight[i] = true; });
+    restyle(h);
+    var idsKey = JSON.stringify(s.ids);
+    if (!prev || idsKey !== h.idsKey) { drawBorders(h); }
+    h.idsKey = idsKey;
+    var labelsKey = JSON.stringify(s.labels);
+    if (!prev || labelsKey !== h.labelsKey) { drawLabels(h); }
+    h.labelsKey = labelsKey;
+    drawBoxes(h);
+    h.map.getContainer().setAttribute('data-geoapp-state', String(s.serial));
+    return h;
+  }
+
+  function detach(h) {
+    h.map.off('zoomend moveend resize', h.declutter);
+  }
+
+  root.GeoAppLive = {attach: attach, apply: apply, detach: detach, declutter: declutter};
+})(typeof window !== 'undefined' ? window : this);
