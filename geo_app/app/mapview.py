@@ -68,14 +68,25 @@ def show_map(
     state: dict[str, Any],
     *,
     key: str,
+    view: str = "",
     height: int = 680,
     on_click: Callable[[str], None] | None = None,
 ) -> None:
-    """Draw the map: the base only when this session's browser has not got it, then the state."""
+    """Draw the map: the base only when this session's browser has not got it, then the state.
+
+    `base_key` names the base (data set and basemap); `view` the data set alone: the user's zoom
+    and centre are kept across states, page switches and a change of basemap on the same data."""
     sent: dict[str, str] = st.session_state.setdefault(_SENT, {})
     need: dict[str, str] = st.session_state.setdefault(_NEED, {})
     send_base = sent.get(key) != base_key or need.pop(key, None) == base_key
-    data = {"key": key, "baseKey": base_key, "base": base() if send_base else None, "state": state, "height": height}
+    data = {
+        "key": key,
+        "baseKey": base_key,
+        "view": view or base_key,
+        "base": base() if send_base else None,
+        "state": state,
+        "height": height,
+    }
     sent[key] = base_key
 
     def clicked() -> None:

@@ -204,7 +204,9 @@ def render() -> None:
                 title=f"{plan_b.name}（赤: 案Aから移る市町村）",
                 serial=f"{plan_signature(plan_b)[:12]}-{plan_signature(plan_a)[:12]}-{level}",
             )
-            show_map(f"{ws.data.base.key}-none", lambda: _base(ws, "none"), state, key=COMPARE_KEY)
+            show_map(
+                f"{ws.data.base.key}-none", lambda: _base(ws, "none"), state, key=COMPARE_KEY, view=ws.data.base.key
+            )
         except GeoAppError as exc:
             st.error(md_escape(exc))
 

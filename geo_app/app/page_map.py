@@ -523,6 +523,7 @@ def show_plan_map(ws, level: str, metric: str, basemap: str) -> None:
         lambda: _base(ws, basemap),
         state,
         key=MAP_KEY,
+        view=ws.data.base.key,
         on_click=_on_map_click,
     )
 

@@ -303,7 +303,7 @@ def folium_base_map(
     folium.Control("Scale", imperial=False).add_to(fmap)
     folium.Control("Zoom", zoomInTitle="拡大", zoomOutTitle="縮小").add_to(fmap)
     fmap.add_child(_MapScript(_JAPANESE_CONTROLS_JS))
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding=(24, 24))
+    # no folium fit_bounds: the renderer fits without animation or restores the user's view (render.js attach)
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.header.add_child(Element(f"<style>{MAP_CSS}</style>"), name="geoapp_css")

@@ -45,14 +45,12 @@ function build(parentElement, data, base) {
   // folium's own script for the base map (our build, no user text), then the layer it made
   const made = new Function(base.script + '\nreturn [' + base.mapVar + ', ' + base.layerVar + ', ' + base.layerVar + '_data];')();
   const map = made[0];
-  const h = GeoAppLive.attach(map, made[1], made[2], base.info);
+  const viewKey = data.key + '|' + (data.view || data.baseKey);  // a new basemap keeps the view
+  const saved = views[viewKey];
+  const h = GeoAppLive.attach(map, made[1], made[2], base.info, saved);
   h.baseKey = data.baseKey;
   holder.__geoapp = h;
-  const viewKey = data.key + '|' + data.baseKey;
-  const saved = views[viewKey];
-  if (saved) {
-    map.setView(saved.center, saved.zoom, {animate: false});
-  } else if (!div.clientWidth || !div.clientHeight) {
+  if (!saved && (!div.clientWidth || !div.clientHeight)) {  // drawn while hidden: fit once it has a size
     map.once('resize', () => map.fitBounds(base.info.bounds, {padding: [24, 24], animate: false}));
   }
   map.on('moveend zoomend', () => { views[viewKey] = {center: map.getCenter(), zoom: map.getZoom()}; });

@@ -76,7 +76,14 @@
     };
   }
 
-  function attach(map, layer, topology, base) {
+  // `view` ({center, zoom}): where the user left this map; otherwise the data's first view. Set here
+  // without animation (a fitBounds animating from folium's zoom_start would end after, and undo, a view set meanwhile).
+  function attach(map, layer, topology, base, view) {
+    if (view) {
+      map.setView(view.center, view.zoom, {animate: false});
+    } else {
+      map.fitBounds(base.bounds, {padding: [24, 24], animate: false});
+    }
     var h = {
       map: map, layer: layer, topo: topology, base: base, state: null, paths: [], highlight: {},
       lines: {}, labels: L.layerGroup(), boxes: {}, onClick: null
@@ -86,8 +93,12 @@
       h.paths[i] = p;
       p.bindTooltip(function () { return tipBox(h, i); }, {sticky: true, className: 'geoapp-tip'});
     });
-    layer.on('mouseover', function (e) { e.layer.setStyle(styleOf(h, e.layer.feature.id, true)); });
-    layer.on('mouseout', function (e) { e.layer.setStyle(styleOf(h, e.layer.feature.id, false)); });
+    layer.on('mouseover', function (e) {
+      e.layer.setStyle(styleOf(h, e.layer.feature.id, true)); e.layer._geoappStyle = null;
+    });
+    layer.on('mouseout', function (e) {
+      e.layer.setStyle(styleOf(h, e.layer.feature.id, false)); e.layer._geoappStyle = null;
+    });
     layer.on('click', function (e) {
       var i = e.layer.feature.id;
       h.highlight = {}; h.highlight[i] = true;  // at once, before the server answers
@@ -112,7 +123,10 @@
   function restyle(h) {
     for (var i = 0; i < h.paths.length; i++) {
       var p = h.paths[i];
-      if (p) { p.setStyle(styleOf(h, i, false)); if (h.highlight[i]) { p.bringToFront(); } }
+      if (!p) { continue; }
+      var st = styleOf(h, i, false), key = JSON.stringify(st);
+      if (key !== p._geoappStyle) { p.setStyle(st); p._geoappStyle = key; }
+      if (h.highlight[i]) { p.bringToFront(); }
     }
   }
 
@@ -162,33 +176,49 @@
 
   // Labels come in priority order (the areas just edited, then the most populous). Each is tried at
   // its point, then nudged above, below, left and right, then with its name only; one that fits
-  // nowhere waits for a closer zoom.
+  // nowhere waits for a closer zoom. All sizes are read in one pass and all styles written in another
+  // (one layout, however many labels).
   var NUDGES = [[0, 0], [0, -1], [0, 1], [-1, 0], [1, 0]];
+  function shifted(r, dx, dy) {
+    return {left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy};
+  }
   function declutter(h) {
-    var shown = [], view = h.map.getBounds();
+    var view = h.map.getBounds(), items = [];
     h.labels.getLayers().forEach(function (m) {
       var e = m.getElement(); if (!e) { return; }
-      var box = e.firstChild, pop = box.querySelector('.pop'), placed = false;
-      pop.style.display = '';
+      var box = e.firstChild;
       box.style.marginLeft = box.style.marginTop = '0px';
-      if (view.contains(m.getLatLng())) {
-        for (var pass = 0; pass < 2 && !placed; pass++) {
-          if (pass === 1) { pop.style.display = 'none'; }
-          box.style.marginLeft = box.style.marginTop = '0px';
-          var r0 = box.getBoundingClientRect();
-          for (var n = 0; n < NUDGES.length && !placed; n++) {
-            box.style.marginLeft = NUDGES[n][0] * (r0.width / 2 + 2) + 'px';
-            box.style.marginTop = NUDGES[n][1] * (r0.height / 2 + 2) + 'px';
-            var r = box.getBoundingClientRect();
-            if (!overlaps(r, shown)) { placed = true; shown.push(r); }
-          }
+      box.querySelector('.pop').style.display = '';
+      items.push({e: e, box: box, inView: view.contains(m.getLatLng())});
+    });
+    items.forEach(function (it) {  // read
+      if (!it.inView) { return; }
+      it.r = it.box.getBoundingClientRect();
+      it.n = it.box.querySelector('.name').getBoundingClientRect();
+    });
+    var shown = [];
+    items.forEach(function (it) {  // place
+      it.place = null;
+      if (!it.inView) { return; }
+      var cx = (it.r.left + it.r.right) / 2, cy = (it.r.top + it.r.bottom) / 2;
+      var w2 = (it.n.right - it.n.left) / 2, h2 = (it.n.bottom - it.n.top) / 2;
+      var shapes = [[it.r, false], [{left: cx - w2, right: cx + w2, top: cy - h2, bottom: cy + h2}, true]];
+      for (var s = 0; s < shapes.length && !it.place; s++) {
+        var r = shapes[s][0], wd = r.right - r.left, ht = r.bottom - r.top;
+        for (var n = 0; n < NUDGES.length; n++) {
+          var dx = NUDGES[n][0] * (wd / 2 + 2), dy = NUDGES[n][1] * (ht / 2 + 2), c = shifted(r, dx, dy);
+          if (!overlaps(c, shown)) { it.place = [dx, dy, shapes[s][1]]; shown.push(c); break; }
         }
       }
-      if (placed) {
-        e.style.visibility = 'visible'; e.classList.remove('geoapp-label-hidden');
-      } else {
-        pop.style.display = ''; box.style.marginLeft = box.style.marginTop = '0px';
-        e.style.visibility = 'hidden'; e.classList.add('geoapp-label-hidden');
+    });
+    items.forEach(function (it) {  // write
+      var ok = !!it.place;
+      it.e.style.visibility = ok ? 'visible' : 'hidden';
+      it.e.classList.toggle('geoapp-label-hidden', !ok);
+      if (ok) {
+        it.box.style.marginLeft = it.place[0] + 'px';
+        it.box.style.marginTop = it.place[1] + 'px';
+        it.box.querySelector('.pop').style.display = it.place[2] ? 'none' : '';
       }
     });
   }
