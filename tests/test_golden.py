@@ -49,9 +49,7 @@ def test_snapshot_is_complete(plan_snapshot):
         assert name in snap["build"]["files"], f"{plan}: build did not write {name}"
         assert not snap[name].get("missing"), f"{plan}: {name} not read"
     assert set(snap["summary"]) == set(LEVELS)
-    assert snap["map.html"]["geojson_layers"] and snap["map.html"]["scripts"], (
-        "map.html: no layers or script data found"
-    )
+    assert snap["map.html"]["topology"] and snap["map.html"]["live"], "map.html: no topology or map state found"
     assert snap["areas.gpkg"]["layers"], "areas.gpkg: no layers"
 
 

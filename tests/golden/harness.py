@@ -10,9 +10,9 @@ normalised, deterministic, JSON-serialisable structure:
 - the files of `geo-app build`: `summary.xlsx` (every sheet: headers, cell values as written,
   number formats, column widths, frozen panes, filter), `summary.csv` (rows, BOM),
   `areas.gpkg` (every layer: fields and dtypes, attribute rows, a geometry fingerprint per
-  feature), `areas.geojson` (properties and the same fingerprint), `map.html` (the JSON each of
-  the page's own scripts receives, the properties of the GeoJSON layers, the page's code with
-  the data cut out), `map.png` (pixel size), `map.pdf` (pages and page size).
+  feature), `areas.geojson` (properties and the same fingerprint), `map.html` (the static data
+  and the state the map's renderer receives, a fingerprint of the TopoJSON topology, the page's
+  code with the data cut out), `map.png` (pixel size), `map.pdf` (pages and page size).
 
 Normalised (see `_normalise_text`, `_number`): floats to 6 significant digits (NaN, which is
 how pandas reads a NULL, as null); the build folder to `<out>`; progress timings
@@ -21,7 +21,8 @@ element ids (`map_<32 hex>`), uuid-like ids and the tooltip table key (`t<12 hex
 numbered placeholders in order of first appearance; Leaflet's inlined CSS/JS (and any other
 <script>/<style> block over 2,000 characters) to its length and sha256. Geometry is
 kept only as a fingerprint: area in m² (equal-area EPSG:6933, rounded to 1,000 m²), number of
-parts and bounds rounded to 4 decimals; on the HTML map, geometry type and vertex count.
+parts and bounds rounded to 4 decimals; on the HTML map, the topology's counts (geometries by
+type, arcs, arc points) and its quantisation.
 
 This module imports nothing from geo_app but the function behind the `geo-app` command (found
 through pyproject.toml's [project.scripts], today `geo_app.cli:main`), so it survives the
@@ -301,28 +302,36 @@ def _pdf(path: Path) -> dict[str, Any]:
 
 # ---- map.html ------------------------------------------------------------------------------------
 _DECODER = json.JSONDecoder()
-_GEOJSON_ADD = re.compile(r"\b(geo_json_ID\d+)_add\(")
-_SCRIPT_CALL = re.compile(r"\}\)\(([A-Za-z_][A-Za-z0-9_]*), ")
-_OVERLAY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*,')
+_TOPOLOGY = re.compile(r"\bvar (topo_json_ID\d+)_data = ")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_LIVE_INFO = re.compile(rf"GeoAppLive\.attach\(({_NAME}), ({_NAME}), {_NAME}, ")
+_LIVE_STATE = re.compile(r"<<live_info\[\d+\]>>\),\s*")
 _LONG_FLOAT = re.compile(r"-?\d+\.\d{6,}")
 _ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
 _BLOCK = re.compile(r"(<(script|style)\b[^>]*>)(.*?)(</\2>)", re.DOTALL)
 _URL_ATTR = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 
 
-def _geometry_print(g: Any) -> list[Any] | None:
-    """[type, number of vertices] of a GeoJSON geometry (its coordinates are left out)."""
-    if not isinstance(g, dict):
+def _topology_print(topo: Any) -> dict[str, Any] | None:
+    """Counts of a TopoJSON topology (its coordinates are left out): geometries by type, arcs and
+    arc points per object, the quantisation transform."""
+    if not isinstance(topo, dict):
         return None
-
-    def count(c: Any) -> int:
-        if isinstance(c, list) and c and isinstance(c[0], (int, float)):
-            return 1
-        return sum(count(x) for x in c) if isinstance(c, list) else 0
-
-    if g.get("type") == "GeometryCollection":
-        return [g["type"], sum((_geometry_print(x) or [None, 0])[1] for x in g.get("geometries", []))]
-    return [g.get("type"), count(g.get("coordinates", []))]
+    arcs = topo.get("arcs") or []
+    objects = {}
+    for name, obj in (topo.get("objects") or {}).items():
+        geoms = obj.get("geometries", []) if isinstance(obj, dict) else []
+        types: dict[str, int] = {}
+        for g in geoms:
+            types[str(g.get("type"))] = types.get(str(g.get("type")), 0) + 1
+        objects[name] = {"geometries": len(geoms), "types": types, "ids": [g.get("id") for g in geoms][:5]}
+    return {
+        "type": topo.get("type"),
+        "objects": objects,
+        "arcs": len(arcs),
+        "arc_points": sum(len(a) for a in arcs),
+        "transform": _value(topo.get("transform")),
+    }
 
 
 def _cut_json(text: str, pattern: re.Pattern[str], found: list[tuple[re.Match[str], Any]], label: str) -> str:
@@ -376,45 +385,22 @@ def _map_html(path: Path) -> dict[str, Any]:
         }
     )
 
-    layers_found: list[tuple[re.Match[str], Any]] = []
-    scripts_found: list[tuple[re.Match[str], Any]] = []
-    code = _cut_json(body, _GEOJSON_ADD, layers_found, "geojson_layers")
-    code = _cut_json(code, _SCRIPT_CALL, scripts_found, "scripts")
-
-    names = {}
-    control = re.search(r"_layers\s*=\s*\{.*?overlays\s*:\s*\{(.*?)\}", body, re.DOTALL)
-    if control:
-        for raw_name, var in _OVERLAY.findall(control.group(1)):
-            names[var] = json.loads(f'"{raw_name}"')
-
-    geojson_layers = []
-    for m, fc in layers_found:
-        var = m.group(1)
-        features = fc.get("features", []) if isinstance(fc, dict) else []
-        geojson_layers.append(
-            {
-                "var": var,
-                "name": names.get(var),
-                "type": fc.get("type") if isinstance(fc, dict) else None,
-                "feature_count": len(features),
-                "features": [
-                    {
-                        "id": f.get("id"),
-                        "properties": _value(f.get("properties")),
-                        "geometry": _geometry_print(f.get("geometry")),
-                    }
-                    for f in features
-                ],
-            }
-        )
-    scripts = [{"parent": m.group(1), "data": _value(data)} for m, data in scripts_found]
+    topo_found: list[tuple[re.Match[str], Any]] = []
+    info_found: list[tuple[re.Match[str], Any]] = []
+    state_found: list[tuple[re.Match[str], Any]] = []
+    code = _cut_json(body, _TOPOLOGY, topo_found, "topology")
+    code = _cut_json(code, _LIVE_INFO, info_found, "live_info")
+    code = _cut_json(code, _LIVE_STATE, state_found, "live_state")
+    live = [
+        {"map": m.group(1), "layer": m.group(2), "info": _value(info), "state": _value(state)}
+        for (m, info), (_, state) in zip(info_found, state_found, strict=False)
+    ]
     return {
         "title": html.unescape(title.group(1)) if title else None,
         "external_urls": external,
         "head": head_skeleton,
-        "geojson_layers": geojson_layers,
-        "scripts": scripts,
-        "layer_control": [names[k] for k in names],
+        "topology": [{"var": m.group(1), "print": _topology_print(t)} for m, t in topo_found],
+        "live": live,
         "code": _skeleton(code),
     }
 
