@@ -144,12 +144,17 @@ def test_no_layer_imports_a_layer_above_it(layer: str) -> None:
 # Third-party packages and the only places allowed to import them.
 CONFINED: dict[str, tuple[str, ...]] = {
     "streamlit": ("geo_app.app",),
-    "streamlit_folium": ("geo_app.app",),
     "matplotlib": ("geo_app.views.printmap",),
     "matplotlib_fontja": ("geo_app.views.printmap",),
     "folium": ("geo_app.views", "geo_app.app"),
     "branca": ("geo_app.views", "geo_app.app"),
     "sqlalchemy": ("geo_app.io.store",),
+    "topojson": ("geo_app.views.livemap",),  # the map's geometry as a topology, built once per data set
+}
+
+# Libraries geo_app no longer uses, and what replaced them: neither declared nor imported anywhere.
+RETIRED: dict[str, str] = {
+    "streamlit-folium": "the app's map is a Streamlit components v2 component (app/mapview.py, static/livemap)",
 }
 
 
@@ -159,6 +164,25 @@ def test_heavy_libraries_stay_where_they_belong(package: str) -> None:
     assert bad == [], f"only {CONFINED[package]} may import {package}:\n" + "\n".join(bad)
 
 
+def test_confined_libraries_are_really_imported_where_allowed() -> None:
+    """Each confined library is imported somewhere: a name no module imports any more would make its
+    placement check above pass by seeing nothing."""
+    unused = sorted(p for p in CONFINED if not any(_top(imp.module) == p for imp in IMPORTS))
+    assert unused == [], f"CONFINED names libraries no module imports (retire them): {unused}"
+
+
+def test_retired_libraries_are_gone() -> None:
+    """A retired library is neither declared (runtime or dev) nor imported by geo_app, its tests,
+    scripts or benchmarks, so it cannot come back unnoticed."""
+    declared = _declared() | _names(_project()["optional-dependencies"]["dev"])
+    assert sorted(declared & set(RETIRED)) == [], f"retired libraries still declared: {sorted(declared & set(RETIRED))}"
+    modules = {_normalise(r).replace("-", "_") for r in RETIRED}
+    folders = [ROOT / "tests", ROOT / "scripts", ROOT / "benchmarks"]
+    others = [imp for folder in folders for path in sorted(folder.rglob("*.py")) for imp in _imports_of(path)]
+    found = [_where(imp) for imp in [*IMPORTS, *others] if _top(imp.module) in modules]
+    assert found == [], "retired libraries imported:\n" + "\n".join(found)
+
+
 def test_importing_the_package_stays_light() -> None:
     """`import geo_app` (and every core module) loads no database, UI, web-map or plotting library."""
     core = sorted(_module_name(p) for p in (PACKAGE / "core").glob("*.py"))
@@ -166,7 +190,7 @@ def test_importing_the_package_stays_light() -> None:
         "import importlib, sys\n"
         f"for name in {['geo_app', *core]!r}:\n"
         "    importlib.import_module(name)\n"
-        "heavy = ('sqlalchemy', 'streamlit', 'streamlit_folium', 'folium', 'branca', 'matplotlib')\n"
+        "heavy = ('sqlalchemy', 'streamlit', 'folium', 'branca', 'matplotlib', 'topojson')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -14,9 +14,16 @@ from conftest import SHARED
 
 from geo_app import load_municipalities, load_plan
 from geo_app.core.codes import PREFECTURES
-from geo_app.core.geometry import area_km2, coverage_groups, grouped_coverage_union, in_one_coverage
+from geo_app.core.geometry import (
+    area_km2,
+    coverage_groups,
+    grouped_coverage_union,
+    in_one_coverage,
+    simplify_coverages,
+)
 from geo_app.core.tally import AreaTally
 from geo_app.io.plans import plan_from_frame
+from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE
 
 N03_DIR = SHARED / "boundaries" / "n03_2021_topojson_s0010"
 PER_PREFECTURE = [N03_DIR / f"N03-21_{code}_210101.json" for code in PREFECTURES]
@@ -24,6 +31,9 @@ needs_shared = pytest.mark.skipif(
     not all(p.exists() for p in PER_PREFECTURE), reason="../shared/data (the 47 per-prefecture N03 files) is absent"
 )
 KAWASAKI = {"14130"}  # secondary-2024 keeps 川崎市's wards
+#: Two neighbouring prefectures whose files carry enough detail for the maps' tolerance to remove
+#: vertices (岩手県 14,027 → 12,626, 宮城県 10,366 → 9,147 at 0.001°).
+IWATE, MIYAGI = "03", "04"
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +190,56 @@ def test_area_across_a_prefecture_border_takes_the_overlay_union(per_pref):
     assert tally.overlay_areas("secondary") == ["盛岡"]  # only the area that crosses the border
     assert areas.is_valid.all()
     _assert_same_shapes(areas, _oracle(per_pref, plan, "secondary"))
+
+
+# ---- the map's simplification, one coverage per prefecture file ----------------------------------------
+@pytest.fixture(scope="module")
+def two_prefs():
+    """岩手県 and 宮城県 as downloaded: two files whose common border is drawn twice, differently."""
+    files = [N03_DIR / f"N03-21_{code}_210101.json" for code in (IWATE, MIYAGI)]
+    if not all(p.exists() for p in files):
+        pytest.skip("../shared/data (N03 files of 岩手県 and 宮城県) is absent")
+    return load_municipalities(files)
+
+
+def _vertices(geoms) -> int:
+    return int(shapely.get_num_coordinates(geoms).sum())
+
+
+def test_simplify_keeps_each_prefecture_file_a_coverage(two_prefs):
+    geoms = two_prefs.geometry.values
+    prefs = two_prefs["pref_code"].to_numpy(dtype=object)
+    groups = two_prefs.attrs["coverage_groups"]
+    assert two_prefs.attrs["coverage_valid"] is False and groups == {IWATE: True, MIYAGI: True}
+    # neighbours, yet no coverage together: the border is drawn once in each file
+    iwate, miyagi = (shapely.union_all(geoms[prefs == p]) for p in (IWATE, MIYAGI))
+    assert shapely.distance(iwate, miyagi) < 1e-3 and not shapely.coverage_is_valid(geoms)
+
+    out = simplify_coverages(geoms, HTML_SIMPLIFY_TOLERANCE, prefs, groups)
+    for pref in (IWATE, MIYAGI):
+        sel = prefs == pref
+        assert shapely.coverage_is_valid(out[sel]), pref  # neighbours inside the file still share borders
+        assert shapely.is_valid(out[sel]).all(), pref
+        assert _vertices(out[sel]) < _vertices(geoms[sel]), pref
+        # simplified as that file alone, untouched by the other file's version of the border
+        alone = shapely.coverage_simplify(geoms[sel], HTML_SIMPLIFY_TOLERANCE, simplify_boundary=True)
+        assert shapely.equals_exact(out[sel], alone, tolerance=0).all(), pref
+
+
+def test_simplify_leaves_a_group_that_is_no_coverage_as_it_is(two_prefs):
+    geoms = two_prefs.geometry.values.copy()
+    prefs = two_prefs["pref_code"].to_numpy(dtype=object)
+    codes = two_prefs["code"].to_numpy(dtype=object)
+    sendai = int(np.flatnonzero(codes == "04100")[0])
+    geoms[sendai] = shapely.buffer(geoms[sendai], 0.01)  # 仙台市 grown over its neighbours
+    groups = coverage_groups(geoms, prefs)
+    assert groups == {IWATE: True, MIYAGI: False}
+
+    out = simplify_coverages(geoms, HTML_SIMPLIFY_TOLERANCE, prefs, groups)
+    broken, fine = prefs == MIYAGI, prefs == IWATE
+    assert shapely.equals_exact(out[broken], geoms[broken], tolerance=0).all()  # not one vertex moved
+    assert _vertices(out[broken]) == _vertices(geoms[broken])
+    assert _vertices(out[fine]) < _vertices(geoms[fine]) and shapely.coverage_is_valid(out[fine])
+    # a group the loader did not record (no entry) is left as it is too
+    partial = simplify_coverages(geoms, HTML_SIMPLIFY_TOLERANCE, prefs, {IWATE: True})
+    assert shapely.equals_exact(partial[broken], geoms[broken], tolerance=0).all()

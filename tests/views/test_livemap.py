@@ -1,0 +1,283 @@
+"""The live map's Python side on real Hokkaido data: the topology sent once, the state sent per edit.
+
+`map_base` must give the renderer one geometry per municipality row (the renderer finds a
+municipality by its row, so a shuffled id would paint the wrong town), and a key that tells equal
+drawings apart from changed ones (the app sends the base once per key). `map_state` must say, per
+row, which area it belongs to at each level, and carry labels whose figures are the members' sums
+(「不明」 when one is missing, never a partial total) in a few kilobytes. In the standalone HTML a
+typed name must travel only inside JSON that no template engine can read (views.jsdata).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hostile import NAMES, PLAN_STEM, SECONDARY, hostile_plan_frame
+from shapely import affinity
+
+from geo_app.core.dissolve import dissolve
+from geo_app.core.edits import move
+from geo_app.core.plan import UNCONFIRMED, Plan
+from geo_app.io.plans import plan_from_frame
+from geo_app.io.provenance import credits as source_credits
+from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE, write_map_html
+from geo_app.views.classes import UNKNOWN_COLOUR
+from geo_app.views.jsdata import script_json
+from geo_app.views.livemap import OBJECT, map_base, map_geometry, map_state
+
+BIEI = "01459"  # 美瑛町, in 上川 on hokkaido-2024
+TOLERANCE = 0.001  # the app's MAP_SIMPLIFY and build's HTML_SIMPLIFY_TOLERANCE
+STATE_BUDGET = 20_000  # bytes of JSON per edit: what travels to the browser each time
+
+
+# ---- fixtures ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def munis_map(hokkaido):
+    return map_geometry(hokkaido, TOLERANCE).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def base(munis_map):
+    return map_base(munis_map)
+
+
+@pytest.fixture(scope="module")
+def moved(hokkaido_plan):
+    """美瑛町 moved from 上川 to 富良野 (an existing area: it takes 富良野's parents and status)."""
+    return move(hokkaido_plan, [BIEI], "富良野")
+
+
+@pytest.fixture(scope="module")
+def moved_areas(hokkaido, moved):
+    return dissolve(hokkaido, moved, "homecare")
+
+
+def _state(base, plan, areas, **kw):
+    return map_state(base, plan, areas, level=kw.pop("level", "homecare"), metric=kw.pop("metric", "population"), **kw)
+
+
+def _row(base, code: str) -> int:
+    return int(base.codes.get_loc(code))
+
+
+def _label(state, name: str) -> dict:
+    hits = [lab for lab in state["labels"] if lab["name"] == name]
+    assert len(hits) == 1, (name, hits)
+    return hits[0]
+
+
+def _people(n: int) -> str:
+    return f"{n:,} 人"
+
+
+def _members_population(munis, plan: Plan, area: str) -> int:
+    """The area's population added up here from its member municipalities (not from the tally)."""
+    codes = plan.table.loc[plan.table["homecare"] == area, "code"].astype(str)
+    pops = munis.set_index(munis["code"].astype(str)).loc[codes, "population"]
+    assert pops.notna().all()
+    return int(pops.sum())
+
+
+# ---- TopoJSON decoding (the topology format, independent of the package that wrote it) ------------
+def _decode(topology: dict, geometry: dict):
+    """One TopoJSON Polygon/MultiPolygon back to shapely: quantised, delta-encoded arcs, ~i reversed."""
+    (sx, sy), (tx, ty) = topology["transform"]["scale"], topology["transform"]["translate"]
+
+    def arc(i: int) -> list[tuple[float, float]]:
+        pts = np.cumsum(np.asarray(topology["arcs"][~i if i < 0 else i], dtype=float), axis=0)
+        xy = [(x * sx + tx, y * sy + ty) for x, y in pts]
+        return xy[::-1] if i < 0 else xy
+
+    def ring(indices: list[int]) -> list[tuple[float, float]]:
+        pts: list[tuple[float, float]] = []
+        for i in indices:
+            a = arc(i)
+            pts.extend(a[1:] if pts else a)  # consecutive arcs share their end point
+        return pts
+
+    def polygon(rings: list[list[int]]):
+        return shapely.Polygon(ring(rings[0]), [ring(r) for r in rings[1:]])
+
+    if geometry["type"] == "Polygon":
+        return polygon(geometry["arcs"])
+    assert geometry["type"] == "MultiPolygon", geometry["type"]
+    return shapely.MultiPolygon([polygon(p) for p in geometry["arcs"]])
+
+
+def _arc_refs(geometries: list[dict]) -> list[int]:
+    """Every arc index the geometries use (Polygon: rings of arcs; MultiPolygon: polygons of rings)."""
+    polygons = [p for g in geometries for p in ([g["arcs"]] if g["type"] == "Polygon" else g["arcs"])]
+    return [i for p in polygons for ring in p for i in ring]
+
+
+# ---- map_base ------------------------------------------------------------------------------------
+def test_topology_has_one_geometry_per_row_in_row_order(base, munis_map):
+    geometries = base.topology["objects"][OBJECT]["geometries"]
+    assert base.info["object"] == OBJECT
+    assert len(munis_map) == len(geometries) == 179
+    assert [g["id"] for g in geometries] == list(range(179))
+    codes = munis_map["code"].astype(str).tolist()
+    assert base.info["codes"] == codes and base.codes.tolist() == codes
+    # the id really is the row: geometry i decodes to row i's shape (up to the ≈ 7 m quantisation)
+    decoded = np.array([shapely.make_valid(_decode(base.topology, g)) for g in geometries], dtype=object)
+    rows = np.asarray(munis_map.geometry.values, dtype=object)
+    overlap = shapely.area(shapely.intersection(decoded, rows)) / shapely.area(shapely.union(decoded, rows))
+    assert overlap.min() > 0.97, [codes[i] for i in np.flatnonzero(overlap <= 0.97)]
+    # neighbours share each border arc (stored once, used by both), and no arc has a third user
+    uses = np.bincount([~i if i < 0 else i for i in _arc_refs(geometries)], minlength=len(base.topology["arcs"]))
+    assert uses.max() == 2 and (uses == 2).sum() > len(geometries)
+
+
+def test_key_is_stable_and_follows_the_geometry(base, munis_map):
+    assert map_base(munis_map.copy()).key == base.key  # same drawing, same key (the app sends it once)
+    changed = munis_map.copy()
+    i = _row(base, BIEI)
+    changed.loc[i, "geometry"] = affinity.translate(changed.geometry.iloc[i], xoff=0.01)  # ≈ 800 m east
+    assert map_base(changed).key != base.key
+
+
+# ---- map_state -----------------------------------------------------------------------------------
+def test_state_after_a_move_labels_members_sums(base, hokkaido, hokkaido_plan, moved, moved_areas):
+    before = _state(base, hokkaido_plan, dissolve(hokkaido, hokkaido_plan, "homecare"))
+    kamikawa_before = _members_population(hokkaido, hokkaido_plan, "上川")
+    assert _label(before, "上川")["value"] == _people(kamikawa_before) == "51,990 人"
+
+    state = _state(base, moved, moved_areas)
+    kamikawa, furano = (_members_population(hokkaido, moved, a) for a in ("上川", "富良野"))
+    biei = int(hokkaido.loc[hokkaido["code"] == BIEI, "population"].iloc[0])
+    assert (kamikawa, furano, biei) == (42_322, 49_562, 9_668)  # the 2020 census figures
+    assert _label(state, "上川")["value"] == _people(kamikawa) == "42,322 人"
+    assert _label(state, "富良野")["value"] == _people(furano) == "49,562 人"
+
+    names = state["names"]["homecare"]
+    assert names[state["ids"]["homecare"][_row(base, BIEI)]] == "富良野"
+    # every row points to its own area at every level, as the plan table says
+    for level in ("homecare", "secondary", "tertiary"):
+        got = [state["names"][level][i] for i in state["ids"][level]]
+        assert got == [moved.area_of(c, level) for c in base.codes], level
+    assert len(state["fill"]) == len(state["hatch"]) == len(names) == 33
+    # each label sits on its own area (point on surface, rounded to 5 decimals ≈ 1 m)
+    shapes = moved_areas.set_index("area").geometry
+    for lab in state["labels"]:
+        assert shapely.distance(shapely.Point(lab["lon"], lab["lat"]), shapes[lab["name"]]) < 1e-4, lab
+
+
+def test_unconfirmed_areas_are_hatched(base, moved, moved_areas):
+    state = _state(base, moved, moved_areas)
+    t = moved.table
+    unconfirmed = set(t.loc[t["status"] == UNCONFIRMED, "homecare"])
+    hatched = {n for n, h in zip(state["names"]["homecare"], state["hatch"], strict=True) if h}
+    assert len(unconfirmed) == 4 and hatched == unconfirmed
+    assert [s["text"] for s in state["boxes"][0]["swatches"] if s.get("hatch")] == ["未確定の圏域"]
+
+
+def test_focus_puts_the_edited_areas_labels_first(base, moved, moved_areas):
+    plain = [lab["name"] for lab in _state(base, moved, moved_areas)["labels"]]
+    assert plain[0] == "札幌市"  # by population, largest first
+    focused = [lab["name"] for lab in _state(base, moved, moved_areas, focus=["富良野", "上川"])["labels"]]
+    assert focused[:2] == ["富良野", "上川"]
+    assert sorted(focused) == sorted(plain) and len(plain) == 33  # reordered, nothing dropped
+    assert [lab["name"] for lab in _state(base, moved, moved_areas, focus=["上川"])["labels"]][0] == "上川"
+
+
+def test_municipality_missing_from_the_plan_has_no_area(base, hokkaido, hokkaido_plan):
+    t = hokkaido_plan.table
+    plan = plan_from_frame(t[t["code"] != BIEI], name="美瑛町なし")
+    state = _state(base, plan, dissolve(hokkaido, plan, "homecare"))
+    r = _row(base, BIEI)
+    assert {lv: ids[r] for lv, ids in state["ids"].items()} == {"tertiary": -1, "secondary": -1, "homecare": -1}
+    assert state["status"][r] == -1
+    assert sum(i >= 0 for i in state["ids"]["homecare"]) == 178
+    assert "市町村 178・" in state["boxes"][1]["lines"][0]
+
+
+def test_unknown_population_is_unknown_never_a_partial_figure(base, hokkaido, moved):
+    munis = hokkaido.copy()
+    munis.loc[munis["code"] == BIEI, "population"] = pd.NA
+    state = _state(base, moved, dissolve(munis, moved, "homecare"))
+    assert _label(state, "富良野")["value"] == "不明"
+    assert state["fill"][state["names"]["homecare"].index("富良野")] == UNKNOWN_COLOUR == "#dddddd"
+    assert state["boxes"][1]["lines"][0].endswith("人口 不明")  # the total is unknown as well
+    partial = _people(_members_population(hokkaido, moved, "富良野") - 9_668)  # 富良野 without 美瑛町
+    assert partial == "39,894 人" and partial not in json.dumps(state, ensure_ascii=False)
+    assert _label(state, "上川")["value"] == "42,322 人"  # the others keep their figures
+
+
+def test_highlight_gives_the_rows(base, moved, moved_areas):
+    assert _state(base, moved, moved_areas, highlight_codes=[BIEI])["highlight"] == [_row(base, BIEI)]
+    assert _state(base, moved, moved_areas, highlight_codes=["99999", BIEI])["highlight"] == [_row(base, BIEI)]
+    assert _state(base, moved, moved_areas)["highlight"] == []
+
+
+def test_state_fits_the_per_edit_budget(base, hokkaido, moved, moved_areas):
+    state = _state(
+        base,
+        moved,
+        moved_areas,
+        focus=["富良野", "上川"],
+        highlight_codes=[BIEI],
+        credits=source_credits(hokkaido, moved).all(),
+        serial="0123456789ab-homecare-population",
+    )
+    size = len(json.dumps(state, ensure_ascii=False).encode())
+    assert size < STATE_BUDGET, size
+
+
+# ---- hostile names in the standalone HTML -------------------------------------------------------------
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_LIVE_CALL = re.compile(r"GeoAppLive\.apply\(\s*GeoAppLive\.attach\(\s*\w+,\s*\w+,\s*\w+,\s*")
+JINJA_SPACED = "{{ 7*7 }}"
+JINJA_MARKER = "{{ '評価' ~ 'された' }}"  # would become 評価された, text found nowhere else
+
+
+def _live_call(text: str) -> tuple[dict, dict, str]:
+    """The info and state JSON of map.html's one renderer call, decoded, and the call's source."""
+    calls = list(_LIVE_CALL.finditer(text))
+    assert len(calls) == 1
+    decoder = json.JSONDecoder()
+    info, end = decoder.raw_decode(text, calls[0].end())
+    sep = re.compile(r"\s*\)\s*,\s*").match(text, end)
+    assert sep is not None
+    state, end = decoder.raw_decode(text, sep.end())
+    assert re.compile(r"\s*\);").match(text, end)
+    return info, state, text[calls[0].start() : end]
+
+
+def test_hostile_names_reach_the_html_only_as_inert_json(tmp_path, hokkaido):
+    df, _ = hostile_plan_frame()
+    tertiary = list(dict.fromkeys(df["tertiary"]))
+    df["tertiary"] = df["tertiary"].replace({tertiary[0]: JINJA_SPACED, tertiary[1]: JINJA_MARKER})
+    plan = plan_from_frame(df, name=PLAN_STEM)
+    text = write_map_html(hokkaido, plan, tmp_path / "map.html").read_text(encoding="utf-8")
+
+    # the <title> is written after rendering, HTML-escaped; it is the only place the plan name is plain
+    titles = re.findall(r"<title>(.*?)</title>", text, flags=re.S)
+    assert titles == [html.escape(f"{plan.title} 在宅医療圏")]
+    body = re.sub(r"<title>.*?</title>", "", text, flags=re.S)
+
+    info, state, call = _live_call(body)
+    # no string in the renderer's call holds a template delimiter or markup character raw
+    raw = [s for s in _JSON_STRING.findall(call) if set(s) & set("{}%#<>&\u2028\u2029")]
+    assert raw == []
+    # and what JavaScript reads back is exactly what map_state built: every name unchanged
+    mine = hokkaido[hokkaido["code"].isin(plan.table["code"])]
+    base = map_base(map_geometry(mine, HTML_SIMPLIFY_TOLERANCE))
+    expected = _state(base, plan, dissolve(hokkaido, plan, "homecare"), credits=source_credits(hokkaido, plan).all())
+    assert state == json.loads(json.dumps(expected))
+    assert info["codes"] == base.info["codes"]
+    assert state["names"]["homecare"] == plan.areas("homecare") and sorted(state["names"]["homecare"]) == sorted(NAMES)
+    assert sorted(lab["name"] for lab in state["labels"]) == sorted(NAMES)
+    assert set(SECONDARY.values()) <= set(state["names"]["secondary"])
+    assert {JINJA_SPACED, JINJA_MARKER} <= set(state["names"]["tertiary"]) and "49" not in state["names"]["tertiary"]
+    assert state["boxes"][1]["title"] == f"{plan.title}　在宅医療圏"
+    # nothing was evaluated or let through raw anywhere in the page
+    assert "評価された" not in body
+    assert script_json(JINJA_SPACED)[1:-1] in body  # \u007b\u007b 7*7 \u007d\u007d
+    raw_names = [n for n in [*NAMES, JINJA_SPACED, JINJA_MARKER, PLAN_STEM] if set(n) & set("{}%#<>&") and n in body]
+    assert raw_names == []
