@@ -10,7 +10,8 @@ the real Hokkaido 2024 plan, written as a CSV and an XLSX plan file, and pushed 
   summary.xlsx (no formula cells), summary.csv (formula starts neutralised), areas.gpkg and
   areas.geojson (names exact);
 - the Streamlit app in Chromium on a saved plan with a hostile name (every page; no request to
-  anything but the app's own port, no dialog, no exception, names shown literally).
+  anything but the app's own port, no dialog, no exception, names shown literally, on the map's
+  labels, title box and tooltips too).
 
 Each name must come out literally, or escaped the way that output escapes text: on a terminal,
 control and bidi characters must not appear raw (the visible parts of the name must); in CSV a
@@ -462,8 +463,47 @@ _MAP_FACTS_JS = """() => {
 }"""
 
 
+#: Areas whose municipality is hovered for real in map.html (its tooltip as Leaflet draws it).
+HOVERED = ("jinja_expr", "html_img", "html_script", "html_attr_break", "html_script_close", "md_image")
+
+_TIP_ROWS_JS = """code => { const tips = [...document.querySelectorAll('.geoapp-tip')].map(t =>
+    Object.fromEntries([...t.querySelectorAll('tr')].map(tr => [...tr.children].map(c => c.textContent))));
+  return tips.find(r => r['市町村コード'] === code) || null; }"""
+
+
+def _hover_points(plan_frame, munis) -> dict[str, tuple[str, float, float]]:
+    """Per corpus id in HOVERED: the code of the area's largest municipality and a point inside it."""
+    import shapely
+
+    out = {}
+    for cid in HOVERED:
+        codes = set(plan_frame.loc[plan_frame["homecare"] == BY_ID[cid], "code"])
+        rows = munis[munis["code"].isin(codes)]
+        row = rows.iloc[int(shapely.area(rows.geometry.values).argmax())]
+        pt = shapely.point_on_surface(row.geometry)
+        out[cid] = (str(row["code"]), pt.y, pt.x)
+    return out
+
+
+def _hover_tip(page, map_js: str, code: str, lat: float, lon: float) -> dict | None:
+    """Centre the map on a point inside `code`, put the mouse there: the rows of the tooltip Leaflet opens."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    pt = page.evaluate(
+        f"([lat, lon]) => {{ const m = {map_js}; m.setView([lat, lon], 9, {{animate: false}});"
+        " const p = m.latLngToContainerPoint([lat, lon]), r = m.getContainer().getBoundingClientRect();"
+        " return {x: p.x + r.left, y: p.y + r.top}; }",
+        [lat, lon],
+    )
+    page.mouse.move(pt["x"], pt["y"])
+    try:
+        return page.wait_for_function(_TIP_ROWS_JS, arg=code, timeout=10_000).json_value()
+    except PlaywrightTimeout:
+        return None
+
+
 @pytest.fixture(scope="module")
-def map_page(built, chromium) -> dict:
+def map_page(built, chromium, plan_frame, hokkaido) -> dict:
     path = output(built, "map.html")
     url = path.resolve().as_uri()
     outside: list[str] = []
@@ -488,6 +528,15 @@ def map_page(built, chromium) -> dict:
         page.wait_for_timeout(1500)  # labels, declutter, anything a name could have started
         facts = page.evaluate(_MAP_FACTS_JS)
         page.wait_for_timeout(300)  # anything the tooltips' content could have started
+        map_js = f"window[{json.dumps(facts['mapKey'])}]" if facts["mapKey"] else "null"
+        facts["hovered"] = {
+            cid: _hover_tip(page, map_js, code, lat, lon)
+            for cid, (code, lat, lon) in _hover_points(plan_frame, hokkaido).items()
+        }
+        page.wait_for_timeout(300)  # anything the drawn tooltips could have started
+        after = page.evaluate(_MAP_FACTS_JS)
+        facts["injected"] += after["injected"]
+        facts["hostile"] += after["hostile"]
     finally:
         page.close()
     others = [u for u in requests if u != url and not u.startswith(("data:", "blob:", "about:"))]
@@ -534,6 +583,16 @@ def test_map_html_tooltip(map_page, cid):
     homecare = [cells[1] for tip in map_page["tips"] for cells in tip if len(cells) == 2 and cells[0] == "在宅医療圏"]
     assert len(homecare) == 179, f"{len(homecare)} tooltips with a 在宅医療圏 row"
     assert BY_ID[cid] in homecare
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("cid", HOVERED)
+def test_map_html_tooltip_on_hover(map_page, cid):
+    """A real hover: the tooltip Leaflet draws holds the area's name as text."""
+    rows = map_page["hovered"][cid]
+    assert rows is not None, "no tooltip for the hovered municipality"
+    assert rows["在宅医療圏"] == BY_ID[cid], rows
 
 
 @pytest.mark.browser
@@ -740,7 +799,9 @@ def test_geojson_hubs(geojson):
 
 
 # ---- the app ------------------------------------------------------------------------------------------
-MAP_IFRAME = "iframe[title='geo_app.app.mapview.folium_map']"
+#: The app's maps are drawn in the page (a components v2 component), each Leaflet map in
+#: window.geoappMaps under its Streamlit key (app/page_map.py MAP_KEY, app/page_compare.py COMPARE_KEY).
+MAIN_MAP, COMPARE_MAP = "main_map", "compare_map"
 PAGES = ("地図と編集", "案の比較", "保存・読み込み", "都道府県・データ")
 SECOND_PLAN = "{{7*7}}案<script>alert(1)</script>"
 #: 深川市 is in the area named `$x^2$`; it is moved into the area named `![x](http://127.0.0.1:9/x.png)`.
@@ -772,12 +833,26 @@ def _choose(page, label: str, typed: str, option: re.Pattern) -> None:
     page.get_by_role("option", name=option).first.click()
 
 
+#: The text Streamlit drew (main and sidebar), visible text nodes outside the map: the map is in the
+#: page now but draws names itself, literally (as map.html does; see test_app_map_labels_are_the_names).
+_APP_TEXT_JS = """() => ['stMain', 'stSidebar'].map(id => {
+  const root = document.querySelector(`[data-testid='${id}']`), out = [];
+  if (!root) return '';
+  const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = w.nextNode(); n; n = w.nextNode()) {
+    const e = n.parentElement;
+    if (e && !e.closest('.geoapp-live') && e.checkVisibility({checkVisibilityCSS: true})) out.push(n.textContent);
+  }
+  return out.join('\\n'); }).join('\\n')"""
+
+
 def _snapshot(page) -> dict:
     main = page.locator("[data-testid='stMain']")
     side = page.locator("[data-testid='stSidebar']")
     return {
         "main": main.inner_text(),
         "sidebar": side.inner_text(),
+        "app_text": page.evaluate(_APP_TEXT_JS),
         "exceptions": page.locator("[data-testid='stException']").count(),
         "errors": [
             e.inner_text()
@@ -792,16 +867,37 @@ def _snapshot(page) -> dict:
     }
 
 
-def _map_labels(page) -> list[str]:
-    return (
-        page.frame_locator(MAP_IFRAME).locator(".geoapp-label .name").evaluate_all("els => els.map(e => e.textContent)")
+def _map_ready(page, key: str, timeout: float = 120_000) -> None:
+    """The map `key` is in the page with its labels and a state applied."""
+    page.wait_for_function(
+        "key => { const m = window.geoappMaps && window.geoappMaps[key]; if (!m) return false;"
+        " const c = m.getContainer(); return c.isConnected && c.hasAttribute('data-geoapp-state')"
+        " && !!c.querySelector('.geoapp-label'); }",
+        arg=key,
+        timeout=timeout,
+    )
+
+
+def _map_labels(page, key: str) -> list[str]:
+    return page.evaluate(
+        "key => [...window.geoappMaps[key].getContainer().querySelectorAll('.geoapp-label .name')]"
+        ".map(e => e.textContent)",
+        key,
+    )
+
+
+def _map_head(page, key: str) -> str:
+    return page.evaluate(
+        "key => window.geoappMaps[key].getContainer().querySelector('.geoapp-head .geoapp-title').textContent", key
     )
 
 
 @pytest.fixture(scope="module")
-def app_run(plan_frame, chromium, tmp_path_factory) -> dict:
+def app_run(plan_frame, chromium, tmp_path_factory, hokkaido) -> dict:
     """One server, one browser session over the four pages; everything seen is recorded here
     and checked by the tests below."""
+    import shapely
+
     from geo_app import load_plan
     from geo_app.io.store import PlanStore
 
@@ -846,10 +942,13 @@ def app_run(plan_frame, chromium, tmp_path_factory) -> dict:
         # 地図と編集, on the saved plan named in the URL
         def open_map():
             page.goto(f"http://localhost:{port}/?plan={urllib.parse.quote(APP_PLAN_NAME, safe='')}")
-            frame = page.frame_locator(MAP_IFRAME)
-            frame.locator(".geoapp-label").first.wait_for(timeout=120_000)
+            _map_ready(page, MAIN_MAP)
             _idle(page)
-            rec["pages"]["地図と編集"] = {**_snapshot(page), "labels": _map_labels(page)}
+            rec["pages"]["地図と編集"] = {
+                **_snapshot(page),
+                "labels": _map_labels(page, MAIN_MAP),
+                "head": _map_head(page, MAIN_MAP),
+            }
 
         def select_and_move():
             _choose(page, "市町村", FUKAGAWA, re.compile(rf"^{FUKAGAWA}"))
@@ -872,6 +971,12 @@ def app_run(plan_frame, chromium, tmp_path_factory) -> dict:
             page.get_by_role("tab", name=re.compile(r"^編集の記録")).click()
             _idle(page)
             rec["pages"]["移動"] = _snapshot(page)
+            # the moved town's tooltip on the map names its new area
+            row = hokkaido.loc[hokkaido["name"] == FUKAGAWA].iloc[0]
+            inside = shapely.point_on_surface(row.geometry)
+            rec["tip"] = _hover_tip(page, f"window.geoappMaps.{MAIN_MAP}", str(row["code"]), inside.y, inside.x)
+            rec["tip_markup"] = page.locator(".geoapp-tip img, .geoapp-tip script, .geoapp-tip a").count()
+            page.mouse.move(2, 2)
 
         def compare():
             page.locator("[data-testid='stSidebar']").get_by_text("案の比較", exact=True).click()
@@ -879,9 +984,9 @@ def app_run(plan_frame, chromium, tmp_path_factory) -> dict:
             _idle(page)
             _choose(page, "案 A（比べる元）", "組み込み", re.compile(r"^組み込み: 北海道 2024"))
             page.get_by_text("名前だけが変わった圏域").first.wait_for(timeout=60_000)
-            page.frame_locator(MAP_IFRAME).locator(".geoapp-label").first.wait_for(timeout=60_000)
+            _map_ready(page, COMPARE_MAP, timeout=60_000)
             _idle(page)
-            rec["pages"]["案の比較"] = {**_snapshot(page), "labels": _map_labels(page)}
+            rec["pages"]["案の比較"] = {**_snapshot(page), "labels": _map_labels(page, COMPARE_MAP)}
 
         def plans():
             page.locator("[data-testid='stSidebar']").get_by_text("保存・読み込み", exact=True).click()
@@ -949,9 +1054,8 @@ def test_app_page_has_no_exception_or_markup_from_names(app_run, name):
     assert p["exceptions"] == 0
     assert p["errors"] == [], p["errors"]
     assert p["markup"] == [], f"markup made from names: {p['markup'][:4]}"
-    assert raw_bad(p["main"] + p["sidebar"]) == [], (
-        f"raw control/bidi characters on the page: {raw_bad(p['main'] + p['sidebar'])}"
-    )
+    assert raw_bad(p["app_text"]) == [], f"raw control/bidi characters on the page: {raw_bad(p['app_text'])}"
+    assert p["app_text"].count("\n") > 10  # the page's text was read
 
 
 @pytest.mark.browser
@@ -959,6 +1063,18 @@ def test_app_page_has_no_exception_or_markup_from_names(app_run, name):
 def test_app_map_labels_are_the_names(app_run):
     labels = _page(app_run, "地図と編集")["labels"]
     assert sorted(labels) == sorted(NAMES), [x for x in labels if x not in NAMES][:5]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_app_map_title_and_tooltip_literal(app_run):
+    p = _page(app_run, "地図と編集")
+    head = p.get("head") or ""
+    assert head.startswith(f"{APP_PLAN_NAME}（版1・"), f"the map's title box shows {head!r}: steps {app_run['steps']}"
+    tip = app_run.get("tip")
+    assert tip is not None, f"no tooltip on hovering {FUKAGAWA}: steps {app_run['steps']}"
+    assert (tip["市町村名"], tip["在宅医療圏"]) == (FUKAGAWA, BY_ID["md_image"]), tip
+    assert app_run["tip_markup"] == 0
 
 
 @pytest.mark.browser

@@ -24,7 +24,9 @@ from conftest import offline_page as conftest_offline_page
 pytestmark = pytest.mark.browser
 
 SHOT = Path("/tmp/geo_app_app_browser.png")
-MAP_IFRAME = "iframe[title='geo_app.app.mapview.folium_map']"
+#: The app's maps are in the page itself (a components v2 component, views.livemap + static/livemap),
+#: each Leaflet map in window.geoappMaps under its Streamlit key: page_map.MAP_KEY, page_compare.COMPARE_KEY.
+MAIN_MAP, COMPARE_MAP = "main_map", "compare_map"
 # Real figures (2020 census): 美瑛町 moves from 上川 (9 towns) to 富良野.
 BIEI, BIEI_POP = "01459", 9_668
 KAMIKAWA, FURANO = 51_990, 39_894
@@ -42,38 +44,57 @@ def offline_page(browser, blocked: list[str]):
     return conftest_offline_page(browser, blocked, viewport=(1500, 1100))
 
 
-def wait_for_map(page, timeout: float = 90_000) -> None:
-    frame = page.frame_locator(MAP_IFRAME)
-    frame.locator(".leaflet-container").wait_for(timeout=timeout)
-    frame.locator(".leaflet-overlay-pane path.leaflet-interactive").first.wait_for(timeout=timeout)
-    frame.locator(".geoapp-label").first.wait_for(timeout=timeout)
+#: The map `key` as drawn now: in the page, with its municipalities, its labels and a state applied.
+_MAP_READY_JS = """key => { const m = window.geoappMaps && window.geoappMaps[key]; if (!m) return false;
+  const c = m.getContainer();
+  return c.isConnected && c.hasAttribute('data-geoapp-state')
+    && !!c.querySelector('.leaflet-overlay-pane path.leaflet-interactive') && !!c.querySelector('.geoapp-label'); }"""
+
+#: Every label of the map `key`: its texts, whether it is shown (not given way to another label)
+#: and whether its population line is shown (a crowded label may show its name only).
+_LABELS_JS = """key => [...window.geoappMaps[key].getContainer().querySelectorAll('.geoapp-label')].map(e => {
+  const pop = e.querySelector('.pop');
+  return {name: e.querySelector('.name').textContent, pop: pop.textContent,
+          shown: !e.classList.contains('geoapp-label-hidden') && getComputedStyle(e).visibility === 'visible',
+          popShown: getComputedStyle(pop).display !== 'none'}; })"""
 
 
-def map_label(page, area: str) -> str:
+def wait_for_map(page, key: str = MAIN_MAP, timeout: float = 90_000) -> None:
+    page.wait_for_function(_MAP_READY_JS, arg=key, timeout=timeout)
+
+
+def map_labels(page, key: str = MAIN_MAP) -> list[dict]:
+    return page.evaluate(_LABELS_JS, key)
+
+
+def map_label(page, area: str, key: str = MAIN_MAP) -> str:
     """The text of an area's label on the map (name + population)."""
-    labels = (
-        page.frame_locator(MAP_IFRAME)
-        .locator(".geoapp-label")
-        .evaluate_all(
-            "els => els.map(e => [e.querySelector('.name').textContent, e.querySelector('.pop').textContent])"
-        )
-    )
-    hits = [f"{name} {pop}" for name, pop in labels if name == area]
+    hits = [f"{d['name']} {d['pop']}" for d in map_labels(page, key) if d["name"] == area]
     return hits[0] if hits else ""
 
 
-def click_municipality(page, lat: float, lon: float) -> None:
-    """A real mouse click on the map at a point inside the municipality."""
-    frame_el = page.locator(MAP_IFRAME).first
-    frame = frame_el.element_handle().content_frame()
-    pt = frame.evaluate(
-        "([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]);"
-        " const r = document.getElementById('map_div').getBoundingClientRect();"
-        " return {x: p.x + r.left, y: p.y + r.top}; }",
-        [lat, lon],
+def wait_for_label(page, text: str, key: str = MAIN_MAP, timeout: float = 30_000) -> None:
+    """Wait until a label of the map reads `text` (「富良野 49,562 人」)."""
+    page.wait_for_function(
+        f"([key, want]) => ({_LABELS_JS})(key).some(d => d.name + ' ' + d.pop === want)",
+        arg=[key, text],
+        timeout=timeout,
     )
-    box = frame_el.bounding_box()
-    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+
+
+def click_municipality(page, lat: float, lon: float, code: str, key: str = MAIN_MAP) -> None:
+    """A real mouse click on the map at a point inside the municipality `code` (its path must be
+    the element under the pointer there: no control or box in the way)."""
+    pt = page.evaluate(
+        """([key, lat, lon, code]) => { const m = window.geoappMaps[key];
+          const h = m.getContainer().closest('.geoapp-live').__geoapp;
+          const p = m.latLngToContainerPoint([lat, lon]), r = m.getContainer().getBoundingClientRect();
+          const x = p.x + r.left, y = p.y + r.top, path = h.paths[h.base.codes.indexOf(code)];
+          return {x, y, hit: document.elementFromPoint(x, y) === path.getElement()}; }""",
+        [key, lat, lon, code],
+    )
+    assert pt["hit"], f"{code} is not under the pointer at ({lat}, {lon})"
+    page.mouse.click(pt["x"], pt["y"])
 
 
 def choose(page, label: str, typed: str, option: re.Pattern) -> None:
@@ -84,9 +105,11 @@ def choose(page, label: str, typed: str, option: re.Pattern) -> None:
 
 
 def click_button(page, name: str) -> float:
-    """Click a button once the rerun that drew it is over (one enabled button of that name)."""
+    """Click a button once the rerun that drew it is over (one enabled button of that name; a button
+    with a help text also has a copy that is not drawn)."""
     page.wait_for_function(
-        "name => { const bs = [...document.querySelectorAll('button')].filter(b => b.innerText.trim() === name);"
+        "name => { const bs = [...document.querySelectorAll('button')]"
+        ".filter(b => b.innerText.trim() === name && b.checkVisibility());"
         " return bs.length === 1 && !bs[0].disabled; }",
         arg=name,
         timeout=30_000,
@@ -121,13 +144,13 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
         main = page.locator("[data-testid='stMain']")
         assert "5,224,614 人" in main.inner_text()
         assert "33" in page.locator("[data-testid='stMetric']").filter(has_text="在宅医療圏の数").inner_text()
-        assert page.frame_locator(MAP_IFRAME).locator(".geoapp-label").count() == 33
+        assert len(map_labels(page)) == 33
         assert re.search(r"上川\s*51,990 人", map_label(page, "上川"))
         assert re.search(r"富良野\s*39,894 人", map_label(page, "富良野"))
         assert "国土数値情報" in page.locator("[data-testid='stSidebar']").inner_text()
 
         # select 美瑛町 by clicking it on the map
-        click_municipality(page, inside.y, inside.x)
+        click_municipality(page, inside.y, inside.x, BIEI)
         page.get_by_text(f"美瑛町（{BIEI}）").first.wait_for(timeout=30_000)
         panel = main.inner_text()
         assert f"人口 {BIEI_POP:,}人" in panel and f"今の在宅医療圏: 上川（{KAMIKAWA:,}人）" in panel
@@ -139,14 +162,8 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
         assert f"「上川」{KAMIKAWA:,}人 → {KAMIKAWA - BIEI_POP:,}人" in msg
         assert f"「富良野」{FURANO:,}人 → {FURANO + BIEI_POP:,}人" in msg
         page.get_by_text(f"今の在宅医療圏: 富良野（{FURANO + BIEI_POP:,}人）").first.wait_for(timeout=30_000)
-        # the map's layers were swapped in place: labels show the new totals
-        page.wait_for_function(
-            "([sel, want]) => { const f = document.querySelector(sel); if (!f) return false;"
-            " return [...f.contentDocument.querySelectorAll('.geoapp-label')].some(e =>"
-            " (e.querySelector('.name').textContent + ' ' + e.querySelector('.pop').textContent) === want); }",
-            arg=[MAP_IFRAME, f"富良野 {FURANO + BIEI_POP:,} 人"],
-            timeout=30_000,
-        )
+        # the map's layers were restyled in place: labels show the new totals
+        wait_for_label(page, f"富良野 {FURANO + BIEI_POP:,} 人")
         assert re.search(rf"上川\s*{KAMIKAWA - BIEI_POP:,} 人", map_label(page, "上川"))
         assert "5,224,614 人" in main.inner_text()  # nobody lost
         page.screenshot(path=str(SHOT))
@@ -154,15 +171,22 @@ def test_move_save_restart_offline(tmp_path, browser, hokkaido):
         # compare: the moved municipality is outlined in red on plan B's map, and listed
         page.locator("[data-testid='stSidebar']").get_by_text("案の比較", exact=True).click()
         alert(page, "1市町村の所属が変わります")
+        wait_for_map(page, COMPARE_MAP)
         page.wait_for_function(
-            "sel => { const f = document.querySelector(sel); if (!f || !f.contentDocument) return false;"
-            " const red = [...f.contentDocument.querySelectorAll('path.leaflet-interactive')]"
+            "key => { const c = window.geoappMaps[key].getContainer(), cr = c.getBoundingClientRect();"
+            " const red = [...c.querySelectorAll('path.leaflet-interactive')]"
             ".filter(p => p.getAttribute('stroke') === '#d40000' && p.getAttribute('stroke-width') === '3');"
             " const box = red.length === 1 ? red[0].getBoundingClientRect() : null;"
-            " return box && box.width > 2 && box.height > 2 && box.right > 0 && box.left < f.clientWidth; }",
-            arg=MAP_IFRAME,
+            " return box && box.width > 2 && box.height > 2 && box.right > cr.left && box.left < cr.right; }",
+            arg=COMPARE_MAP,
             timeout=60_000,
         )
+        outline = page.evaluate(  # the outlined path is 美瑛町's
+            "([key, code]) => { const h = window.geoappMaps[key].getContainer().closest('.geoapp-live').__geoapp;"
+            " return h.paths[h.base.codes.indexOf(code)].getElement().getAttribute('stroke'); }",
+            [COMPARE_MAP, BIEI],
+        )
+        assert outline == "#d40000"
 
         # save it as 案A
         page.locator("[data-testid='stSidebar']").get_by_text("保存・読み込み", exact=True).click()
@@ -222,7 +246,8 @@ def wait_shown(page, where: str, text: str, timeout: float = 30_000) -> None:
 
 
 def no_markup_leaks(page) -> None:
-    """No tracking image in the page or its frames (the map's), no Streamlit exception box."""
+    """No tracking image in the page (the map's labels and boxes are in it) or any frame, no Streamlit
+    exception box."""
     found = page.evaluate(
         """() => { const docs = [document];
             for (const f of document.querySelectorAll('iframe')) {
@@ -292,6 +317,8 @@ def test_hostile_names_show_literally_and_stay_offline(tmp_path, browser):
         assert f"「富良野」の名前を「{HOSTILE_AREA}」に変えました" in alert(page, "に変えました").replace(JOINER, "")
         page.get_by_role("tab", name=re.compile("編集の記録")).click()
         wait_shown(page, MAIN, f"「{HOSTILE_AREA}」")  # the edit list: 在宅医療圏「富良野」を「…」に名前変更
+        # the map's label holds the name as text (its population line unchanged)
+        wait_for_label(page, f"{HOSTILE_AREA} {FURANO:,} 人")
         no_markup_leaks(page)
 
         # save as a name that is a Markdown image
@@ -320,6 +347,11 @@ def test_hostile_names_show_literally_and_stay_offline(tmp_path, browser):
             if name == "保存・読み込み":
                 wait_shown(page, MAIN, f"「{HOSTILE_PLAN}」の履歴（1版）")
             settle(page)
+            if name == "地図と編集":  # the map's title box: the saved name as text
+                wait_for_map(page)
+                head = page.locator(".geoapp-live .geoapp-head .geoapp-title").inner_text()
+                assert head.startswith(f"{HOSTILE_PLAN}（版1・"), head
+                assert HOSTILE_AREA in [d["name"] for d in map_labels(page)]
             assert f"保存先: 「{HOSTILE_PLAN}」版1" in shown(sidebar), name
             assert shown(sidebar).splitlines().count(HOSTILE_PLAN) == 1, name  # the bold name, literally
             no_markup_leaks(page)

@@ -4,8 +4,8 @@ The browser test opens every page of `geo-app app` in headless Chromium (every n
 refused), opens the select boxes' lists, and collects the text that is actually drawn: text nodes
 of elements that are rendered, visible and larger than a pixel (screen-reader-only texts such as
 Streamlit's "Skip to main content" or "4 options available." are 1×1 px boxes and are not seen),
-inside the page and the map's frame, plus input placeholders. Every ASCII word in it must be on
-`ALLOWED` (see its comment for why each is there).
+inside the page (the map is drawn in it, no frame) and any frame, plus input placeholders. Every
+ASCII word in it must be on `ALLOWED` (see its comment for why each is there).
 
 The AppTest tests cover what a browser cannot read back: the tables (drawn on a canvas) show no
 rule ids and show missing values as empty cells, and the municipality picker finds 鷹栖町 by its
@@ -21,7 +21,8 @@ import socket
 import pytest
 from conftest import new_app
 
-MAP_IFRAME = "iframe[title='geo_app.app.mapview.folium_map']"
+#: The app's map: a components v2 component drawn in the page itself (app/mapview.py), not a frame.
+MAP = ".geoapp-live"
 
 #: ASCII words a Japanese user reads as they are. Proper names of data and formats the labels quote
 #: (N03 and A38-20 are 国土数値情報's dataset codes, e-Stat the census portal cited by its 表番号,
@@ -154,11 +155,12 @@ def test_every_page_is_japanese_at_both_sizes(tmp_path, browser):
                 page.goto(f"http://localhost:{port}{path}")
                 page.locator("[data-testid='stMain']").get_by_text(marker).first.wait_for(timeout=120_000)
                 if path in ("/", "/compare"):
-                    page.frame_locator(MAP_IFRAME).locator(".leaflet-control-scale").wait_for(timeout=120_000)
+                    page.locator(f"{MAP} .leaflet-control-scale").wait_for(timeout=120_000)
+                    page.locator(f"{MAP} .geoapp-label").first.wait_for(timeout=120_000)
                 settle(page)
                 if path == "/":
                     # the scale bar is metric only, and the figures are whole (the sidebar is open)
-                    scale = page.frame_locator(MAP_IFRAME).locator(".leaflet-control-scale").inner_text()
+                    scale = page.locator(f"{MAP} .leaflet-control-scale").inner_text()
                     assert re.fullmatch(r"\d+ k?m", scale.strip()), scale
                     assert page.locator("[data-testid='stSidebar']").is_visible()
                     if size == (1366, 768):
