@@ -298,7 +298,7 @@ def _metrics(level: str, areas: pd.DataFrame, codes: pd.Series) -> Any:
     row = st.container(horizontal=True, gap="large")
     row.metric(f"{LEVEL_JA[level]}の数", f"{len(areas)}", width="content")
     cities = city_of(pd.Series(list(codes), dtype="string")).nunique()
-    row.metric("市町村の数", f"{cities}", help=units if "区" in units else None, width="content")
+    row.metric("市町村の数", f"{cities:,}", help=units if "区" in units else None, width="content")
     row.metric(f"{label('population')}（合計）", METRICS["population"].format(sums.get("population")), width="content")
     row.metric(label("aging_rate"), METRICS["aging_rate"].format(sums.get("aging_rate")), width="content")
     return row.empty()

@@ -30,10 +30,11 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> pd.api.extensions.ExtensionArray
 
 
 def add_rates(df: pd.DataFrame) -> pd.DataFrame:
-    """Aging rate (census way), 75+ share and density, from summed counts."""
+    """Aging rate (census way), 75+ share and density, from summed counts; then every other ratio of
+    the registry whose parts the frame has (future aging rates, indices with 2020 = 100)."""
     out = df.copy()
     if "population" not in out.columns:
-        return out
+        return _registry_ratios(out)
     pop = _floats(out, "population")
     if "age_65_plus" in out.columns:
         known = pop - (_floats(out, "age_unknown", 0.0) if "age_unknown" in out.columns else 0.0)
@@ -42,4 +43,23 @@ def add_rates(df: pd.DataFrame) -> pd.DataFrame:
             out["share_75_plus"] = _ratio(_floats(out, "age_75_plus"), known)
     if "area_km2" in out.columns:
         out["density"] = _ratio(pop, _floats(out, "area_km2"))
+    return _registry_ratios(out)
+
+
+_CENSUS_RATES = ("aging_rate", "share_75_plus", "density")  # computed above, the census way
+
+
+def _registry_ratios(out: pd.DataFrame) -> pd.DataFrame:
+    """numerator ÷ (first denominator − the rest) × scale, for the registry's other ratios."""
+    from geo_app.core.metrics import METRICS
+
+    for key, m in METRICS.items():
+        if m.aggregation != "ratio" or key in _CENSUS_RATES or m.numerator is None or not m.denominator:
+            continue
+        if m.numerator not in out.columns or any(d not in out.columns for d in m.denominator):
+            continue
+        den = _floats(out, m.denominator[0])
+        for d in m.denominator[1:]:
+            den = den - _floats(out, d)
+        out[key] = _ratio(_floats(out, m.numerator) * m.scale, den)
     return out

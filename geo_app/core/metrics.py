@@ -32,6 +32,12 @@ __all__ = [
     "AREA_LEVELS",
     "ALL_LEVELS",
     "level_header",
+    "PROJECTION_YEARS",
+    "PROJECTION_YEARS_2018",
+    "TARGET_YEAR",
+    "FUTURE_COUNTS",
+    "FUTURE_COLUMNS",
+    "FUTURE_KEYS",
 ]
 
 Aggregation = Literal["sum", "ratio"]
@@ -64,6 +70,8 @@ class Metric:
     denominator: tuple[str, ...] = ()  # denominator = first − the rest (e.g. population − age unknown)
     note: str = ""
     levels: tuple[str, ...] = ALL_LEVELS
+    scale: float = 1.0  # a ratio times this: an index with the base year = 100
+    listed: bool = True  # False: an input of other figures (a weighted sum), not a column of its own
 
     @property
     def header(self) -> str:
@@ -149,10 +157,113 @@ _M = [
     Metric("area_km2", "面積", "km²", "decimal", "sum", BOUNDARIES, 1),
     Metric("density", "人口密度", "人/km²", "decimal", "ratio", CENSUS, 1, "population", ("area_km2",)),
 ]
+# ---- future population (IPSS projections) and demand indices ---------------------------------------
+IPSS2023 = "ipss2023"  # 国立社会保障・人口問題研究所『日本の地域別将来推計人口（令和5（2023）年推計）』
+IPSS2018 = "ipss2018"  # 同（平成30（2018）年推計）: 5-year bands, so 75+ and the demand indices
+#: Years of the 2023 edition (2020 is its base: the census count) and of the 2018 edition.
+PROJECTION_YEARS: tuple[int, ...] = (2020, 2025, 2030, 2035, 2040, 2045, 2050)
+PROJECTION_YEARS_2018: tuple[int, ...] = (2020, 2025, 2030, 2035, 2040, 2045)
+#: The year the national guidance plans for: the app's map and table offer its figures.
+TARGET_YEAR = 2040
+
+
+def _future_metrics() -> list[Metric]:
+    """Per year: population, 65+, aging rate and 2020 = 100 (2023 edition); 75+ and JMAP's medical and
+    care demand indices (2018 edition, its bands weighted; see core.demand). Every figure says its year
+    and, where it is from the older edition, that edition."""
+    out: list[Metric] = []
+    for y in PROJECTION_YEARS:
+        base = "（2020年、推計の基準）" if y == 2020 else f"（{y}年推計）"
+        out += [
+            Metric(f"population_{y}", f"人口{base}", "人", "count", "sum", IPSS2023),
+            Metric(f"age_65_plus_{y}", f"65歳以上{base}", "人", "count", "sum", IPSS2023),
+        ]
+        if y == 2020:
+            continue
+        out += [
+            Metric(
+                f"aging_rate_{y}",
+                f"高齢化率（{y}年推計）",
+                "%",
+                "percent",
+                "ratio",
+                IPSS2023,
+                1,
+                f"age_65_plus_{y}",
+                (f"population_{y}",),
+                "65歳以上 ÷ 人口（国立社会保障・人口問題研究所の推計、年齢不詳は按分済み）。",
+            ),
+            Metric(
+                f"population_index_{y}",
+                f"人口（{y}年、2020年=100）",
+                "",
+                "decimal",
+                "ratio",
+                IPSS2023,
+                1,
+                f"population_{y}",
+                ("population_2020",),
+                "推計人口 ÷ 2020年の人口 × 100。",
+                scale=100.0,
+            ),
+        ]
+    for y in PROJECTION_YEARS_2018:
+        for kind, ja in (("medical", "医療"), ("care", "介護")):
+            out.append(
+                Metric(
+                    f"demand_{kind}_weight_{y}",
+                    f"{ja}需要の重み付き人口（{y}年、2018年推計、重み×10）",
+                    "",
+                    "count",
+                    "sum",
+                    IPSS2018,
+                    listed=False,
+                )
+            )
+        if y == 2020:
+            continue
+        out.append(Metric(f"age_75_plus_{y}", f"75歳以上（{y}年、2018年推計）", "人", "count", "sum", IPSS2018))
+        for kind, ja in (("medical", "医療"), ("care", "介護")):
+            out.append(
+                Metric(
+                    f"demand_{kind}_index_{y}",
+                    f"{ja}需要指数（{y}年、2020年=100）",
+                    "",
+                    "decimal",
+                    "ratio",
+                    IPSS2018,
+                    1,
+                    f"demand_{kind}_weight_{y}",
+                    (f"demand_{kind}_weight_2020",),
+                    f"年齢階級別人口に日本医師会 JMAP の{ja}需要の重みを掛けた和の、2020年に対する比 × 100"
+                    "（国立社会保障・人口問題研究所 2018年推計）。",
+                    scale=100.0,
+                )
+            )
+    return out
+
+
+_M += _future_metrics()
 METRICS: dict[str, Metric] = {m.key: m for m in _M}
+#: Future figures that add up over municipalities (the tally sums them), and every future column.
+FUTURE_COUNTS: tuple[str, ...] = tuple(m.key for m in _M if m.source in (IPSS2023, IPSS2018) and m.aggregation == "sum")
+FUTURE_COLUMNS: tuple[str, ...] = tuple(m.key for m in _M if m.source in (IPSS2023, IPSS2018) and m.listed)
+FUTURE_KEYS: tuple[str, ...] = tuple(m.key for m in _M if m.source in (IPSS2023, IPSS2018))
 
 #: Metrics a map can be coloured by, in the order offered to users.
-MAP_METRICS = ("population", "age_65_plus", "age_75_plus", "aging_rate", "share_75_plus", "density")
+MAP_METRICS = (
+    "population",
+    "age_65_plus",
+    "age_75_plus",
+    "aging_rate",
+    "share_75_plus",
+    "density",
+    f"population_{TARGET_YEAR}",
+    f"population_index_{TARGET_YEAR}",
+    f"aging_rate_{TARGET_YEAR}",
+    f"demand_medical_index_{TARGET_YEAR}",
+    f"demand_care_index_{TARGET_YEAR}",
+)
 
 FIELDS: dict[str, Field] = {
     f.key: f

@@ -31,7 +31,7 @@ import pandas as pd
 from geo_app.core.counts import AGE_BANDS, COUNT_COLUMNS, add_rates
 from geo_app.core.errors import PlanError
 from geo_app.core.geometry import coverage_groups, grouped_coverage_union, in_one_coverage
-from geo_app.core.metrics import METRICS
+from geo_app.core.metrics import FUTURE_COUNTS, FUTURE_KEYS, METRICS
 from geo_app.core.plan import CONFIRMED, LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ __all__ = [
     "check_level_name",
 ]
 
+_FUTURE = list(FUTURE_KEYS)  # after the age bands: the future figures, when the municipalities have them
 #: Columns of an Areas frame, in order (age bands follow when the population table has them).
 AREA_COLUMNS = [
     "area",
@@ -107,7 +108,7 @@ def mark_absent(areas: gpd.GeoDataFrame, plan: Plan, codes: pd.Series | np.ndarr
     names = set(absent[level])
     figures = [
         c
-        for c in [*COUNT_COLUMNS, *AGE_BANDS, "aging_rate", "share_75_plus", "area_km2", "density"]
+        for c in [*COUNT_COLUMNS, *AGE_BANDS, "aging_rate", "share_75_plus", "area_km2", "density", *_FUTURE]
         if c in areas.columns
     ]
     out = areas.copy()
@@ -205,7 +206,7 @@ class AreaTally:
         self._munis = munis  # for the adjacency graph, built only if `pieces` is asked for
         self.crs = getattr(munis, "crs", None)
         self._coverage = bool(munis.attrs.get("coverage_valid", True))
-        wanted = [*COUNT_COLUMNS, *AGE_BANDS] if counts is None else list(counts)
+        wanted = [*COUNT_COLUMNS, *AGE_BANDS, *FUTURE_COUNTS] if counts is None else list(counts)
         self._count_cols = [c for c in wanted if c in munis.columns]
         geom_name = munis.active_geometry_name if isinstance(munis, gpd.GeoDataFrame) else None
         has_geometry = geometry and geom_name is not None and geom_name in munis.columns
@@ -475,7 +476,7 @@ class AreaTally:
         out = pd.DataFrame(data)
         out["level"] = level
         out = add_rates(out)  # on a plain frame: GeoDataFrame column assignment costs more than the maths
-        ordered = [c for c in AREA_COLUMNS if c in out.columns] + [b for b in AGE_BANDS if b in out.columns]
+        ordered = [c for c in [*AREA_COLUMNS, *AGE_BANDS, *_FUTURE] if c in out.columns]
         areas = gpd.GeoDataFrame(out[ordered], geometry=st.geometry[slots], crs=self.crs)
         return mark_absent(areas, self._plan, self.codes, level)
 
@@ -547,5 +548,5 @@ def total(areas: pd.DataFrame) -> dict[str, float | int | None]:
             continue
         known = [float(d) for d in den_parts if d is not None]  # none is None here: checked above
         den = known[0] - sum(known[1:], 0.0)
-        out[key] = float(num) / den if den > 0 and not math.isnan(den) else None
+        out[key] = float(num) * m.scale / den if den > 0 and not math.isnan(den) else None
     return out

@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo_app.core.codes import NORTHERN_TERRITORIES, city_of
+from geo_app.core.demand import future_columns
 from geo_app.core.geometry import area_km2, coverage_groups, is_coverage
 from geo_app.core.plan import Plan
 from geo_app.io import datasets
@@ -21,10 +22,19 @@ from geo_app.io.boundaries import PathLike, merge_units, read_n03_units
 from geo_app.io.known_codes import known_codes
 from geo_app.io.names import describe_unit_count
 from geo_app.io.population import attach_population, load_population
+from geo_app.io.projections import load_projections
+from geo_app.io.projections import sources as projection_sources
 from geo_app.io.provenance import boundary_source, population_source
 from geo_app.io.sea_links import bordering_prefectures, load_sea_links
 
 __all__ = ["municipalities_for_plan", "load_municipalities"]
+
+
+def _with_future(munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The municipalities with the registry's future columns joined by code (core.demand)."""
+    future = future_columns(load_projections(munis["code"].astype(str)))
+    future.index = munis.index
+    return pd.concat([munis, future], axis=1)
 
 
 def load_municipalities(
@@ -36,6 +46,7 @@ def load_municipalities(
     drop_northern_territories: bool = True,
     population: pd.DataFrame | str | Path | None = "census2020",
     population_date: str | None = None,
+    projections: bool = True,
 ) -> gpd.GeoDataFrame:
     """Municipalities with geometry, km² and population; `attrs['report']` holds what was decided
     and `attrs['sources']` which inputs the figures come from (`population_date`: the date the
@@ -43,7 +54,8 @@ def load_municipalities(
 
     `paths` default to the embedded N03 2021 boundaries of all Japan; `prefectures` filters by
     name (北海道) or 2-digit code (01). `population` is a table from `load_population`, a path
-    to a user table, "census2020" (embedded), or None.
+    to a user table, "census2020" (embedded), or None. `projections`: add the IPSS future
+    population and the demand weights (core.demand) per municipality, unknown where IPSS has none.
 
     Files are read under the input guard (their problems are InputErrors in Japanese); the rest is
     our computation, so an exception there is not dressed up as a problem with the user's file.
@@ -93,8 +105,11 @@ def load_municipalities(
             report.add("population_table", 1, note)  # columns not understood, rows left out …
         munis = attach_population(munis, pop, report=report)
         pop_source = population_source(str(pop.attrs.get("source") or "人口表"), population_date)
+    if projections:
+        munis = _with_future(munis)
     munis.attrs["report"] = report
-    munis.attrs["sources"] = tuple(s for s in (boundary_source(user_paths), pop_source) if s is not None)
+    future = projection_sources() if projections else ()
+    munis.attrs["sources"] = tuple(s for s in (boundary_source(user_paths), pop_source, *future) if s is not None)
     munis.attrs["coverage_valid"] = coverage  # the whole set: what coverage simplification needs
     munis.attrs["coverage_groups"] = groups  # prefecture code → a coverage by itself (only when the whole is not)
     munis.attrs["sea_links"] = load_sea_links()  # the embedded routes; users add theirs with --sea-links

@@ -15,7 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from geo_app.core.dissolve import SUMMARY_COLUMNS
-from geo_app.core.metrics import METRICS, header
+from geo_app.core.metrics import FUTURE_COLUMNS, METRICS, TARGET_YEAR, header
 from geo_app.core.tally import total
 from geo_app.views.textsafe import json_text, terminal_text
 
@@ -34,9 +34,18 @@ __all__ = [
 CSV_HEADERS: tuple[str, ...] = ("ja", "en")
 
 
-def summary_frame(areas: pd.DataFrame) -> pd.DataFrame:
-    """Areas without geometry, in the documented column order."""
+#: The future figures a terminal table shows (the target year's); CSV and JSON carry every year.
+TABLE_FUTURE = tuple(
+    f"{k}_{TARGET_YEAR}" for k in ("population", "aging_rate", "demand_medical_index", "demand_care_index")
+)
+
+
+def summary_frame(areas: pd.DataFrame, *, future: bool = True) -> pd.DataFrame:
+    """Areas without geometry, in the documented column order, then (with `future`) every future
+    figure of the registry the areas have: population and 65+ per year, aging rates, indices."""
     cols = [c for c in SUMMARY_COLUMNS if c in areas.columns]
+    if future:
+        cols += [c for c in FUTURE_COLUMNS if c in areas.columns]
     return pd.DataFrame(areas[cols]).reset_index(drop=True)
 
 
@@ -74,7 +83,8 @@ def format_table(summary: pd.DataFrame) -> str:
     and the columns are measured on what is shown.
     """
     width = display_width
-    df = with_total(summary)
+    keep = [c for c in summary.columns if c not in FUTURE_COLUMNS or c in TABLE_FUTURE]
+    df = with_total(summary[keep])
     headers = [terminal_text(header(c)) for c in df.columns]
     cells = [
         [terminal_text(cell_text(c, v)) for c, v in zip(df.columns, row, strict=True)]

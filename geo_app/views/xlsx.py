@@ -27,7 +27,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geo_app.core.dissolve import SUMMARY_COLUMNS, assign, dissolve
-from geo_app.core.metrics import METRICS, header
+from geo_app.core.metrics import FUTURE_KEYS, METRICS, header
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
 from geo_app.core.rules import FINDING_HEADERS, RULES, Finding, findings_frame
 from geo_app.core.tally import total
@@ -56,7 +56,7 @@ _MUNI_COLUMNS = [
     "tertiary",
     "status",
     "hub",
-    *(k for k, m in METRICS.items() if "municipality" in m.levels),
+    *(k for k, m in METRICS.items() if "municipality" in m.levels and k not in FUTURE_KEYS),
 ]
 #: Cell formats of the columns that are not figures (figures take theirs from the registry).
 _TEXT_FORMATS = {"code": "@", "text": "General"}
