@@ -71,12 +71,18 @@ class Metric:
     note: str = ""
     levels: tuple[str, ...] = ALL_LEVELS
     scale: float = 1.0  # a ratio times this: an index with the base year = 100
+    short: str = ""  # a label short enough for a map label line (the label when empty)
     listed: bool = True  # False: an input of other figures (a weighted sum), not a column of its own
 
     @property
     def header(self) -> str:
         """Column header, with its unit when the cells do not show it: 「面積（km²）」, 「人口」, 「高齢化率」."""
         return self.label if self.unit in _SELF_EVIDENT_UNITS else f"{self.label}（{self.unit}）"
+
+    @property
+    def brief(self) -> str:
+        """The short label of a map's area label line: 「2040年医療需要」 for 「医療需要指数（2040年、2020年=100）」."""
+        return self.short or self.label
 
     @property
     def excel_format(self) -> str:
@@ -175,8 +181,8 @@ def _future_metrics() -> list[Metric]:
     for y in PROJECTION_YEARS:
         base = "（2020年、推計の基準）" if y == 2020 else f"（{y}年推計）"
         out += [
-            Metric(f"population_{y}", f"人口{base}", "人", "count", "sum", IPSS2023),
-            Metric(f"age_65_plus_{y}", f"65歳以上{base}", "人", "count", "sum", IPSS2023),
+            Metric(f"population_{y}", f"人口{base}", "人", "count", "sum", IPSS2023, short=f"{y}年人口"),
+            Metric(f"age_65_plus_{y}", f"65歳以上{base}", "人", "count", "sum", IPSS2023, short=f"{y}年65歳以上"),
         ]
         if y == 2020:
             continue
@@ -192,6 +198,7 @@ def _future_metrics() -> list[Metric]:
                 f"age_65_plus_{y}",
                 (f"population_{y}",),
                 "65歳以上 ÷ 人口（国立社会保障・人口問題研究所の推計、年齢不詳は按分済み）。",
+                short=f"{y}年高齢化率",
             ),
             Metric(
                 f"population_index_{y}",
@@ -205,6 +212,7 @@ def _future_metrics() -> list[Metric]:
                 ("population_2020",),
                 "推計人口 ÷ 2020年の人口 × 100。",
                 scale=100.0,
+                short=f"{y}年人口指数",
             ),
         ]
     for y in PROJECTION_YEARS_2018:
@@ -222,7 +230,17 @@ def _future_metrics() -> list[Metric]:
             )
         if y == 2020:
             continue
-        out.append(Metric(f"age_75_plus_{y}", f"75歳以上（{y}年、2018年推計）", "人", "count", "sum", IPSS2018))
+        out.append(
+            Metric(
+                f"age_75_plus_{y}",
+                f"75歳以上（{y}年、2018年推計）",
+                "人",
+                "count",
+                "sum",
+                IPSS2018,
+                short=f"{y}年75歳以上",
+            )
+        )
         for kind, ja in (("medical", "医療"), ("care", "介護")):
             out.append(
                 Metric(
@@ -238,6 +256,7 @@ def _future_metrics() -> list[Metric]:
                     f"年齢階級別人口に日本医師会 JMAP の{ja}需要の重みを掛けた和の、2020年に対する比 × 100"
                     "（国立社会保障・人口問題研究所 2018年推計）。",
                     scale=100.0,
+                    short=f"{y}年{ja}需要",
                 )
             )
     return out

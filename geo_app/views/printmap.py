@@ -697,7 +697,7 @@ def write_print_map(
             lw, col = BORDERS[lv]
             handles.append(Line2D([0, 1], [0, 0], color=col, linewidth=lw * k))
             labels.append(f"{LEVEL_JA.get(lv, '市町村')}の境界" if lv != "municipality" else "市町村の境界")
-        legend_title = f"{level_ja}の{metric_ja}（{unit}）\n（　）内は圏域数"
+        legend_title = f"{level_ja}の{metric_ja}{f'（{unit}）' if unit else ''}\n（　）内は圏域数"
         leg = lax.legend(
             handles,
             labels,
@@ -731,7 +731,7 @@ def write_print_map(
             extra = (
                 ""
                 if metric == "population" or pd.isna(vals.iloc[i])
-                else f"\n{metric_ja} {_compact(m_def, vals.iloc[i])}"
+                else f"\n{m_def.brief} {_compact(m_def, vals.iloc[i])}"
             )
             label_texts.append(f"{name}\n{pop}{extra}")
         sizes = [base_fs, base_fs * 0.85, base_fs * 0.72]
