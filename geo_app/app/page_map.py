@@ -8,6 +8,7 @@ the rules and the chart are computed.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -32,17 +33,18 @@ from geo_app.core.edits import (
     split_area,
 )
 from geo_app.core.errors import GeoAppError
-from geo_app.core.metrics import METRICS, header, label
+from geo_app.core.metrics import FUTURE_KEYS, IPSS2018, IPSS2023, METRICS, TARGET_YEAR, header, label
 from geo_app.core.plan import LEVEL_JA, PARENT_LEVEL, UNCONFIRMED
 from geo_app.core.rules import SEVERITY_JA
 from geo_app.core.tally import total
 from geo_app.io.names import describe_unit_count
 from geo_app.io.plans import load_plan
+from geo_app.io.projections import IPSS_2018, IPSS_2023
 from geo_app.io.readings import load_readings, search_municipalities
 from geo_app.views.webmap import BASEMAPS
 from geo_app.views.webmap import METRICS as MAP_METRICS
 
-__all__ = ["render", "area_table", "NEW_AREA", "MAP_KEY"]
+__all__ = ["render", "area_table", "future_caption", "metric_choices", "NEW_AREA", "MAP_KEY"]
 
 NEW_AREA = "__new__"
 MAP_KEY = "main_map"
@@ -238,6 +240,14 @@ def _do_split() -> None:
 
 
 # ---- drawing -------------------------------------------------------------------------------------
+#: The target year's figures (core.metrics), beside the 2020 ones: what the national guidance plans for.
+FUTURE_TABLE_COLUMNS = [
+    f"population_{TARGET_YEAR}",
+    f"aging_rate_{TARGET_YEAR}",
+    f"demand_medical_index_{TARGET_YEAR}",
+    f"demand_care_index_{TARGET_YEAR}",
+    f"age_75_plus_{TARGET_YEAR}",
+]
 TABLE_COLUMNS = [
     "area",
     "parent",
@@ -249,9 +259,49 @@ TABLE_COLUMNS = [
     "share_75_plus",
     "area_km2",
     "density",
+    *FUTURE_TABLE_COLUMNS,
     "status",
     "members",
 ]
+#: The edition behind each projected figure (a registry source → its credit, io.projections).
+EDITIONS = {IPSS2023: IPSS_2023, IPSS2018: IPSS_2018}
+
+
+def _plain_label(key: str) -> str:
+    """The registry label without its year and edition: 「人口（2040年推計）」 → 「人口」."""
+    return re.sub(r"（[^（）]*）$", "", label(key))
+
+
+def future_caption(columns: list[str]) -> str:
+    """The line under the table: which IPSS edition each projected column comes from, and what an
+    index of 2020 = 100 means (two editions are mixed in one table; a reader must see which is which)."""
+    by_edition: dict[str, list[str]] = {}
+    for key in columns:
+        m = METRICS.get(key)
+        if m is not None and m.source in EDITIONS:
+            by_edition.setdefault(m.source, []).append(_plain_label(key))
+    if not by_edition:
+        return ""
+    parts = [f"{'・'.join(names)}は{EDITIONS[src].vintage}" for src, names in by_edition.items()]
+    text = f"{TARGET_YEAR}年の推計のうち、" + "、".join(parts) + "によります。"
+    if any(METRICS[k].scale == 100.0 for k in columns if k in METRICS):
+        text += (
+            "需要指数は2020年を100とした値で、120なら2020年の1.2倍の需要を見込みます"
+            "（年齢階級別の人口に日本医師会の需要の重みを掛けた合計を、2020年と比べたもの）。"
+        )
+    return text
+
+
+def metric_choices() -> list[str]:
+    """The 色分け options: the 2020 figures first, then the target year's projections (registry order)."""
+    keys = list(MAP_METRICS)
+    return [k for k in keys if k not in FUTURE_KEYS] + [k for k in keys if k in FUTURE_KEYS]
+
+
+def _metric_source_caption(metric: str) -> str:
+    """Under the 色分け box when a projection colours the map: the edition it comes from."""
+    m = METRICS[metric]
+    return f"{TARGET_YEAR}年の推計: {EDITIONS[m.source].vintage}" if m.source in EDITIONS else ""
 
 
 def area_table(areas: pd.DataFrame) -> pd.DataFrame:
@@ -270,8 +320,11 @@ def area_table(areas: pd.DataFrame) -> pd.DataFrame:
 
 
 def _column_config() -> dict[str, Any]:
-    """Number formats of the table's columns, from the registry (a percent column holds ×100 values)."""
-    out: dict[str, Any] = {}
+    """Number formats of the table's columns, from the registry (a percent column holds ×100 values).
+
+    The area's name stays pinned: the 2040 columns sit to the right of the 2020 ones, beyond the
+    width of the page's right column, and a row scrolled to them must still say which area it is."""
+    out: dict[str, Any] = {header("area"): st.column_config.Column(pinned=True)}
     for key in TABLE_COLUMNS:
         m = METRICS.get(key)
         if m is None:
@@ -557,8 +610,15 @@ def render() -> None:
         "表示する単位", LEVEL_OPTIONS, key="view_level", format_func=lambda x: LEVEL_JA[x], horizontal=True
     )
     metric = c2.selectbox(
-        "色分け", list(MAP_METRICS), key="view_metric", format_func=lambda m: MAP_METRICS[m].label, placeholder="選ぶ"
+        "色分け",
+        metric_choices(),
+        key="view_metric",
+        format_func=lambda m: MAP_METRICS[m].label,
+        placeholder="選ぶ",
+        help=f"人口表の値（既定は2020年の国勢調査）のあとに、{TARGET_YEAR}年の推計（国立社会保障・人口問題研究所）が並びます。",
     )
+    if metric and _metric_source_caption(metric):
+        c2.caption(_metric_source_caption(metric))
     basemap = c3.selectbox(
         "背景地図", list(BASEMAPS), key="view_basemap", format_func=lambda b: BASEMAPS[b], placeholder="選ぶ"
     )
@@ -598,6 +658,9 @@ def render() -> None:
             placeholder="",  # an unknown figure is an empty cell, not "None"
         )
         st.caption("列の見出しをクリックすると並べ替えます。")
+        note = future_caption([c for c in TABLE_COLUMNS if c in areas.columns])
+        if note:
+            st.caption(note)
     try:
         findings = ws.findings(population_floor=st.session_state.get("population_floor") or None)
     except GeoAppError as exc:

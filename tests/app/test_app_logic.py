@@ -13,6 +13,9 @@ MAIN = str(Path(__file__).resolve().parents[2] / "geo_app" / "app" / "main.py")
 TOTAL = 5_224_614
 # 美瑛町 (9,668) moves from 上川 (9 towns, 51,990) to 富良野 (39,894).
 BIEI, BIEI_POP, KAMIKAWA, FURANO = "01459", 9_668, 51_990, 39_894
+# The same in 2040 (IPSS 2023 edition, data/projections/ipss2023.csv): 美瑛町 6,851; 上川 39,290; 富良野 27,540.
+BIEI_2040, KAMIKAWA_2040, FURANO_2040 = 6_851, 39_290, 27_540
+POP_2040 = "人口（2040年推計）"
 
 
 def new_app(**query):
@@ -31,9 +34,9 @@ def table(at) -> pd.DataFrame:
     return at.dataframe[0].value
 
 
-def pops(at) -> dict[str, int]:
+def pops(at, column: str = "人口") -> dict[str, int]:
     t = table(at)
-    return dict(zip(t["圏域"], t["人口"].astype(int), strict=True))
+    return dict(zip(t["圏域"], t[column].astype(int), strict=True))
 
 
 def metric(at, label: str) -> str:
@@ -106,10 +109,14 @@ def test_move_changes_two_areas_by_the_population_and_undo_restores(db):
     assert any(
         "「上川」51,990人 → 42,322人" in s.value and "「富良野」39,894人 → 49,562人" in s.value for s in at.success
     )
+    # the 2040 column follows the same edit: the municipality's projected population moves with it
+    future = pops(at, POP_2040)
+    assert (future["上川"], future["富良野"]) == (KAMIKAWA_2040 - BIEI_2040, FURANO_2040 + BIEI_2040)
 
     at.button(key="btn_undo").click()
     at.run()
     assert pops(at) == before
+    assert (pops(at, POP_2040)["上川"], pops(at, POP_2040)["富良野"]) == (KAMIKAWA_2040, FURANO_2040)
     at.button(key="btn_redo").click()
     at.run()
     assert pops(at) == after
