@@ -5,6 +5,9 @@ the same as the CLI's CSV/JSON, while the values keep their Japanese names. Not 
 headers: shapefile conversions cut field names to 10 bytes (mangling multibyte text), some GIS
 tools and SQL need quoting for them, and QGIS projects and styles that colleagues already made
 refer to these names. The units are those of the registry (人, fractions for rates, km²).
+The area layers carry the future figures too (`population_2040`, `aging_rate_2040`,
+`demand_medical_index_2040` … for every year, as in the CSV), numbers that GIS tools colour by;
+not the weighted sums the indices are computed from, which the registry lists as no column.
 The GeoPackage is written to a temporary file and moved into place, so re-exporting never
 leaves stale layers from an earlier run.
 """
@@ -25,10 +28,14 @@ import shapely
 from geo_app.core.dissolve import assign, dissolve
 from geo_app.core.errors import InputError
 from geo_app.core.geometry import JGD2011
+from geo_app.core.metrics import METRICS
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
 from geo_app.io.provenance import credits
 
-__all__ = ["write_gpkg", "write_geojson", "municipality_layer"]
+__all__ = ["write_gpkg", "write_geojson", "municipality_layer", "area_layer", "MAX_FIELD_NAME"]
+
+#: Longest field name GDAL writes unchanged to a GeoPackage (and that PostGIS keeps, 63 bytes).
+MAX_FIELD_NAME = 63
 
 _LAYER_JA = {"municipalities": "市町村", **LEVEL_JA}
 
@@ -69,6 +76,13 @@ def municipality_layer(
     return gpd.GeoDataFrame(joined[cols], geometry=joined.geometry.values, crs=munis.crs)
 
 
+def area_layer(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """An Areas frame as a layer: every column but the registry's unlisted inputs (the demand
+    indices' weighted sums, ×10: a figure nobody reads, which a colleague would take for one)."""
+    hidden = [c for c in areas.columns if c in METRICS and not METRICS[c].listed]
+    return areas.drop(columns=hidden) if hidden else areas
+
+
 def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Plain dtypes GDAL understands (nullable ints/floats/strings), polygons as MultiPolygons."""
     out = gdf.copy()
@@ -90,6 +104,9 @@ def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         arr = np.asarray(geoms, dtype=object).copy()
         arr[single] = shapely.multipolygons(arr[single][:, None])
         out = out.set_geometry(gpd.GeoSeries(arr, index=out.index, crs=out.crs))
+    long = [c for c in out.columns if len(str(c).encode()) > MAX_FIELD_NAME]
+    if long:  # a registry key this long is a bug: GDAL would cut or refuse it
+        raise ValueError(f"field names longer than {MAX_FIELD_NAME} bytes: {long}")
     if out.crs is None:
         raise InputError(
             "境界データに座標参照系（CRS）がありません。EPSG:6668（JGD2011）などを設定してから書き出してください。"
@@ -113,7 +130,8 @@ def write_gpkg(
     path.parent.mkdir(parents=True, exist_ok=True)
     layers = {"municipalities": municipality_layer(munis, plan, assigned=assigned)}
     for level in LEVELS:
-        layers[level] = areas[level] if areas is not None and level in areas else dissolve(munis, plan, level)
+        level_areas = areas[level] if areas is not None and level in areas else dissolve(munis, plan, level)
+        layers[level] = area_layer(level_areas)
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp_", suffix=".gpkg", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -149,7 +167,7 @@ def write_geojson(areas: gpd.GeoDataFrame, path: Path | str) -> Path:
         raise InputError("座標参照系（CRS）のないデータは GeoJSON に書き出せません。EPSG:6668 などを設定してください。")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    gdf = areas.to_crs("EPSG:4326")
+    gdf = area_layer(areas).to_crs("EPSG:4326")
     geoms = shapely.orient_polygons(np.asarray(gdf.geometry.values, dtype=object), exterior_cw=False)
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, 7))  # ~1 cm; RFC 7946 §11.2
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))

@@ -1,10 +1,12 @@
-"""An Excel workbook for the meeting: one sheet per level, municipalities, findings and sources.
+"""An Excel workbook for the meeting: one sheet per level, future figures, municipalities, findings and sources.
 
 Planners sort, filter and paste from these sheets, so numbers are stored as numbers (rates as
 percent-formatted fractions), municipality codes as text (Excel would otherwise turn 01100 into
 1100) and headers are Japanese. They also print them for the 協議の場: every column is as wide as
 its widest cell as displayed (the 合計 row included, so no ####), and every sheet prints A4
 landscape, one page wide, with the header row on each page and the plan's title in the footer.
+The 将来推計 sheets (every future figure of the registry per area, year by year) are too wide for
+that: they print three pages wide, headers on up to four lines, the area names on each page.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
+from geo_app.core.demand import CARE_WEIGHTS, MEDICAL_WEIGHTS
 from geo_app.core.dissolve import SUMMARY_COLUMNS, assign, dissolve
-from geo_app.core.metrics import FUTURE_KEYS, METRICS, header
+from geo_app.core.metrics import FUTURE_COLUMNS, FUTURE_KEYS, METRICS, header
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
 from geo_app.core.rules import FINDING_HEADERS, RULES, Finding, findings_frame
 from geo_app.core.tally import total
@@ -43,9 +46,19 @@ __all__ = [
     "SHEET_NAMES",
     "footer_text",
     "print_setup",
+    "FUTURE_SHEETS",
+    "future_columns",
+    "future_note",
 ]
 
 SHEET_NAMES = {**LEVEL_JA, "municipalities": "市町村", "findings": "所見", "sources": "出典"}
+#: The 将来推計 sheets, after the level sheets: home-care areas (the areas being designed for 2040),
+#: then the secondary areas they nest in, each a table of its own that sorts and filters.
+FUTURE_SHEETS = {"homecare": "将来推計", "secondary": "将来推計（二次医療圏）"}
+#: 41 figures of 33 areas: one page wide would print them at a third of their size, two at under half
+#: (5 pt); three at about 70%, each page a few whole figures and still one page tall.
+_FUTURE_PAGES_WIDE = 3
+_FUTURE_HEADER_LINES = 4  # 「医療需要指数（2040年、2020年=100）」 over a column as narrow as its figures
 
 _LEVEL_COLUMNS = [*SUMMARY_COLUMNS, "hub", "members"]  # the summary table, then hubs and members
 _MUNI_COLUMNS = [
@@ -118,7 +131,8 @@ def write_summary_xlsx(
     areas: Mapping[str, gpd.GeoDataFrame] | None = None,
     assigned: gpd.GeoDataFrame | None = None,
 ) -> Path:
-    """Write 在宅医療圏 / 二次医療圏 / 三次医療圏 / 市町村 / 所見 / 出典 sheets to `path` (.xlsx).
+    """Write 在宅医療圏 / 二次医療圏 / 三次医療圏 / 将来推計 (home-care and secondary areas) / 市町村 /
+    所見 / 人口ピラミッド / 出典 sheets to `path` (.xlsx).
 
     `findings`: the checks' findings (a list, or a `findings_frame` in either language); None
     writes an empty 所見 sheet, since which rules to run is the caller's choice. `areas` (level →
@@ -130,12 +144,16 @@ def write_summary_xlsx(
     path = Path(path)
     wb = Workbook()
     wb.remove(wb.active)
+    level_frames: dict[str, gpd.GeoDataFrame] = {}
     for level in LEVELS:
         level_areas = areas[level] if areas is not None and level in areas else dissolve(munis, plan, level)
         frame = summary_frame(level_areas, japanese=False)
         ws = wb.create_sheet(LEVEL_JA[level])
         total_row: dict[str, Any] = {**total(frame), "area": "合計"}
         _write_frame(ws, frame, level=level, total=total_row)
+        level_frames[level] = level_areas
+    for future_level, name in FUTURE_SHEETS.items():
+        _write_future(wb.create_sheet(name), level_frames[future_level], future_level)
 
     mf = municipality_frame(munis, plan, assigned=assigned)
     _write_frame(wb.create_sheet(SHEET_NAMES["municipalities"]), mf, level="homecare")
@@ -151,7 +169,7 @@ def write_summary_xlsx(
     rows += [("出典", c) for c in used.lines]
     rows += [("出典", str(s)) for s in (sources or [])]
     rows.append(("作成日時", datetime.now().strftime("%Y-%m-%d %H:%M")))
-    rows += [("注記", f"{m.label} = {m.note}") for m in METRICS.values() if m.note]
+    rows += [("注記", note) for note in _metric_notes()]
     ws.append(["項目", "内容"])
     for key, value in rows:
         ws.append([xlsx_text(key), xlsx_text(value)])
@@ -167,6 +185,8 @@ def write_summary_xlsx(
     for sheet in wb.worksheets:
         keep_text(sheet)
         print_setup(sheet, title)
+    for name in FUTURE_SHEETS.values():
+        _future_print_setup(wb[name])
     wb.save(path)
     return path
 
@@ -213,11 +233,11 @@ def _display_width(value: Any, kind: str) -> int:
     return display_width(_display_text(value, kind), ambiguous=2)
 
 
-def _header_width(text: str) -> int:
-    """Width a header needs on at most two lines (headers wrap): half of it, plus one full-width
-    character since a line breaks between characters, not mid-way; no Latin word cut."""
+def _header_width(text: str, lines: int = 2) -> int:
+    """Width a header needs on at most `lines` lines (headers wrap): its share of a line, plus one
+    full-width character since a line breaks between characters, not mid-way; no Latin word cut."""
     words = re.findall(r"[\x21-\x7e]+", text)
-    return max([math.ceil(display_width(text, ambiguous=2) / 2) + 2, *(len(w) for w in words)])
+    return max([math.ceil(display_width(text, ambiguous=2) / lines) + 2, *(len(w) for w in words)])
 
 
 def _lines(text: str, width: float) -> int:
@@ -249,8 +269,10 @@ def _write_rows(
     rows: Iterable[Iterable[Any]],
     *,
     total: Sequence[Any] | None = None,
+    header_lines: int = 2,
 ) -> int:
-    """Append header, rows and the bold `total` row with typed cells, then fit the columns to them.
+    """Append header, rows and the bold `total` row with typed cells, then fit the columns to them
+    (headers on at most `header_lines` lines).
 
     Returns the last data row number (the total row not counted: the filter stops above it).
     """
@@ -273,25 +295,29 @@ def _write_rows(
             cell.fill = _TOTAL_FILL
             cell.border = _TOP_RULE
     _style_header(ws, len(headers))
-    _fit_columns(ws, columns, headers, kinds)
+    _fit_columns(ws, columns, headers, kinds, header_lines=header_lines)
     return last
 
 
-def _fit_columns(ws: Worksheet, columns: list[str], headers: list[str], kinds: list[str]) -> None:
+def _fit_columns(
+    ws: Worksheet, columns: list[str], headers: list[str], kinds: list[str], *, header_lines: int = 2
+) -> None:
     """Each column as wide as its widest displayed cell; list columns (members …) wrap instead.
 
     A number wider than its column shows as #### (the 合計 row is the widest), so figures are
-    never cut; headers may take two lines, which keeps the table narrow enough to print.
+    never cut; headers may take two lines (or `header_lines`), which keeps the table narrow
+    enough to print.
     """
     two_lines = False
+    header_height = 1
     lines = [1] * (ws.max_row + 1)  # per row: the most lines a wrapped cell of it takes
     for j, (col, head, kind) in enumerate(zip(columns, headers, kinds, strict=True), start=1):
         cells = next(ws.iter_cols(min_col=j, max_col=j, min_row=2)) if ws.max_row > 1 else ()
         data = max((_display_width(c.value, kind) for c in cells), default=0)
-        need = max(data, _header_width(head))
+        need = max(data, _header_width(head, header_lines))
         wrap = None if kind in METRICS else _WRAP_WIDTH.get(col, _LIST_WIDTH)
         if wrap is not None and data > wrap:
-            need = max(wrap, _header_width(head))
+            need = max(wrap, _header_width(head, header_lines))
         width = math.ceil(need * _WIDTH_SLACK) + _WIDTH_PAD
         if wrap is not None and data > wrap:
             for c in cells:
@@ -299,9 +325,12 @@ def _fit_columns(ws: Worksheet, columns: list[str], headers: list[str], kinds: l
                 lines[c.row] = max(lines[c.row], _lines(_display_text(c.value, kind), width))
         ws.column_dimensions[get_column_letter(j)].width = width
         two_lines = two_lines or display_width(head, ambiguous=2) > width - _WIDTH_PAD
+        header_height = max(header_height, _lines(head, width))
     # Heights are set, not left to the reader: neither Excel nor LibreOffice grows a row for
     # wrapped text it did not type itself, and a cut list of members reads as a shorter one.
-    if two_lines:
+    if header_lines > 2:
+        ws.row_dimensions[1].height = header_height * _LINE_HEIGHT
+    elif two_lines:
         ws.row_dimensions[1].height = 2 * _LINE_HEIGHT
     for r, n in enumerate(lines):
         if n > 1:
@@ -317,6 +346,107 @@ def _write_frame(ws: Worksheet, frame: pd.DataFrame, *, level: str, total: dict[
     ncols = len(columns)
     ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{max(last, 1)}"
     ws.freeze_panes = "B2"
+
+
+def future_columns(columns: Iterable[str]) -> list[str]:
+    """The registry's listed future figures among `columns`, one figure after another, each year by
+    year (人口 2020…2050, then 65歳以上 …): a row reads as a trend, and a printed page holds whole
+    figures. The figures keep the order in which the registry first lists them."""
+    have = set(columns)
+    keys = [k for k in FUTURE_COLUMNS if k in have]
+    stems = list(dict.fromkeys(_stem(k) for k in keys))
+    return sorted(keys, key=lambda k: (stems.index(_stem(k)), k))
+
+
+def _stem(key: str) -> str:
+    """`population_index_2040` → `population_index`: the figure without its year."""
+    return re.sub(r"_\d{4}$", "", key)
+
+
+def _weights_text(weights: Mapping[str, int]) -> str:
+    """JMAP's weights as published (core.demand keeps them ×10): 「0〜14歳 ×0.6、…、75歳以上 ×3.9」."""
+
+    def group(key: str) -> str:
+        parts = key.split("_")[1:]
+        return f"{parts[0]}歳以上" if parts[-1] == "plus" else f"{parts[0]}〜{parts[1]}歳"
+
+    return "、".join(f"{group(k)} ×{w / 10:.1f}" for k, w in weights.items())
+
+
+def future_note() -> list[str]:
+    """Lines under a 将来推計 table: which edition each figure comes from, and the demand weights.
+
+    The editions' names are those credited on the 出典 sheet (io.projections); the weights are the
+    ones the figures were computed with (core.demand), so the note cannot drift from either. Each
+    line is short enough to print whole on the first page of the sheet.
+    """
+    from geo_app.io.projections import IPSS_2018, IPSS_2023
+
+    return [
+        f"注：人口・65歳以上・高齢化率・人口（2020年=100）は{IPSS_2023.vintage}。",
+        f"75歳以上と医療・介護需要指数は{IPSS_2018.vintage}の年齢階級別人口から。",
+        "（2023年推計には75歳以上と5歳階級の表がないため。2つの推計の数値を合算・混用はしていません。）",
+        "需要指数：年齢階級別人口に日本医師会 JMAP（地域医療情報システム）の重みを掛けた和の、2020年に対する比 × 100。",
+        f"　医療需要の重み：{_weights_text(MEDICAL_WEIGHTS)}。",
+        f"　介護需要の重み：{_weights_text(CARE_WEIGHTS)}。",
+        "推計のない市町村（福島県浜通りの13市町村など）を含む圏域の値と、その合計は空欄（不明）です。",
+    ]
+
+
+def _write_future(ws: Worksheet, areas: pd.DataFrame, level: str) -> None:
+    """A 将来推計 sheet: per area every listed future figure (registry headers and formats), the
+    合計 by `tally.total` (unknown stays empty) and the note on editions and weights below it."""
+    figures = future_columns(areas.columns)
+    if not figures:
+        ws["A1"] = "将来推計人口が読み込まれていないため、この表はありません。"
+        ws.column_dimensions["A"].width = 80
+        return
+    columns = [c for c in ("area", "parent") if c in areas.columns] + figures
+    frame = pd.DataFrame(areas[columns])
+    total_row: dict[str, Any] = {**total(areas), "area": "合計"}  # all of `areas`: ratios need the weights
+    headers = [header(c, level) for c in columns]
+    kinds = [_kind(c) for c in columns]
+    last = _write_rows(
+        ws,
+        columns,
+        headers,
+        kinds,
+        frame.itertuples(index=False, name=None),
+        total=[total_row.get(c) for c in columns],
+        header_lines=_FUTURE_HEADER_LINES,
+    )
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(last, 1)}"
+    ws.freeze_panes = "B2"
+    # Below the 合計, one short line per row, not wrapped: each reads across the empty cells to its
+    # right on the first printed page. Column B, not A: A is printed again on every page, which
+    # would repeat each line's first words there, cut.
+    for i, line in enumerate(future_note()):
+        ws.cell(row=last + 3 + i, column=2, value=xlsx_text(line))
+
+
+def _future_print_setup(ws: Worksheet) -> None:
+    """As `print_setup`, but `_FUTURE_PAGES_WIDE` pages wide, with the area names (column A) on each."""
+    if ws.max_column < 3:
+        return
+    ws.page_setup.fitToWidth = _FUTURE_PAGES_WIDE
+    ws.print_title_cols = "A:A"
+
+
+def _metric_notes() -> list[str]:
+    """The registry's notes on how a figure is computed, once per note: the future figures of every
+    year share theirs, listed as 「高齢化率（2025〜2050年推計） = …」, not six times."""
+    groups: dict[str, list[str]] = {}
+    for key, m in METRICS.items():
+        if m.note:
+            groups.setdefault(m.note, []).append(key)
+    out = []
+    for note, keys in groups.items():
+        label = METRICS[keys[0]].label
+        years = [k[-4:] for k in keys if re.search(r"_\d{4}$", k)]
+        if len(keys) > 1 and len(years) == len(keys):
+            label = label.replace(years[0], f"{years[0]}〜{years[-1]}", 1)
+        out.append(f"{label} = {note}")
+    return out
 
 
 def footer_text(text: str, limit: int = _FOOTER_TITLE_LIMIT) -> str:

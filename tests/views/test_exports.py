@@ -207,7 +207,10 @@ def test_summary_xlsx(hokkaido, tmp_path):
     )
     path = write_summary_xlsx(munis, plan, tmp_path / "summary.xlsx", findings=findings, sources=["テスト用の出典"])
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["在宅医療圏", "二次医療圏", "三次医療圏", "市町村", "所見", "人口ピラミッド", "出典"]
+    assert wb.sheetnames == [
+        *("在宅医療圏", "二次医療圏", "三次医療圏", "将来推計", "将来推計（二次医療圏）"),
+        *("市町村", "所見", "人口ピラミッド", "出典"),
+    ]
 
     for sheet, n in (("在宅医療圏", 33), ("二次医療圏", 21), ("三次医療圏", 6)):
         ws = wb[sheet]
@@ -385,3 +388,128 @@ def test_dollar_signs_in_names_are_text_not_tex(tmp_path, hokkaido):
     r = write_print_map(munis, Plan(name="費用$5と$10", table=t), tmp_path / "m.png")
     assert r"東部$\frac$" in r["labels_placed"] + r["labels_in_key"]
     assert not r["missing_glyphs"]
+
+
+# ---- future figures (issue 12) in every export --------------------------------------------------
+HOKKAIDO_2040 = 4_319_217  # IPSS 2023 edition, 北海道 2040 (../shared/data/projections/SOURCES.md)
+KAMIKAWA_2040 = 39_290  # 上川's 9 members summed from the IPSS tables (tests/core/test_future.py)
+
+
+def _sheet(ws) -> tuple[list[str], dict[str, tuple], list[tuple]]:
+    """Header, data rows by area name (合計 included) and the rows below the table."""
+    rows = list(ws.iter_rows(values_only=True))
+    end = next(i for i, r in enumerate(rows) if r[0] == "合計")
+    return list(rows[0]), {r[0]: r for r in rows[1 : end + 1]}, rows[end + 1 :]
+
+
+def test_future_sheets_carry_every_future_figure_with_registry_headers_and_formats(hokkaido, tmp_path):
+    from geo_app.core.metrics import FUTURE_COLUMNS, METRICS, header
+    from geo_app.io.projections import IPSS_2018, IPSS_2023
+
+    munis, plan = hokkaido
+    path = write_summary_xlsx(munis, plan, tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(path)
+    areas = dissolve(munis, plan, "homecare").set_index("area")
+    ws = wb["将来推計"]
+    head, rows, below = _sheet(ws)
+    assert head[:2] == ["在宅医療圏名", "二次医療圏"]
+    keys = {header(k): k for k in FUTURE_COLUMNS}
+    assert len(head) == 2 + len(FUTURE_COLUMNS) == 43 and set(head[2:]) == set(keys)  # every one, once
+    # a figure year by year: 人口 2020 … 2050 side by side, then the next figure
+    assert head[2:9] == [header(f"population_{y}") for y in (2020, 2025, 2030, 2035, 2040, 2045, 2050)]
+    assert "医療需要指数（2040年、2020年=100）" in head and "75歳以上（2040年、2018年推計）" in head
+    assert len(rows) == 34 and set(rows) - {"合計"} == set(areas.index)
+    for j, h in enumerate(head[2:], start=3):
+        m = METRICS[keys[h]]
+        cell = ws.cell(row=2, column=j)
+        assert cell.number_format == m.excel_format, h  # the registry's: 0.0% rates, #,##0.0 indices
+        if m.kind == "count":
+            assert isinstance(cell.value, int), h
+        for area, row in rows.items():
+            if area == "合計":
+                continue
+            want = areas.loc[area, keys[h]]
+            assert row[j - 1] == pytest.approx(float(want), rel=1e-12), (area, h)
+    assert METRICS["demand_care_index_2040"].excel_format == "#,##0.0"
+    col = {h: i for i, h in enumerate(head)}
+    assert rows["上川"][col["人口（2040年推計）"]] == KAMIKAWA_2040
+    total = rows["合計"]
+    assert total[col["人口（2040年推計）"]] == HOKKAIDO_2040
+    # the 合計's ratios are those of its sums (tally.total), not averages of the areas' ratios
+    rate = total[col["65歳以上（2040年推計）"]] / total[col["人口（2040年推計）"]]
+    assert total[col["高齢化率（2040年推計）"]] == pytest.approx(rate, rel=1e-12)
+    index = total[col["医療需要指数（2040年、2020年=100）"]]
+    weights = areas["demand_medical_weight_2040"].sum() / areas["demand_medical_weight_2020"].sum() * 100
+    assert index == pytest.approx(float(weights), rel=1e-12)
+    assert index != pytest.approx(float(areas["demand_medical_index_2040"].mean()), rel=1e-3)
+    assert ws.cell(row=1 + len(rows), column=1).font.bold
+    # the note under the table: both editions, by the names credited on 出典, and JMAP's weights
+    note = "\n".join(str(v) for r in below for v in r if v)
+    assert IPSS_2023.vintage in note and IPSS_2018.vintage in note and "JMAP" in note
+    assert "0〜14歳 ×0.6、15〜39歳 ×0.4、40〜64歳 ×1.0、65〜74歳 ×2.3、75歳以上 ×3.9" in note
+    assert "40〜64歳 ×1.0、65〜74歳 ×9.7、75歳以上 ×87.3" in note
+    assert ws.auto_filter.ref == "A1:AQ34" and ws.freeze_panes == "B2"  # the filter stops above 合計
+
+    head2, rows2, _ = _sheet(wb["将来推計（二次医療圏）"])
+    assert head2[:2] == ["二次医療圏名", "三次医療圏"] and head2[2:] == head[2:] and len(rows2) == 22
+    assert rows2["合計"][2:] == pytest.approx(total[2:], rel=1e-12)  # the same prefecture either way
+    assert rows2["上川中部"][col["人口（2040年推計）"]] < rows2["上川中部"][col["人口（2020年、推計の基準）"]]
+
+    sources = [r[1] for r in wb["出典"].iter_rows(min_row=2, values_only=True)]
+    assert IPSS_2023.credit in sources and IPSS_2018.credit in sources  # from munis.attrs["sources"]
+    notes = [s for s in sources if s and " = " in s]
+    assert len(notes) == len(set(notes)) and any(s.startswith("高齢化率（2025〜2050年推計） = ") for s in notes)
+    assert any(s.startswith("介護需要指数（2025〜2045年、2020年=100） = ") for s in notes)
+
+
+def test_future_figures_unknown_in_fukushima_stay_empty_in_excel_and_gis(tmp_path):
+    """福島県: 浜通り's 13 members have no projection of their own, and the 2018 edition none at all."""
+    plan = load_plan("secondary-2024:福島県")
+    munis = load_municipalities(prefectures=["福島県"])
+    path = write_summary_xlsx(munis, plan, tmp_path / "f.xlsx")
+    head, rows, _ = _sheet(openpyxl.load_workbook(path)["将来推計（二次医療圏）"])
+    col = {h: i for i, h in enumerate(head)}
+    pop, care = col["人口（2040年推計）"], col["介護需要指数（2040年、2020年=100）"]
+    assert rows["いわき"][pop] is None and rows["相双"][pop] is None
+    assert rows["合計"][pop] is None  # unknown, not the other four areas' sum
+    assert isinstance(rows["県北"][pop], int) and rows["県北"][pop] > 300_000
+    assert all(r[care] is None for r in rows.values())
+    assert all(v not in ("", "nan", "None", 0) for r in rows.values() for v in r[2:] if v is not None)
+
+    gpkg = write_gpkg(munis, plan, tmp_path / "f.gpkg")
+    layer = gpd.read_file(gpkg, layer="secondary", engine="pyogrio").set_index("area")
+    assert pd.isna(layer.loc["いわき", "population_2040"]) and layer.loc["県北", "population_2040"] > 300_000
+    assert layer["demand_care_index_2040"].isna().all()
+    doc = json.loads(write_geojson(dissolve(munis, plan, "secondary"), tmp_path / "f.geojson").read_text("utf-8"))
+    props = {f["properties"]["area"]: f["properties"] for f in doc["features"]}
+    assert props["相双"]["population_2040"] is None and isinstance(props["県北"]["population_2040"], int)
+
+
+def test_gis_layers_carry_future_figures_as_numbers(hokkaido, tmp_path):
+    from geo_app.core.metrics import FUTURE_COLUMNS, METRICS
+
+    munis, plan = hokkaido
+    path = write_gpkg(munis, plan, tmp_path / "areas.gpkg")
+    areas = dissolve(munis, plan, "homecare").set_index("area")
+    for name in ("homecare", "secondary", "tertiary"):
+        info = pyogrio.read_info(path, layer=name)
+        types = dict(zip(info["fields"], info["dtypes"], strict=True))
+        assert set(FUTURE_COLUMNS) <= set(types), name  # every year, as in the CSV
+        for key in FUTURE_COLUMNS:
+            assert types[key] == ("int64" if METRICS[key].kind == "count" else "float64"), (name, key)
+        assert not [f for f in types if "_weight_" in f]  # the indices' inputs (×10) are no field
+        assert max(len(f.encode()) for f in types) <= 63
+    layer = gpd.read_file(path, layer="homecare", engine="pyogrio").set_index("area")
+    assert layer.loc["上川", "population_2040"] == KAMIKAWA_2040
+    assert int(layer["population_2040"].sum()) == HOKKAIDO_2040
+    for key in ("aging_rate_2040", "demand_medical_index_2040", "demand_care_index_2040", "age_75_plus_2040"):
+        assert layer[key].tolist() == pytest.approx(areas.loc[layer.index, key].astype(float).tolist(), rel=1e-12)
+        assert layer[key].notna().all()
+
+    doc = json.loads(write_geojson(dissolve(munis, plan, "homecare"), tmp_path / "h.geojson").read_text("utf-8"))
+    props = {f["properties"]["area"]: f["properties"] for f in doc["features"]}
+    kamikawa = props["上川"]
+    assert kamikawa["population_2040"] == KAMIKAWA_2040 and isinstance(kamikawa["population_2040"], int)
+    assert isinstance(kamikawa["demand_care_index_2040"], float) and 50 < kamikawa["demand_care_index_2040"] < 200
+    assert set(FUTURE_COLUMNS) <= set(kamikawa) and not [k for k in kamikawa if "_weight_" in k]
+    assert sum(p["population_2040"] for p in props.values()) == HOKKAIDO_2040

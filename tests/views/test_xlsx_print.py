@@ -28,7 +28,7 @@ from geo_app import load_municipalities, load_plan
 from geo_app.cli import main
 from geo_app.core.plan import LEVEL_JA, Plan
 from geo_app.core.rules import RULES, ValidationOptions, findings_frame, validate
-from geo_app.views.xlsx import write_summary_xlsx
+from geo_app.views.xlsx import FUTURE_SHEETS, future_note, write_summary_xlsx
 
 LEVEL_SHEETS = ("在宅医療圏", "二次医療圏", "三次医療圏")
 OUR_SHEETS = (*LEVEL_SHEETS, "市町村", "所見")
@@ -133,6 +133,31 @@ def test_tokyo_total_that_showed_hashes_now_fits(workbooks):
     assert cell.value > 1_000_000 and width(shown(cell)) + 2 <= ws.column_dimensions[cell.column_letter].width
 
 
+@pytest.mark.parametrize("key", ["hokkaido", "tokyo"])
+def test_future_sheets_every_figure_fits_and_headers_have_their_lines(workbooks, key):
+    """The 将来推計 tables (areas and 合計) as shown fit their columns; a header wraps on the lines
+    its row is tall for; the note lines below, not wrapped, read on across the empty cells."""
+    wb = openpyxl.load_workbook(workbooks[key])
+    for name in FUTURE_SHEETS.values():
+        ws = wb[name]
+        end = next(c.row for c in ws["A"] if c.value == "合計")
+        table = [row for row in ws.iter_rows(min_row=2, max_row=end)]
+        bad = [
+            f"{c.coordinate} {shown(c)!r}"
+            for row in table
+            for c in row
+            if width(shown(c)) > ws.column_dimensions[c.column_letter].width - 2
+        ]
+        assert bad == [], name
+        for cell in ws[1]:
+            col = ws.column_dimensions[cell.column_letter].width
+            lines = math.ceil(width(str(cell.value)) / (col - 2))
+            assert lines <= 4 and (ws.row_dimensions[1].height or 15) >= 15 * lines, (name, cell.value, col)
+        note = [ws.cell(r, 2).value for r in range(end + 1, ws.max_row + 1) if ws.cell(r, 2).value]
+        assert note == future_note()
+        assert all(ws.cell(r, c).value is None for r in range(end + 1, ws.max_row + 1) for c in (1, *range(3, 9)))
+
+
 # ---- print setup -------------------------------------------------------------------------------
 def footer_parts(code: str) -> dict[str, str]:
     """Read an Excel header/footer string as Excel does: &L/&C/&R sections, && a literal &,
@@ -180,8 +205,13 @@ def test_print_setup_a4_landscape_one_page_wide_titles_and_footer(workbooks):
         assert ws.page_setup.orientation == "landscape", ws.title
         assert int(ws.page_setup.paperSize) == 9  # A4 in the OOXML paper-size table
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-        assert (int(ws.page_setup.fitToWidth), int(ws.page_setup.fitToHeight)) == (1, 0)
+        wide = 3 if ws.title in FUTURE_SHEETS.values() else 1  # 41 future figures: see test_future_sheets_…
+        assert (int(ws.page_setup.fitToWidth), int(ws.page_setup.fitToHeight)) == (wide, 0), ws.title
         assert 0.25 <= ws.page_margins.left <= 1 and 0.25 <= ws.page_margins.bottom <= 1
+    for name in FUTURE_SHEETS.values():
+        ws = wb[name]
+        assert ws.print_title_rows == "$1:$1" and ws.print_title_cols == "$A:$A", name  # names on every page
+        assert footer_parts(footer_of(workbooks["hokkaido"], name))["C"] == "{sheet}"
     for name in OUR_SHEETS:
         ws = wb[name]
         assert ws.print_title_rows == "$1:$1" and ws.freeze_panes in ("A2", "B2"), name
@@ -269,6 +299,33 @@ def test_libreoffice_prints_hokkaido_on_few_pages_without_hashes(workbooks, tmp_
         assert "合計" in by_sheet[name][0] and "5,224,614" in by_sheet[name][0]
     assert sum(len(by_sheet[n]) for n in OUR_SHEETS) <= 10  # the workbook printed on 36 pages before
     assert [n for n in OUR_SHEETS if any("###" in p for p in by_sheet[n])] == []
+    # 将来推計: three pages across, one down; 合計 and the area names on each; the note whole on the first
+    for name in FUTURE_SHEETS.values():
+        pages = by_sheet[name]
+        assert len(pages) == 3, name
+        assert all("合計" in p and "札幌" in p and "宗谷" in p for p in pages), name  # the names on each page
+        assert not any("###" in p for p in pages), name
+        assert "5,224,614" in pages[0] and "4,319,217" in pages[0] and "3,820,016" in pages[0]  # 2020/2040/2050
+        first = re.sub(r"\s+", "", pages[0])
+        assert [ln for ln in future_note() if re.sub(r"\s+", "", ln) not in first] == [], name
+    # … and as large as the 在宅医療圏 sheet prints, one page wide (two pages wide it was 5 pt)
+    size = _sheet_text_sizes(pdf, tmp_path)
+    assert size[FUTURE_SHEETS["homecare"]] >= size["在宅医療圏"] >= 5.5
+
+
+def _sheet_text_sizes(pdf: Path, tmp_path: Path) -> dict[str, float]:
+    """Per sheet (by its footer): the height of the word 「合計」 on its first page, in points."""
+    html = tmp_path / "bbox.html"
+    subprocess.run(["pdftotext", "-bbox", str(pdf), str(html)], check=True, capture_output=True)
+    word = re.compile(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>')
+    sizes: dict[str, float] = {}
+    for page in html.read_text(encoding="utf-8").split("<page ")[1:]:
+        words = [(float(y1) - float(y0), text) for y0, y1, text in word.findall(page)]
+        names = [t for _, t in words if t in (*OUR_SHEETS, *FUTURE_SHEETS.values())]
+        heights = [h for h, t in words if t == "合計"]
+        if names and heights:
+            sizes.setdefault(names[-1], heights[0])  # the footer is the page's last sheet name
+    return sizes
 
 
 # ---- summary.csv ------------------------------------------------------------------------------
