@@ -255,13 +255,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     plan, munis = _load(args, progress)
     status = _check_totals(args, plan, munis)
     progress("圏域に集計中")
-    table = summary_frame(dissolve(munis, plan, args.level))
+    areas = dissolve(munis, plan, args.level)
+    table = summary_frame(areas)
     if args.format == "csv":  # Japanese headers and figures as shown, unless --headers en (scripts)
         _write_csv(csv_frame(table, args.level, headers=args.headers), bom=args.headers == "ja")
     elif args.format == "json":
         print(to_json_records(table))  # literal names; json_text escapes what could drive a terminal
     else:
-        print(format_table(table))
+        print(format_table(table, areas))
         from geo_app.io.names import describe_unit_count
 
         units = describe_unit_count(plan.table.dropna(subset=[args.level])["code"])

@@ -101,6 +101,7 @@ def plan_credit(plan: Plan) -> str:
 def credits(munis: Any, plan: Plan) -> Credits:
     """Exactly the sources behind the figures of `plan` on `munis`."""
     sources = data_sources(munis)
-    parts = [f"{s.role}: {s.vintage}" for s in sources] + [f"区域案: {plan.title}"]
+    # the plan first: the line is long (boundaries, population, projections) and wraps on a printout
+    parts = [f"区域案: {plan.title}"] + [f"{s.role}: {s.vintage}" for s in sources]
     lines = [s.credit for s in sources] + [plan_credit(plan)]
     return Credits("／".join(parts), tuple(dict.fromkeys(lines)))

@@ -49,10 +49,14 @@ def summary_frame(areas: pd.DataFrame, *, future: bool = True) -> pd.DataFrame:
     return pd.DataFrame(areas[cols]).reset_index(drop=True)
 
 
-def with_total(summary: pd.DataFrame) -> pd.DataFrame:
-    """`summary` with a 合計 row from `tally.total` (the registry's aggregation: unknown stays unknown)."""
+def with_total(summary: pd.DataFrame, source: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`summary` with a 合計 row from `tally.total` (the registry's aggregation: unknown stays unknown).
+
+    `source`: the full areas the summary was cut from, when a ratio's parts are not among the summary's
+    columns (a demand index is the ratio of weighted sums that no table shows)."""
     row: dict[str, object] = {c: pd.NA for c in summary.columns}
-    row.update({k: pd.NA if v is None else v for k, v in total(summary).items()})
+    sums = total(summary if source is None else pd.DataFrame(source))
+    row.update({k: pd.NA if v is None else v for k, v in sums.items() if k in summary.columns})
     row["area"] = "合計"
     return pd.concat([summary, pd.DataFrame([row])], ignore_index=True)
 
@@ -76,15 +80,16 @@ def display_width(text: str, *, ambiguous: int = 1) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in wide else 1 for ch in text)
 
 
-def format_table(summary: pd.DataFrame) -> str:
+def format_table(summary: pd.DataFrame, source: pd.DataFrame | None = None) -> str:
     """A fixed-width text table with Japanese headers and a total row (East Asian width aware).
 
     For a terminal: names are escaped (`terminal_text`), so a name cannot drive the terminal,
-    and the columns are measured on what is shown.
+    and the columns are measured on what is shown (the target year's future figures only).
+    `source`: the areas the summary was cut from (`with_total`).
     """
     width = display_width
     keep = [c for c in summary.columns if c not in FUTURE_COLUMNS or c in TABLE_FUTURE]
-    df = with_total(summary[keep])
+    df = with_total(summary, summary if source is None else source)[keep]
     headers = [terminal_text(header(c)) for c in df.columns]
     cells = [
         [terminal_text(cell_text(c, v)) for c, v in zip(df.columns, row, strict=True)]
