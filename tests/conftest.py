@@ -105,6 +105,17 @@ def offline_page(browser, requests: list[str], *, viewport: tuple[int, int] = (1
 
 
 # ---- the app server, as users start it ------------------------------------------------------------
+def point_under_mouse(page, map_js: str, lat: float, lon: float, zoom: int = 9) -> None:
+    """Centre the Leaflet map `map_js` (a JS expression) on a point at `zoom` and move the mouse there."""
+    pt = page.evaluate(
+        f"([lat, lon, z]) => {{ const m = {map_js}; m.setView([lat, lon], z, {{animate: false}});"
+        " const p = m.latLngToContainerPoint([lat, lon]), r = m.getContainer().getBoundingClientRect();"
+        " return {x: p.x + r.left, y: p.y + r.top}; }",
+        [lat, lon, zoom],
+    )
+    page.mouse.move(pt["x"], pt["y"])
+
+
 def start_server(port: int, db: Path, log: Path) -> subprocess.Popen:
     exe = shutil.which("geo-app")
     cmd = [exe] if exe else [sys.executable, "-m", "geo_app.cli"]

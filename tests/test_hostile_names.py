@@ -37,7 +37,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import chromium_browser, start_server, stop_server
+from conftest import chromium_browser, point_under_mouse, start_server, stop_server
 from hostile import (
     APP_PLAN_NAME,
     BY_ID,
@@ -489,13 +489,7 @@ def _hover_tip(page, map_js: str, code: str, lat: float, lon: float) -> dict | N
     """Centre the map on a point inside `code`, put the mouse there: the rows of the tooltip Leaflet opens."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    pt = page.evaluate(
-        f"([lat, lon]) => {{ const m = {map_js}; m.setView([lat, lon], 9, {{animate: false}});"
-        " const p = m.latLngToContainerPoint([lat, lon]), r = m.getContainer().getBoundingClientRect();"
-        " return {x: p.x + r.left, y: p.y + r.top}; }",
-        [lat, lon],
-    )
-    page.mouse.move(pt["x"], pt["y"])
+    point_under_mouse(page, map_js, lat, lon)
     try:
         return page.wait_for_function(_TIP_ROWS_JS, arg=code, timeout=10_000).json_value()
     except PlaywrightTimeout:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 import shapely
-from conftest import offline_page
+from conftest import offline_page, point_under_mouse
 
 from geo_app.core.plan import UNCONFIRMED, Plan
 from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE, write_map_html
@@ -37,13 +37,7 @@ _MAP_JS = "Object.keys(window).map(k => window[k]).find(v => v instanceof L.Map)
 
 def hover(page, lat: float, lon: float) -> dict[str, str]:
     """Centre the map on a point, put the mouse there, and read the tooltip Leaflet opens (row → cell)."""
-    pt = page.evaluate(
-        f"([lat, lon]) => {{ const m = {_MAP_JS}; m.setView([lat, lon], 9, {{animate: false}});"
-        " const p = m.latLngToContainerPoint([lat, lon]), r = m.getContainer().getBoundingClientRect();"
-        " return {x: p.x + r.left, y: p.y + r.top}; }",
-        [lat, lon],
-    )
-    page.mouse.move(pt["x"], pt["y"])
+    point_under_mouse(page, _MAP_JS, lat, lon)
     tip = page.locator(".geoapp-tip")
     tip.wait_for(timeout=10_000)
     return dict(tip.locator("tr").evaluate_all("trs => trs.map(tr => [...tr.children].map(c => c.textContent))"))
