@@ -18,6 +18,10 @@ Writes
                                            + 175 wards + group 07999 浜通り地域 (no prefecture rows), sorted by code
   data/projections/ipss2018.csv            IPSS 2018 edition: 0–14, 15–39, 40–64, 65–74, 75+ 2020–2045 (sums of
                                            its 5-year bands), 1,682 municipalities + 128 wards, 2018 codes
+  data/facilities/counts.csv               訪問看護ステーション, hospitals (医療情報ネット) and, for Hokkaido,
+                                           在宅療養支援診療所・病院 per census code (1,741 municipalities + 175
+                                           wards); a designated city's row counts only what is coded to the
+                                           city itself, never its wards; empty = unknown (支援 outside Hokkaido)
 
 The 8th-plan secondary areas are written out in full (not derived at load time from secondary-2020 and
 the changes) so that every built-in plan is one table a user can open, the 25 re-assigned rows are
@@ -459,6 +463,107 @@ def build_projections_2018(shared: Path, out: Path) -> Path:
     return path
 
 
+# ---- facility counts (data/facilities/) ------------------------------------------------------------
+FAC = Path("facilities")
+FAC_COLUMNS = ["home_nursing_stations", "hospitals", "zaitaku_shien"]
+#: The rows SOURCES.md §1–§3 state for each file (a different count means another release: check it first).
+_FAC_ROWS = {
+    "home_nursing_stations_mhlw130.csv": 17_958,
+    "hospitals_mhlw_navii_20250601.csv": 7_587,
+    "hokkaido_zaitaku_shien_kouseikyoku_20251001.csv": 493,
+}
+_STATION = "訪問看護ステーション"
+#: 在宅療養支援 types counted (後方支援病院 is a back-up role for other institutions' patients, not counted).
+_SHIEN_TYPES = {"在宅療養支援診療所": ("診療所", "支援診"), "在宅療養支援病院": ("病院", "支援病")}
+_SHIEN_KINDS = {*_SHIEN_TYPES, "在宅療養後方支援病院"}
+_FAC_SHARED_COLUMN = {"home_nursing_stations": "home_nursing_station", "hospitals": "hospitals_navii"}
+
+
+def _read_facility_file(shared: Path, name: str, key: str, census_codes: set[str]) -> pd.DataFrame:
+    """One facility table, checked: its stated number of rows, a unique key, every code a census code."""
+    df = pd.read_csv(shared / FAC / name, dtype=str, keep_default_na=False)
+    if len(df) != _FAC_ROWS[name]:
+        _refuse(name, f"{len(df):,} rows, not {_FAC_ROWS[name]:,} as SOURCES.md states")
+    if not df[key].is_unique:
+        _refuse(name, f"{key} is not unique", list(df.loc[df[key].duplicated(), key]))
+    unknown = ~df["code"].isin(census_codes)
+    if unknown.any():
+        _refuse(name, "a code is not a 2020 census code", sorted(set(df.loc[unknown, "code"])))
+    return df
+
+
+def _count_by_code(codes: pd.Series, index: pd.Index) -> pd.Series:
+    return codes.value_counts().reindex(index, fill_value=0).astype("Int64")
+
+
+def build_facilities(shared: Path, out: Path) -> Path:
+    """data/facilities/counts.csv: facilities per census code, each counted once where its source codes it.
+
+    Ward rows count what is coded to the ward; a designated city's row counts only the rows coded to the
+    city itself (浜松市's hospitals on wards created in 2024), so a city merged from its wards is its row
+    plus its wards' rows, and nothing is counted twice. 在宅療養支援 is known for Hokkaido only: empty
+    (unknown, not 0) elsewhere.
+    """
+    census = pd.read_csv(shared / "population" / "census2020_municipalities.csv", dtype=str, keep_default_na=False)
+    census = census[["code", "kind", "parent_code"]].sort_values("code", kind="stable").set_index("code")
+    codes = set(census.index)
+    nursing = _read_facility_file(shared, "home_nursing_stations_mhlw130.csv", "id", codes)
+    # provider_kind follows the third digit of the 介護保険事業所番号 (SOURCES.md §1): 1/3 = a hospital or clinic
+    # deemed to provide 訪問看護 (みなし指定), anything else an office of its own.
+    is_station = ~nursing["id"].str[2].isin(["1", "3"])
+    if not (is_station == (nursing["provider_kind"] == _STATION)).all() or not (nursing["type"] == "訪問看護").all():
+        _refuse("home_nursing_stations_mhlw130.csv", "provider_kind or type disagrees with the office number")
+    hospitals = _read_facility_file(shared, "hospitals_mhlw_navii_20250601.csv", "id", codes)
+    if not (hospitals["type"] == "病院").all():
+        _refuse("hospitals_mhlw_navii_20250601.csv", "a row is not 病院")
+    shien = _read_facility_file(shared, "hokkaido_zaitaku_shien_kouseikyoku_20251001.csv", "inst_no", codes)
+    name = "hokkaido_zaitaku_shien_kouseikyoku_20251001.csv"
+    if not shien["type"].isin(_SHIEN_KINDS).all() or not shien["code"].str.startswith("01").all():
+        _refuse(name, f"a type outside {sorted(_SHIEN_KINDS)} or a code outside 北海道")
+    counted = shien[shien["type"].isin(_SHIEN_TYPES)]
+    for kind, (inst_kind, filing) in _SHIEN_TYPES.items():
+        rows = counted[counted["type"] == kind]
+        ok = (rows["kind"] == inst_kind) & rows["zaitaku_shien"].str.split("|").map(
+            lambda fs, f=filing: all(x.startswith(f) for x in fs)
+        )
+        if not ok.all():
+            _refuse(name, f"{kind} rows whose kind or filing is not {inst_kind}/{filing}", list(rows["inst_no"][~ok]))
+    table = census[["kind", "parent_code"]].copy()
+    table["home_nursing_stations"] = _count_by_code(nursing.loc[is_station, "code"], census.index)
+    table["hospitals"] = _count_by_code(hospitals["code"], census.index)
+    hokkaido = census.index.str.startswith("01")
+    table["zaitaku_shien"] = _count_by_code(counted["code"], census.index).where(hokkaido)
+    _check_facility_counts(shared, table, counted)
+    path = out / "facilities" / "counts.csv"
+    _write_csv(table.reset_index(), path)
+    return path
+
+
+def _check_facility_counts(shared: Path, table: pd.DataFrame, counted: pd.DataFrame) -> None:
+    """The counts equal the shared folder's own: its per-municipality table, and Hokkaido's filings list."""
+    name = "facility_counts_by_municipality.csv"
+    given = pd.read_csv(shared / FAC / name, dtype={"code": str, "parent_code": str}).set_index("code")
+    if set(given.index) != set(table.index):
+        _refuse(name, "its codes are not the census codes")
+    is_ward = table["kind"] == "ward"
+    for ours, theirs in _FAC_SHARED_COLUMN.items():
+        # theirs: a designated city counts its wards plus its own rows; ours: its own rows only.
+        merged = table[ours].add(table.loc[is_ward].groupby("parent_code")[ours].sum(), fill_value=0)
+        off = merged.ne(given[theirs].reindex(table.index))
+        if off.any():
+            _refuse(name, f"{ours} differs from its {theirs}", list(table.index[off]))
+    inst = pd.read_csv(shared / FAC / "hokkaido_medical_institutions_kouseikyoku.csv", dtype=str, keep_default_na=False)
+    filed = inst.loc[inst["zaitaku_shien"].str.contains("支援診|支援病"), ["inst_no", "code"]]
+    same = (
+        filed.sort_values("inst_no").to_numpy().tolist()
+        == counted[["inst_no", "code"]].sort_values("inst_no").to_numpy().tolist()
+    )
+    if not same:
+        _refuse("hokkaido_medical_institutions_kouseikyoku.csv", "its 支援診/支援病 institutions differ from the list")
+    if int(table["zaitaku_shien"].sum()) != len(counted):
+        _refuse("hokkaido_zaitaku_shien_kouseikyoku_20251001.csv", "zaitaku_shien does not add up to its rows")
+
+
 def build_all(shared: Path = DEFAULT_SHARED, out: Path = ROOT / "data") -> list[Path]:
     return [
         build_boundaries(shared, out),
@@ -471,6 +576,7 @@ def build_all(shared: Path = DEFAULT_SHARED, out: Path = ROOT / "data") -> list[
         build_readings(shared, out),
         build_projections_2023(shared, out),
         build_projections_2018(shared, out),
+        build_facilities(shared, out),
     ]
 
 

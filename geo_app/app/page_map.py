@@ -33,7 +33,7 @@ from geo_app.core.edits import (
     split_area,
 )
 from geo_app.core.errors import GeoAppError
-from geo_app.core.metrics import FUTURE_KEYS, IPSS2018, IPSS2023, METRICS, TARGET_YEAR, header, label
+from geo_app.core.metrics import FUTURE_KEYS, IPSS2018, IPSS2023, METRICS, SUPPLY_KEYS, TARGET_YEAR, header, label
 from geo_app.core.plan import LEVEL_JA, PARENT_LEVEL, UNCONFIRMED
 from geo_app.core.rules import SEVERITY_JA
 from geo_app.core.tally import total
@@ -260,6 +260,9 @@ TABLE_COLUMNS = [
     "area_km2",
     "density",
     *FUTURE_TABLE_COLUMNS,
+    "home_nursing_stations",
+    f"home_nursing_stations_per_1000_75_{TARGET_YEAR}",
+    "zaitaku_shien",
     "status",
     "members",
 ]
@@ -293,9 +296,11 @@ def future_caption(columns: list[str]) -> str:
 
 
 def metric_choices() -> list[str]:
-    """The 色分け options: the 2020 figures first, then the target year's projections (registry order)."""
+    """The 色分け options: the 2020 figures first, then the target year's projections, then the
+    facilities per 1,000 aged 75+ (registry order within each)."""
     keys = list(MAP_METRICS)
-    return [k for k in keys if k not in FUTURE_KEYS] + [k for k in keys if k in FUTURE_KEYS]
+    now = [k for k in keys if k not in FUTURE_KEYS and k not in SUPPLY_KEYS]
+    return now + [k for k in keys if k in FUTURE_KEYS] + [k for k in keys if k in SUPPLY_KEYS]
 
 
 def _metric_source_caption(metric: str) -> str:

@@ -38,6 +38,10 @@ __all__ = [
     "FUTURE_COUNTS",
     "FUTURE_COLUMNS",
     "FUTURE_KEYS",
+    "SUPPLY_KEYS",
+    "SUPPLY_COUNTS",
+    "ADDED_KEYS",
+    "ADDED_COUNTS",
 ]
 
 Aggregation = Literal["sum", "ratio"]
@@ -262,12 +266,59 @@ def _future_metrics() -> list[Metric]:
     return out
 
 
+# ---- supply: facilities per area and per 1,000 people aged 75+ (io.facilities) ----------------------
+NURSING = "mhlw_kaigo_130"  # 厚生労働省 介護サービス情報公表システム（訪問看護）
+HOSPITALS = "mhlw_navii"  # 厚生労働省 医療情報ネット（病院）
+ZAITAKU = "kouseikyoku_hokkaido"  # 北海道厚生局 在宅療養支援診療所・病院の届出（北海道のみ）
+#: Facility counts: key → (label, source, short label for map lines).
+SUPPLY = {
+    "home_nursing_stations": ("訪問看護ステーション数", NURSING, "訪問看護"),
+    "hospitals": ("病院数", HOSPITALS, "病院"),
+    "zaitaku_shien": ("在宅療養支援診療所・病院数", ZAITAKU, "在宅療養支援"),
+}
+
+
+def _supply_metrics() -> list[Metric]:
+    """Per area the facilities, and per 1,000 people aged 75+ now (the population table's 75+) and in
+    2040 (the 2018 edition's 75+): supply beside demand. A ratio is of the sums, unknown when either is."""
+    out: list[Metric] = []
+    for key, (ja, source, short) in SUPPLY.items():
+        out.append(Metric(key, ja, "か所", "count", "sum", source, short=short))
+        for suffix, base, when in (
+            ("", "age_75_plus", ""),
+            (f"_{TARGET_YEAR}", f"age_75_plus_{TARGET_YEAR}", f"{TARGET_YEAR}年の"),
+        ):
+            out.append(
+                Metric(
+                    f"{key}_per_1000_75{suffix}",
+                    f"{ja.removesuffix('数')}（{when}75歳以上千人あたり）",
+                    "か所",
+                    "decimal",
+                    "ratio",
+                    source,
+                    2,
+                    key,
+                    (base,),
+                    f"{ja} ÷ {when}75歳以上人口 × 1,000。",
+                    scale=1000.0,
+                    short=f"{short}/{when}75歳以上千人",
+                )
+            )
+    return out
+
+
 _M += _future_metrics()
+_M += _supply_metrics()
 METRICS: dict[str, Metric] = {m.key: m for m in _M}
 #: Future figures that add up over municipalities (the tally sums them), and every future column.
 FUTURE_COUNTS: tuple[str, ...] = tuple(m.key for m in _M if m.source in (IPSS2023, IPSS2018) and m.aggregation == "sum")
 FUTURE_COLUMNS: tuple[str, ...] = tuple(m.key for m in _M if m.source in (IPSS2023, IPSS2018) and m.listed)
 FUTURE_KEYS: tuple[str, ...] = tuple(m.key for m in _M if m.source in (IPSS2023, IPSS2018))
+#: Facility figures (counts and per 1,000 aged 75+), and every figure added to the census's.
+SUPPLY_KEYS: tuple[str, ...] = tuple(m.key for m in _M if m.source in (NURSING, HOSPITALS, ZAITAKU))
+SUPPLY_COUNTS: tuple[str, ...] = tuple(SUPPLY)
+ADDED_KEYS: tuple[str, ...] = FUTURE_KEYS + SUPPLY_KEYS
+ADDED_COUNTS: tuple[str, ...] = FUTURE_COUNTS + SUPPLY_COUNTS
 
 #: Metrics a map can be coloured by, in the order offered to users.
 MAP_METRICS = (
@@ -282,6 +333,9 @@ MAP_METRICS = (
     f"aging_rate_{TARGET_YEAR}",
     f"demand_medical_index_{TARGET_YEAR}",
     f"demand_care_index_{TARGET_YEAR}",
+    "home_nursing_stations_per_1000_75",
+    f"home_nursing_stations_per_1000_75_{TARGET_YEAR}",
+    "zaitaku_shien_per_1000_75",
 )
 
 FIELDS: dict[str, Field] = {

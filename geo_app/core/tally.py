@@ -31,7 +31,7 @@ import pandas as pd
 from geo_app.core.counts import AGE_BANDS, COUNT_COLUMNS, add_rates
 from geo_app.core.errors import PlanError
 from geo_app.core.geometry import coverage_groups, grouped_coverage_union, in_one_coverage
-from geo_app.core.metrics import FUTURE_COUNTS, FUTURE_KEYS, METRICS
+from geo_app.core.metrics import ADDED_COUNTS, ADDED_KEYS, METRICS
 from geo_app.core.plan import CONFIRMED, LEVELS, PARENT_LEVEL, UNCONFIRMED, Level, Plan
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ __all__ = [
     "check_level_name",
 ]
 
-_FUTURE = list(FUTURE_KEYS)  # after the age bands: the future figures, when the municipalities have them
+_FUTURE = list(ADDED_KEYS)  # after the age bands: future and supply figures, when the municipalities have them
 #: Columns of an Areas frame, in order (age bands follow when the population table has them).
 AREA_COLUMNS = [
     "area",
@@ -206,7 +206,7 @@ class AreaTally:
         self._munis = munis  # for the adjacency graph, built only if `pieces` is asked for
         self.crs = getattr(munis, "crs", None)
         self._coverage = bool(munis.attrs.get("coverage_valid", True))
-        wanted = [*COUNT_COLUMNS, *AGE_BANDS, *FUTURE_COUNTS] if counts is None else list(counts)
+        wanted = [*COUNT_COLUMNS, *AGE_BANDS, *ADDED_COUNTS] if counts is None else list(counts)
         self._count_cols = [c for c in wanted if c in munis.columns]
         geom_name = munis.active_geometry_name if isinstance(munis, gpd.GeoDataFrame) else None
         has_geometry = geometry and geom_name is not None and geom_name in munis.columns

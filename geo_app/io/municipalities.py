@@ -16,6 +16,7 @@ import pandas as pd
 from geo_app.core.codes import NORTHERN_TERRITORIES, city_of
 from geo_app.core.demand import future_columns
 from geo_app.core.geometry import area_km2, coverage_groups, is_coverage
+from geo_app.core.metrics import SUPPLY_COUNTS
 from geo_app.core.plan import Plan
 from geo_app.io import datasets
 from geo_app.io.boundaries import PathLike, merge_units, read_n03_units
@@ -28,6 +29,21 @@ from geo_app.io.provenance import boundary_source, population_source
 from geo_app.io.sea_links import bordering_prefectures, load_sea_links
 
 __all__ = ["municipalities_for_plan", "load_municipalities"]
+
+
+def _with_supply(munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The municipalities with their facility counts joined by code (io.facilities), unknown where none."""
+    from geo_app.io.facilities import load_facilities
+
+    supply = load_facilities(munis["code"].astype(str))
+    supply.index = munis.index
+    return pd.concat([munis, supply[list(SUPPLY_COUNTS)]], axis=1)
+
+
+def _supply_sources() -> tuple:
+    from geo_app.io.facilities import sources
+
+    return tuple(sources())
 
 
 def _with_future(munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -47,6 +63,7 @@ def load_municipalities(
     population: pd.DataFrame | str | Path | None = "census2020",
     population_date: str | None = None,
     projections: bool = True,
+    facilities: bool = True,
 ) -> gpd.GeoDataFrame:
     """Municipalities with geometry, km² and population; `attrs['report']` holds what was decided
     and `attrs['sources']` which inputs the figures come from (`population_date`: the date the
@@ -56,6 +73,7 @@ def load_municipalities(
     name (北海道) or 2-digit code (01). `population` is a table from `load_population`, a path
     to a user table, "census2020" (embedded), or None. `projections`: add the IPSS future
     population and the demand weights (core.demand) per municipality, unknown where IPSS has none.
+    `facilities`: add the counts of 訪問看護 stations, hospitals and (北海道) 在宅療養支援診療所・病院.
 
     Files are read under the input guard (their problems are InputErrors in Japanese); the rest is
     our computation, so an exception there is not dressed up as a problem with the user's file.
@@ -107,9 +125,14 @@ def load_municipalities(
         pop_source = population_source(str(pop.attrs.get("source") or "人口表"), population_date)
     if projections:
         munis = _with_future(munis)
+    if facilities:
+        munis = _with_supply(munis)
     munis.attrs["report"] = report
     future = projection_sources() if projections else ()
-    munis.attrs["sources"] = tuple(s for s in (boundary_source(user_paths), pop_source, *future) if s is not None)
+    supply = _supply_sources() if facilities else ()
+    munis.attrs["sources"] = tuple(
+        s for s in (boundary_source(user_paths), pop_source, *future, *supply) if s is not None
+    )
     munis.attrs["coverage_valid"] = coverage  # the whole set: what coverage simplification needs
     munis.attrs["coverage_groups"] = groups  # prefecture code → a coverage by itself (only when the whole is not)
     munis.attrs["sea_links"] = load_sea_links()  # the embedded routes; users add theirs with --sea-links

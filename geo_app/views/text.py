@@ -15,7 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from geo_app.core.dissolve import SUMMARY_COLUMNS
-from geo_app.core.metrics import FUTURE_COLUMNS, METRICS, TARGET_YEAR, header
+from geo_app.core.metrics import FUTURE_COLUMNS, METRICS, SUPPLY_KEYS, TARGET_YEAR, header
 from geo_app.core.tally import total
 from geo_app.views.textsafe import json_text, terminal_text
 
@@ -42,10 +42,12 @@ TABLE_FUTURE = tuple(
 
 def summary_frame(areas: pd.DataFrame, *, future: bool = True) -> pd.DataFrame:
     """Areas without geometry, in the documented column order, then (with `future`) every future
-    figure of the registry the areas have: population and 65+ per year, aging rates, indices."""
+    figure of the registry the areas have (population and 65+ per year, aging rates, indices) and the
+    facilities (counts, per 1,000 aged 75+ now and in 2040)."""
     cols = [c for c in SUMMARY_COLUMNS if c in areas.columns]
     if future:
         cols += [c for c in FUTURE_COLUMNS if c in areas.columns]
+        cols += [c for c in SUPPLY_KEYS if c in areas.columns]
     return pd.DataFrame(areas[cols]).reset_index(drop=True)
 
 
@@ -88,7 +90,7 @@ def format_table(summary: pd.DataFrame, source: pd.DataFrame | None = None) -> s
     `source`: the areas the summary was cut from (`with_total`).
     """
     width = display_width
-    keep = [c for c in summary.columns if c not in FUTURE_COLUMNS or c in TABLE_FUTURE]
+    keep = [c for c in summary.columns if c not in (*FUTURE_COLUMNS, *SUPPLY_KEYS) or c in TABLE_FUTURE]
     df = with_total(summary, summary if source is None else source)[keep]
     headers = [terminal_text(header(c)) for c in df.columns]
     cells = [

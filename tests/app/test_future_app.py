@@ -42,6 +42,17 @@ OPTIONS_2040 = {
     f"demand_medical_index_{YEAR}": "医療需要指数（2040年、2020年=100）",
     f"demand_care_index_{YEAR}": "介護需要指数（2040年、2020年=100）",
 }
+#: The facilities after the projections: the table's columns and the last 色分け options.
+SUPPLY_HEADERS = [
+    "訪問看護ステーション数（か所）",
+    "訪問看護ステーション（2040年の75歳以上千人あたり）（か所）",
+    "在宅療養支援診療所・病院数（か所）",
+]
+OPTIONS_SUPPLY = [
+    "訪問看護ステーション（75歳以上千人あたり）",
+    "訪問看護ステーション（2040年の75歳以上千人あたり）",
+    "在宅療養支援診療所・病院（75歳以上千人あたり）",
+]
 DEMAND = f"demand_medical_index_{YEAR}"
 
 
@@ -126,7 +137,7 @@ def test_table_has_2040_columns_with_registry_formats_and_a_source_line(db):
     cols = list(t.columns)
     i = cols.index("人口密度（人/km²）")  # the last 2020 figure
     assert cols[i + 1 : i + 6] == FUTURE_HEADERS
-    assert cols[i + 6 :] == ["状態", "構成市町村"]
+    assert cols[i + 6 :] == [*SUPPLY_HEADERS, "状態", "構成市町村"]
     # formats from the registry: counts with separators, a rate as a percent (the cell holds ×100), an index 1 place
     formats = {k: v["type_config"]["format"] for k, v in json.loads(df.proto.columns).items() if "type_config" in v}
     assert [formats[h] for h in FUTURE_HEADERS] == ["localized", "%.1f%%", "%.1f", "%.1f", "localized"]
@@ -157,7 +168,7 @@ def test_table_has_2040_columns_with_registry_formats_and_a_source_line(db):
 def test_each_2040_colouring_gives_its_legend_and_figures(db):
     at = new_app()
     box = at.selectbox(key="view_metric")
-    assert box.options == [*OPTIONS_2020, *OPTIONS_2040.values()]  # 2020 first, then 2040, registry labels
+    assert box.options == [*OPTIONS_2020, *OPTIONS_2040.values(), *OPTIONS_SUPPLY]  # 2020, 2040, supply
     assert box.value == "population"
     assert "国勢調査" in box.help and "2040年の推計" in box.help
     for level, n in (("homecare", 33), ("secondary", 21)):

@@ -1,0 +1,96 @@
+"""Facility counts per municipality, embedded: 訪問看護ステーション, hospitals, Hokkaido's 在宅療養支援診療所・病院.
+
+What an area's supply is measured with, beside its demand. The counts are per census code, each facility
+counted once where its source codes it (data/facilities/counts.csv, written by scripts/build_data.py from
+../shared/data/facilities; see data/SOURCES.md). A designated city merged from its wards is the sum of its
+wards and of the facilities coded to the city itself; a ward is its own count, but unknown when the city has
+facilities its source could not place in a ward (浜松市's hospitals on its 2024 wards), since any of them may
+lie in that ward. 在宅療養支援 is known for Hokkaido only: NA elsewhere, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from geo_app.io import datasets
+from geo_app.io.provenance import DataSource
+
+__all__ = [
+    "COLUMNS",
+    "HOME_NURSING",
+    "HOSPITALS",
+    "ZAITAKU_SHIEN",
+    "SOURCE_OF",
+    "load_facilities",
+    "sources",
+]
+
+COLUMNS: tuple[str, ...] = ("home_nursing_stations", "hospitals", "zaitaku_shien")
+
+HOME_NURSING = DataSource(
+    "訪問看護ステーション数",
+    "厚生労働省 介護サービス情報公表 オープンデータ 2026年4〜7月公開の版（2025年12月末時点とみられる）",
+    "出典：介護サービス情報公表システム（厚生労働省）のオープンデータを加工して作成",
+)
+HOSPITALS = DataSource(
+    "病院数",
+    "厚生労働省 医療情報ネット（ナビイ）オープンデータ 2025年6月1日時点",
+    "出典：医療情報ネット（ナビイ）のオープンデータ（厚生労働省）を加工して作成",
+)
+ZAITAKU_SHIEN = DataSource(
+    "在宅療養支援診療所・病院数（北海道）",
+    "北海道厚生局 届出受理医療機関名簿（医科）2025年10月1日現在",
+    "出典：北海道厚生局「届出受理医療機関名簿（医科）」（令和7年10月1日現在）を加工して作成",
+)
+#: The source of each column, for a figure that shows one of them.
+SOURCE_OF: dict[str, DataSource] = dict(zip(COLUMNS, (HOME_NURSING, HOSPITALS, ZAITAKU_SHIEN), strict=True))
+
+
+def sources() -> tuple[DataSource, DataSource, DataSource]:
+    """The credits of the three sources, to be listed wherever their counts are shown."""
+    return HOME_NURSING, HOSPITALS, ZAITAKU_SHIEN
+
+
+def _path() -> Path:
+    """The embedded table, found like the census (GEO_APP_DATA_DIR, the wheel's _data, the repository's data/)."""
+    return datasets.data_dir() / "facilities" / "counts.csv"
+
+
+@lru_cache(maxsize=4)
+def _table(path: str) -> pd.DataFrame:
+    """Counts per code as read, and per code as looked up (cities merged, wards masked); read once per path."""
+    df = pd.read_csv(
+        path,
+        dtype={"code": "string", "kind": "string", "parent_code": "string", **dict.fromkeys(COLUMNS, "Int64")},
+    )
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: columns {missing} missing (rebuild with scripts/build_data.py)")
+    own = df.set_index("code")
+    if not own.index.is_unique:
+        raise ValueError(f"{path}: a code appears twice")
+    counts = own[list(COLUMNS)]
+    is_ward = own["kind"] == "ward"
+    city_of = own["parent_code"].where(is_ward, own.index.to_series())  # a ward's city, else the code itself
+    # A code other than a ward: its own row plus its wards' rows; unknown if any of them is (never skipped).
+    sums = counts.groupby(city_of).sum()
+    merged = sums.mask(counts.isna().groupby(city_of).any())
+    # A ward: unknown in a column where its city has facilities that could not be placed in a ward.
+    wards = counts[is_ward]
+    city_own = counts.reindex(city_of[is_ward].to_numpy()).set_axis(wards.index)
+    by_ward = wards.mask(city_own.fillna(0).gt(0))
+    return pd.concat([merged, by_ward]).astype("Int64")
+
+
+def load_facilities(codes: Iterable[str]) -> pd.DataFrame:
+    """Counts for `codes` (5-digit strings), in their order: Int64 columns COLUMNS, NA where unknown.
+
+    A designated city's code gives the whole city (its wards and its own rows); a ward's code the ward;
+    a code not in the census (or 在宅療養支援 outside Hokkaido) NA.
+    """
+    index = pd.Index([str(c) for c in codes], dtype="string", name="code")
+    return _table(str(_path())).reindex(index)
