@@ -40,10 +40,18 @@ def _with_supply(munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return pd.concat([munis, supply[list(SUPPLY_COUNTS)]], axis=1)
 
 
-def _supply_sources() -> tuple:
-    from geo_app.io.facilities import sources
+def _projection_sources(munis: pd.DataFrame) -> tuple:
+    """The IPSS editions behind a known figure here (the 2018 edition has no 福島県 municipalities)."""
+    ed2023, ed2018 = projection_sources()
+    used = (("population_2040", ed2023), ("age_75_plus_2040", ed2018))
+    return tuple(src for col, src in used if col in munis and munis[col].notna().any())
 
-    return tuple(sources())
+
+def _supply_sources(munis: pd.DataFrame) -> tuple:
+    """The facility sources behind a known figure here: 北海道厚生局 only where 北海道 is loaded."""
+    from geo_app.io.facilities import SOURCE_OF
+
+    return tuple(src for col, src in SOURCE_OF.items() if col in munis and munis[col].notna().any())
 
 
 def _with_future(munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -128,8 +136,8 @@ def load_municipalities(
     if facilities:
         munis = _with_supply(munis)
     munis.attrs["report"] = report
-    future = projection_sources() if projections else ()
-    supply = _supply_sources() if facilities else ()
+    future = _projection_sources(munis) if projections else ()
+    supply = _supply_sources(munis) if facilities else ()
     munis.attrs["sources"] = tuple(
         s for s in (boundary_source(user_paths), pop_source, *future, *supply) if s is not None
     )

@@ -963,13 +963,20 @@ def write_print_map(
             f"図法: ランベルト正積方位図法（中心 北緯{lat0:.1f}°・東経{lon0:.1f}°、GRS80）。"
             f"色分けは Fisher–Jenks 法（{max(ncls, 1)}区分）。"
         )
+        # The footer has 11 mm between the map's frame and the paper's edge: with many sources (census,
+        # projections, facilities, the plan) the text gets smaller rather than running off the page.
         foot_fs = 5.6 * k**0.5
-        width_em = (pw - 10 * k) * 72 / 25.4 / foot_fs
-        foot_lines = (
-            _wrap("　".join(notes), width_em)
-            + _wrap("データ: " + vintage, width_em)
-            + _wrap("出典: " + "　".join(credits), width_em)
-        )
+        room_pt = 11 * k * 72 / 25.4
+        while True:
+            width_em = (pw - 10 * k) * 72 / 25.4 / foot_fs
+            foot_lines = (
+                _wrap("　".join(notes), width_em)
+                + _wrap("データ: " + vintage, width_em)
+                + _wrap("出典: " + "　".join(credits), width_em)
+            )
+            if len(foot_lines) * foot_fs * 1.25 <= room_pt or foot_fs <= 3.6 * k**0.5:
+                break
+            foot_fs *= 0.94
         fig.text(
             fx(5 * k),
             fy(13 * k),
