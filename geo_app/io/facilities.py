@@ -63,16 +63,7 @@ def _path() -> Path:
 @lru_cache(maxsize=4)
 def _table(path: str) -> pd.DataFrame:
     """Counts per code as read, and per code as looked up (cities merged, wards masked); read once per path."""
-    df = pd.read_csv(
-        path,
-        dtype={"code": "string", "kind": "string", "parent_code": "string", **dict.fromkeys(COLUMNS, "Int64")},
-    )
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: columns {missing} missing (rebuild with scripts/build_data.py)")
-    own = df.set_index("code")
-    if not own.index.is_unique:
-        raise ValueError(f"{path}: a code appears twice")
+    own = datasets.read_code_table(path, COLUMNS)
     counts = own[list(COLUMNS)]
     is_ward = own["kind"] == "ward"
     city_of = own["parent_code"].where(is_ward, own.index.to_series())  # a ward's city, else the code itself

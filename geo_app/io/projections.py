@@ -100,17 +100,7 @@ def _path(name: str) -> Path:
 @lru_cache(maxsize=4)
 def _read(path: str, columns: tuple[str, ...]) -> pd.DataFrame:
     """One edition's table by code, counts as nullable integers (read once per process and path)."""
-    df = pd.read_csv(
-        path,
-        dtype={"code": "string", "kind": "string", "parent_code": "string", **dict.fromkeys(columns, "Int64")},
-    )
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: columns {missing} missing (rebuild with scripts/build_data.py)")
-    table = df.set_index("code")[list(columns)]
-    if not table.index.is_unique:
-        raise ValueError(f"{path}: a code appears twice")
-    return table
+    return datasets.read_code_table(path, columns)[list(columns)]
 
 
 def load_projections(codes: Iterable[str]) -> pd.DataFrame:
