@@ -105,6 +105,18 @@ def offline_page(browser, requests: list[str], *, viewport: tuple[int, int] = (1
 
 
 # ---- the app server, as users start it ------------------------------------------------------------
+def build_data_module():
+    """scripts/build_data.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "build_data", Path(__file__).resolve().parents[1] / "scripts" / "build_data.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def point_under_mouse(page, map_js: str, lat: float, lon: float, zoom: int = 9) -> None:
     """Centre the Leaflet map `map_js` (a JS expression) on a point at `zoom` and move the mouse there."""
     pt = page.evaluate(

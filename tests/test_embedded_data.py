@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import geopandas as gpd
 import pytest
 import shapely
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, build_data_module
 
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside this checkout")
 
 
-def _build_module():
-    spec = importlib.util.spec_from_file_location("build_data", ROOT / "scripts" / "build_data.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_rebuild_equals_committed(tmp_path):
-    built = _build_module().build_all(SHARED, tmp_path)
+    built = build_data_module().build_all(SHARED, tmp_path)
     for path in built:
         rel = path.relative_to(tmp_path)
         committed = ROOT / "data" / rel
@@ -36,7 +27,7 @@ def test_rebuild_equals_committed(tmp_path):
 
 def test_rebuild_is_deterministic(tmp_path):
     """The plan and reading tables come out byte for byte the same on every run."""
-    mod = _build_module()
+    mod = build_data_module()
     builders = (mod.build_secondary_plans, mod.build_secondary_2024_plans, mod.build_akita_plan, mod.build_readings)
     first = [f(SHARED, tmp_path / "a") for f in builders]
     second = [f(SHARED, tmp_path / "b") for f in builders]
@@ -62,7 +53,7 @@ def test_build_refuses_8th_plan_changes_that_contradict_a38(tmp_path):
     tampered = changes.replace("05201,秋田市,秋田県,0504,秋田周辺,", "05201,秋田市,秋田県,0504,横手,")
     (shared / "areas" / "secondary_2024_changes.csv").write_text(tampered, encoding="utf-8")
     with pytest.raises(SystemExit, match="05201"):
-        _build_module().build_secondary_2024_plans(shared, tmp_path / "out")
+        build_data_module().build_secondary_2024_plans(shared, tmp_path / "out")
 
 
 def test_embedded_package_is_small():

@@ -12,16 +12,17 @@ are packaged, so nothing is fetched from the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import streamlit as st
 
-from geo_app.app.workspace import MapCache
+from geo_app.app.workspace import MapCache, Workspace
 from geo_app.views.livemap import MAP_CSS, MapBase, folium_base_map
+from geo_app.views.webmap import drop_cdn_links
 
-__all__ = ["COMPONENT", "MapCache", "base_payload", "show_map", "clicked_code"]
+__all__ = ["COMPONENT", "MapCache", "base_payload", "workspace_base", "show_map", "clicked_code"]
 
 #: "<project name>.<component name>" as declared in pyproject.toml (Streamlit finds its files by it).
 COMPONENT = "geo-app.livemap"
@@ -34,22 +35,12 @@ def _component() -> Any:
     return st.components.v2.component(COMPONENT, js="livemap/component.js", isolate_styles=False)
 
 
-def _walk(el: Any) -> Iterator[Any]:
-    yield el
-    for child in list(getattr(el, "_children", {}).values()):  # branca lists children nowhere else
-        yield from _walk(child)
-
-
 def base_payload(base: MapBase, basemap: str) -> dict[str, Any]:
     """folium's base map as the script the component runs once, with the renderer's static data.
 
     Built once per (data set, basemap) and shared by every session (`MapCache`)."""
     fmap, layer = folium_base_map(base, basemap=basemap)
-    for el in _walk(fmap):  # the component loads the packaged Leaflet and topojson-client itself
-        if hasattr(el, "default_js"):
-            el.default_js = []
-        if hasattr(el, "default_css"):
-            el.default_css = []
+    drop_cdn_links(fmap)  # the component loads the packaged Leaflet and topojson-client itself
     root: Any = fmap.get_root()
     root.render()
     return {
@@ -62,28 +53,36 @@ def base_payload(base: MapBase, basemap: str) -> dict[str, Any]:
     }
 
 
+def workspace_base(ws: Workspace, basemap: str) -> dict[str, Any]:
+    """`base_payload` of the workspace's data, built once per data set and basemap for all sessions."""
+    base = ws.data.base
+    return ws.maps.get(("map-base", base.key, basemap), lambda: base_payload(base, basemap))
+
+
 def show_map(
-    base_key: str,
-    base: Callable[[], dict[str, Any]],
+    ws: Workspace,
     state: dict[str, Any],
     *,
     key: str,
-    view: str = "",
+    basemap: str = "none",
     height: int = 680,
     on_click: Callable[[str], None] | None = None,
 ) -> None:
-    """Draw the map: the base only when this session's browser has not got it, then the state.
+    """Draw the map of the workspace's data with `state` (views.livemap.map_state): the base only
+    when this session's browser has not got it for this data set and basemap.
 
-    `base_key` names the base (data set and basemap); `view` the data set alone: the user's zoom
-    and centre are kept across states, page switches and a change of basemap on the same data."""
+    The user's zoom and centre belong to the data set (`view`): they are kept across states, page
+    switches and a change of basemap on the same data."""
+    view = ws.data.base.key
+    base_key = f"{view}-{basemap}"
     sent: dict[str, str] = st.session_state.setdefault(_SENT, {})
     need: dict[str, str] = st.session_state.setdefault(_NEED, {})
     send_base = sent.get(key) != base_key or need.pop(key, None) == base_key
     data = {
         "key": key,
         "baseKey": base_key,
-        "view": view or base_key,
-        "base": base() if send_base else None,
+        "view": view,
+        "base": workspace_base(ws, basemap) if send_base else None,
         "state": state,
         "height": height,
     }

@@ -182,7 +182,6 @@ def render() -> None:
     with left:
         st.caption("地図は案 B。赤い太線が、所属が変わる市町村です。")
         try:
-            from geo_app.app.page_map import _base
             from geo_app.core.dissolve import dissolve
             from geo_app.views.livemap import map_state
 
@@ -204,9 +203,7 @@ def render() -> None:
                 title=f"{plan_b.name}（赤: 案Aから移る市町村）",
                 serial=f"{plan_signature(plan_b)[:12]}-{plan_signature(plan_a)[:12]}-{level}",
             )
-            show_map(
-                f"{ws.data.base.key}-none", lambda: _base(ws, "none"), state, key=COMPARE_KEY, view=ws.data.base.key
-            )
+            show_map(ws, state, key=COMPARE_KEY)
         except GeoAppError as exc:
             st.error(md_escape(exc))
 

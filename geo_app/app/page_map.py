@@ -17,7 +17,7 @@ import streamlit as st
 
 from geo_app.app import workspace as ops
 from geo_app.app.charts import pyramid_chart, sex_pyramid_chart
-from geo_app.app.mapview import base_payload, show_map
+from geo_app.app.mapview import show_map, workspace_base
 from geo_app.app.state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape, plain_text
 from geo_app.core.codes import city_of
@@ -554,12 +554,6 @@ def _focus(ws, level: str) -> list[str]:
     return list(st.session_state.get("_map_focus", []))
 
 
-def _base(ws, basemap: str) -> dict:
-    """folium's base map and the topology, built once per data set and shared by all sessions."""
-    base = ws.data.base
-    return ws.maps.get(("map-base", base.key, basemap), lambda: base_payload(base, basemap))
-
-
 def show_plan_map(ws, level: str, metric: str, basemap: str) -> None:
     """The workspace's plan on the live map: the base once per data set, then a small state."""
     from geo_app.views.livemap import map_state
@@ -576,21 +570,14 @@ def show_plan_map(ws, level: str, metric: str, basemap: str) -> None:
         focus=_focus(ws, level),
         serial=f"{plan_signature(plan)[:12]}-{level}-{metric}",
     )
-    show_map(
-        f"{ws.data.base.key}-{basemap}",
-        lambda: _base(ws, basemap),
-        state,
-        key=MAP_KEY,
-        view=ws.data.base.key,
-        on_click=_on_map_click,
-    )
+    show_map(ws, state, key=MAP_KEY, basemap=basemap, on_click=_on_map_click)
 
 
 def warm_up() -> None:
     """What the first visitor's page needs, computed before anyone connects (see app/serve.py)."""
     ws = open_plan(load_plan(DEFAULT_PLAN), origin="warm-up")
     ws.findings()
-    _base(ws, "none")  # folium's base map, shared by every session
+    workspace_base(ws, "none")  # folium's base map, shared by every session
 
 
 def _findings(findings: list) -> None:

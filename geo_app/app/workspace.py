@@ -33,6 +33,7 @@ from geo_app.core.live import LivePlan
 from geo_app.core.plan import Level, Plan
 from geo_app.io.names import describe_unit_count
 from geo_app.io.plans import load_plan
+from geo_app.views.livemap import MAP_SIMPLIFY
 
 if TYPE_CHECKING:
     from geo_app.views.livemap import MapBase
@@ -70,9 +71,6 @@ __all__ = [
     "print_map_bytes",
 ]
 
-#: Topology-preserving simplification of the map's geometry (degrees, ≈80–100 m): small enough to
-#: see a town's shape at city zoom, and neighbouring areas still share their borders exactly.
-MAP_SIMPLIFY = 0.001
 DEFAULT_PLAN = "hokkaido-2024"
 DEFAULT_ORIGIN = "組み込みの区域案「北海道 2024（第8次医療計画）」"
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geo_app.core.metrics import METRICS
+
 __all__ = ["AGE_BANDS", "GROUP_COLUMNS", "COUNT_COLUMNS", "add_rates"]
 
 _BAND_EDGES = list(range(0, 100, 5))
@@ -51,8 +53,6 @@ _CENSUS_RATES = ("aging_rate", "share_75_plus", "density")  # computed above, th
 
 def _registry_ratios(out: pd.DataFrame) -> pd.DataFrame:
     """numerator ÷ (first denominator − the rest) × scale, for the registry's other ratios."""
-    from geo_app.core.metrics import METRICS
-
     for key, m in METRICS.items():
         if m.aggregation != "ratio" or key in _CENSUS_RATES or m.numerator is None or not m.denominator:
             continue

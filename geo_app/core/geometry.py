@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,9 +21,6 @@ __all__ = [
     "area_km2",
     "repair",
     "shared_borders",
-    "BorderPieces",
-    "border_pieces",
-    "classify_borders",
 ]
 
 JGD2011 = "EPSG:6668"
@@ -171,73 +167,3 @@ def shared_borders(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     shared = shapely.intersection(geoms[i], geoms[j])
     line = shapely.get_dimensions(shared) >= 1
     return i[line], j[line], shared[line]
-
-
-def _lines_only(geoms: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    parts, idx = shapely.get_parts(geoms, return_index=True)
-    keep = shapely.get_dimensions(parts) == 1
-    return parts[keep], owner[idx[keep]]
-
-
-@dataclass(frozen=True)
-class BorderPieces:
-    """Every stretch of municipal border, once: between two municipalities (a, b) or on the
-    outside of the set (b = -1: coast, prefecture edge). Built once per set of municipalities;
-    a plan then only decides which level each piece belongs to (`classify_borders`)."""
-
-    a: np.ndarray
-    b: np.ndarray
-    lines: np.ndarray
-
-
-def border_pieces(geoms: np.ndarray) -> BorderPieces:
-    geoms = np.asarray(geoms, dtype=object)
-    i, j, shared = shared_borders(geoms)
-    lines, pair = _lines_only(shared, np.arange(len(i)))
-    a, b = i[pair], j[pair]
-    # Outer boundary of each municipality: its boundary minus the borders it shares.
-    owner = np.concatenate([a, b])
-    both = np.concatenate([lines, lines])
-    inner = np.full(len(geoms), None, dtype=object)
-    if len(owner):
-        present, dense = np.unique(owner, return_inverse=True)  # islands share nothing
-        order = np.argsort(dense, kind="stable")
-        inner[present] = np.asarray(shapely.multilinestrings(both[order], indices=dense[order]), dtype=object)
-    boundary = shapely.boundary(geoms)
-    has_inner = ~shapely.is_missing(inner)
-    outer = boundary.copy()
-    outer[has_inner] = shapely.difference(boundary[has_inner], inner[has_inner])
-    outer_lines, outer_owner = _lines_only(outer, np.arange(len(geoms)))
-    return BorderPieces(
-        a=np.concatenate([a, outer_owner]),
-        b=np.concatenate([b, np.full(len(outer_owner), -1)]),
-        lines=np.concatenate([lines, outer_lines]),
-    )
-
-
-def classify_borders(pieces: BorderPieces, area_ids: list[np.ndarray]) -> list[object]:
-    """Border lines per level, coarse to fine, each stretch drawn once.
-
-    `area_ids[k]` gives, per municipality, an integer id of its area at level k (coarsest
-    first); -1 means not in the plan. A stretch belongs to the coarsest level whose areas differ
-    on its two sides; the outside of the planned set belongs to the coarsest level; a stretch
-    with the same areas at every level is a plain municipal border (the last item).
-    """
-    levels = len(area_ids)
-    a, b = pieces.a, pieces.b
-    in_a = area_ids[0][a] >= 0
-    in_b = np.where(b >= 0, area_ids[0][np.maximum(b, 0)] >= 0, False)
-    drawn = in_a | in_b
-    level = np.full(len(a), levels, dtype=np.int64)  # default: municipal border
-    for k in range(levels - 1, -1, -1):
-        ids = area_ids[k]
-        differ = ids[a] != np.where(b >= 0, ids[np.maximum(b, 0)], -2)
-        level = np.where(differ, k, level)
-    level = np.where(in_a & in_b, level, 0)  # the edge of the planned set is drawn as the coarsest
-    out: list[object] = []
-    for k in range(levels + 1):
-        sel = drawn & (level == k)
-        out.append(
-            shapely.line_merge(shapely.multilinestrings(pieces.lines[sel])) if sel.any() else shapely.MultiLineString()
-        )
-    return out

@@ -47,7 +47,7 @@ __all__ = [
     "check_level_name",
 ]
 
-_FUTURE = list(ADDED_KEYS)  # after the age bands: future and supply figures, when the municipalities have them
+_ADDED = list(ADDED_KEYS)  # after the age bands: future and supply figures, when the municipalities have them
 #: Columns of an Areas frame, in order (age bands follow when the population table has them).
 AREA_COLUMNS = [
     "area",
@@ -108,7 +108,7 @@ def mark_absent(areas: gpd.GeoDataFrame, plan: Plan, codes: pd.Series | np.ndarr
     names = set(absent[level])
     figures = [
         c
-        for c in [*COUNT_COLUMNS, *AGE_BANDS, "aging_rate", "share_75_plus", "area_km2", "density", *_FUTURE]
+        for c in [*COUNT_COLUMNS, *AGE_BANDS, "aging_rate", "share_75_plus", "area_km2", "density", *_ADDED]
         if c in areas.columns
     ]
     out = areas.copy()
@@ -476,7 +476,7 @@ class AreaTally:
         out = pd.DataFrame(data)
         out["level"] = level
         out = add_rates(out)  # on a plain frame: GeoDataFrame column assignment costs more than the maths
-        ordered = [c for c in [*AREA_COLUMNS, *AGE_BANDS, *_FUTURE] if c in out.columns]
+        ordered = [c for c in [*AREA_COLUMNS, *AGE_BANDS, *_ADDED] if c in out.columns]
         areas = gpd.GeoDataFrame(out[ordered], geometry=st.geometry[slots], crs=self.crs)
         return mark_absent(areas, self._plan, self.codes, level)
 

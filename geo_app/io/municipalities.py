@@ -20,45 +20,28 @@ from geo_app.core.metrics import SUPPLY_COUNTS
 from geo_app.core.plan import Plan
 from geo_app.io import datasets
 from geo_app.io.boundaries import PathLike, merge_units, read_n03_units
+from geo_app.io.facilities import SOURCE_OF, load_facilities
 from geo_app.io.known_codes import known_codes
 from geo_app.io.names import describe_unit_count
 from geo_app.io.population import attach_population, load_population
 from geo_app.io.projections import load_projections
 from geo_app.io.projections import sources as projection_sources
-from geo_app.io.provenance import boundary_source, population_source
+from geo_app.io.provenance import DataSource, boundary_source, population_source
 from geo_app.io.sea_links import bordering_prefectures, load_sea_links
 
 __all__ = ["municipalities_for_plan", "load_municipalities"]
 
 
-def _with_supply(munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The municipalities with their facility counts joined by code (io.facilities), unknown where none."""
-    from geo_app.io.facilities import load_facilities
-
-    supply = load_facilities(munis["code"].astype(str))
-    supply.index = munis.index
-    return pd.concat([munis, supply[list(SUPPLY_COUNTS)]], axis=1)
+def _joined(munis: gpd.GeoDataFrame, by_code: pd.DataFrame) -> gpd.GeoDataFrame:
+    """`munis` with the columns of `by_code` (one row per municipality, in `munis`' order) beside them."""
+    return pd.concat([munis, by_code.set_axis(munis.index)], axis=1)
 
 
-def _projection_sources(munis: pd.DataFrame) -> tuple:
-    """The IPSS editions behind a known figure here (the 2018 edition has no 福島県 municipalities)."""
-    ed2023, ed2018 = projection_sources()
-    used = (("population_2040", ed2023), ("age_75_plus_2040", ed2018))
-    return tuple(src for col, src in used if col in munis and munis[col].notna().any())
-
-
-def _supply_sources(munis: pd.DataFrame) -> tuple:
-    """The facility sources behind a known figure here: 北海道厚生局 only where 北海道 is loaded."""
-    from geo_app.io.facilities import SOURCE_OF
-
-    return tuple(src for col, src in SOURCE_OF.items() if col in munis and munis[col].notna().any())
-
-
-def _with_future(munis: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The municipalities with the registry's future columns joined by code (core.demand)."""
-    future = future_columns(load_projections(munis["code"].astype(str)))
-    future.index = munis.index
-    return pd.concat([munis, future], axis=1)
+def _used(munis: pd.DataFrame, sources: Iterable[tuple[str, DataSource]]) -> tuple[DataSource, ...]:
+    """The sources of the (column, source) pairs whose column has a known figure here: a source is
+    credited only where it is behind one (北海道厚生局 only where 北海道 is loaded, the 2018 IPSS edition
+    only where it has figures)."""
+    return tuple(src for col, src in sources if col in munis and munis[col].notna().any())
 
 
 def load_municipalities(
@@ -131,13 +114,15 @@ def load_municipalities(
             report.add("population_table", 1, note)  # columns not understood, rows left out …
         munis = attach_population(munis, pop, report=report)
         pop_source = population_source(str(pop.attrs.get("source") or "人口表"), population_date)
+    codes = munis["code"].astype(str)
     if projections:
-        munis = _with_future(munis)
+        munis = _joined(munis, future_columns(load_projections(codes)))
     if facilities:
-        munis = _with_supply(munis)
+        munis = _joined(munis, load_facilities(codes)[list(SUPPLY_COUNTS)])
     munis.attrs["report"] = report
-    future = _projection_sources(munis) if projections else ()
-    supply = _supply_sources(munis) if facilities else ()
+    ed2023, ed2018 = projection_sources()
+    future = _used(munis, (("population_2040", ed2023), ("age_75_plus_2040", ed2018))) if projections else ()
+    supply = _used(munis, SOURCE_OF.items()) if facilities else ()
     munis.attrs["sources"] = tuple(
         s for s in (boundary_source(user_paths), pop_source, *future, *supply) if s is not None
     )

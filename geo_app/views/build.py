@@ -19,15 +19,14 @@ import geopandas as gpd
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
 from geo_app.core.rules import Finding
 from geo_app.io.tables import protect_text
+from geo_app.views.livemap import MAP_SIMPLIFY
 from geo_app.views.paths import safe_output_path
 from geo_app.views.text import csv_frame, summary_frame
 
 __all__ = ["build_outputs", "HTML_SIMPLIFY_TOLERANCE", "write_map_html"]
 
-#: Topology-preserving simplification for the shared HTML map (degrees; ≈ 80–100 m, as the app's
-#: map): stored as a quantised topology, Hokkaido's map.html stays near 0.4 MB while neighbouring
-#: municipalities still share every border exactly.
-HTML_SIMPLIFY_TOLERANCE = 0.001
+#: The shared HTML map's simplification: the app's (views.livemap), so both show the same shapes.
+HTML_SIMPLIFY_TOLERANCE = MAP_SIMPLIFY
 
 
 def write_map_html(

@@ -16,8 +16,6 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 from branca.element import Element, Figure
 
 from geo_app.core.dissolve import dissolve
@@ -38,7 +36,7 @@ __all__ = [
     "area_map",
     "standalone_html",
     "make_offline",
-    "plan_area_ids",
+    "drop_cdn_links",
 ]
 
 
@@ -46,16 +44,6 @@ __all__ = [
 METRICS: dict[str, Metric] = {k: REGISTRY[k] for k in MAP_METRICS}
 #: Basemap choices: "none" works offline; 地理院タイル needs the network.
 BASEMAPS = {"none": "背景地図なし（オフライン）", "gsi_pale": "地理院タイル 淡色地図"}
-
-
-def plan_area_ids(munis: pd.DataFrame, plan: Plan, levels: list[str]) -> list[np.ndarray]:
-    """Per municipality row, an integer id of its area at each level (-1: not in the plan)."""
-    pos = pd.Index(plan.table["code"]).get_indexer(munis["code"])
-    out = []
-    for lv in levels:
-        ids = pd.factorize(plan.table[lv].to_numpy(dtype=object))[0]  # missing names → -1
-        out.append(np.where(pos >= 0, ids[np.maximum(pos, 0)], -1))
-    return out
 
 
 def area_map(
@@ -112,14 +100,21 @@ def walk_elements(el: Any) -> Iterator[Any]:
         yield from walk_elements(child)
 
 
-def make_offline(fmap: folium.Map) -> folium.Map:
-    """Drop folium's CDN links (Leaflet, jQuery, Bootstrap, topojson …) and inline the packaged
-    Leaflet, topojson-client and the map renderer into the page head."""
+def drop_cdn_links(fmap: folium.Map) -> folium.Map:
+    """No element of the map lists a CDN script or style (Leaflet, jQuery, Bootstrap, topojson …):
+    whoever shows the map supplies the packaged ones (no request leaves the machine)."""
     for el in walk_elements(fmap):
         if hasattr(el, "default_js"):
             el.default_js = []
         if hasattr(el, "default_css"):
             el.default_css = []
+    return fmap
+
+
+def make_offline(fmap: folium.Map) -> folium.Map:
+    """Drop folium's CDN links and inline the packaged Leaflet, topojson-client and the map
+    renderer into the page head."""
+    drop_cdn_links(fmap)
     header = _root(fmap).header
     header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css_inline", index=0)
     scripts = (("leaflet", leaflet_js()), ("topojson", topojson_js()), ("livemap", livemap_js()))

@@ -8,14 +8,13 @@ table; a designated city is added up here from its wards and its own rows.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, build_data_module
 
 from geo_app.io.facilities import COLUMNS, SOURCE_OF, load_facilities, sources
 from geo_app.io.provenance import DataSource
@@ -207,16 +206,9 @@ def test_read_from_the_data_dir(tmp_path, monkeypatch):
 # ---- the build step ------------------------------------------------------------------------------
 
 
-def _build_module():
-    spec = importlib.util.spec_from_file_location("build_data", ROOT / "scripts" / "build_data.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @needs_shared
 def test_build_is_deterministic_and_equals_committed(tmp_path):
-    mod = _build_module()
+    mod = build_data_module()
     first, second = mod.build_facilities(SHARED, tmp_path / "a"), mod.build_facilities(SHARED, tmp_path / "b")
     assert first.read_bytes() == second.read_bytes() == (ROOT / "data" / "facilities" / "counts.csv").read_bytes()
     lines = first.read_text(encoding="utf-8").split("\n")
@@ -260,5 +252,5 @@ AIZEN = "0110112489,愛全病院訪問看護あいぜん,訪問看護,"  # a hos
 def test_build_refuses_inputs_that_disagree(tmp_path, name, old, new, message):
     shared = _tampered(tmp_path, name, old, new)
     with pytest.raises(SystemExit, match=message):
-        _build_module().build_facilities(shared, tmp_path / "out")
+        build_data_module().build_facilities(shared, tmp_path / "out")
     assert not (tmp_path / "out").exists()  # nothing written

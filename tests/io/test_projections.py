@@ -7,13 +7,12 @@ added up in the test (bands → 15–39, 40–64 …), never taken from the buil
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, build_data_module
 
 from geo_app.io.projections import RENAMED_2018, YEARS_2018, YEARS_2023, load_projections, sources
 from geo_app.io.provenance import DataSource
@@ -257,16 +256,9 @@ def test_read_from_the_data_dir(tmp_path, monkeypatch):
 # ---- the build step ------------------------------------------------------------------------------
 
 
-def _build_module():
-    spec = importlib.util.spec_from_file_location("build_data", ROOT / "scripts" / "build_data.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @needs_shared
 def test_build_is_deterministic_and_equals_committed(tmp_path):
-    mod = _build_module()
+    mod = build_data_module()
     for builder in (mod.build_projections_2023, mod.build_projections_2018):
         first, second = builder(SHARED, tmp_path / "a"), builder(SHARED, tmp_path / "b")
         assert first.read_bytes() == second.read_bytes()
@@ -314,7 +306,7 @@ def _add(line: str, columns: list[int], delta: int = 1) -> str:
 )
 def test_build_refuses_a_shared_file_that_fails_its_checks(tmp_path, name, line_start, columns, message):
     shared = _tampered(tmp_path, name, line_start, lambda line: _add(line, columns))
-    mod = _build_module()
+    mod = build_data_module()
     builder = mod.build_projections_2023 if name == N_2023 else mod.build_projections_2018
     with pytest.raises(SystemExit, match=message):
         builder(shared, tmp_path / "out")

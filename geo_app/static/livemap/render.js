@@ -132,7 +132,7 @@
 
   // Border stretches: the coarsest level whose areas differ on the two sides; the edge of the planned
   // set is drawn as the coarsest level; two municipalities in the same areas at every level share a
-  // plain municipal border (core.geometry.classify_borders draws the same classes for print).
+  // plain municipal border.
   function borderClass(s, a, b) {
     var ia = a.id, ib = b.id, top = s.ids[LEVELS[0]];
     var inA = top[ia] >= 0, inB = a !== b && top[ib] >= 0;
