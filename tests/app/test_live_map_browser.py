@@ -103,12 +103,26 @@ def move_biei(page, target: str) -> dict[str, tuple[int, int]]:
     return totals
 
 
+#: Pairs of shown labels whose boxes overlap (placed before Leaflet's stylesheet or the fonts applied, they did).
+_OVERLAPS_JS = """() => {
+  const r = [...document.querySelectorAll('.geoapp-live .geoapp-label:not(.geoapp-label-hidden)')]
+    .map(e => e.firstChild.getBoundingClientRect());
+  let n = 0;
+  for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {
+    const a = r[i], b = r[j];
+    if (!(a.right < b.left || a.left > b.right || a.bottom < b.top || a.top > b.bottom)) n++;
+  }
+  return n;
+}"""
+
+
 def test_edits_repaint_the_map_where_the_user_looks(app_url, browser):
     blocked: list[str] = []
     page = offline_page(browser, blocked)
     page.goto(app_url)
     wait_for_map(page)
     settle(page)
+    page.wait_for_function(f"() => ({_OVERLAPS_JS})() === 0", timeout=10_000)  # the first view's labels apart
 
     # 1. the user zooms in on 美瑛町
     page.evaluate(

@@ -12,12 +12,20 @@ const bases = globalThis.__geoappBases || (globalThis.__geoappBases = {});
 const views = globalThis.__geoappViews || (globalThis.__geoappViews = {});
 const maps = globalThis.geoappMaps || (globalThis.geoappMaps = {});
 
+// Leaflet's stylesheet, once per page; resolves when it applies. Labels measured before it (or before
+// the page's fonts) would be measured at the wrong size, so they are placed again then.
+let leafletCss = null;
+
 function ensureStyles(base) {
-  if (!document.getElementById('geoapp-leaflet-css')) {
+  if (!leafletCss) {
     const link = document.createElement('link');
     link.id = 'geoapp-leaflet-css';
     link.rel = 'stylesheet';
     link.href = new URL('../leaflet/leaflet.css', import.meta.url).href;
+    leafletCss = new Promise((resolve) => {
+      link.addEventListener('load', resolve);
+      link.addEventListener('error', resolve);
+    });
     document.head.appendChild(link);
   }
   let style = document.getElementById('geoapp-map-css');
@@ -54,6 +62,10 @@ function build(parentElement, data, base) {
     map.once('resize', () => map.fitBounds(base.info.bounds, {padding: [24, 24], animate: false}));
   }
   map.on('moveend zoomend', () => { views[viewKey] = {center: map.getCenter(), zoom: map.getZoom()}; });
+  Promise.all([leafletCss, document.fonts.ready]).then(() => {
+    map.invalidateSize({animate: false});
+    GeoAppLive.declutter(h);
+  });
   maps[data.key] = map;
   return h;
 }
