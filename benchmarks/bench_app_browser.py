@@ -23,6 +23,10 @@ named 全国), then measures, Hokkaido (the default plan hokkaido-2024) unless s
 (e) all Japan (/?plan=全国): the 市町村の数 the app shows, first map (cold: first open of the 47
     prefectures' data in this server; warm: median over new contexts; target ≤ 8 s) and a move of
     美瑛町 between 上川中部 and 富良野 (target ≤ 0.5 s).
+(f) facility points (Hokkaido after (d), all Japan after (e)): 「施設を表示」 訪問看護ステーション switched on:
+    pointerdown → the points drawn (first time: the kind's points are sent then; again after switching
+    it off: already in the page), websocket bytes for each, and the renderer's redraw of the points in
+    view (with the projection cached per zoom, and after a zoom change).
 
 "Repainted" = the map container's `data-geoapp-state` changed to a new serial ending in the
 level and metric asked for, AND an area's label reads the new figure computed here with geo_app
@@ -373,6 +377,54 @@ def first_load(page: Any, wire: Wire) -> str:
     )
 
 
+#: Armed before a click on a facility switch: from the next pointerdown, when `kind` is shown and drawn.
+ARM_FACILITY_JS = """kind => {
+  const c = window.geoappMaps.main_map.getContainer(), f = window.__fac = {t0: null, t: null};
+  document.addEventListener('pointerdown', () => { if (f.t0 === null) f.t0 = performance.now(); },
+    {capture: true, once: true});
+  const tick = () => {
+    const h = c.__geoapp, on = (c.getAttribute('data-geoapp-facilities') || '').split(',').includes(kind);
+    if (f.t0 !== null && on && h.facilities.drawn[kind] > 0) { f.t = performance.now() - f.t0; return; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}"""
+#: The renderer's redraw of the facility points in view: [ms with the projection cached, ms after a zoom
+#: change (projection recomputed), points drawn].
+REDRAW_JS = """kind => { const f = window.geoappMaps.main_map.getContainer().__geoapp.facilities;
+  let t = performance.now(); f.redraw(); const cached = performance.now() - t;
+  f.proj = {}; t = performance.now(); f.redraw(); return [cached, performance.now() - t, f.drawn[kind]]; }"""
+
+
+def facility_points(page: Any, wire: Wire, where: str, kind: str = "home_nursing_station") -> None:
+    """(f): switch a kind of facility points on (its points sent then), off, and on again."""
+    pill = page.locator(".st-key-view_facilities").get_by_role("button", name=re.compile("^訪問看護ステーション（"))
+    label = pill.inner_text().strip()
+    rows = []
+    for _ in range(2):
+        idle(page, wire)
+        start = len(wire.frames)
+        page.evaluate(ARM_FACILITY_JS, kind)
+        pill.click()
+        page.wait_for_function("() => window.__fac.t !== null", timeout=120_000)
+        received = sum(map(len, wire.frames[start : wire.settle(page)]))
+        rows.append((page.evaluate("() => window.__fac.t") / 1000, received))
+        cached, fresh, drawn = page.evaluate(REDRAW_JS, kind)
+        idle(page, wire)
+        pill.click()  # off again
+        page.wait_for_function(
+            "() => !(window.geoappMaps.main_map.getContainer().getAttribute('data-geoapp-facilities') || '')",
+            timeout=60_000,
+        )
+    (first, first_bytes), (again, again_bytes) = rows
+    print(
+        f"(f) {where}, 「施設を表示」 {label} on: points drawn {first:.3f} s after the click, the first time (its "
+        f"points sent then: {first_bytes / 1e3:.0f} KB received); again after off {again:.3f} s "
+        f"({again_bytes / 1e3:.0f} KB); redraw of the {drawn:,} points in view {cached:.1f} ms "
+        f"({fresh:.1f} ms after a zoom change)"
+    )
+
+
 # ---- the parts ---------------------------------------------------------------------------------------
 def hokkaido(browser: Any, port: int, blocked: list[str], args: argparse.Namespace) -> None:
     from geo_app import load_plan
@@ -516,6 +568,7 @@ def hokkaido(browser: Any, port: int, blocked: list[str], args: argparse.Namespa
         f"edits and an undo: zoom {view1['zoom']} centre {view1['lat']:.5f}, {view1['lng']:.5f} → "
         f"{'identical' if same else 'CHANGED'}; same Leaflet map object: {view1['sameMap']}"
     )
+    facility_points(page, wire, "Hokkaido (zoom 9 on 美瑛町)")
     page.context.close()
 
 
@@ -580,6 +633,7 @@ def japan(browser: Any, port: int, blocked: list[str], args: argparse.Namespace,
         totals="click → success message with the new totals",
     )
     print(f"    the moved-to area's label 「{where} {pops[where][where]}」 visible at the first zoom: {shown}")
+    facility_points(page, wire, "all Japan (first view)")
     page.context.close()
 
 

@@ -1,4 +1,4 @@
-"""`geo-app`: summary, build, validate, plans, app — a thin layer over the core.
+"""`geo-app`: summary, build, validate, propose, plans, app — a thin layer over the core.
 
 Exit codes: 0 done; 1 findings (validate; for summary/build: a total is wrong or unknown, the
 output is still written); 2 the input or the command line must be fixed (`エラー: …`); 3 a bug
@@ -130,12 +130,27 @@ def _positive_km(text: str) -> float:
     return km
 
 
-def _options(args: argparse.Namespace, **kwargs):
-    """ValidationOptions from the command line (the sea-distance limit; the routes ride on the municipalities)."""
+def _count(text: str) -> int:
+    """--areas, --candidates, --steps, --workers: a whole number of at least 1 (else exit 2)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"1以上の整数にしてください（{text}）")
+    return n
+
+
+def _options(args: argparse.Namespace, plan=None, **kwargs):
+    """ValidationOptions from the command line (the sea-distance limit; the routes ride on the municipalities),
+    with the facility points a plan's hubs name (loaded only when a hub names a facility id)."""
     from geo_app.core.rules import ValidationOptions
+    from geo_app.io.plans import hub_facilities
 
     if args.sea_distance_km is not None:
         kwargs["sea_distance_km"] = args.sea_distance_km
+    if plan is not None:
+        kwargs["facilities"] = hub_facilities(plan)
     return ValidationOptions(**kwargs)
 
 
@@ -249,6 +264,7 @@ def _progress_quiet(args: argparse.Namespace) -> bool:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from geo_app.core.dissolve import dissolve
+    from geo_app.io.plans import plan_hub_points
     from geo_app.views.text import csv_frame, format_table, summary_frame, to_json_records
 
     progress = Progress(3, _progress_quiet(args))
@@ -256,7 +272,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     status = _check_totals(args, plan, munis)
     progress("圏域に集計中")
     areas = dissolve(munis, plan, args.level)
-    table = summary_frame(areas)
+    hubs = plan_hub_points(plan) if args.format in ("csv", "json") and args.level == "homecare" else None
+    table = summary_frame(areas, hubs=hubs)
     if args.format == "csv":  # Japanese headers and figures as shown, unless --headers en (scripts)
         _write_csv(csv_frame(table, args.level, headers=args.headers), bom=args.headers == "ja")
     elif args.format == "json":
@@ -277,7 +294,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     progress = Progress(5, args.quiet)
     plan, munis = _load(args, progress)
-    findings = validate(munis, plan, _options(args))  # once: for the exit code here and for the 所見 sheet
+    findings = validate(munis, plan, _options(args, plan))  # once: for the exit code here and for the 所見 sheet
     status = _check_totals(args, plan, munis, findings)
     written = build_outputs(
         munis,
@@ -302,7 +319,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     progress = Progress(3, _progress_quiet(args))
     plan, munis = _load(args, progress)
     progress("検査中")
-    findings = validate(munis, plan, _options(args, population_floor=args.population_floor))
+    findings = validate(munis, plan, _options(args, plan, population_floor=args.population_floor))
     frame = findings_frame(findings)
     if args.format == "csv":
         _write_csv(frame)
@@ -315,6 +332,96 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"・情報 {counts.get('info', 0)}）"
         )
     return exit_code(findings)
+
+
+def _bar(done: int, total: int, width: int = 20) -> str:
+    """A text progress bar for stderr: 「[########------------] 4/10」."""
+    filled = round(width * done / total) if total else width
+    return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total}"
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    import json
+
+    from geo_app.core.adjacency import build_adjacency
+    from geo_app.core.propose import DISCLAIMER, RANKING_COLUMNS, candidate_plan, make_problem, rank, ranking_frame
+    from geo_app.core.propose_run import run_candidates
+    from geo_app.core.rules import ValidationOptions, validate
+    from geo_app.io.plan_writer import write_plan_csv
+
+    progress = Progress(4, args.quiet)
+    plan, munis = _load(args, progress)
+    progress("範囲と市町村のつながりを調べています")
+    graph = build_adjacency(munis)
+    kwargs = {"sea_distance_km": args.sea_distance_km} if args.sea_distance_km is not None else {}
+    problem = make_problem(
+        munis,
+        plan,
+        graph,
+        within=args.within,
+        k=args.areas,
+        floor=args.population_floor,
+        locks=args.lock or (),
+        redraw_confirmed=args.redraw_confirmed,
+        candidates=args.candidates,
+        **kwargs,
+    )
+    where = "ローカル" if not args.scheduler else f"クラスター {args.scheduler}"
+    progress(f"{args.candidates} 案を計算しています（Dask、{where}、乱数の種 {args.seed}）")
+    t0 = time.perf_counter()
+
+    def tick(done: int, total: int) -> None:
+        if not args.quiet:
+            say(f"  {_bar(done, total)} 案（{time.perf_counter() - t0:.1f} 秒）")
+
+    found = run_candidates(
+        problem,
+        candidates=args.candidates,
+        seed=args.seed,
+        steps=args.steps,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=tick,
+    )
+    ranked = rank(found)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = dict(zip(munis["code"].astype(str), munis["name"].astype(str), strict=True))
+    checks = ValidationOptions(rules=["unassigned", "multipart", "crosses_secondary"], graph=graph, **kwargs)
+    files = []
+    for no, cand in enumerate(ranked, start=1):
+        proposal = candidate_plan(plan, problem, cand, no, names)
+        path = out / f"提案{no}.csv"
+        write_plan_csv(proposal, path)
+        print(terminal_text(str(path)))
+        files.append(path.name)
+        mine = set(problem.codes)
+        findings = [f for f in validate(munis, proposal, checks) if f.severity != "info" and mine & set(f.codes or ())]
+        if findings:  # a proposal must be contiguous and nested: anything else is ours to fix
+            raise AssertionError(f"提案{no} に所見があります: {[f.message for f in findings]}")
+    table = ranking_frame(problem, ranked)
+    table.insert(1, "file", files)
+    summary = out / "提案一覧.csv"
+    japanese = table.rename(columns={**RANKING_COLUMNS, "file": "ファイル"})
+    spreadsheet_safe(japanese).to_csv(summary, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    print(terminal_text(str(summary)))
+    method = problem.method(seed=args.seed, steps=args.steps, candidates=args.candidates)
+    method.update(plan=plan.name, distinct_plans=len(ranked), disclaimer=DISCLAIMER)
+    meta = out / "提案の方法.json"
+    meta.write_text(json.dumps(method, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(terminal_text(str(meta)))
+    if not args.quiet:
+        say(
+            f"{args.candidates} 案を計算し、異なる案は {len(ranked)} 件でした"
+            f"（{time.perf_counter() - t0:.1f} 秒）。人口の偏りが小さい順:"
+        )
+        for r in table.itertuples():
+            say(
+                f"  提案{r.rank}: 偏り {r.rms_deviation_pct:.1f}%（最大 {r.max_deviation_pct:.1f}%）、"
+                f"人口 {r.smallest:,}〜{r.largest:,}、{r.areas_per_secondary}"
+            )
+        say(DISCLAIMER)
+    return EXIT_OK
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -383,6 +490,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--format", choices=["text", "csv"], default="text")
     v.set_defaults(func=cmd_validate)
+
+    pr = sub.add_parser(
+        "propose",
+        help="在宅医療圏の案を計算して提案（二次医療圏の中で、つながった・人口の釣り合った圏域。公式の案ではありません）",
+    )
+    _add_inputs(pr)
+    pr.add_argument(
+        "--within",
+        nargs="+",
+        required=True,
+        metavar="範囲",
+        help="範囲: 提案する二次医療圏の名前（複数可）か都道府県名。確定した在宅医療圏はそのまま残します",
+    )
+    pr.add_argument("--areas", type=_count, required=True, metavar="K", help="圏域の数: 範囲に作る在宅医療圏の数")
+    pr.add_argument(
+        "--population-floor", type=_count, default=None, metavar="N", help="人口の下限: どの圏域もこの人口以上に"
+    )
+    pr.add_argument(
+        "--lock",
+        nargs="+",
+        action="append",
+        metavar="CODE",
+        help="まとめる市町村: 同じ圏域にする市町村コード（--lock を繰り返すと別のまとまり）",
+    )
+    pr.add_argument("--seed", type=int, default=1, help="乱数の種（同じ種なら同じ案。既定: 1）")
+    pr.add_argument("--candidates", type=_count, default=8, metavar="M", help="計算する案の数（既定: 8）")
+    pr.add_argument("--steps", type=_count, default=1000, help="1案あたりの ReCom のステップ数（既定: 1000）")
+    pr.add_argument(
+        "--workers",
+        type=_count,
+        default=None,
+        help="ローカルで使うプロセス数（既定: CPU の数。1 ならこのプロセスだけ）",
+    )
+    pr.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed のスケジューラー（例: tcp://host:8786）")
+    pr.add_argument(
+        "--redraw-confirmed",
+        action="store_true",
+        help="確定した圏域も引き直す: 範囲の確定した在宅医療圏も外して提案（既定: 未確定の市町村だけ）",
+    )
+    pr.add_argument("--out", required=True, help="提案を書き出すフォルダー")
+    pr.set_defaults(func=cmd_propose)
 
     a = sub.add_parser("app", help="ブラウザーで使うアプリを起動")
     a.add_argument("--port", type=int, default=8501)

@@ -22,6 +22,10 @@ Writes
                                            在宅療養支援診療所・病院 per census code (1,741 municipalities + 175
                                            wards); a designated city's row counts only what is coded to the
                                            city itself, never its wards; empty = unknown (支援 outside Hokkaido)
+  data/facilities/points.csv               the same facilities as points (id, kind, name, census code, lat,
+                                           lon to 5 decimals), only those with a coordinate that lies in
+                                           or within 2 km of their municipality; per kind, the rows left
+                                           out are printed (they still count in counts.csv)
 
 The 8th-plan secondary areas are written out in full (not derived at load time from secondary-2020 and
 the changes) so that every built-in plan is one table a user can open, the 25 re-assigned rows are
@@ -38,6 +42,7 @@ import argparse
 import os
 import runpy
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import geopandas as gpd
@@ -564,6 +569,105 @@ def _check_facility_counts(shared: Path, table: pd.DataFrame, counted: pd.DataFr
         _refuse("hokkaido_zaitaku_shien_kouseikyoku_20251001.csv", "zaitaku_shien does not add up to its rows")
 
 
+# ---- facility points (data/facilities/points.csv) -----------------------------------------------------
+POINT_COLUMNS = ["id", "kind", "name", "code", "lat", "lon"]
+#: kind → prefix of its id (the source's own key: 介護保険事業所番号, ナビイ ID, 北海道厚生局の医療機関番号).
+POINT_KINDS = {"home_nursing_station": "st", "hospital": "hp", "zaitaku_shien": "zs"}
+#: The source's checks of a point against the 1 %-simplified N03 polygon of its municipality (SOURCES.md §1–§2):
+#: inside, or at most 2 km outside (simplification); `outside` means a wrong point (or code) and is not drawn.
+_CHECK_OK = {"inside", "near_boundary"}
+#: 在宅療養支援 rows take their point from ナビイ or from P04-20 via the linkage (SOURCES.md §3); both placed.
+_SHIEN_COORD_SOURCES = {"navii_20250601", "p04_2020_via_linkage"}
+
+
+def _five_decimals(text: str) -> str:
+    """A coordinate as published, rounded half up to 5 decimals (≈ 1 m) on its decimal digits, not on a float."""
+    return str(Decimal(text).quantize(Decimal("0.00001"), rounding=ROUND_HALF_UP))
+
+
+def _points(rows: pd.DataFrame, kind: str, key: str, lat: pd.Series, lon: pd.Series) -> pd.DataFrame:
+    """The rows of one kind as points: prefixed id, name as published, code, lat/lon rounded to 5 decimals."""
+    out = pd.DataFrame(
+        {
+            "id": POINT_KINDS[kind] + "-" + rows[key],
+            "kind": kind,
+            "name": rows["name"].str.strip(),
+            "code": rows["code"],
+            "lat": lat.map(_five_decimals),
+            "lon": lon.map(_five_decimals),
+        }
+    )
+    outside = ~(out["lat"].astype(float).between(20, 46) & out["lon"].astype(float).between(122, 154))
+    if outside.any():
+        _refuse(f"{kind} points", "a point lies outside lat 20–46, lon 122–154", list(out.loc[outside, "id"]))
+    return out
+
+
+def build_facility_points(shared: Path, out: Path, *, report: bool = True) -> Path:
+    """data/facilities/points.csv: the facilities of counts.csv that have a usable point, one row each.
+
+    Same rows as the counts (stations only; every ナビイ hospital; 在宅療養支援診療所・病院, not 後方支援).
+    A point is used when the source has one and it lies in (or within 2 km of) the municipality of the
+    row's code: stations and ナビイ hospitals by the source's `coord_check`; a hospital without its own point
+    takes P04-20's where `p04_fill_check` placed it inside; 在宅療養支援 rows carry a point only where
+    ナビイ or P04-20 (checked inside) gave one. Rows are sorted by kind, code and id (points of one town
+    lie together, which keeps the map's delta-encoded coordinates short).
+    """
+    census = pd.read_csv(shared / "population" / "census2020_municipalities.csv", dtype=str, keep_default_na=False)
+    codes = set(census["code"])
+    nursing = _read_facility_file(shared, "home_nursing_stations_mhlw130.csv", "id", codes)
+    stations = nursing[~nursing["id"].str[2].isin(["1", "3"])]  # as build_facilities counts them
+    hospitals = _read_facility_file(shared, "hospitals_mhlw_navii_20250601.csv", "id", codes)
+    shien = _read_facility_file(shared, "hokkaido_zaitaku_shien_kouseikyoku_20251001.csv", "inst_no", codes)
+    shien = shien[shien["type"].isin(_SHIEN_TYPES)]
+
+    # per kind: the rows, their key, their point (lat, lon), which rows have one, which are placed in their town
+    has_own = hospitals["lat"] != ""
+    own = has_own & hospitals["coord_check"].isin(_CHECK_OK)
+    p04 = ~own & (hospitals["lat_p04"] != "") & (hospitals["p04_fill_check"] == "inside")
+    if not shien.loc[shien["lat"] != "", "coord_source"].isin(_SHIEN_COORD_SOURCES).all():
+        _refuse("hokkaido_zaitaku_shien_kouseikyoku_20251001.csv", "a point from a source SOURCES.md §3 does not name")
+    kinds = {
+        "home_nursing_station": (
+            stations,
+            "id",
+            stations["lat"],
+            stations["lon"],
+            stations["lat"] != "",
+            stations["coord_check"].isin(_CHECK_OK),
+        ),
+        "hospital": (
+            hospitals,
+            "id",
+            hospitals["lat"].where(own, hospitals["lat_p04"]),
+            hospitals["lon"].where(own, hospitals["lon_p04"]),
+            has_own | (hospitals["lat_p04"] != ""),
+            own | p04,
+        ),
+        "zaitaku_shien": (shien, "inst_no", shien["lat"], shien["lon"], shien["lat"] != "", shien["lat"] != ""),
+    }
+    parts, lines = [], []
+    for kind, (rows, key, lat, lon, has_point, placed) in kinds.items():
+        ok = has_point & placed
+        parts.append(_points(rows[ok], kind, key, lat[ok], lon[ok]))
+        lines.append(
+            f"{kind}: {int(ok.sum()):,} points of {len(rows):,} rows; left out: {int((~has_point).sum()):,} without"
+            f" a coordinate, {int((has_point & ~placed).sum()):,} whose point lies outside their municipality"
+        )
+    lines.append(f"  (hospitals placed by P04-20 for want of a ナビイ point: {int(p04.sum()):,})")
+    table = pd.concat(parts, ignore_index=True)
+    if not table["id"].is_unique:
+        _refuse("facility points", "an id appears twice", list(table.loc[table["id"].duplicated(), "id"]))
+    order = {k: i for i, k in enumerate(POINT_KINDS)}
+    table = table.sort_values(["kind", "code", "id"], key=lambda c: c.map(order) if c.name == "kind" else c)
+    path = out / "facilities" / "points.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_csv(table[POINT_COLUMNS], path)
+    if report:
+        print("\n".join(lines))
+    return path
+
+
 def build_all(shared: Path = DEFAULT_SHARED, out: Path = ROOT / "data") -> list[Path]:
     return [
         build_boundaries(shared, out),
@@ -577,6 +681,7 @@ def build_all(shared: Path = DEFAULT_SHARED, out: Path = ROOT / "data") -> list[
         build_projections_2023(shared, out),
         build_projections_2018(shared, out),
         build_facilities(shared, out),
+        build_facility_points(shared, out),
     ]
 
 

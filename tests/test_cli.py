@@ -86,6 +86,7 @@ def test_build_writes_files(tmp_path, capsys):
 
     assert sorted(name for name, _ in pyogrio.list_layers(tmp_path / "areas.gpkg")) == [
         "homecare",
+        "hubs",  # hokkaido-2024 names its two designated hubs
         "municipalities",
         "secondary",
         "tertiary",

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is n
 
 def test_rebuild_equals_committed(tmp_path):
     built = build_data_module().build_all(SHARED, tmp_path)
+    assert tmp_path / "facilities" / "points.csv" in built  # the map's facility points too
     for path in built:
         rel = path.relative_to(tmp_path)
         committed = ROOT / "data" / rel
@@ -26,9 +27,17 @@ def test_rebuild_equals_committed(tmp_path):
 
 
 def test_rebuild_is_deterministic(tmp_path):
-    """The plan and reading tables come out byte for byte the same on every run."""
+    """The plan, reading and facility-point tables come out byte for byte the same on every run."""
+    from functools import partial
+
     mod = build_data_module()
-    builders = (mod.build_secondary_plans, mod.build_secondary_2024_plans, mod.build_akita_plan, mod.build_readings)
+    builders = (
+        mod.build_secondary_plans,
+        mod.build_secondary_2024_plans,
+        mod.build_akita_plan,
+        mod.build_readings,
+        partial(mod.build_facility_points, report=False),
+    )
     first = [f(SHARED, tmp_path / "a") for f in builders]
     second = [f(SHARED, tmp_path / "b") for f in builders]
     for a, b in zip(first, second, strict=True):
@@ -38,6 +47,7 @@ def test_rebuild_is_deterministic(tmp_path):
         "plans/secondary-2024.csv",
         "plans/akita-2024.csv",
         "municipalities/readings.csv",
+        "facilities/points.csv",
     ]
 
 

@@ -796,7 +796,7 @@ def test_geojson_hubs(geojson):
 #: The app's maps are drawn in the page (a components v2 component), each Leaflet map in
 #: window.geoappMaps under its Streamlit key (app/page_map.py MAP_KEY, app/page_compare.py COMPARE_KEY).
 MAIN_MAP, COMPARE_MAP = "main_map", "compare_map"
-PAGES = ("地図と編集", "案の比較", "保存・読み込み", "都道府県・データ")
+PAGES = ("地図と編集", "案の比較", "提案", "保存・読み込み", "都道府県・データ")
 SECOND_PLAN = "{{7*7}}案<script>alert(1)</script>"
 #: 深川市 is in the area named `$x^2$`; it is moved into the area named `![x](http://127.0.0.1:9/x.png)`.
 FUKAGAWA = "深川市"

@@ -1,6 +1,6 @@
 """Streamlit entry script of `geo-app app` (run by `streamlit run`, see launch.py).
 
-Four pages through `st.navigation`, each its own URL (/map, /compare, /plans, /data), each a
+Five pages through `st.navigation`, each its own URL (/map, /compare, /propose, /plans, /data), each a
 page module run as a script. Japanese throughout; the plan's name, its save state, the data
 vintage and credits stay visible in the sidebar under the page links. ``?plan=案A`` opens a
 saved plan in a new session and is kept in the URL on every page (see `state.sync_query`).
@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 PAGES = [
     ("page_map.py", "地図と編集", "map"),
     ("page_compare.py", "案の比較", "compare"),
+    ("page_propose.py", "提案", "propose"),
     ("page_plans.py", "保存・読み込み", "plans"),
     ("page_data.py", "都道府県・データ", "data"),
 ]

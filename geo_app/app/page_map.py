@@ -44,10 +44,21 @@ from geo_app.io.readings import load_readings, search_municipalities
 from geo_app.views.webmap import BASEMAPS
 from geo_app.views.webmap import METRICS as MAP_METRICS
 
-__all__ = ["render", "area_table", "future_caption", "metric_choices", "NEW_AREA", "MAP_KEY"]
+__all__ = [
+    "render",
+    "area_table",
+    "future_caption",
+    "metric_choices",
+    "facility_switch",
+    "NEW_AREA",
+    "MAP_KEY",
+    "FACILITY_KEY",
+]
 
 NEW_AREA = "__new__"
 MAP_KEY = "main_map"
+FACILITY_KEY = "view_facilities"  # the facility kinds shown on the map (a widget's key)
+_FACILITIES_KEPT = "_facilities_shown"  # the same, kept while the widget is off the page (other pages)
 
 
 def _names(ws) -> dict[str, str]:
@@ -554,7 +565,38 @@ def _focus(ws, level: str) -> list[str]:
     return list(st.session_state.get("_map_focus", []))
 
 
-def show_plan_map(ws, level: str, metric: str, basemap: str) -> None:
+def _keep_facilities() -> None:
+    st.session_state[_FACILITIES_KEPT] = list(st.session_state.get(FACILITY_KEY) or [])
+
+
+def facility_switch(ws) -> list[str]:
+    """「施設を表示」: the kinds of facility points drawn on the map, none at first. The choice survives
+    reruns and a visit to another page; switching sends only the kinds (the points came with the map's
+    base), so the map keeps its view. Each label carries the number of points drawn."""
+    layers = ws.data.base.info.get("facilities") or []
+    if not layers:
+        return []
+    names = {str(d["kind"]): str(d["name"]) for d in layers}
+    current = st.session_state.get(FACILITY_KEY)
+    if current is None:  # first run of this page in the session, or back from another page
+        st.session_state[FACILITY_KEY] = [k for k in st.session_state.get(_FACILITIES_KEPT, []) if k in names]
+    elif any(k not in names for k in current):  # a kind the data now shown has not: off
+        st.session_state[FACILITY_KEY] = [k for k in current if k in names]
+    chosen = st.pills(
+        "施設を表示",
+        list(names),
+        selection_mode="multi",
+        key=FACILITY_KEY,
+        format_func=lambda k: names.get(k, k),
+        on_change=_keep_facilities,
+        help="かっこ内は地図に表示する施設の数です。"
+        + "".join(f"{d['label']}: {d['note']}。" for d in layers)
+        + "出典と時点は地図の凡例に表示します。",
+    )
+    return [k for k in chosen or [] if k in names]
+
+
+def show_plan_map(ws, level: str, metric: str, basemap: str, facilities: list[str] | None = None) -> None:
     """The workspace's plan on the live map: the base once per data set, then a small state."""
     from geo_app.views.livemap import map_state
 
@@ -570,7 +612,7 @@ def show_plan_map(ws, level: str, metric: str, basemap: str) -> None:
         focus=_focus(ws, level),
         serial=f"{plan_signature(plan)[:12]}-{level}-{metric}",
     )
-    show_map(ws, state, key=MAP_KEY, basemap=basemap, on_click=_on_map_click)
+    show_map(ws, state, key=MAP_KEY, basemap=basemap, on_click=_on_map_click, facilities=facilities or [])
 
 
 def warm_up() -> None:
@@ -632,8 +674,9 @@ def render() -> None:
         st.caption(
             f"斜線は未確定の圏域（{unconfirmed}）。市町村にマウスを重ねると詳細、クリックで選択します。右上のボタンで表示する層を切り替えます。"
         )
+        shown = facility_switch(ws)
         try:
-            show_plan_map(ws, level, metric, basemap)
+            show_plan_map(ws, level, metric, basemap, shown)
         except GeoAppError as exc:
             st.error(md_escape(exc))
         _area_tools(ws)

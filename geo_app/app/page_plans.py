@@ -7,11 +7,17 @@ they can 'save as' another name or reopen and redo — nothing is lost.
 Each save also keeps the workspace's whole edit history (`EditHistory.to_json()`) with the
 version, next to the human-readable note, so that after opening the plan again (or reloading
 the page with ?plan=…) 「元に戻す」 still walks back through the edits made before the save.
+
+連携拠点: each home-care area's hub, chosen among the facility points in the area's municipalities or
+typed as a name with a latitude and longitude (a municipality office is given this way). Setting it
+is an edit like a move (`core.edits.set_hub` through `workspace.apply_edit`): undone with 元に戻す,
+saved with the plan, carried by the plan's own CSV/Excel. Typed names are data, shown as plain text.
 """
 
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -30,8 +36,11 @@ from geo_app.app.state import (
     workspace,
 )
 from geo_app.app.text import file_stem, md_escape, plain_text
+from geo_app.core.edits import set_hub
 from geo_app.core.errors import GeoAppError
+from geo_app.core.hubs import LOCATED_BY_JA, UNKNOWN_JA
 from geo_app.io.names import describe_unit_count
+from geo_app.io.plans import plan_hub_points
 
 __all__ = ["render", "save_current"]
 
@@ -193,6 +202,116 @@ def _do_import() -> None:
     flash("success", text)
 
 
+# ---- 連携拠点 ----------------------------------------------------------------------------------------
+_BY_FACILITY, _BY_POINT = "facility", "point"
+_HOW = {_BY_FACILITY: "施設の一覧から選ぶ", _BY_POINT: "名前と緯度・経度を入れる"}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _facility_choices(codes: tuple[str, ...]) -> pd.DataFrame:
+    """The facility points in these municipalities (a city's wards included), kinds in Japanese, by name."""
+    from geo_app.io.facilities import KIND_LABELS, load_facility_points
+
+    points = load_facility_points(codes)
+    points = points.assign(kind=points["kind"].map(lambda k: KIND_LABELS.get(k, k), na_action="ignore"))
+    return points.sort_values(["kind", "name"], kind="stable").reset_index(drop=True)
+
+
+def _set_hub(area: str, name: str | None, *, facility: str | None = None, lat=None, lon=None, done: str) -> None:
+    try:
+        changed = ops.apply_edit(workspace(), partial(set_hub, facility=facility, lat=lat, lon=lon), area, name)
+    except GeoAppError as exc:
+        flash("error", str(exc))
+        return
+    flash("success", done) if changed else flash("warning", "変更はありませんでした。")
+
+
+def _do_hub_facility(area: str, codes: tuple[str, ...]) -> None:
+    chosen = st.session_state.get("hub_facility")
+    points = _facility_choices(codes)
+    hit = points[points["id"] == chosen]
+    if chosen is None or hit.empty:
+        flash("error", "拠点にする施設を選んでください。")
+        return
+    f = hit.iloc[0]
+    name = str(st.session_state.get("hub_facility_name") or "").strip() or str(f["name"])
+    _set_hub(
+        area,
+        name,
+        facility=str(f["id"]),
+        done=f"在宅医療圏「{area}」の連携拠点を「{name}」にしました（{f['kind']}「{f['name']}」の位置）。",
+    )
+
+
+def _do_hub_point(area: str) -> None:
+    name = str(st.session_state.get("hub_point_name") or "").strip()
+    lat, lon = st.session_state.get("hub_lat"), st.session_state.get("hub_lon")
+    if not name:
+        flash("error", "拠点の名前を入れてください。")
+        return
+    _set_hub(
+        area,
+        name,
+        lat=lat,
+        lon=lon,
+        done=f"在宅医療圏「{area}」の連携拠点を「{name}」にしました（北緯{lat}・東経{lon}）。",
+    )
+
+
+def _do_hub_clear(area: str) -> None:
+    _set_hub(area, None, done=f"在宅医療圏「{area}」の連携拠点を外しました。")
+
+
+def _hub_section(ws: ops.Workspace) -> None:
+    """Pick a home-care area, then its hub: a facility of that area, or a named point."""
+    areas = ws.plan.areas("homecare")
+    if not areas:
+        st.caption("在宅医療圏がありません。")
+        return
+    area = st.selectbox("在宅医療圏", areas, key="hub_area", placeholder="選ぶ", filter_mode="contains")
+    if not area:
+        return
+    hubs = plan_hub_points(ws.plan)
+    now = hubs[hubs["homecare"] == area]
+    if now.empty:
+        st.text("いまの連携拠点: なし")
+    else:
+        h = now.iloc[0]
+        how = LOCATED_BY_JA.get(str(h["located_by"]), UNKNOWN_JA) if pd.notna(h["located_by"]) else UNKNOWN_JA
+        where = f"北緯{h['lat']:.5f}・東経{h['lon']:.5f}" if pd.notna(h["lat"]) else "地図に描けません"
+        st.text(plain_text(f"いまの連携拠点: {h['hub']}（位置の根拠: {how}、{where}）"))
+    how = st.radio("拠点の場所", list(_HOW), key="hub_how", format_func=_HOW.__getitem__, horizontal=True)
+    if how == _BY_FACILITY:
+        codes = tuple(ws.plan.table.loc[(ws.plan.table["homecare"] == area).fillna(False), "code"])
+        points = _facility_choices(codes)
+        if points.empty:
+            st.caption(
+                "この圏域の市町村には、内蔵の施設の一覧に位置のある施設がありません。緯度・経度で入れてください。"
+            )
+        else:
+            label = dict(zip(points["id"], points["name"] + "（" + points["kind"].fillna("") + "）", strict=True))
+            st.selectbox(
+                f"施設（{len(points)}か所: 訪問看護ステーション・病院・在宅療養支援診療所など）",
+                list(label),
+                key="hub_facility",
+                index=None,
+                placeholder="選ぶ",
+                format_func=label.__getitem__,
+                filter_mode="contains",
+            )
+            st.text_input("拠点の名前（空欄なら施設の名前）", key="hub_facility_name")
+            st.button("この施設を連携拠点にする", key="btn_hub_facility", on_click=_do_hub_facility, args=(area, codes))
+    else:
+        st.text_input("拠点の名前（例: ○○町役場、○○在宅医療連携拠点センター）", key="hub_point_name")
+        c1, c2 = st.columns(2)
+        c1.text_input("緯度（例: 43.5886）", key="hub_lat")
+        c2.text_input("経度（例: 142.4675）", key="hub_lon")
+        st.caption("10進数の度（世界測地系）で入れます。市町村役場も地点として入れてください。")
+        st.button("この地点を連携拠点にする", key="btn_hub_point", on_click=_do_hub_point, args=(area,))
+    if not now.empty:
+        st.button("連携拠点を外す", key="btn_hub_clear", on_click=_do_hub_clear, args=(area,))
+
+
 def _safe(fn, *args) -> bytes:
     try:
         return fn(*args)
@@ -327,6 +446,14 @@ def render() -> None:
     if ws.dirty:
         discard_checkbox("discard_import")
     st.button("この区域表を開く", key="btn_import", on_click=_do_import)
+
+    st.divider()
+    st.subheader("連携拠点")
+    st.caption(
+        "在宅医療圏ごとの在宅医療連携拠点と、その場所です。設定は編集として記録され（「元に戻す」で戻せます）、"
+        "保存・書き出す区域表・地図・集計表に入ります。場所の分からない拠点は地図に描けず、所見に出ます。"
+    )
+    _hub_section(ws)
 
     st.divider()
     st.subheader("書き出す")

@@ -32,7 +32,7 @@ from geo_app.core.errors import GeoAppError, InputError, PlanError
 from geo_app.core.live import LivePlan
 from geo_app.core.plan import Level, Plan
 from geo_app.io.names import describe_unit_count
-from geo_app.io.plans import load_plan
+from geo_app.io.plans import hub_facilities, load_plan
 from geo_app.views.livemap import MAP_SIMPLIFY
 
 if TYPE_CHECKING:
@@ -327,7 +327,8 @@ class Workspace:
 
         plan = plan or self.plan
         floor = int(population_floor) if population_floor else None
-        options = ValidationOptions(graph=self.data.graph, population_floor=floor)
+        # Hubs given by a facility id are looked up in the facility points (loaded only for such a plan).
+        options = ValidationOptions(graph=self.data.graph, population_floor=floor, facilities=hub_facilities(plan))
         return self.maps.get(("findings", plan_signature(plan), floor), lambda: validate(self.munis, plan, options))
 
     def areas(self, level: str) -> gpd.GeoDataFrame:
@@ -726,19 +727,24 @@ def apply_edit(ws: Workspace, fn: Callable[..., Plan], *args: Any) -> bool:
 
 # ---- files -----------------------------------------------------------------------------------------
 def plan_csv_bytes(plan: Plan) -> bytes:
-    """The plan table with Japanese headers, UTF-8 with BOM so that Excel opens it correctly."""
-    from geo_app.io.tables import protect_text
+    """The plan table with Japanese headers, as `geo-app propose` writes its candidates."""
+    from geo_app.io.plan_writer import plan_csv_bytes as csv_bytes
 
-    return protect_text(plan.to_japanese_frame()).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    return csv_bytes(plan)
 
 
 def plan_xlsx_bytes(plan: Plan) -> bytes:
     """The plan table as Excel: codes stay text (01100, not 1100), no cell is a formula."""
+    from geo_app.core.plan import HUB_LABELS
     from geo_app.views.xlsx import keep_text, xlsx_frame
 
+    frame = xlsx_frame(plan.to_japanese_frame())
+    for key in ("hub_lat", "hub_lon"):  # degrees are numbers in Excel (the table keeps every cell as text)
+        if HUB_LABELS[key] in frame.columns:
+            frame[HUB_LABELS[key]] = pd.to_numeric(frame[HUB_LABELS[key]])
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        xlsx_frame(plan.to_japanese_frame()).to_excel(xw, index=False, sheet_name="区域表")
+        frame.to_excel(xw, index=False, sheet_name="区域表")
         sheet = xw.sheets["区域表"]
         keep_text(sheet)
         for cell in sheet["A"][1:]:

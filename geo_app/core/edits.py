@@ -25,7 +25,18 @@ import pandas as pd
 
 from geo_app.core.codes import normalize_code
 from geo_app.core.errors import PlanError
-from geo_app.core.plan import CONFIRMED, LEVEL_JA, LEVELS, PLAN_COLUMNS, UNCONFIRMED, Level, Plan
+from geo_app.core.hubs import CoordinateError, format_coordinate, hub_location_of, parse_coordinate
+from geo_app.core.plan import (
+    CONFIRMED,
+    HUB_COLUMNS,
+    LEVEL_JA,
+    LEVELS,
+    PLAN_COLUMNS,
+    TABLE_COLUMNS,
+    UNCONFIRMED,
+    Level,
+    Plan,
+)
 
 __all__ = [
     "move",
@@ -38,6 +49,7 @@ __all__ = [
     "describe_kept_parents",
     "merge_areas",
     "split_area",
+    "set_hub",
     "Edit",
     "EditHistory",
     "describe_change",
@@ -45,7 +57,9 @@ __all__ = [
     "check_level",
 ]
 
-_COLUMNS = [*PLAN_COLUMNS, "hub"]
+_COLUMNS = TABLE_COLUMNS
+#: Columns of an edit history saved before hub locations existed (its rows have these cells only).
+_OLD_COLUMNS = [*PLAN_COLUMNS, "hub"]
 _LEVEL_ALIASES = {
     **{lv: lv for lv in LEVELS},
     **{ja: lv for lv, ja in LEVEL_JA.items()},
@@ -124,6 +138,22 @@ def _new(plan: Plan, table: pd.DataFrame) -> Plan:
     return plan.edited(table.reset_index(drop=True))
 
 
+def _table(plan: Plan) -> pd.DataFrame:
+    """A copy of the plan's table to edit, with every hub column (a table built before hub
+    locations existed gets them empty), so that the hub's fields always move together."""
+    t = plan.table.copy()
+    for col in HUB_COLUMNS:
+        if col not in t.columns:
+            t[col] = pd.array([pd.NA] * len(t), dtype="string")
+    return t
+
+
+def _set_hub(t: pd.DataFrame, sel: pd.Series, fields: dict[str, object]) -> None:
+    """Write one hub's fields (HUB_COLUMNS: name, facility, point) on the rows `sel`, all together."""
+    for col in HUB_COLUMNS:
+        t.loc[sel, col] = fields.get(col, pd.NA)
+
+
 def _names(plan: Plan, codes: Sequence[str]) -> str:
     names = plan.table.set_index("code")["name"]
     return _listing([str(names.get(c)) if pd.notna(names.get(c)) else c for c in codes])
@@ -158,7 +188,7 @@ def move(
     if status is not None and status not in (CONFIRMED, UNCONFIRMED):
         raise PlanError(f"状態「{status}」が分かりません。「確定」か「未確定」にしてください。")
 
-    t = plan.table.copy()
+    t = _table(plan)
     sel = t["code"].isin(moving)
     in_target = t["homecare"] == homecare
     others = t[in_target.fillna(False) & ~sel]
@@ -182,9 +212,11 @@ def move(
         status = UNCONFIRMED if (others["status"] == UNCONFIRMED).any() else CONFIRMED
     if status is not None:
         t.loc[sel, "status"] = status
-    hub = _mode(others["hub"]) if existing and not others.empty else pd.NA
-    if not (existing and others.empty):  # moving a whole area onto its own name changes nothing
-        t.loc[sel, "hub"] = hub
+    # The target's hub with its location (a new area has none); moving a whole area onto its own
+    # name changes nothing.
+    hub = hub_location_of(others, _mode(others["hub"])) if existing and not others.empty else {}
+    if not (existing and others.empty):
+        _set_hub(t, sel, hub)
     t.loc[sel, "homecare"] = homecare
     return _new(plan, t)
 
@@ -225,7 +257,7 @@ def merge_areas(plan: Plan, level: str, names: Sequence[str], into: str, *, keep
     existing = set(plan.table[lv].dropna())
     if len(wanted) < 2 and (into not in existing or into in wanted):
         raise PlanError(f"統合するには{LEVEL_JA[lv]}を2つ以上選ぶか、統合先に今ある{LEVEL_JA[lv]}を指定してください。")
-    t = plan.table.copy()
+    t = _table(plan)
     anchor = into if into in existing else wanted[0]
     sel = t[lv].isin(set(wanted) | {into}).fillna(False)
     if not keep_parents:
@@ -236,9 +268,10 @@ def merge_areas(plan: Plan, level: str, names: Sequence[str], into: str, *, keep
                 t.loc[sel, upper] = value
     t.loc[sel, lv] = into
     if lv == "homecare":
-        hub = _mode(t.loc[sel & (plan.table["homecare"] == anchor).fillna(False), "hub"])
-        if hub is not pd.NA:
-            t.loc[sel, "hub"] = hub
+        anchor_rows = t[sel & (plan.table["homecare"] == anchor).fillna(False)]
+        hub = _mode(anchor_rows["hub"])
+        if hub is not pd.NA:  # the anchor's hub, with its location, serves the merged area
+            _set_hub(t, sel, hub_location_of(anchor_rows, hub))
     return _new(plan, t)
 
 
@@ -249,7 +282,7 @@ def split_area(plan: Plan, level: str, area: str, codes: Iterable[str], new_name
     _require_area(plan, lv, area)
     taken = _codes(plan, codes, what="切り出す市町村")
     new_name = _area_name(new_name, f"新しい{LEVEL_JA[lv]}")
-    t = plan.table.copy()
+    t = _table(plan)
     members = set(t.loc[(t[lv] == area).fillna(False), "code"])
     outside = [c for c in taken if c not in members]
     if outside:
@@ -265,7 +298,60 @@ def split_area(plan: Plan, level: str, area: str, codes: Iterable[str], new_name
     sel = t["code"].isin(taken)
     t.loc[sel, lv] = new_name
     if lv == "homecare":
-        t.loc[sel, "hub"] = pd.NA  # the hub served the old area
+        _set_hub(t, sel, {})  # the hub (and its location) served the old area
+    return _new(plan, t)
+
+
+def _text(value: object) -> str | None:
+    """A typed value, stripped; None when empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def set_hub(
+    plan: Plan,
+    homecare: str,
+    hub: str | None,
+    *,
+    facility: str | None = None,
+    lat: object = None,
+    lon: object = None,
+) -> Plan:
+    """Name home-care area `homecare`'s hub and where it is, on every member's row (`hub` None: no hub).
+
+    Where: `facility`, the id of a facility of the embedded tables (`load_facility_points`), or
+    `lat`/`lon`, a named point in degrees (a municipality office is given this way), or neither (the
+    location is unknown, a finding). Both may be given; the facility's point is the one drawn.
+    A coordinate that is not a number or lies outside Japan is refused with the reason.
+    """
+    area = _area_name(homecare, "在宅医療圏")
+    _require_area(plan, "homecare", area)
+    name = _text(hub)
+    facility_id, lat_text, lon_text = _text(facility), _text(lat), _text(lon)
+    if name is None:
+        if facility_id or lat_text or lon_text:
+            raise PlanError("連携拠点の名前が空です。拠点の名前を入れてください（場所だけでは拠点になりません）。")
+        fields: dict[str, object] = {}
+    else:
+        if (lat_text is None) != (lon_text is None):
+            raise PlanError(
+                f"連携拠点「{name}」の{'緯度' if lat_text is None else '経度'}が空です。"
+                "地点で示すときは緯度と経度の両方を入れてください。"
+            )
+        point: dict[str, object] = {}
+        if lat_text is not None and lon_text is not None:
+            try:
+                point = {
+                    "hub_lat": format_coordinate(parse_coordinate(lat_text, "lat")),
+                    "hub_lon": format_coordinate(parse_coordinate(lon_text, "lon")),
+                }
+            except CoordinateError as exc:
+                raise PlanError(f"連携拠点「{name}」の{exc}") from None
+        fields = {"hub": name, "hub_facility": facility_id if facility_id else pd.NA, **point}
+    t = _table(plan)
+    _set_hub(t, (t["homecare"] == area).fillna(False), fields)
     return _new(plan, t)
 
 
@@ -420,10 +506,15 @@ def describe_kept_parents(after: Plan, changes: Iterable[ParentChange], level: s
 
 # ---- describing a change ---------------------------------------------------------------------
 def _aligned(before: Plan, after: Plan) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    a, b = before.table, after.table
+    a, b = _full(before.table), _full(after.table)
     if len(a) != len(b) or not a["code"].reset_index(drop=True).equals(b["code"].reset_index(drop=True)):
         return None
     return a.reset_index(drop=True), b.reset_index(drop=True)
+
+
+def _full(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with every column of _COLUMNS (a table built before hub locations existed lacks some)."""
+    return table if all(c in table.columns for c in _COLUMNS) else table.reindex(columns=_COLUMNS)
 
 
 def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -435,8 +526,8 @@ def changed_codes(before: Plan, after: Plan) -> tuple[str, ...]:
     """Codes whose row differs between two plans (added and removed rows included)."""
     pair = _aligned(before, after)
     if pair is None:
-        a = before.table.set_index("code")
-        b = after.table.set_index("code")
+        a = _full(before.table).set_index("code")
+        b = _full(after.table).set_index("code")
         out = set(a.index) ^ set(b.index)
         common = a.index.intersection(b.index)
         a, b = a.loc[common], b.loc[common]
@@ -495,11 +586,15 @@ def describe_change(before: Plan, after: Plan) -> str:
                     text = f"{_names(after, list(g['code']))}を {src} から {new} へ移動"
                     parts.append(text if lv == "homecare" else f"{LEVEL_JA[lv]}: {text}")
         done_levels.update(LEVELS[LEVELS.index(lv) :])
-    other = [c for c in ("status", "hub", "name") if _differs(a[c], b[c]).any()]
-    if not parts and other:
-        n = int(pd.concat([_differs(a[c], b[c]) for c in other], axis=1).any(axis=1).sum())
-        what = {"status": "状態", "hub": "拠点", "name": "市町村名"}
-        parts.append(f"{'・'.join(what[c] for c in other)}を変更（{n}市町村）")
+    hub_diff = pd.concat([_differs(a[c], b[c]) for c in HUB_COLUMNS if c in a and c in b], axis=1).any(axis=1)
+    other = [c for c in ("status", "name") if _differs(a[c], b[c]).any()]
+    if not parts and not other and hub_diff.any():
+        parts.append(_describe_hubs(b[hub_diff.to_numpy()]))
+    elif not parts and (other or hub_diff.any()):
+        n = int(pd.concat([*(_differs(a[c], b[c]) for c in other), hub_diff], axis=1).any(axis=1).sum())
+        what = {"status": "状態", "name": "市町村名"}
+        names = [what[c] for c in other] + (["拠点"] if hub_diff.any() else [])
+        parts.append(f"{'・'.join(names)}を変更（{n}市町村）")
     if not parts:
         return "変更なし" if before.name == after.name else f"区域案の名前を「{after.name}」に変更"
     label = "、".join(parts)
@@ -507,6 +602,25 @@ def describe_change(before: Plan, after: Plan) -> str:
         moved = set(a.loc[_differs(a[first], b[first]), "code"])
         label += _parents_note(moved, parent_changes(before, after), _uppers(first))
     return label
+
+
+def _describe_hubs(rows: pd.DataFrame) -> str:
+    """「在宅医療圏「北見」の連携拠点を「…センター」（施設 0155080039）に設定」 for the areas whose hub changed."""
+    out = []
+    for area, g in rows.groupby(rows["homecare"].fillna("（在宅医療圏なし）"), sort=False):
+        fields = hub_location_of(g, _mode(g["hub"]))
+        if pd.isna(fields["hub"]):
+            out.append(f"在宅医療圏「{area}」の連携拠点を外す")
+            continue
+        where = (
+            f"施設 {fields['hub_facility']}"
+            if pd.notna(fields["hub_facility"])
+            else f"北緯{fields['hub_lat']}・東経{fields['hub_lon']}"
+            if pd.notna(fields["hub_lat"])
+            else "位置は不明"
+        )
+        out.append(f"在宅医療圏「{area}」の連携拠点を「{fields['hub']}」（{where}）に設定")
+    return "、".join(out[:_MAX_NAMES]) + (f" ほか{len(out) - _MAX_NAMES}圏域" if len(out) > _MAX_NAMES else "")
 
 
 def _parents_note(moved: set[str], changes: Sequence[ParentChange], levels: Sequence[Level]) -> str:
@@ -633,6 +747,7 @@ class EditHistory:
         doc = {
             "format": "geo_app.edit_history",
             "version": 1,
+            "columns": _COLUMNS,  # absent in logs saved before hub locations: their rows are _OLD_COLUMNS
             "base": {"name": self._base.name, "rows": _rows(self._base.table)},
             "steps": steps,
             "position": len(self._done),
@@ -647,14 +762,17 @@ class EditHistory:
             doc = json.loads(text)
             if doc.get("format") != "geo_app.edit_history":
                 raise ValueError
-            base = _plan_from_rows(doc["base"]["name"], doc["base"]["rows"])
+            columns = list(doc.get("columns", _OLD_COLUMNS))
+            if not set(columns) <= set(_COLUMNS) or columns[: len(PLAN_COLUMNS)] != PLAN_COLUMNS:
+                raise ValueError
+            base = _plan_from_rows(doc["base"]["name"], doc["base"]["rows"], columns)
             hist = cls(base, limit=doc.get("limit"))
             plans = [base]
             edits: list[Edit] = []
             for step in doc["steps"]:
                 before = plans[-1]
                 if "rows" in step:
-                    after = _plan_from_rows(step["name"], step["rows"])
+                    after = _plan_from_rows(step["name"], step["rows"], columns)
                 else:
                     t = before.table.copy()
                     pos = pd.Series(range(len(t)), index=t["code"].to_numpy())
@@ -679,10 +797,12 @@ class EditHistory:
 
 
 def _rows(table: pd.DataFrame) -> list[list[object]]:
-    return [[None if pd.isna(v) else str(v) for v in row] for row in table[_COLUMNS].itertuples(index=False)]
+    t = table.reindex(columns=_COLUMNS)
+    return [[None if pd.isna(v) else str(v) for v in row] for row in t.itertuples(index=False)]
 
 
-def _plan_from_rows(name: str, rows: list[list[object]]) -> Plan:
-    df = pd.DataFrame(rows, columns=_COLUMNS)
-    table = pd.DataFrame({c: df[c].astype("string") for c in _COLUMNS})
+def _plan_from_rows(name: str, rows: list[list[object]], columns: list[str] = _COLUMNS) -> Plan:
+    """A plan from saved rows of `columns` (an older log's rows lack the hub location: empty)."""
+    df = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    table = pd.DataFrame({c: (df[c] if c in df else pd.Series([None] * len(df))).astype("string") for c in _COLUMNS})
     return Plan(name=name, table=table)

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from geo_app.core.plan import LEVEL_JA
+from geo_app.core.plan import HUB_LABELS, LEVEL_JA
 
 __all__ = [
     "Metric",
@@ -349,7 +349,8 @@ FIELDS: dict[str, Field] = {
         Field("secondary", "二次医療圏"),
         Field("tertiary", "三次医療圏"),
         Field("status", "状態"),
-        Field("hub", "拠点"),
+        *(Field(k, v) for k, v in HUB_LABELS.items()),  # the plan table's own headers (core.plan)
+        Field("hub_located_by", "位置の根拠"),
         Field("members", "構成市町村"),
     ]
 }

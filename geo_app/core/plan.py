@@ -14,19 +14,41 @@ import pandas as pd
 
 from geo_app.core.codes import PREFECTURES, city_of
 
-__all__ = ["Plan", "Level", "LEVELS", "LEVEL_JA", "PARENT_LEVEL", "PLAN_COLUMNS", "CONFIRMED", "UNCONFIRMED"]
+__all__ = [
+    "Plan",
+    "Level",
+    "LEVELS",
+    "LEVEL_JA",
+    "PARENT_LEVEL",
+    "PLAN_COLUMNS",
+    "HUB_COLUMNS",
+    "HUB_LABELS",
+    "TABLE_COLUMNS",
+    "CONFIRMED",
+    "UNCONFIRMED",
+]
 
 Level = Literal["homecare", "secondary", "tertiary"]
 LEVELS: tuple[Level, ...] = ("homecare", "secondary", "tertiary")
 LEVEL_JA = {"homecare": "在宅医療圏", "secondary": "二次医療圏", "tertiary": "三次医療圏"}
 PARENT_LEVEL = {"homecare": "secondary", "secondary": "tertiary", "tertiary": "prefecture"}
 PLAN_COLUMNS = ["code", "name", "homecare", "secondary", "tertiary", "status"]
+#: The home-care area's hub (在宅医療連携拠点), repeated on each member's row and carried together by
+#: every edit: its name, and where it is — a facility of the embedded tables (`hub_facility`, the
+#: facility point's id) or a named point (`hub_lat`, `hub_lon`: degrees, JGD2011/WGS84, kept as text
+#: like every plan cell). A municipality office is given as a named point: no stored source has the
+#: offices' coordinates. All empty: the hub is named with an unknown location (or there is none).
+HUB_COLUMNS = ("hub", "hub_facility", "hub_lat", "hub_lon")
+#: Japanese headers of the hub columns in a plan file (「拠点」 is the registry's label of `hub`).
+HUB_LABELS = {"hub": "拠点", "hub_facility": "拠点の施設ID", "hub_lat": "拠点の緯度", "hub_lon": "拠点の経度"}
+#: Every column of `Plan.table`, in order.
+TABLE_COLUMNS = [*PLAN_COLUMNS, *HUB_COLUMNS]
 CONFIRMED, UNCONFIRMED = "確定", "未確定"
 
 
 @dataclass(frozen=True)
 class Plan:
-    """An assignment of municipalities to areas. `table` columns: PLAN_COLUMNS + hub.
+    """An assignment of municipalities to areas. `table` columns: TABLE_COLUMNS (PLAN_COLUMNS + HUB_COLUMNS).
 
     Its identity travels with it so that no output can carry another plan's title or credit:
     `source` is the credit line for the assignments (a reference plan's publication, the
@@ -44,23 +66,28 @@ class Plan:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_table(cls, table: pd.DataFrame, name: str = "") -> Plan:
-        """A plan from a table already in canonical form (PLAN_COLUMNS + hub, 5-digit codes):
-        what edits build. Users' tables are read by `geo_app.io.plans.plan_from_frame`."""
-        t = table.reindex(columns=[*PLAN_COLUMNS, "hub"]).reset_index(drop=True)
+        """A plan from a table already in canonical form (TABLE_COLUMNS, 5-digit codes; missing hub
+        columns are added empty): what edits build. Users' tables are read by
+        `geo_app.io.plans.plan_from_frame`."""
+        t = table.reindex(columns=TABLE_COLUMNS).reset_index(drop=True)
         for col in t.columns:
             t[col] = t[col].astype("string")
         return cls(name=name, table=t)
 
     def to_frame(self, *, hub: bool = True) -> pd.DataFrame:
-        cols = [*PLAN_COLUMNS, "hub"] if hub and self.table["hub"].notna().any() else PLAN_COLUMNS
-        return self.table[cols].copy()
+        """The plan table as a user keeps it: the hub columns only where the plan fills them, so a
+        plan without hubs (or without hub locations) writes the same file as before they existed."""
+        t = self.table
+        hubs = [c for c in HUB_COLUMNS if c in t.columns and t[c].notna().any()] if hub else []
+        return t[[*PLAN_COLUMNS, *hubs]].copy()
 
     def to_japanese_frame(self) -> pd.DataFrame:
-        """The table with Japanese headers (the registry's field labels), for Excel users."""
+        """The table with Japanese headers (the registry's field labels, 拠点の施設ID … for the hub's
+        location), for Excel users; `geo_app.io.plans` reads it back to the same plan."""
         from geo_app.core.metrics import FIELDS  # metrics names the levels by this module's LEVEL_JA
 
         frame = self.to_frame()
-        return frame.rename(columns={c: FIELDS[c].label for c in frame.columns})
+        return frame.rename(columns={c: FIELDS[c].label if c in FIELDS else HUB_LABELS[c] for c in frame.columns})
 
     # ---- queries ------------------------------------------------------------------------
     @property
@@ -85,8 +112,14 @@ class Plan:
         return None if hit.empty or pd.isna(hit.iloc[0]) else str(hit.iloc[0])
 
     def hubs(self) -> dict[str, str]:
+        """Home-care area → its hub's name (the first member row that names one)."""
         h = self.table.dropna(subset=["homecare", "hub"]).drop_duplicates("homecare")
         return dict(zip(h["homecare"], h["hub"], strict=True))
+
+    def hub_table(self) -> pd.DataFrame:
+        """The hub columns (HUB_COLUMNS) with `homecare` and `code`, whatever columns the table was built
+        with (a table made before hub locations existed has none: they read as empty)."""
+        return self.table.reindex(columns=["code", "homecare", *HUB_COLUMNS]).astype("string")
 
     @property
     def title(self) -> str:

@@ -8,7 +8,7 @@ Severities: ``error`` — the plan cannot be tallied correctly as it is (unknown
 unassigned municipalities); ``warning`` — the plan works but looks unintended (areas in pieces,
 enclaves, areas crossing their parent, areas under the population floor); ``info`` — facts
 worth knowing that need no change now (islands, islands reached by ferry, 未確定 areas, areas
-without a hub). `exit_code` is 1 when there is any error or warning, else 0.
+without a hub, hubs without a known location). `exit_code` is 1 when there is any error or warning, else 0.
 A rule's own severity is the highest it can give: `multipart` gives a ``warning`` for a piece
 with no link and only ``info`` for islands joined by a ferry.
 """
@@ -19,9 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
+from pyproj import Transformer
 
 from geo_app.core.adjacency import (
     LAND,
@@ -37,6 +40,8 @@ from geo_app.core.adjacency import (
 )
 from geo_app.core.codes import NORTHERN_TERRITORIES, PREFECTURES, city_of
 from geo_app.core.errors import InputError
+from geo_app.core.geometry import EQUAL_AREA_CRS
+from geo_app.core.hubs import CONFLICT_M, geodesic_m, hub_points
 from geo_app.core.metrics import label as registry_label
 from geo_app.core.plan import LEVEL_JA, LEVELS, UNCONFIRMED, Plan
 from geo_app.core.tally import AreaTally, check_level_name
@@ -61,6 +66,9 @@ SEVERITY_JA = {"error": "エラー", "warning": "警告", "info": "情報"}
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 #: Unshared share of an area's outline below which it counts as wholly surrounded (0.1 %).
 ENCLAVE_TOLERANCE = 1e-3
+#: A hub this close (m) to its area counts as inside: a point on the coast or a boundary, drawn on
+#: boundaries that are generalised, is not a finding.
+HUB_OUTSIDE_TOLERANCE_M = 100.0
 _MAX_NAMES = 10
 
 
@@ -118,6 +126,10 @@ class ValidationOptions:
     where no named route joins it (`adjacency.SEA_DISTANCE_KM`; CLI --sea-distance-km).
     `rules`: names of the rules to run (None: all). `graph`: an adjacency graph already built
     with `build_adjacency` (the app builds it once and passes it on every check).
+    `facilities`: the facility points hub ids are looked up in (`geo_app.io.facilities.
+    load_facility_points`, or `io.plans.hub_facilities(plan)`: columns id, kind, name, lat, lon);
+    None: those the loader attached (`municipalities.attrs["facility_points"]`), else none, and a
+    hub given only by a facility id is then reported as located nowhere, never as unknown.
     """
 
     population_floor: int | None = None
@@ -126,6 +138,7 @@ class ValidationOptions:
     sea_distance_km: float = SEA_DISTANCE_KM
     rules: Iterable[str] | None = None
     graph: nx.Graph | None = field(default=None, repr=False)
+    facilities: pd.DataFrame | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -197,6 +210,32 @@ class ValidationContext:
         if "population" not in m.columns:
             return pd.Series(dtype="Int64")
         return pd.Series(m["population"].to_numpy(), index=m["code"].astype(str).to_numpy())
+
+    @cached_property
+    def facilities(self) -> pd.DataFrame | None:
+        """The facility points hubs are looked up in (options first, then the loader's)."""
+        if self.options.facilities is not None:
+            return self.options.facilities
+        attached = self.municipalities.attrs.get("facility_points")
+        return attached if isinstance(attached, pd.DataFrame) else None
+
+    @cached_property
+    def hubs(self) -> pd.DataFrame:
+        """`hubs.hub_points`: one row per home-care area that names a hub, with where it is."""
+        return hub_points(self.plan, self.facilities)
+
+    def hub_groups(self) -> Iterator[tuple[pd.DataFrame, list[str]]]:
+        """The hubs one by one (a hub serving several home-care areas is one hub: とかち serves four),
+        each with its rows of `hubs` and the known member codes of all the areas it serves."""
+        h = self.hubs
+        if h.empty:
+            return
+        members = self.members("homecare")
+        cols = ["hub", "hub_facility", "point_lat", "point_lon"]
+        key = [h[c].astype(object).where(h[c].notna(), "").astype(str) for c in cols]
+        for _, rows in h.groupby(key, sort=False):
+            codes = [c for area in rows["homecare"] for c in members.get(str(area), [])]
+            yield rows, codes
 
     def members(self, level: str) -> dict[str, list[str]]:
         """Area → its known municipality codes, in plan order."""
@@ -785,9 +824,172 @@ def _no_hub(ctx: ValidationContext) -> Iterator[Finding]:
             "no_hub",
             "info",
             f"{_area_label('homecare', area)}（{ctx.listing(codes, 5)}）に在宅医療の連携拠点がありません。"
-            "ほかの圏域には拠点が入っています。決まっていれば区域表の「拠点」列に拠点名を入れてください。",
+            "ほかの圏域には拠点が入っています。決まっていれば区域表の「拠点」列に拠点名を、"
+            "「拠点の施設ID」か「拠点の緯度」「拠点の経度」にその場所を入れてください。",
             codes,
             area=str(area),
+            level="homecare",
+        )
+
+
+def _hub_label(rows: pd.DataFrame) -> str:
+    """「連携拠点「…」（在宅医療圏「東十勝」「西十勝」）」: the hub and the areas it serves."""
+    areas = "".join(f"「{a}」" for a in rows["homecare"])
+    return f"連携拠点「{rows['hub'].iloc[0]}」（在宅医療圏{areas}）"
+
+
+def _found(row: pd.Series) -> bool | None:
+    """Whether the hub's facility id is in the facility table (None: no id, or no table to look in)."""
+    v = row["facility_found"]
+    return None if v is None or v is pd.NA else bool(v)
+
+
+def _located(row: pd.Series) -> str | None:
+    """How the hub is located ("facility" / "point"), None when it is not."""
+    v = row["located_by"]
+    return None if v is None or v is pd.NA else str(v)
+
+
+def _hub_area(rows: pd.DataFrame) -> str | None:
+    """The finding's area: the one area a hub serves (None when it serves several: all are named)."""
+    return str(rows["homecare"].iloc[0]) if len(rows) == 1 else None
+
+
+def _where(lat: float, lon: float) -> str:
+    return f"北緯{lat:.4f}°・東経{lon:.4f}°"
+
+
+def _facility_text(row: pd.Series) -> str:
+    kind = f"{row['facility_kind']}「" if pd.notna(row["facility_kind"]) else "「"
+    return f"施設 {kind}{row['facility_name']}」（ID {row['hub_facility']}）"
+
+
+_HUB_HOW = (
+    "区域表の「拠点の施設ID」に内蔵の施設の一覧の ID を入れるか、「拠点の緯度」「拠点の経度」に地点を入れてください"
+    "（市町村役場なども地点として緯度・経度で入れます）。"
+)
+
+
+@rule("hub_unlocated", "info", "場所の分からない連携拠点")
+def _hub_unlocated(ctx: ValidationContext) -> Iterator[Finding]:
+    """A hub named without a location: it cannot be drawn. Info: the areas and their figures do not
+    depend on it, and a source that names a hub without its address (Hokkaido's two designated hubs,
+    in the built-in plan) must not fail a check; the finding says what to add. A facility id that is
+    not in the tables is `hub_unknown_facility`'s finding instead."""
+    for rows, codes in ctx.hub_groups():
+        row = rows.iloc[0]
+        if _located(row) is not None or _found(row) is False:
+            continue
+        if _found(row):
+            why = f"{_facility_text(row)}の一覧には位置（緯度・経度）がありません。"
+        elif pd.notna(row["hub_facility"]):
+            why = f"施設の一覧が読み込まれていないため、施設ID {row['hub_facility']} の位置を調べられません。"
+        elif ctx.plan.reference:
+            why = "組み込みの区域案の出典には拠点の所在地がないため、場所は入れていません（推測では入れません）。"
+        else:
+            why = "区域表に拠点の場所（施設ID または 緯度・経度）が入っていません。"
+        yield ctx.finding(
+            "hub_unlocated",
+            "info",
+            f"{_hub_label(rows)}は場所が分からないため、地図に拠点の印を描けません。{why}場所が分かれば、{_HUB_HOW}",
+            codes,
+            area=_hub_area(rows),
+            level="homecare",
+        )
+
+
+@rule("hub_unknown_facility", "warning", "施設の一覧にない拠点の施設ID")
+def _hub_unknown_facility(ctx: ValidationContext) -> Iterator[Finding]:
+    """A hub's facility id that the embedded facility tables do not have: a typo, or a facility the
+    tables miss. Warning: the plan says where its hub is, and that cannot be shown."""
+    for rows, codes in ctx.hub_groups():
+        row = rows.iloc[0]
+        if _found(row) is not False:
+            continue
+        drawn = (
+            f"地図には区域表の緯度・経度（{_where(row['lat'], row['lon'])}）に描いています。"
+            if _located(row) == "point"
+            else "場所が分からないため、地図に拠点の印を描けません。"
+        )
+        yield ctx.finding(
+            "hub_unknown_facility",
+            "warning",
+            f"{_hub_label(rows)}の施設ID「{row['hub_facility']}」は内蔵の施設の一覧"
+            f"（訪問看護ステーション・病院など）にありません。{drawn}"
+            "ID を確かめてください。"
+            "一覧にない施設なら、ID を消して「拠点の緯度」「拠点の経度」に地点を入れてください。",
+            codes,
+            area=_hub_area(rows),
+            level="homecare",
+        )
+
+
+@rule("hub_location_conflict", "warning", "拠点の施設と緯度・経度の食い違い")
+def _hub_location_conflict(ctx: ValidationContext) -> Iterator[Finding]:
+    """A hub given both by a facility and by a point that lie more than `hubs.CONFLICT_M` apart:
+    the facility's point is drawn, and one of the two is probably not what was meant."""
+    for rows, codes in ctx.hub_groups():
+        row = rows.iloc[0]
+        if not row["conflict_m"] > CONFLICT_M:
+            continue
+        yield ctx.finding(
+            "hub_location_conflict",
+            "warning",
+            f"{_hub_label(rows)}の{_facility_text(row)}の位置（{_where(row['lat'], row['lon'])}）と、"
+            f"区域表の緯度・経度（{_where(row['point_lat'], row['point_lon'])}）が{_km(row['conflict_m'] / 1000)}"
+            "離れています。地図には施設の位置に描いています。どちらかを直すか、要らないほうを消してください。",
+            codes,
+            area=_hub_area(rows),
+            level="homecare",
+        )
+
+
+@rule("hub_outside_area", "warning", "圏域の外にある連携拠点")
+def _hub_outside_area(ctx: ValidationContext) -> Iterator[Finding]:
+    """A located hub outside every municipality of the home-care areas it serves (further than
+    HUB_OUTSIDE_TOLERANCE_M), with how far: measured on the ellipsoid between the hub and the nearest
+    point of the areas found in the equal-area projection, as `adjacency.sea_gaps` measures islands.
+    Warning: a wrong point (or id) is the usual cause; a hub deliberately outside may stay so."""
+    m = ctx.municipalities
+    if "geometry" not in m.columns or getattr(m, "crs", None) is None:
+        return
+    located = [(rows, codes) for rows, codes in ctx.hub_groups() if _located(rows.iloc[0]) is not None and codes]
+    if not located:
+        return  # nothing to project
+    shapes = pd.Series(np.asarray(m.geometry.to_numpy(), dtype=object), index=m["code"].astype(str).to_numpy())
+    to_munis = Transformer.from_crs("EPSG:4326", m.crs, always_xy=True)
+    to_proj = Transformer.from_crs("EPSG:4326", EQUAL_AREA_CRS, always_xy=True)
+    to_lonlat = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True)
+    for rows, codes in located:
+        row = rows.iloc[0]
+        lon, lat = float(row["lon"]), float(row["lat"])
+        members = shapes.reindex(codes).dropna()
+        at = shapely.Point(*to_munis.transform(lon, lat))
+        if members.empty or shapely.union_all(members.to_numpy()).covers(at):
+            continue
+        area = shapely.union_all(gpd.GeoSeries(members.to_numpy(), crs=m.crs).to_crs(EQUAL_AREA_CRS).to_numpy())
+        point = shapely.Point(*to_proj.transform(lon, lat))
+        near = shapely.get_coordinates(shapely.shortest_line(point, area))[-1]
+        nlon, nlat = to_lonlat.transform(near[0], near[1])
+        metres = float(geodesic_m(lat, lon, nlat, nlon))
+        if metres <= HUB_OUTSIDE_TOLERANCE_M:
+            continue
+        inside = list(shapes.index[shapely.covers(shapes.to_numpy(), at)])
+        if inside:
+            other = ctx.plan.area_of(inside[0])
+            there = f"{ctx.name_of.get(inside[0], inside[0])}" + (f"（在宅医療圏「{other}」）" if other else "")
+            where = f"{there}の中で、"
+        else:
+            where = "どの市町村の中でもなく（海上など）、"
+        how = _facility_text(row) if _located(row) == "facility" else "区域表の緯度・経度"
+        yield ctx.finding(
+            "hub_outside_area",
+            "warning",
+            f"{_hub_label(rows)}の位置（{_where(row['lat'], row['lon'])}、{how}）は、"
+            f"{where}担当する圏域の市町村から{_km(metres / 1000)}離れています。"
+            "位置が正しいか確かめてください。圏域の外にある拠点が意図どおりなら、そのままで構いません。",
+            codes,
+            area=_hub_area(rows),
             level="homecare",
         )
 

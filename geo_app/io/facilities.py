@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo_app.core.codes import city_of
 from geo_app.io import datasets
 from geo_app.io.provenance import DataSource
 
@@ -25,7 +26,14 @@ __all__ = [
     "HOSPITALS",
     "ZAITAKU_SHIEN",
     "SOURCE_OF",
+    "POINT_COLUMNS",
+    "POINT_KINDS",
+    "KIND_LABELS",
+    "KIND_COLUMN",
+    "POINT_SOURCES",
+    "P04_POSITIONS",
     "load_facilities",
+    "load_facility_points",
     "sources",
 ]
 
@@ -50,14 +58,39 @@ ZAITAKU_SHIEN = DataSource(
 SOURCE_OF: dict[str, DataSource] = dict(zip(COLUMNS, (HOME_NURSING, HOSPITALS, ZAITAKU_SHIEN), strict=True))
 
 
+#: The points' columns and kinds, in the order the map draws and lists them.
+POINT_COLUMNS: tuple[str, ...] = ("id", "kind", "name", "code", "lat", "lon")
+POINT_KINDS: tuple[str, ...] = ("home_nursing_station", "hospital", "zaitaku_shien")
+#: What the user reads for each kind (the map's layers, its legend, the app's switch).
+KIND_LABELS: dict[str, str] = {
+    "home_nursing_station": "訪問看護ステーション",
+    "hospital": "病院",
+    "zaitaku_shien": "在宅療養支援診療所・病院",
+}
+#: The counts column (COLUMNS) a kind's points are a subset of.
+KIND_COLUMN: dict[str, str] = dict(zip(POINT_KINDS, COLUMNS, strict=True))
+#: Where a hospital (and a 在宅療養支援 institution) has no point of its own in ナビイ, its point is 国土数値情報's.
+P04_POSITIONS = DataSource(
+    "医療機関の位置（一部）",
+    "P04-20、令和2年度",
+    "「国土数値情報（医療機関データ）（国土交通省）を加工して作成」",
+)
+#: The sources behind each kind of point: the list it comes from, then where some of its points come from.
+POINT_SOURCES: dict[str, tuple[DataSource, ...]] = {
+    "home_nursing_station": (HOME_NURSING,),
+    "hospital": (HOSPITALS, P04_POSITIONS),
+    "zaitaku_shien": (ZAITAKU_SHIEN, P04_POSITIONS),
+}
+
+
 def sources() -> tuple[DataSource, DataSource, DataSource]:
     """The credits of the three sources, to be listed wherever their counts are shown."""
     return HOME_NURSING, HOSPITALS, ZAITAKU_SHIEN
 
 
-def _path() -> Path:
-    """The embedded table, found like the census (GEO_APP_DATA_DIR, the wheel's _data, the repository's data/)."""
-    return datasets.data_dir() / "facilities" / "counts.csv"
+def _path(name: str = "counts.csv") -> Path:
+    """An embedded table, found like the census (GEO_APP_DATA_DIR, the wheel's _data, the repository's data/)."""
+    return datasets.data_dir() / "facilities" / name
 
 
 @lru_cache(maxsize=4)
@@ -85,3 +118,46 @@ def load_facilities(codes: Iterable[str]) -> pd.DataFrame:
     """
     index = pd.Index([str(c) for c in codes], dtype="string", name="code")
     return _table(str(_path())).reindex(index)
+
+
+@lru_cache(maxsize=4)
+def _points(path: str) -> pd.DataFrame:
+    """The points as read (about 24,000 rows, 2.5 MB), with each code's designated city; read once per path."""
+    df = pd.read_csv(
+        path,
+        dtype={"id": "string", "kind": "string", "name": "string", "code": "string", "lat": float, "lon": float},
+        keep_default_na=False,
+    )
+    missing = [c for c in POINT_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: columns {missing} missing (rebuild with scripts/build_data.py)")
+    df = df[list(POINT_COLUMNS)]
+    df["city"] = city_of(df["code"])
+    return df
+
+
+@lru_cache(maxsize=4)
+def _wards_of(path: str) -> dict[str, frozenset[str]]:
+    """Designated city code → its census wards (from the counts table's `parent_code`)."""
+    own = datasets.read_code_table(path, COLUMNS)
+    wards = own[own["kind"] == "ward"]
+    return {str(c): frozenset(map(str, w.index)) for c, w in wards.groupby("parent_code")}
+
+
+def load_facility_points(codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """The facilities with a usable point: columns POINT_COLUMNS, kind one of POINT_KINDS, in the file's
+    order (kind, code, id); all of Japan when `codes` is None.
+
+    `codes` are the municipalities a map shows, at the granularity of its data: a designated city's code
+    takes its wards' points and its own, a ward's code its own; a city shown by all its wards also takes
+    the points coded to the city itself (浜松市's hospitals on its 2024 wards: they lie in one of them).
+    """
+    table = _points(str(_path("points.csv")))
+    if codes is None:
+        return table[list(POINT_COLUMNS)].reset_index(drop=True)
+    wanted = {str(c) for c in codes}
+    wards_of = _wards_of(str(_path()))
+    whole = {city for city, wards in wards_of.items() if wards <= wanted}  # every ward of the city is shown
+    keep = table["code"].isin(wanted) | table["city"].isin(wanted)
+    keep |= (table["code"] == table["city"]) & table["code"].isin(whole)
+    return table.loc[keep, list(POINT_COLUMNS)].reset_index(drop=True)

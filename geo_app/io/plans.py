@@ -12,11 +12,29 @@ import pandas as pd
 
 from geo_app.core.codes import PREFECTURES, city_of, prefecture_code
 from geo_app.core.errors import InputError, PlanError
-from geo_app.core.plan import CONFIRMED, PLAN_COLUMNS, UNCONFIRMED, Plan
+from geo_app.core.hubs import CoordinateError, format_coordinate, hub_points, parse_coordinate
+from geo_app.core.plan import CONFIRMED, HUB_COLUMNS, HUB_LABELS, TABLE_COLUMNS, UNCONFIRMED, Plan
 from geo_app.io.names import CODE_HEADERS, codes_for_rows
-from geo_app.io.tables import TableSource, as_text_frame, file_row, japanese_errors, read_table, rename_columns
+from geo_app.io.tables import (
+    TableSource,
+    as_text_frame,
+    column_letter,
+    file_row,
+    japanese_errors,
+    read_table,
+    rename_columns,
+)
 
-__all__ = ["load_plan", "plan_from_frame", "builtin_plans", "is_builtin", "one_area_per_municipality", "PLAN_ALIASES"]
+__all__ = [
+    "load_plan",
+    "plan_from_frame",
+    "builtin_plans",
+    "is_builtin",
+    "one_area_per_municipality",
+    "hub_facilities",
+    "plan_hub_points",
+    "PLAN_ALIASES",
+]
 
 PLAN_ALIASES = {
     "code": CODE_HEADERS,
@@ -26,6 +44,11 @@ PLAN_ALIASES = {
     "tertiary": ("三次医療圏", "三次医療圏名", "3次医療圏", "tertiary_area"),
     "status": ("状態", "確定状況", "ステータス"),
     "hub": ("拠点", "連携拠点", "在宅医療連携拠点", "hub_name"),
+    # Where the hub is: a facility of the embedded tables by its id, or a point (a municipality office
+    # is given as a point: no stored source has the offices' coordinates).
+    "hub_facility": (HUB_LABELS["hub_facility"], "拠点施設ID", "連携拠点の施設ID", "hub_facility_id"),
+    "hub_lat": (HUB_LABELS["hub_lat"], "拠点緯度", "連携拠点の緯度", "hub_latitude"),
+    "hub_lon": (HUB_LABELS["hub_lon"], "拠点経度", "連携拠点の経度", "hub_longitude", "hub_lng"),
     "prefecture": ("都道府県", "都道府県名", "pref"),
 }
 _STATUS = {
@@ -163,10 +186,13 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
     label = df.attrs.get("source", name or "区域表") if isinstance(df, pd.DataFrame) else (name or "区域表")
     text = as_text_frame(df)
     t = rename_columns(text, PLAN_ALIASES)
+    # Each canonical column's header as the user wrote it, and its column letter (for messages).
+    origin: dict[str, tuple[str, str]] = {}
+    if len(text.columns) == len(t.columns):
+        for j, (o, c) in enumerate(zip(text.columns, t.columns, strict=True)):
+            origin.setdefault(str(c), (str(o), column_letter(j)))
     homecare_header = (
-        next((str(o) for o, c in zip(text.columns, t.columns, strict=True) if c == "homecare"), None)
-        if len(text.columns) == len(t.columns)
-        else ("在宅医療圏" if "homecare" in t.columns else None)
+        origin["homecare"][0] if "homecare" in origin else ("在宅医療圏" if "homecare" in t.columns else None)
     )
     if "code" not in t.columns and "name" not in t.columns:
         raise PlanError(
@@ -194,10 +220,11 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
     )
     t = t.assign(code=codes)[keep]
     has_homecare = "homecare" in t.columns
-    for col in ("name", "homecare", "secondary", "tertiary", "status", "hub"):
+    for col in ("name", "homecare", "secondary", "tertiary", "status", *HUB_COLUMNS):
         if col not in t.columns:
             t[col] = pd.NA
         t[col] = t[col].astype("string").str.strip().replace("", pd.NA)
+    _check_hubs(t, origin, label)
     if has_homecare and len(t) and t["homecare"].isna().all():
         # Never filled from another level: an empty column is usually formulas saved without their
         # results (a script-written .xlsx) or the wrong column, and the plan would silently change.
@@ -227,11 +254,70 @@ def _plan_table(df: pd.DataFrame, *, name: str, prefecture: str | None, strict: 
             row=file_row(first),
         )
     t["status"] = status.astype("string")
-    table = t[[*PLAN_COLUMNS, "hub"]].reset_index(drop=True)
+    table = t[TABLE_COLUMNS].reset_index(drop=True)
     table.attrs = (
         {"source": label, "notes": [*df.attrs.get("notes", []), *notes]} if isinstance(df, pd.DataFrame) else {}
     )
     return table
+
+
+def _check_hubs(t: pd.DataFrame, origin: dict[str, tuple[str, str]], label: str) -> None:
+    """Hub locations as the plan keeps them: coordinates checked (a number, inside Japan) and written in
+    one form; a location needs the hub's name. Every refusal names the row and the cell to fix
+    (`origin`: canonical column → the header as written and its column letter)."""
+
+    def cell(col: str, index: object) -> str:
+        row = file_row(index)
+        name, letter = origin.get(col, (HUB_LABELS[col], None))
+        where = f"（セル {letter}{row}）" if letter is not None and row is not None else ""
+        return f"「{name}」列{where}"
+
+    for col, axis in (("hub_lat", "lat"), ("hub_lon", "lon")):
+        values = t[col]
+        out = values.copy()
+        for index, value in values.dropna().items():
+            try:
+                out[index] = format_coordinate(parse_coordinate(value, axis))
+            except CoordinateError as exc:
+                raise PlanError(f"{cell(col, index)}: {exc}", source=label, row=file_row(index)) from None
+        t[col] = out.astype("string")
+    one = t["hub_lat"].isna() != t["hub_lon"].isna()
+    if one.any():
+        index = one[one].index[0]
+        missing = "hub_lat" if pd.isna(t.at[index, "hub_lat"]) else "hub_lon"
+        raise PlanError(
+            f"{cell(missing, index)}が空です。拠点を地点で示すときは緯度と経度の両方を入れてください"
+            "（市町村役場なども地点として緯度・経度で入れます）。",
+            source=label,
+            row=file_row(index),
+        )
+    located = (t["hub_facility"].notna() | t["hub_lat"].notna()) & t["hub"].isna()
+    if located.any():
+        index = located[located].index[0]
+        raise PlanError(
+            f"{cell('hub', index)}が空なのに、拠点の場所（施設ID または 緯度・経度）が入っています。"
+            "拠点の名前を入れるか、場所を消してください。",
+            source=label,
+            row=file_row(index),
+        )
+
+
+def hub_facilities(plan: Plan) -> pd.DataFrame | None:
+    """The facility points a plan's hubs are looked up in (`core.hubs.hub_points`, the hub rules), with
+    each kind as people read it (訪問看護ステーション, 病院 …). Loaded only when a hub names a facility, so
+    a plan without facility ids costs nothing: None then."""
+    if plan.hub_table()["hub_facility"].isna().all():
+        return None
+    from geo_app.io.facilities import KIND_LABELS, load_facility_points
+
+    points = load_facility_points()
+    return points.assign(kind=points["kind"].map(lambda k: KIND_LABELS.get(k, k), na_action="ignore"))
+
+
+def plan_hub_points(plan: Plan) -> pd.DataFrame:
+    """`core.hubs.hub_points` of `plan`, its facility ids looked up in the embedded facility points:
+    what every export draws and lists when it is not handed the hubs already computed."""
+    return hub_points(plan, hub_facilities(plan))
 
 
 def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: str = UNCONFIRMED) -> Plan:
@@ -277,7 +363,7 @@ def one_area_per_municipality(munis: pd.DataFrame, *, prefecture: str, status: s
             "secondary": secondary,
             "tertiary": tertiary,
             "status": status,
-            "hub": pd.NA,
+            **dict.fromkeys(HUB_COLUMNS, pd.NA),
         }
     ).sort_values("code", kind="stable")
     return Plan.from_table(table, name=f"{PREFECTURES[pref]} 市町村ごと（初期案）")

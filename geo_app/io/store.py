@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from geo_app.core.errors import GeoAppError, PlanError
-from geo_app.core.plan import PLAN_COLUMNS, Plan
+from geo_app.core.plan import TABLE_COLUMNS, Plan
 
 __all__ = [
     "ConflictError",
@@ -57,7 +57,11 @@ __all__ = [
 ENV_DATABASE_URL = "GEO_APP_DATABASE_URL"
 ENV_DB_PATH = "GEO_APP_DB_PATH"
 MAX_NAME_LENGTH = 100
-SNAPSHOT_COLUMNS = [*PLAN_COLUMNS, "hub"]
+#: The plan table as saved: every column, hub locations included. A snapshot saved before those
+#: existed lists only PLAN_COLUMNS + hub in its "columns" and reads back with them empty (no loss).
+SNAPSHOT_COLUMNS = TABLE_COLUMNS
+#: Columns a plan table may lack and still be saved (empty): added after tables were first saved.
+_OPTIONAL_COLUMNS = ("hub_facility", "hub_lat", "hub_lon")
 SNAPSHOT_FORMAT = 1
 SQLITE_BUSY_TIMEOUT_S = 30.0
 JST = timezone(timedelta(hours=9), "JST")  # for messages and titles: the users are in Japan (no DST there)
@@ -158,12 +162,12 @@ def _snapshot(plan: Plan) -> tuple[str, int, list[str]]:
     table = plan.table
     if not isinstance(table, pd.DataFrame):
         raise PlanError(f"{label}の表が読み取れないため保存できません。")
-    missing = [c for c in SNAPSHOT_COLUMNS if c not in table.columns]
+    missing = [c for c in SNAPSHOT_COLUMNS if c not in table.columns and c not in _OPTIONAL_COLUMNS]
     if missing:
         raise PlanError(
             f"{label}の表に列 {', '.join(missing)} がないため保存できません。区域表を読み込み直してください。"
         )
-    values = table[SNAPSHOT_COLUMNS].astype(object).to_numpy().tolist()
+    values = table.reindex(columns=SNAPSHOT_COLUMNS).astype(object).to_numpy().tolist()
     rows: list[list[str | None]] = []
     for i, record in enumerate(values, start=1):
         row: list[str | None] = []

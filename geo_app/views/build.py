@@ -6,6 +6,8 @@ areas.gpkg / areas.geojson (GIS), all inside the chosen folder.
 Compute once, write many: the areas of each level, the plan's municipalities and the findings
 are computed here once and handed to every writer (each writer computes them itself only when
 called alone), so a build costs three dissolves and one validation whatever the number of files.
+The hubs (`core.hubs.hub_points`, facility ids looked up once in the embedded facility points) are
+computed here once too, so every file places each hub in the same spot.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ def build_outputs(
     Japanese headers, figures rounded as shown) or scripts ("en"), see `text.csv_frame`.
     """
     from geo_app.core.dissolve import assign, dissolve
-    from geo_app.core.rules import validate
+    from geo_app.core.hubs import hub_points
+    from geo_app.core.rules import ValidationOptions, validate
+    from geo_app.io.plans import hub_facilities
     from geo_app.views.layers import write_geojson, write_gpkg
     from geo_app.views.printmap import write_print_map
     from geo_app.views.xlsx import write_summary_xlsx
@@ -87,8 +91,10 @@ def build_outputs(
         name: safe_output_path(out, name)
         for name in ("map.html", "map.png", "map.pdf", "summary.xlsx", "summary.csv", "areas.gpkg", "areas.geojson")
     }
+    facilities = hub_facilities(plan)  # None unless a hub names a facility
+    hubs = hub_points(plan, facilities)
     if findings is None:
-        findings = validate(munis, plan)
+        findings = validate(munis, plan, ValidationOptions(facilities=facilities))
     # The loader's attrs (report, known codes, sea links) are for reading, not writing; pandas
     # deep-copies attrs on every column access, which cost ~1 s of a Hokkaido build.
     munis = munis.copy(deep=False)
@@ -108,12 +114,16 @@ def build_outputs(
         metric=metric,
         areas=areas,
         assigned=assigned,
+        hubs=hubs,
     )
     progress("表（Excel・CSV）と GIS レイヤーを作成中")
-    write_summary_xlsx(munis, plan, target["summary.xlsx"], findings=findings, areas=areas, assigned=assigned)
-    protect_text(csv_frame(summary_frame(areas[level]), level, headers=csv_headers)).to_csv(  # BOM: Excel reads UTF-8
+    write_summary_xlsx(
+        munis, plan, target["summary.xlsx"], findings=findings, areas=areas, assigned=assigned, hubs=hubs
+    )
+    summary = summary_frame(areas[level], hubs=hubs)
+    protect_text(csv_frame(summary, level, headers=csv_headers)).to_csv(  # BOM: Excel reads UTF-8
         target["summary.csv"], index=False, encoding="utf-8-sig", lineterminator="\n"
     )
-    write_gpkg(munis, plan, target["areas.gpkg"], areas=areas, assigned=assigned)
-    write_geojson(areas[level], target["areas.geojson"])
+    write_gpkg(munis, plan, target["areas.gpkg"], areas=areas, assigned=assigned, hubs=hubs)
+    write_geojson(areas[level], target["areas.geojson"], hubs=hubs)
     return list(target.values())

@@ -10,6 +10,11 @@ The area layers carry the future figures too (`population_2040`, `aging_rate_204
 not the weighted sums the indices are computed from, which the registry lists as no column.
 The GeoPackage is written to a temporary file and moved into place, so re-exporting never
 leaves stale layers from an earlier run.
+
+Hubs (在宅医療連携拠点): when the plan names any, the GeoPackage has a `hubs` point layer (one feature
+per home-care area with a hub: its name, facility, 位置の根拠 and point; no geometry where the location
+is unknown, so an unlocated hub is still listed), and the home-care and municipality layers carry the
+same hub fields (`hub`, `hub_facility`, `hub_located_by`, `hub_lat`, `hub_lon`).
 """
 
 from __future__ import annotations
@@ -28,16 +33,17 @@ import shapely
 from geo_app.core.dissolve import assign, dissolve
 from geo_app.core.errors import InputError
 from geo_app.core.geometry import JGD2011
+from geo_app.core.hubs import LOCATED_BY_JA, UNKNOWN_JA, add_hub_columns
 from geo_app.core.metrics import METRICS
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
 from geo_app.io.provenance import credits
 
-__all__ = ["write_gpkg", "write_geojson", "municipality_layer", "area_layer", "MAX_FIELD_NAME"]
+__all__ = ["write_gpkg", "write_geojson", "municipality_layer", "area_layer", "hub_layer", "MAX_FIELD_NAME"]
 
 #: Longest field name GDAL writes unchanged to a GeoPackage (and that PostGIS keeps, 63 bytes).
 MAX_FIELD_NAME = 63
 
-_LAYER_JA = {"municipalities": "市町村", **LEVEL_JA}
+_LAYER_JA = {"municipalities": "市町村", **LEVEL_JA, "hubs": "在宅医療連携拠点"}
 
 _MUNI_COLUMNS = [
     "code",
@@ -76,11 +82,36 @@ def municipality_layer(
     return gpd.GeoDataFrame(joined[cols], geometry=joined.geometry.values, crs=munis.crs)
 
 
-def area_layer(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def hub_layer(hubs: pd.DataFrame) -> gpd.GeoDataFrame:
+    """`core.hubs.hub_points` as points in EPSG:6668, one per home-care area with a hub; an unknown
+    location has no geometry (the feature stays, with 位置の根拠 「不明」)."""
+    located = hubs["lat"].notna() & hubs["lon"].notna()
+    geoms = [
+        shapely.Point(float(lon), float(lat)) if ok else None
+        for lat, lon, ok in zip(hubs["lat"], hubs["lon"], located, strict=True)
+    ]
+    frame = pd.DataFrame(
+        {
+            "homecare": hubs["homecare"].to_numpy(),
+            "hub": hubs["hub"].to_numpy(),
+            "hub_facility": hubs["hub_facility"].to_numpy(),
+            "located_by": hubs["located_by"].map(LOCATED_BY_JA, na_action="ignore").fillna(UNKNOWN_JA).to_numpy(),
+            "facility_kind": hubs["facility_kind"].to_numpy(),
+            "facility_name": hubs["facility_name"].to_numpy(),
+            "lat": hubs["lat"].to_numpy(dtype=float),
+            "lon": hubs["lon"].to_numpy(dtype=float),
+        }
+    )
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=JGD2011), crs=JGD2011)
+
+
+def area_layer(areas: gpd.GeoDataFrame, hubs: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """An Areas frame as a layer: every column but the registry's unlisted inputs (the demand
-    indices' weighted sums, ×10: a figure nobody reads, which a colleague would take for one)."""
+    indices' weighted sums, ×10: a figure nobody reads, which a colleague would take for one), with
+    the hub's fields in place of `hub` when `hubs` (`hub_points`, home-care areas) is given."""
     hidden = [c for c in areas.columns if c in METRICS and not METRICS[c].listed]
-    return areas.drop(columns=hidden) if hidden else areas
+    out = areas.drop(columns=hidden) if hidden else areas
+    return add_hub_columns(out, hubs, "area") if hubs is not None else out
 
 
 def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -121,17 +152,26 @@ def write_gpkg(
     *,
     areas: Mapping[str, gpd.GeoDataFrame] | None = None,
     assigned: gpd.GeoDataFrame | None = None,
+    hubs: pd.DataFrame | None = None,
 ) -> Path:
-    """Layers municipalities, homecare, secondary, tertiary in EPSG:6668, replacing any old file.
+    """Layers municipalities, homecare, secondary, tertiary (and hubs, when the plan names any) in
+    EPSG:6668, replacing any old file.
 
-    `areas` (level → Areas) and `assigned`: what `geo-app build` computed once for every file.
+    `areas` (level → Areas) and `assigned`: what `geo-app build` computed once for every file;
+    `hubs`: `core.hubs.hub_points`, else looked up here (`io.plans.plan_hub_points`).
     """
+    from geo_app.io.plans import plan_hub_points
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    layers = {"municipalities": municipality_layer(munis, plan, assigned=assigned)}
+    if hubs is None:
+        hubs = plan_hub_points(plan)
+    layers = {"municipalities": add_hub_columns(municipality_layer(munis, plan, assigned=assigned), hubs, "homecare")}
     for level in LEVELS:
         level_areas = areas[level] if areas is not None and level in areas else dissolve(munis, plan, level)
-        layers[level] = area_layer(level_areas)
+        layers[level] = area_layer(level_areas, hubs if level == "homecare" else None)
+    if not hubs.empty:
+        layers["hubs"] = hub_layer(hubs)
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp_", suffix=".gpkg", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -149,6 +189,9 @@ def write_gpkg(
                 engine="pyogrio",
                 dataset_metadata=dataset_metadata,
                 layer_metadata={"DESCRIPTION": f"{plan.title}: {_LAYER_JA[name]}"},
+                # Points even when no hub's location is known (every geometry empty): the layer's type
+                # is what GIS tools style by, not guessed from its features.
+                **({"geometry_type": "Point"} if name == "hubs" else {}),
             )
         os.replace(tmp, path)
     finally:
@@ -161,13 +204,16 @@ def write_gpkg(
     return path
 
 
-def write_geojson(areas: gpd.GeoDataFrame, path: Path | str) -> Path:
-    """RFC 7946 GeoJSON: WGS84 lon/lat, counter-clockwise outer rings, no `crs` member, UTF-8 text."""
+def write_geojson(areas: gpd.GeoDataFrame, path: Path | str, *, hubs: pd.DataFrame | None = None) -> Path:
+    """RFC 7946 GeoJSON: WGS84 lon/lat, counter-clockwise outer rings, no `crs` member, UTF-8 text.
+
+    `hubs` (`core.hubs.hub_points`): home-care areas carry their hub's fields (hub_lat, hub_lon …)."""
     if areas.crs is None:
         raise InputError("座標参照系（CRS）のないデータは GeoJSON に書き出せません。EPSG:6668 などを設定してください。")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    gdf = area_layer(areas).to_crs("EPSG:4326")
+    level = str(areas["level"].iloc[0]) if "level" in areas.columns and len(areas) else None
+    gdf = area_layer(areas, hubs if level == "homecare" else None).to_crs("EPSG:4326")
     geoms = shapely.orient_polygons(np.asarray(gdf.geometry.values, dtype=object), exterior_cw=False)
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, 7))  # ~1 cm; RFC 7946 §11.2
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))

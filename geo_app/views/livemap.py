@@ -4,8 +4,9 @@ A map has two parts with different lives:
 
 * `MapBase`: the municipalities as a TopoJSON topology (each border arc stored once, quantised,
   as mapshaper and TopoJSON do) plus what never changes with the plan (codes, tooltip figures,
-  border styles). Built once per set of municipalities; the app sends it to a browser once, the
-  HTML map embeds it once.
+  border styles, the facility points of those municipalities as columnar, delta-encoded layers).
+  Built once per set of municipalities; the app sends it to a browser once, the HTML map embeds
+  it once.
 * `map_state`: everything a plan, level, metric or highlight decides (which municipality is in
   which area at each level, fill colours, labels and their positions, legend, title), a few
   kilobytes for Hokkaido. `geo_app/static/livemap/render.js` applies it to the layers already
@@ -36,6 +37,16 @@ from geo_app.core.metrics import MAP_METRICS, Metric, label
 from geo_app.core.metrics import METRICS as REGISTRY
 from geo_app.core.plan import LEVEL_JA, UNCONFIRMED, Plan
 from geo_app.core.tally import total
+from geo_app.io.facilities import (
+    KIND_COLUMN,
+    KIND_LABELS,
+    P04_POSITIONS,
+    POINT_KINDS,
+    POINT_SOURCES,
+    load_facilities,
+    load_facility_points,
+)
+from geo_app.io.provenance import DataSource
 from geo_app.views.classes import class_breaks, colour_of, legend_colours, legend_text
 from geo_app.views.jsdata import script_json
 
@@ -46,6 +57,10 @@ __all__ = [
     "OBJECT",
     "MAP_SIMPLIFY",
     "MapBase",
+    "FACILITY_STYLE",
+    "FACILITY_COLUMNS",
+    "facility_layers",
+    "facility_columns",
     "map_base",
     "map_geometry",
     "map_state",
@@ -76,6 +91,20 @@ BORDER_STYLE = {
 _BORDER_ORDER = ["tertiary", "secondary", "homecare", "municipality"]  # the script's class k → level
 _TIP_FIELDS = ("name", "code", "population", "aging_rate")
 
+#: Facility markers, one shape and colour per kind, told apart in grey print too: a mid-grey circle, a
+#: white square with a dark edge, a near-black triangle (blue/purple/green, clear of the orange fills).
+#: kind → (shape, fill, stroke, stroke width px, radius px at zoom ≥ 9).
+FACILITY_STYLE: dict[str, tuple[str, str, str, float, float]] = {
+    "home_nursing_station": ("circle", "#4393c3", "#ffffff", 1.0, 4.0),
+    "hospital": ("square", "#ffffff", "#6a3d9a", 2.0, 4.0),
+    "zaitaku_shien": ("triangle", "#00441b", "#ffffff", 1.0, 5.5),
+}
+#: The per-point columns of a facility layer (the rest of a layer is its label, counts, style and sources).
+FACILITY_COLUMNS = ("names", "lat", "lon")
+#: Facility coordinates travel as integers of 10⁻⁵ degree (≈ 1 m, the points file's precision), each the
+#: difference from the previous point of its layer (points of one town lie together: short numbers).
+FACILITY_QUANTUM = 1e-5
+
 GSI_PALE = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
 GSI_ATTR = '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">地理院タイル</a>（淡色地図）'
 
@@ -90,6 +119,12 @@ MAP_CSS = """
 .geoapp-tip table{border-collapse:collapse}.geoapp-tip th{text-align:left;padding-right:8px;font-weight:600}
 .leaflet-container{background:#f4f7fa}
 .leaflet-interactive:focus{outline:none}
+.geoapp-fac-hover .geoapp-tip{display:none}
+.geoapp-fac-hover{cursor:pointer}
+.geoapp-fac-tip .kind{font-size:11px;color:#444}
+.geoapp-facilities .row{display:flex;align-items:flex-start;gap:6px;margin-top:2px}
+.geoapp-facilities svg{flex:none;margin-top:2px}
+.geoapp-facilities .note,.geoapp-facilities .src{font-size:10px;color:#444;max-width:320px}
 """  # noqa: E501
 
 #: Leaflet's texts that have no option, in Japanese through its public API and DOM: the credit keeps
@@ -156,8 +191,91 @@ def _tip_text(field: str, value: object) -> str:
     return "" if value is None or pd.isna(value) else str(value)
 
 
-def map_base(munis_map: gpd.GeoDataFrame, view_bounds: tuple[float, float, float, float] | None = None) -> MapBase:
-    """The municipalities' topology and static data (`munis_map`: the map's simplified coverage)."""
+def _deltas(values: pd.Series) -> list[int]:
+    """Coordinates as integers of FACILITY_QUANTUM, each the difference from the one before (first: itself)."""
+    ints = np.rint(values.to_numpy(dtype=float) / FACILITY_QUANTUM).astype(np.int64)
+    return np.diff(ints, prepend=0).tolist()
+
+
+def _layer_note(kind: str, count: int, counted: int | None) -> str:
+    """What the layer's number means beside the counts of the same municipalities (the supply metrics)."""
+    where = "北海道のみ。" if kind == "zaitaku_shien" else ""
+    if counted is None:
+        return f"{where}位置の分かる{count:,}か所（件数の合計は不明）"
+    if counted == count:
+        return f"{where}全{counted:,}か所"
+    return f"{where}全{counted:,}か所のうち{counted - count:,}か所は位置不明などで表示なし"
+
+
+def _source_line(source: DataSource) -> str:
+    """A layer's source and date for the map's legend: the list it comes from as of its date; for the
+    points taken from 国土数値情報, its credit (the full credits of the lists are in the map's credits)."""
+    if source == P04_POSITIONS:
+        return f"位置の一部：{source.credit.strip('「」')}（{source.vintage}）"
+    return f"出典：{source.vintage}"
+
+
+def facility_layers(codes: Iterable[str]) -> list[dict[str, Any]]:
+    """The facility points of these municipalities as the renderer's layers, one per kind that has any.
+
+    Each layer: its label with the number of points (「訪問看護ステーション（636）」), that number beside the
+    count of the same municipalities (the supply metrics), its style, source lines with their dates, and
+    the points as columns (names, delta-encoded lat and lon). Names are data: JSON only, written as text.
+    """
+    codes = [str(c) for c in codes]
+    points = load_facility_points(codes)
+    counts = load_facilities(codes)
+    layers: list[dict[str, Any]] = []
+    for kind in POINT_KINDS:
+        pts = points[points["kind"] == kind]
+        if pts.empty:
+            continue
+        column = counts[KIND_COLUMN[kind]]
+        known = column.dropna()
+        region_only = kind == "zaitaku_shien"  # known for 北海道 only: its count is Hokkaido's
+        counted = int(known.sum()) if (region_only and len(known)) or not column.isna().any() else None
+        shape, fill, stroke, width, radius = FACILITY_STYLE[kind]
+        layers.append(
+            {
+                "kind": kind,
+                "label": KIND_LABELS[kind],
+                "name": f"{KIND_LABELS[kind]}（{len(pts):,}）",
+                "count": len(pts),
+                "counted": counted,
+                "note": _layer_note(kind, len(pts), counted),
+                "sources": [_source_line(s) for s in POINT_SOURCES[kind]],
+                "shape": shape,
+                "fill": fill,
+                "stroke": stroke,
+                "weight": width,
+                "radius": radius,
+                "names": pts["name"].astype(str).tolist(),
+                "lat": _deltas(pts["lat"]),
+                "lon": _deltas(pts["lon"]),
+            }
+        )
+    return layers
+
+
+def facility_columns(base: MapBase, kinds: Iterable[str]) -> dict[str, dict[str, list[Any]]]:
+    """The point columns (FACILITY_COLUMNS) of the base's layers of `kinds`: what a page that got the
+    base without them (the app, which sends a kind's points when it is first switched on) still needs."""
+    wanted = set(kinds)
+    return {
+        str(d["kind"]): {c: d[c] for c in FACILITY_COLUMNS}
+        for d in base.info.get("facilities", [])
+        if d["kind"] in wanted
+    }
+
+
+def map_base(
+    munis_map: gpd.GeoDataFrame,
+    view_bounds: tuple[float, float, float, float] | None = None,
+    *,
+    facilities: bool = True,
+) -> MapBase:
+    """The municipalities' topology and static data (`munis_map`: the map's simplified coverage), with
+    the facility points of those municipalities (`facilities`), which never change with the plan."""
     from geo_app.views.extent import main_view_bounds
 
     munis_map = munis_map.reset_index(drop=True)
@@ -183,6 +301,8 @@ def map_base(munis_map: gpd.GeoDataFrame, view_bounds: tuple[float, float, float
             **{lv: f"{LEVEL_JA.get(lv, '市町村')}の境界" for lv in BORDER_STYLE},
         },
         "bounds": [[miny, minx], [maxy, maxx]],
+        "facilities": facility_layers(munis_map["code"]) if facilities else [],
+        "facilityQuantum": FACILITY_QUANTUM,
     }
     topology = _topology(munis_map)
     digest = hashlib.sha1(json.dumps([topology, info["codes"], info["bounds"]]).encode("utf-8")).hexdigest()[:16]

@@ -15,7 +15,10 @@ What the sheet shows, and why it is built this way:
 - far islands (伊豆・小笠原, 奄美 …) are detected from the gaps between parts: clusters of
   polygon parts that would shrink the main map too much go to inset maps (each with its own
   scale bar) or, beyond two insets, to a note giving their position;
-- 未確定 areas are hatched; credits and data vintage run along the bottom.
+- 未確定 areas are hatched; credits and data vintage run along the bottom;
+- each located hub (在宅医療連携拠点) is a star: blue with a black edge inside a white halo, so it reads
+  on every fill colour and in a greyscale copy; labels keep clear of it. A hub whose location is
+  unknown (or off the map) is not drawn, and the note along the bottom says how many.
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ METRICS: dict[str, Metric] = {k: REGISTRY[k] for k in MAP_METRICS}
 FONT_FAMILY = "IPAexGothic"
 CMAP = "YlOrRd"
 NO_DATA_COLOR = "#d9d9d9"
+#: The hub marker: a star unlike any fill of the YlOrRd scale, dark in greyscale (luminance about 70 of
+#: 255), edged black and haloed white, so it stands out on the palest and the darkest classes alike.
+HUB_COLOR = "#1f4e9a"
+HUB_LABEL = "在宅医療連携拠点"
 BORDERS = {  # level → (line width pt, colour); drawn bottom to top
     "municipality": (0.25, "#8a8a8a"),
     "homecare": (0.6, "#4a4a4a"),
@@ -496,6 +503,35 @@ def _printable(munis: gpd.GeoDataFrame, plan: Plan, title: str | None) -> tuple[
     return munis, shown, None if title is None else terminal_text(title)
 
 
+def _limits(ax) -> np.ndarray:
+    """What an axes shows, as (xmin, ymin, xmax, ymax) in its data coordinates."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return np.array([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)])
+
+
+def _hub_sites(hubs: pd.DataFrame, to_local: Transformer) -> tuple[pd.DataFrame, int]:
+    """The places to mark (one per point: a hub serving several areas is one star), in the map's
+    projection, and how many hubs have no known location (each hub once, however many areas it serves)."""
+    located = hubs[hubs["lat"].notna() & hubs["lon"].notna()]
+    unknown = hubs[~hubs.index.isin(located.index)]
+    unlocated = len(unknown[["hub", "hub_facility"]].astype(str).drop_duplicates())
+    rows = []
+    for (lat, lon), g in located.groupby([located["lat"].round(6), located["lon"].round(6)], sort=False):
+        x, y = to_local.transform(float(lon), float(lat))
+        rows.append(
+            {
+                "x": x,
+                "y": y,
+                "hubs": list(dict.fromkeys(map(str, g["hub"]))),
+                "areas": list(map(str, g["homecare"])),
+                "view": None,
+                "artist": None,
+            }
+        )
+    sites = pd.DataFrame(rows, columns=["x", "y", "hubs", "areas", "view", "artist"]).astype({"view": object})
+    return sites, unlocated
+
+
 def _proj_param(proj: str, key: str) -> float:
     """A number of a PROJ string (`+lat_0=43.2`): where the local projection is centred."""
     found = re.search(rf"\+{key}=([-0-9.]+)", proj)
@@ -527,11 +563,13 @@ def write_print_map(
     metric: str = "population",
     areas: Mapping[str, gpd.GeoDataFrame] | None = None,
     assigned: gpd.GeoDataFrame | None = None,
+    hubs: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Draw the handout map of `level` areas coloured by `metric`; return what was drawn.
 
     `areas` (level → Areas) and `assigned` (`assign(munis, plan)`): what `geo-app build`
     computed once for every file; without them this writer dissolves and assigns itself.
+    `hubs` (`core.hubs.hub_points`): the hubs to mark, else looked up here (`io.plans.plan_hub_points`).
     """
     if level not in LEVELS:
         raise PlanError(
@@ -552,6 +590,10 @@ def write_print_map(
     metric_ja, unit = m_def.label, m_def.unit
     level_ja = LEVEL_JA[level]
     source_munis = munis  # its attrs say which inputs the figures come from
+    if hubs is None:
+        from geo_app.io.plans import plan_hub_points
+
+        hubs = plan_hub_points(plan)
     munis, plan, title = _printable(munis, plan, title)
 
     # -- data: areas of every level and the municipalities of the plan, in a local projection --
@@ -573,6 +615,7 @@ def write_print_map(
     mj = joined.to_crs(local)
     al = {lv: a.to_crs(local) for lv, a in areas.items()}
     shown = al[level]
+    sites, unlocated = _hub_sites(hubs, to_local)
 
     # -- page layout (mm) --
     pw, ph = PAPER_MM[paper]
@@ -681,6 +724,32 @@ def write_print_map(
         placer = _Placer(fig, renderer, pad)
         for a in [*bar_artists, *arrow_artists]:
             placer.occupy(a.get_window_extent(renderer))
+        hub_size = 10.0 * k**0.5  # points
+
+        def draw_hubs(a, bounds: np.ndarray, view: int) -> None:
+            """Stars for the hubs inside `bounds`, not yet drawn; the labels placed later keep clear of them."""
+            for i, (x, y) in enumerate(zip(sites["x"], sites["y"], strict=True)):
+                if sites.at[i, "view"] is not None or not (bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]):
+                    continue
+                (star,) = a.plot(
+                    [x],
+                    [y],
+                    linestyle="none",
+                    marker="*",
+                    markersize=hub_size,
+                    markerfacecolor=HUB_COLOR,
+                    markeredgecolor="black",
+                    markeredgewidth=0.6,
+                    path_effects=[pe.withStroke(linewidth=3.0, foreground="white")],
+                    zorder=28,
+                )
+                sites.at[i, "view"] = view
+                sites.at[i, "artist"] = star
+                cx, cy = a.transData.transform((x, y))
+                half = hub_size * DPI / 72 / 2 + pad
+                placer.occupy(matplotlib.transforms.Bbox([[cx - half, cy - half], [cx + half, cy + half]]))
+
+        draw_hubs(ax, _limits(ax), 0)
 
         # -- legend (side panel, top) --
         lax = fig.add_axes((fx(side_x0), fy(15 * k), fx(side_w), fy(main_mm[1])))
@@ -697,6 +766,21 @@ def write_print_map(
             lw, col = BORDERS[lv]
             handles.append(Line2D([0, 1], [0, 0], color=col, linewidth=lw * k))
             labels.append(f"{LEVEL_JA.get(lv, '市町村')}の境界" if lv != "municipality" else "市町村の境界")
+        if len(sites):  # the legend is drawn before the insets: a hub only on an inset is listed too
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker="*",
+                    markersize=hub_size,
+                    markerfacecolor=HUB_COLOR,
+                    markeredgecolor="black",
+                    markeredgewidth=0.6,
+                    path_effects=[pe.withStroke(linewidth=3.0, foreground="white")],
+                )
+            )
+            labels.append(HUB_LABEL)
         legend_title = f"{level_ja}の{metric_ja}{f'（{unit}）' if unit else ''}\n（　）内は圏域数"
         leg = lax.legend(
             handles,
@@ -846,7 +930,7 @@ def write_print_map(
                 break
         top_mm = (1 - leg_bb.y0) * ph + 6 * k
         bottom_mm = 15 * k + key_mm + (3 * k if key_rows else 0)
-        inset_axes = []
+        inset_axes: list[Any] = []
         if views.insets:
             avail_w, avail_h = side_w, ph - top_mm - bottom_mm
             title_mm = 4.0 * k
@@ -888,6 +972,7 @@ def write_print_map(
                 iax = fig.add_axes((fx(left), fy(bottom), fx(bw), fy(bh)))
                 _set_view(iax, v["bounds"], margin=0.06)
                 draw_layers(iax, thin=0.55)  # small islands at small scale: thick borders would swallow them
+                draw_hubs(iax, _limits(iax), len(inset_axes) + 1)
                 v["title"] = _group_title(v["names"], v["partial"])
                 title_lines = _wrap(v["title"], (bw * 72 / 25.4) / (base_fs * 0.85))
                 iax.set_title("\n".join(title_lines[:2]), fontsize=base_fs * 0.85, loc="left", pad=2)
@@ -959,6 +1044,11 @@ def write_print_map(
             notes.append("地図の範囲外の島: " + "、".join(spots) + "は省略しています。")
         if views.insets:
             notes.append("右の別図は縮尺が本図と異なります（各図の縮尺バーを参照）。")
+        off_map = int(sites["view"].isna().sum()) if len(sites) else 0
+        if unlocated or off_map:
+            parts = [f"場所の分からない{unlocated}か所"] if unlocated else []
+            parts += [f"地図の範囲外の{off_map}か所"] if off_map else []
+            notes.append(f"{HUB_LABEL}のうち{'と'.join(parts)}は地図に描いていません（所見・集計表を参照）。")
         notes.append(
             f"図法: ランベルト正積方位図法（中心 北緯{lat0:.1f}°・東経{lon0:.1f}°、GRS80）。"
             f"色分けは Fisher–Jenks 法（{max(ncls, 1)}区分）。"
@@ -1021,6 +1111,17 @@ def write_print_map(
             _real_text_over_halos(fig)
             fig.savefig(out_pdf, format="pdf", metadata={"Title": meta_title, "Creator": "geo_app"})
         size_px = canvas.get_width_height()  # what the PNG holds (Agg truncates fractional pixels)
+        main_box = ax.get_window_extent(renderer)
+        main_axes_px = (main_box.x0, size_px[1] - main_box.y1, main_box.x1, size_px[1] - main_box.y0)
+        main_limits = _limits(ax)
+        hubs_drawn = []
+        for row in sites.itertuples(index=False):
+            if row.view is None or (isinstance(row.view, float) and math.isnan(row.view)):
+                continue
+            px, py = row.artist.axes.transData.transform((row.x, row.y))
+            hubs_drawn.append(
+                {"hubs": list(row.hubs), "areas": list(row.areas), "view": int(row.view), "px": (px, size_px[1] - py)}
+            )
 
     def lonlat_bounds(b: np.ndarray) -> tuple[float, float, float, float]:
         xs = [b[0], b[2], b[0], b[2]]
@@ -1058,4 +1159,10 @@ def write_print_map(
         "missing_glyphs": missing,
         "fallback_glyphs": fallback,
         "credits": credits,
+        "hubs_drawn": hubs_drawn,
+        # where the main map sits on the page (PNG pixels, top-left origin) and what it shows (map units of
+        # `crs`): enough to place any lon/lat on the sheet without this module
+        "main_axes_px": main_axes_px,
+        "main_limits": tuple(float(v) for v in main_limits),
+        "hubs_not_drawn": {"unlocated": unlocated, "off_map": off_map},
     }

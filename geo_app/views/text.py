@@ -15,6 +15,7 @@ from typing import Literal
 import pandas as pd
 
 from geo_app.core.dissolve import SUMMARY_COLUMNS
+from geo_app.core.hubs import HUB_EXPORT_LABELS, add_hub_columns
 from geo_app.core.metrics import FUTURE_COLUMNS, METRICS, SUPPLY_KEYS, TARGET_YEAR, header
 from geo_app.core.tally import total
 from geo_app.views.textsafe import json_text, terminal_text
@@ -40,15 +41,24 @@ TABLE_FUTURE = tuple(
 )
 
 
-def summary_frame(areas: pd.DataFrame, *, future: bool = True) -> pd.DataFrame:
+def summary_frame(areas: pd.DataFrame, *, future: bool = True, hubs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Areas without geometry, in the documented column order, then (with `future`) every future
     figure of the registry the areas have (population and 65+ per year, aging rates, indices) and the
-    facilities (counts, per 1,000 aged 75+ now and in 2040)."""
+    facilities (counts, per 1,000 aged 75+ now and in 2040).
+
+    `hubs` (`core.hubs.hub_points` of the plan): home-care areas carry their hub after 状態 — its name,
+    facility id, 位置の根拠 (施設 / 地点 / 不明) and point (hub_lat, hub_lon; empty when unknown); a plan
+    that names no hub adds no column."""
     cols = [c for c in SUMMARY_COLUMNS if c in areas.columns]
+    homecare = "level" in areas.columns and len(areas) and str(areas["level"].iloc[0]) == "homecare"
+    with_hubs = hubs is not None and not hubs.empty and bool(homecare)
+    if with_hubs and "hub" in areas.columns:
+        cols.append("hub")  # replaced by the hub's columns below, at this place
     if future:
         cols += [c for c in FUTURE_COLUMNS if c in areas.columns]
         cols += [c for c in SUPPLY_KEYS if c in areas.columns]
-    return pd.DataFrame(areas[cols]).reset_index(drop=True)
+    out = pd.DataFrame(areas[cols]).reset_index(drop=True)
+    return add_hub_columns(out, hubs, "area") if with_hubs and hubs is not None else out
 
 
 def with_total(summary: pd.DataFrame, source: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -136,7 +146,8 @@ def csv_frame(summary: pd.DataFrame, level: str | None = None, *, headers: Liter
                 values = number.round().astype("Int64")
             else:
                 values = number.round(m.decimals)
-        out[header(col, level)] = values.reset_index(drop=True)
+        name = HUB_EXPORT_LABELS[col] if col in HUB_EXPORT_LABELS else header(col, level)
+        out[name] = values.reset_index(drop=True)
     return pd.DataFrame(out)
 
 

@@ -30,7 +30,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from geo_app.core.demand import CARE_WEIGHTS, MEDICAL_WEIGHTS
 from geo_app.core.dissolve import SUMMARY_COLUMNS, assign, dissolve
-from geo_app.core.metrics import FUTURE_COLUMNS, FUTURE_KEYS, METRICS, header
+from geo_app.core.hubs import HUB_AREA_COLUMNS, HUB_EXPORT_LABELS, add_hub_columns
+from geo_app.core.metrics import FUTURE_COLUMNS, FUTURE_KEYS, METRICS, SUPPLY_KEYS, header
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
 from geo_app.core.rules import FINDING_HEADERS, RULES, Finding, findings_frame
 from geo_app.core.tally import total
@@ -47,6 +48,7 @@ __all__ = [
     "footer_text",
     "print_setup",
     "FUTURE_SHEETS",
+    "SUPPLY_SHEETS",
     "future_columns",
     "future_note",
 ]
@@ -55,6 +57,7 @@ SHEET_NAMES = {**LEVEL_JA, "municipalities": "市町村", "findings": "所見", 
 #: The 将来推計 sheets, after the level sheets: home-care areas (the areas being designed for 2040),
 #: then the secondary areas they nest in, each a table of its own that sorts and filters.
 FUTURE_SHEETS = {"homecare": "将来推計", "secondary": "将来推計（二次医療圏）"}
+SUPPLY_SHEETS = {"homecare": "供給", "secondary": "供給（二次医療圏）"}
 #: 41 figures of 33 areas: one page wide would print them at a third of their size, two at under half
 #: (5 pt); three at about 70%, each page a few whole figures and still one page tall.
 _FUTURE_PAGES_WIDE = 3
@@ -71,8 +74,12 @@ _MUNI_COLUMNS = [
     "hub",
     *(k for k, m in METRICS.items() if "municipality" in m.levels and k not in FUTURE_KEYS),
 ]
-#: Cell formats of the columns that are not figures (figures take theirs from the registry).
-_TEXT_FORMATS = {"code": "@", "text": "General"}
+#: Cell formats of the columns that are not figures (figures take theirs from the registry); a hub's
+#: point to 4 decimals (about 10 m), the value itself kept whole.
+_TEXT_FORMATS = {"code": "@", "text": "General", "degrees": "0.0000"}
+#: The hub's columns on the 在宅医療圏 and 市町村 sheets: name, 位置の根拠, 緯度, 経度 (the facility id is
+#: the plan's business: its own 区域表 carries it; here it would only push the figures into a smaller print).
+_HUB_SHEET_COLUMNS = ("hub", "hub_located_by", "hub_lat", "hub_lon")
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
@@ -81,7 +88,7 @@ _TOP_RULE = Border(top=Side(style="thin"), bottom=Side(style="double"))
 #: Level keys a findings table may carry, as the 所見 sheet names them.
 _LEVEL_NAMES = {**LEVEL_JA, "municipality": "市町村", "prefecture": "都道府県"}
 #: Widest a list column (構成市町村, 拠点, 説明 …) gets before it wraps, in character widths.
-_WRAP_WIDTH = {"members": 36, "hub": 24, FINDING_HEADERS["message"]: 60}
+_WRAP_WIDTH = {"members": 36, "hub": 18, FINDING_HEADERS["message"]: 60}
 _LIST_WIDTH = 30  # other text columns wider than this wrap too (a finding's codes and names)
 #: Column width = displayed width × slack + padding: the bold 合計 row and LibreOffice's
 #: substitute for Calibri (wider digits) must still fit, or numbers turn into ####.
@@ -130,32 +137,44 @@ def write_summary_xlsx(
     sources: list[str] | None = None,
     areas: Mapping[str, gpd.GeoDataFrame] | None = None,
     assigned: gpd.GeoDataFrame | None = None,
+    hubs: pd.DataFrame | None = None,
 ) -> Path:
     """Write 在宅医療圏 / 二次医療圏 / 三次医療圏 / 将来推計 (home-care and secondary areas) / 市町村 /
     所見 / 人口ピラミッド / 出典 sheets to `path` (.xlsx).
+
+    The 在宅医療圏 and 市町村 sheets carry each home-care area's hub: its name, facility id, 位置の根拠
+    (施設 / 地点 / 不明) and the point drawn (緯度・経度 as numbers; empty when unknown). `hubs`:
+    `core.hubs.hub_points` when the caller has it, else looked up here (`io.plans.plan_hub_points`).
 
     `findings`: the checks' findings (a list, or a `findings_frame` in either language); None
     writes an empty 所見 sheet, since which rules to run is the caller's choice. `areas` (level →
     Areas) and `assigned` are what `geo-app build` computed once for every file; without them
     this writer dissolves and assigns itself.
     """
+    from geo_app.io.plans import plan_hub_points
     from geo_app.io.provenance import credits
 
     path = Path(path)
+    if hubs is None:
+        hubs = plan_hub_points(plan)
     wb = Workbook()
     wb.remove(wb.active)
     level_frames: dict[str, gpd.GeoDataFrame] = {}
     for level in LEVELS:
         level_areas = areas[level] if areas is not None and level in areas else dissolve(munis, plan, level)
         frame = summary_frame(level_areas, japanese=False)
+        if level == "homecare":
+            frame = _sheet_hubs(add_hub_columns(frame, hubs, "area"))
         ws = wb.create_sheet(LEVEL_JA[level])
         total_row: dict[str, Any] = {**total(frame), "area": "合計"}
         _write_frame(ws, frame, level=level, total=total_row)
         level_frames[level] = level_areas
     for future_level, name in FUTURE_SHEETS.items():
         _write_future(wb.create_sheet(name), level_frames[future_level], future_level)
+    for supply_level, name in SUPPLY_SHEETS.items():
+        _write_supply(wb.create_sheet(name), level_frames[supply_level], supply_level)
 
-    mf = municipality_frame(munis, plan, assigned=assigned)
+    mf = _sheet_hubs(add_hub_columns(municipality_frame(munis, plan, assigned=assigned), hubs, "homecare"))
     _write_frame(wb.create_sheet(SHEET_NAMES["municipalities"]), mf, level="homecare")
 
     _write_findings(wb.create_sheet(SHEET_NAMES["findings"]), findings)
@@ -192,10 +211,18 @@ def write_summary_xlsx(
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+def _sheet_hubs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The hub columns a sheet shows (_HUB_SHEET_COLUMNS), the others of `add_hub_columns` left out."""
+    return frame.drop(columns=[c for c in HUB_AREA_COLUMNS if c in frame.columns and c not in _HUB_SHEET_COLUMNS])
+
+
 def _kind(col: str) -> str:
-    """A registry key for figures, else "code" (text Excel must not turn into a number) or "text"."""
+    """A registry key for figures, else "code" (text Excel must not turn into a number), "degrees" (a
+    hub's point) or "text"."""
     if col in METRICS:
         return col
+    if col in ("hub_lat", "hub_lon"):
+        return "degrees"
     return "code" if col in ("code", "codes", FINDING_HEADERS["codes"]) else "text"
 
 
@@ -225,6 +252,8 @@ def _display_text(value: Any, kind: str) -> str:
     """The cell as Excel shows it under its number format (the registry's, for figures)."""
     if value is None:
         return ""
+    if kind == "degrees" and isinstance(value, int | float):
+        return f"{value:.4f}"
     return METRICS[kind].format(value, unit=False) if kind in METRICS else str(value)
 
 
@@ -339,7 +368,7 @@ def _fit_columns(
 
 def _write_frame(ws: Worksheet, frame: pd.DataFrame, *, level: str, total: dict[str, Any] | None = None) -> None:
     columns = list(frame.columns)
-    headers = [header(c, level) for c in columns]
+    headers = [HUB_EXPORT_LABELS[c] if c in HUB_EXPORT_LABELS else header(c, level) for c in columns]
     kinds = [_kind(c) for c in columns]
     total_row = None if total is None else [total.get(c) for c in columns]
     last = _write_rows(ws, columns, headers, kinds, frame.itertuples(index=False, name=None), total=total_row)
@@ -394,13 +423,39 @@ def future_note() -> list[str]:
 
 
 def _write_future(ws: Worksheet, areas: pd.DataFrame, level: str) -> None:
-    """A 将来推計 sheet: per area every listed future figure (registry headers and formats), the
-    合計 by `tally.total` (unknown stays empty) and the note on editions and weights below it."""
+    """A 将来推計 sheet: per area every listed future figure, and the note on editions and weights."""
     figures = future_columns(areas.columns)
     if not figures:
         ws["A1"] = "将来推計人口が読み込まれていないため、この表はありません。"
         ws.column_dimensions["A"].width = 80
         return
+    _write_figures(ws, areas, level, figures, future_note())
+
+
+def supply_note() -> list[str]:
+    """Lines under a 供給 table: each count's source and date (io.facilities, as on the 出典 sheet)."""
+    from geo_app.io.facilities import sources
+
+    return [
+        *(f"{s.role}：{s.vintage}。" for s in sources()),
+        "在宅療養支援診療所・病院は北海道のみ（ほかの都府県は空欄＝不明。0ではありません）。",
+        "75歳以上千人あたり：いまは人口表の75歳以上、2040年は2018年推計の75歳以上で割っています。",
+    ]
+
+
+def _write_supply(ws: Worksheet, areas: pd.DataFrame, level: str) -> None:
+    """A 供給 sheet: per area the facility counts and their ratios to people aged 75+, with sources."""
+    figures = [k for k in SUPPLY_KEYS if k in areas.columns]
+    if not figures:
+        ws["A1"] = "施設の数が読み込まれていないため、この表はありません。"
+        ws.column_dimensions["A"].width = 80
+        return
+    _write_figures(ws, areas, level, figures, supply_note())
+
+
+def _write_figures(ws: Worksheet, areas: pd.DataFrame, level: str, figures: list[str], note: list[str]) -> None:
+    """Per area the registry `figures` (headers and formats), the 合計 by `tally.total` (unknown stays
+    empty) and the `note` lines below it."""
     columns = [c for c in ("area", "parent") if c in areas.columns] + figures
     frame = pd.DataFrame(areas[columns])
     total_row: dict[str, Any] = {**total(areas), "area": "合計"}  # all of `areas`: ratios need the weights
@@ -420,7 +475,7 @@ def _write_future(ws: Worksheet, areas: pd.DataFrame, level: str) -> None:
     # Below the 合計, one short line per row, not wrapped: each reads across the empty cells to its
     # right on the first printed page. Column B, not A: A is printed again on every page, which
     # would repeat each line's first words there, cut.
-    for i, line in enumerate(future_note()):
+    for i, line in enumerate(note):
         ws.cell(row=last + 3 + i, column=2, value=xlsx_text(line))
 
 

@@ -88,6 +88,7 @@ EMPTY_LIST_JS = """want => [...document.querySelectorAll("[role='listbox'][data-
 PAGES = {
     "/": "在宅医療圏の数",
     "/compare": "移る市町村",
+    "/propose": "提案を計算する",
     "/plans": "いま編集中の区域案",
     "/data": "都道府県と出発点を選ぶ",
 }

@@ -222,7 +222,7 @@ def test_plans_that_split_a_city_differently_are_refused_not_miscounted(japan):
                 "secondary": "川崎",
                 "tertiary": "神奈川県",
                 "status": "確定",
-                "hub": pd.NA,
+                **dict.fromkeys(("hub", "hub_facility", "hub_lat", "hub_lon"), pd.NA),
             }
         ]
     )

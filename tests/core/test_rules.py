@@ -362,6 +362,10 @@ def test_registry_and_options(hokkaido, hk_plan, hk_graph):
         "several_prefectures",
         "population_floor",
         "no_hub",
+        "hub_unlocated",
+        "hub_unknown_facility",
+        "hub_location_conflict",
+        "hub_outside_area",
         "unconfirmed",
     ]
     assert all(r.severity in ("error", "warning", "info") and r.title for r in RULES.values())

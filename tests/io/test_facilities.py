@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -254,3 +255,192 @@ def test_build_refuses_inputs_that_disagree(tmp_path, name, old, new, message):
     with pytest.raises(SystemExit, match=message):
         build_data_module().build_facilities(shared, tmp_path / "out")
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+# ---- points (data/facilities/points.csv, load_facility_points) ----------------------------------------
+POINTS = ("home_nursing_station", "hospital", "zaitaku_shien")
+PLACED = ("inside", "near_boundary")  # the sources' coord_check: in, or ≤ 2 km outside, the municipality
+
+
+def _point(r: dict[str, str], lat: str, lon: str) -> tuple[str, str, float, float]:
+    """name, code and the point rounded half up to 5 decimals on its digits, as the points file keeps them."""
+    five = [float(Decimal(v).quantize(Decimal("0.00001"), rounding=ROUND_HALF_UP)) for v in (lat, lon)]
+    return r["name"].strip(), r["code"], five[0], five[1]
+
+
+@pytest.fixture(scope="module")
+def expected_points() -> dict[str, dict[str, tuple[str, str, float, float]]]:
+    """kind → id → (name, code, lat, lon): the rows of the counts that have a usable point, by SOURCES.md's
+    rules, read here with the csv module: a station's or ナビイ hospital's own point when its coord_check places
+    it in its municipality, else (hospitals) P04-20's when p04_fill_check is inside; 支援's point where given."""
+    out: dict[str, dict[str, tuple[str, str, float, float]]] = {k: {} for k in POINTS}
+    for r in _rows(STATIONS):
+        if r["provider_kind"] == "訪問看護ステーション" and r["lat"] and r["coord_check"] in PLACED:
+            out["home_nursing_station"]["st-" + r["id"]] = _point(r, r["lat"], r["lon"])
+    for r in _rows(HOSPITALS):
+        if r["lat"] and r["coord_check"] in PLACED:
+            lat, lon = r["lat"], r["lon"]
+        elif r["lat_p04"] and r["p04_fill_check"] == "inside":
+            lat, lon = r["lat_p04"], r["lon_p04"]
+        else:
+            continue
+        out["hospital"]["hp-" + r["id"]] = _point(r, lat, lon)
+    for r in _rows(SHIEN):
+        if r["type"] in ("在宅療養支援診療所", "在宅療養支援病院") and r["lat"]:
+            out["zaitaku_shien"]["zs-" + r["inst_no"]] = _point(r, r["lat"], r["lon"])
+    return out
+
+
+def test_points_shape_and_ids():
+    from geo_app.io.facilities import KIND_LABELS, POINT_COLUMNS, POINT_KINDS, load_facility_points
+
+    pts = load_facility_points()
+    assert tuple(pts.columns) == POINT_COLUMNS == ("id", "kind", "name", "code", "lat", "lon")
+    assert POINT_KINDS == POINTS and set(pts["kind"]) == set(POINTS)
+    assert KIND_LABELS == {
+        "home_nursing_station": "訪問看護ステーション",
+        "hospital": "病院",
+        "zaitaku_shien": "在宅療養支援診療所・病院",
+    }
+    assert pts["id"].is_unique and pts["name"].notna().all() and (pts["name"].str.len() > 0).all()
+    assert pts["code"].str.fullmatch(r"\d{5}").all()
+    assert pts["lat"].between(20, 46).all() and pts["lon"].between(122, 154).all()
+    for c in ("lat", "lon"):  # 5 decimals (≈ 1 m), no more
+        assert (pts[c] * 1e5 - (pts[c] * 1e5).round()).abs().max() < 1e-6, c
+    # at most the counts of the same codes (a point per counted facility, none invented)
+    counts = load_facilities(sorted(set(pts["code"])))
+    for kind, column in zip(POINTS, COLUMNS, strict=True):
+        per_code = pts.loc[pts["kind"] == kind, "code"].value_counts()
+        assert (per_code <= counts[column].reindex(per_code.index).fillna(0)).all(), kind
+    assert load_facility_points([]).empty
+
+
+@needs_shared
+def test_hokkaido_points_are_the_rows_with_a_usable_coordinate(expected_points):
+    """Per kind, 北海道's points are exactly the source rows with a usable point, same name, code and place."""
+    from geo_app.io.facilities import load_facility_points
+
+    codes = [r["code"] for r in _rows("facility_counts_by_municipality.csv") if r["code"][:2] == "01"]
+    got = load_facility_points(codes)
+    assert set(got["code"].str[:2]) == {"01"}
+    sizes = {}
+    for kind in POINTS:
+        want = {i: v for i, v in expected_points[kind].items() if v[1].startswith("01")}
+        mine = got[got["kind"] == kind]
+        rows = zip(mine["name"], mine["code"], mine["lat"], mine["lon"], strict=True)
+        assert dict(zip(mine["id"], rows, strict=True)) == want
+        sizes[kind] = len(want)
+    assert sizes == {"home_nursing_station": 636, "hospital": 394, "zaitaku_shien": 129}
+    # of 640 stations, 434 hospitals and 459 支援 institutions counted (test_hokkaido_totals): the rest have no point
+
+
+@needs_shared
+def test_all_points_are_the_usable_rows_nationwide(expected_points):
+    from geo_app.io.facilities import load_facility_points
+
+    got = load_facility_points()
+    for kind in POINTS:
+        mine = got[got["kind"] == kind]
+        assert set(mine["id"]) == set(expected_points[kind]), kind
+    assert got["kind"].value_counts().to_dict() == {
+        "home_nursing_station": 16_839,  # of 16,977: 18 without a point, 120 pointing outside their town
+        "hospital": 7_491,  # of 7,587: 93 without a point (177 placed by P04-20), 3 outside
+        "zaitaku_shien": 129,  # of 459
+    }
+
+
+def test_every_point_lies_in_or_beside_its_municipality():
+    """Each point against its own municipality in the embedded N03 polygons (a code coded to a designated
+    city: the union of its wards), in metres on its UTM zone: inside, or within the sources' 2 km margin
+    for simplified borders (measured here a little longer: at most 2.5 km)."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from geo_app.core.codes import city_of
+    from geo_app.io.facilities import load_facility_points
+
+    n03 = gpd.read_parquet(ROOT / "data" / "boundaries" / "n03_2021_japan.parquet").dropna(subset=["N03_007"])
+    n03 = n03.rename(columns={"N03_007": "code"})
+    shapes = pd.concat([n03.dissolve("code").geometry, n03.assign(city=city_of(n03["code"])).dissolve("city").geometry])
+    shapes = shapes[~shapes.index.duplicated()]
+    pts = load_facility_points()
+    assert pts["code"].isin(shapes.index).all()
+    own = gpd.GeoSeries(shapes.reindex(pts["code"]).to_numpy(), crs=n03.crs)
+    at = gpd.GeoSeries(gpd.points_from_xy(pts["lon"], pts["lat"]), crs=n03.crs)
+    zone = ((pts["lon"] + 180) // 6 + 1).astype(int).to_numpy()
+    metres = np.zeros(len(pts))
+    for z in np.unique(zone):
+        m = zone == z
+        metres[m] = shapely.distance(own[m].to_crs(32600 + z).values, at[m].to_crs(32600 + z).values)
+    far = pts.assign(m=metres).loc[metres > 2_500, ["id", "name", "code", "m"]]
+    assert far.empty, far
+    assert (metres == 0).mean() > 0.99  # 24,243 of 24,459 inside
+
+
+def test_points_follow_the_codes_given():
+    """A merged city takes its wards' points; a ward its own; 浜松市 shown by all its wards also takes the 31
+    hospitals coded to the city (they lie in one of them), one ward alone does not."""
+    from geo_app.io.facilities import load_facility_points
+
+    city = load_facility_points(["01100"])
+    wards = load_facility_points(SAPPORO_WARDS)
+    assert len(city) > 400 and sorted(city["id"]) == sorted(wards["id"])
+    assert set(city["code"]) == set(SAPPORO_WARDS)  # nothing is coded to 札幌市 itself
+    chuo = load_facility_points(["01101"])
+    assert set(chuo["code"]) == {"01101"} and 0 < len(chuo) < len(city)
+    whole = load_facility_points(["22130"])
+    by_wards = load_facility_points(HAMAMATSU_WARDS)
+    assert sorted(whole["id"]) == sorted(by_wards["id"])
+    assert int(((whole["code"] == "22130") & (whole["kind"] == "hospital")).sum()) == 31
+    assert not (load_facility_points(HAMAMATSU_WARDS[:1])["code"] == "22130").any()
+    assert load_facility_points(["99999", "01695"]).empty  # no such code; a Northern-Territory village
+
+
+def test_points_read_from_the_data_dir(tmp_path, monkeypatch):
+    from geo_app.io import facilities
+
+    shutil.copytree(ROOT / "data" / "facilities", tmp_path / "copy" / "facilities")
+    monkeypatch.setenv("GEO_APP_DATA_DIR", str(tmp_path / "copy"))
+    assert len(facilities.load_facility_points(["01459"])) > 0
+    monkeypatch.setenv("GEO_APP_DATA_DIR", str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError):
+        facilities.load_facility_points(["01459"])
+
+
+def test_point_sources_name_publisher_and_date():
+    from geo_app.io.facilities import P04_POSITIONS, POINT_SOURCES
+
+    assert POINT_SOURCES["home_nursing_station"] == (SOURCE_OF["home_nursing_stations"],)
+    assert POINT_SOURCES["hospital"] == (SOURCE_OF["hospitals"], P04_POSITIONS)
+    assert POINT_SOURCES["zaitaku_shien"] == (SOURCE_OF["zaitaku_shien"], P04_POSITIONS)
+    assert "国土数値情報（医療機関データ）（国土交通省）を加工して作成" in P04_POSITIONS.credit
+    assert "令和2年度" in P04_POSITIONS.vintage
+    text = (ROOT / "data" / "SOURCES.md").read_text(encoding="utf-8")
+    assert P04_POSITIONS.credit.strip("「」") in text and "facilities/points.csv" in text
+
+
+@needs_shared
+def test_points_build_is_deterministic_and_reports_what_it_left_out(tmp_path, capsys):
+    mod = build_data_module()
+    first = mod.build_facility_points(SHARED, tmp_path / "a")
+    printed = capsys.readouterr().out
+    second = mod.build_facility_points(SHARED, tmp_path / "b", report=False)
+    assert first.read_bytes() == second.read_bytes() == (ROOT / "data" / "facilities" / "points.csv").read_bytes()
+    lines = first.read_text(encoding="utf-8").split("\n")
+    assert lines[0] == "id,kind,name,code,lat,lon" and lines[-1] == ""
+    assert "home_nursing_station: 16,839 points of 16,977 rows; left out: 18 without a coordinate, 120" in printed
+    assert "hospital: 7,491 points of 7,587 rows; left out: 93 without a coordinate, 3" in printed
+    assert "zaitaku_shien: 129 points of 459 rows; left out: 330 without a coordinate, 0" in printed
+
+
+@needs_shared
+def test_points_build_drops_a_point_its_source_places_elsewhere(tmp_path):
+    """旭川医科大学病院 (ナビイ) marked `outside` by the source's check: left out of the points, still counted."""
+    old = "北海道旭川市緑が丘東２条１丁目１番１号,01,01204,旭川市,01204,,43.729967,142.384425,ok,inside,"
+    shared = _tampered(tmp_path, HOSPITALS, old, old.replace(",inside,", ",outside,"))  # its coord_check
+    built = pd.read_csv(build_data_module().build_facility_points(shared, tmp_path / "out", report=False), dtype=str)
+    committed = pd.read_csv(ROOT / "data" / "facilities" / "points.csv", dtype=str)
+    assert len(committed) - len(built) == 1
+    (gone,) = set(committed["id"]) - set(built["id"])
+    assert gone == "hp-0111010002130"

@@ -63,9 +63,15 @@ def check_plan(plan: Plan | None) -> None:
     if plan is None:
         return
     t = plan.table
-    assert list(t.columns) == ["code", "name", "homecare", "secondary", "tertiary", "status", "hub"]
+    assert list(t.columns) == [
+        *("code", "name", "homecare", "secondary", "tertiary", "status"),
+        *("hub", "hub_facility", "hub_lat", "hub_lon"),
+    ]
     assert t["code"].str.fullmatch(r"\d{5}").all()
     assert t["status"].isin(["確定", "未確定"]).all()
+    # a hub's point is read as numbers inside Japan, or refused
+    assert pd.to_numeric(t["hub_lat"].dropna()).between(20, 46).all()
+    assert pd.to_numeric(t["hub_lon"].dropna()).between(122, 154).all()
 
 
 def check_table(df: pd.DataFrame | None) -> None:

@@ -755,8 +755,11 @@ def test_snapshot_is_plain_json_text(store: PlanStore, hokkaido: Plan):
     with store.engine.connect() as conn:
         data = conn.execute(sa.text(f"SELECT data FROM {store.table_prefix}plan_versions")).scalar_one()
     doc = json.loads(data)
-    assert doc["columns"] == ["code", "name", "homecare", "secondary", "tertiary", "status", "hub"]
-    assert doc["rows"][0] == ["01100", "札幌市", "札幌市", "札幌", "道央", "確定", None]
+    assert doc["columns"] == [
+        *("code", "name", "homecare", "secondary", "tertiary", "status"),
+        *("hub", "hub_facility", "hub_lat", "hub_lon"),
+    ]
+    assert doc["rows"][0] == ["01100", "札幌市", "札幌市", "札幌", "道央", "確定", None, None, None, None]
     assert len(doc["rows"]) == 179
 
 
@@ -808,3 +811,53 @@ def test_deleted_plans_newest_first_and_limited(store: PlanStore, hokkaido: Plan
         store.delete(name, expected_version=1)
     assert [i.name for i in store.deleted_plans()] == ["案3", "案1", "案2"]
     assert [i.name for i in store.deleted_plans(limit=2)] == ["案3", "案1"]
+
+
+# ---- hub locations (issue 12): plans saved before them read back without loss ---------------------
+#: The snapshot columns of geo_app before hub locations: what its saved plans and edit logs hold.
+OLD_SNAPSHOT_COLUMNS = ["code", "name", "homecare", "secondary", "tertiary", "status", "hub"]
+
+
+def _old_edit_log(history: EditHistory) -> str:
+    """`history` as the previous geo_app wrote it: rows of 7 cells, no "columns" member."""
+    doc = json.loads(history.to_json())
+    del doc["columns"]
+    doc["base"]["rows"] = [row[: len(OLD_SNAPSHOT_COLUMNS)] for row in doc["base"]["rows"]]
+    for step in doc["steps"]:
+        if "rows" in step:
+            step["rows"] = [row[: len(OLD_SNAPSHOT_COLUMNS)] for row in step["rows"]]
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def test_plans_saved_before_hub_locations_read_back_without_loss(open_store, hokkaido: Plan, monkeypatch):
+    import geo_app.io.store as store_module
+    from geo_app.core.hubs import hub_points
+
+    v2 = moved(hokkaido, "01459", "富良野")
+    history = EditHistory(hokkaido)
+    history.apply(v2)
+    with monkeypatch.context() as old_geo_app:  # the previous version's save, byte for byte
+        old_geo_app.setattr(store_module, "SNAPSHOT_COLUMNS", OLD_SNAPSHOT_COLUMNS)
+        old = open_store()
+        assert old.save(hokkaido, expected_version=None, note="初版") == 1
+        assert old.save(v2, expected_version=1, edit_log=_old_edit_log(history)) == 2
+        old.close()
+    store = open_store()
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.text(f"SELECT data FROM {store.table_prefix}plan_versions")).scalars().all()
+    assert [json.loads(d)["columns"] for d in stored] == [OLD_SNAPSHOT_COLUMNS] * 2  # written the old way
+    loaded, version = store.load("現行")
+    assert version == 2 and loaded.table.equals(v2.table) and homecare_of(loaded, "01459") == "富良野"
+    assert loaded.hubs() == hokkaido.hubs()  # the hub names, kept
+    assert loaded.table[["hub_facility", "hub_lat", "hub_lon"]].isna().all().all()  # no location: none invented
+    assert store.load("現行", version=1)[0].table.equals(hokkaido.table)
+    restored = EditHistory.from_json(store.load_edit_log("現行"))
+    assert restored.current == loaded and restored.undo() == hokkaido  # undo still works on the old log
+    # the next save carries a hub's location, and the old versions stay as they were
+    located = edits.set_hub(loaded, "上川", "美瑛町役場", lat="43.5886", lon="142.4675")
+    assert store.save(located, expected_version=2) == 3
+    back = store.load("現行")[0]
+    assert back.table.equals(located.table)
+    kamikawa = hub_points(back, None).set_index("homecare").loc["上川"]
+    assert (kamikawa["lat"], kamikawa["lon"], kamikawa["located_by"]) == (43.5886, 142.4675, "point")
+    assert store.load("現行", version=2)[0].table.equals(v2.table)

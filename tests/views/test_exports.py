@@ -209,7 +209,7 @@ def test_summary_xlsx(hokkaido, tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [
         *("在宅医療圏", "二次医療圏", "三次医療圏", "将来推計", "将来推計（二次医療圏）"),
-        *("市町村", "所見", "人口ピラミッド", "出典"),
+        *("供給", "供給（二次医療圏）", "市町村", "所見", "人口ピラミッド", "出典"),
     ]
 
     for sheet, n in (("在宅医療圏", 33), ("二次医療圏", 21), ("三次医療圏", 6)):
@@ -298,7 +298,9 @@ def test_gpkg_layers(hokkaido, tmp_path):
     )
     write_gpkg(munis, plan, path)
     layers = dict(pyogrio.list_layers(path))
-    assert set(layers) == {"municipalities", "homecare", "secondary", "tertiary"}  # old layer gone
+    # old layer gone; the built-in plan names two hubs (without a location: listed, no geometry)
+    assert set(layers) == {"municipalities", "homecare", "secondary", "tertiary", "hubs"}
+    assert layers["hubs"] == "Point"
     expected = {"municipalities": 179, "homecare": 33, "secondary": 21, "tertiary": 6}
     for name, n in expected.items():
         gdf = gpd.read_file(path, layer=name, engine="pyogrio")
@@ -313,7 +315,7 @@ def test_gpkg_layers(hokkaido, tmp_path):
     h = gpd.read_file(path, layer="homecare", engine="pyogrio").set_index("area")
     assert h.loc["上川", "population"] == 51_990 and h.loc["札幌（未確定）", "status"] == "未確定"
     write_gpkg(munis, plan, path)  # overwrite in place
-    assert len(pyogrio.list_layers(path)) == 4
+    assert len(pyogrio.list_layers(path)) == 5
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp_")]
 
 
@@ -460,6 +462,30 @@ def test_future_sheets_carry_every_future_figure_with_registry_headers_and_forma
     notes = [s for s in sources if s and " = " in s]
     assert len(notes) == len(set(notes)) and any(s.startswith("高齢化率（2025〜2050年推計） = ") for s in notes)
     assert any(s.startswith("介護需要指数（2025〜2045年、2020年=100） = ") for s in notes)
+
+
+def test_supply_sheets_carry_the_counts_and_ratios_with_their_sources(hokkaido, tmp_path):
+    """供給: every facility figure of the registry per area, as tallied, the 合計 of the sums, and each
+    count's source and date under the table (the same DataSource lines as the 出典 sheet)."""
+    from geo_app.core.metrics import SUPPLY_KEYS, header
+    from geo_app.io.facilities import sources
+
+    munis, plan = hokkaido
+    wb = openpyxl.load_workbook(write_summary_xlsx(munis, plan, tmp_path / "s.xlsx"))
+    areas = dissolve(munis, plan, "homecare").set_index("area")
+    head, rows, below = _sheet(wb["供給"])
+    keys = {header(k): k for k in SUPPLY_KEYS}
+    assert head[:2] == ["在宅医療圏名", "二次医療圏"] and head[2:] == [header(k) for k in SUPPLY_KEYS]
+    for j, h in enumerate(head[2:], start=2):
+        for area in ("札幌市", "上川", "富良野", "宗谷"):
+            assert rows[area][j] == pytest.approx(float(areas.loc[area, keys[h]]), rel=1e-12), (area, h)
+    col = {k: head.index(header(k)) for k in SUPPLY_KEYS}
+    assert rows["札幌市"][col["home_nursing_stations"]] == 265  # the shared table's stations (SOURCES.md)
+    assert rows["合計"][col["home_nursing_stations"]] == 640 and rows["合計"][col["hospitals"]] == 434
+    note = "\n".join(str(v) for r in below for v in r if v)
+    assert all(s.vintage in note for s in sources())
+    head2, rows2, _ = _sheet(wb["供給（二次医療圏）"])
+    assert head2[2:] == head[2:] and rows2["合計"][2:] == pytest.approx(rows["合計"][2:], rel=1e-12)
 
 
 def test_future_figures_unknown_in_fukushima_stay_empty_in_excel_and_gis(tmp_path):

@@ -281,3 +281,94 @@ def test_hostile_names_reach_the_html_only_as_inert_json(tmp_path, hokkaido):
     assert script_json(JINJA_SPACED)[1:-1] in body  # \u007b\u007b 7*7 \u007d\u007d
     raw_names = [n for n in [*NAMES, JINJA_SPACED, JINJA_MARKER, PLAN_STEM] if set(n) & set("{}%#<>&") and n in body]
     assert raw_names == []
+
+
+# ---- facility points: in the base, never in the per-edit state ----------------------------------------
+def _decoded(layer: dict) -> tuple[list[float], list[float]]:
+    """A layer's delta-encoded integer coordinates back to degrees (as render.js decodes them)."""
+    lat, lon = (np.cumsum(np.asarray(layer[c], dtype=np.int64)) * 1e-5 for c in ("lat", "lon"))
+    return lat.tolist(), lon.tolist()
+
+
+def test_base_carries_each_kind_of_facility_as_columns(base, munis_map):
+    """The points of the base's 179 municipalities, per kind: names and coordinates as loaded (to ≈ 1 m),
+    labelled with the number drawn, beside the count of the same municipalities and the difference."""
+    from geo_app.io.facilities import POINT_KINDS, POINT_SOURCES, load_facilities, load_facility_points
+
+    codes = munis_map["code"].astype(str).tolist()
+    points = load_facility_points(codes)
+    counts = load_facilities(codes).sum()
+    layers = base.info["facilities"]
+    assert [d["kind"] for d in layers] == list(POINT_KINDS)
+    expected = {
+        "home_nursing_station": ("訪問看護ステーション（636）", 636, 640),
+        "hospital": ("病院（394）", 394, 434),
+        "zaitaku_shien": ("在宅療養支援診療所・病院（129）", 129, 459),
+    }
+    for d in layers:
+        mine = points[points["kind"] == d["kind"]]
+        assert (d["name"], d["count"], d["counted"]) == expected[d["kind"]]
+        column = {"home_nursing_station": "home_nursing_stations", "hospital": "hospitals"}.get(d["kind"], d["kind"])
+        assert d["counted"] == int(counts[column]) and d["count"] == len(mine) == len(d["names"])
+        assert d["note"].endswith(
+            f"全{d['counted']:,}か所のうち{d['counted'] - d['count']:,}か所は位置不明などで表示なし"
+        )
+        assert d["names"] == mine["name"].tolist()
+        lat, lon = _decoded(d)
+        assert np.allclose(lat, mine["lat"], atol=5e-7) and np.allclose(lon, mine["lon"], atol=5e-7)
+        for source in POINT_SOURCES[d["kind"]]:
+            assert any(source.vintage in line for line in d["sources"]), (d["kind"], source)
+    assert layers[2]["note"].startswith("北海道のみ。")
+    # the styles differ in shape (legible in grey print) and colour
+    assert len({d["shape"] for d in layers}) == len({d["fill"] for d in layers}) == 3
+
+
+def test_points_leave_the_per_edit_state_unchanged(munis_map, hokkaido, moved, moved_areas):
+    """The points go with the base (once per session): the state of an edit is the same, byte for byte,
+    with or without them, and carries no facility name."""
+    with_points, without = map_base(munis_map), map_base(munis_map, facilities=False)
+    assert without.info["facilities"] == [] and with_points.info["facilities"]
+    assert with_points.key == without.key  # same drawing of the municipalities
+    kw = {"focus": ["富良野"], "highlight_codes": [BIEI], "credits": source_credits(hokkaido, moved).all()}
+    a = json.dumps(_state(with_points, moved, moved_areas, **kw), ensure_ascii=False)
+    b = json.dumps(_state(without, moved, moved_areas, **kw), ensure_ascii=False)
+    assert a == b and len(a.encode()) < STATE_BUDGET
+    assert with_points.info["facilities"][0]["names"][0] not in a
+
+
+def test_hostile_facility_names_reach_the_html_only_as_inert_json(tmp_path, hokkaido, hokkaido_plan, monkeypatch):
+    """Facility names are public data, still data: a row named like markup or a template is carried as
+    JSON that no template engine reads and no HTML parser sees, and decodes to the same text."""
+    from geo_app.io import facilities
+    from geo_app.views import livemap
+
+    real = facilities.load_facility_points
+    hostile = [JINJA_SPACED, JINJA_MARKER, "<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>"]
+
+    def with_hostile(codes=None):
+        pts = real(codes)
+        extra = pts[pts["kind"] == "hospital"].head(len(hostile)).assign(name=hostile)
+        return pd.concat([pts, extra], ignore_index=True)
+
+    monkeypatch.setattr(livemap, "load_facility_points", with_hostile)
+    text = write_map_html(hokkaido, hokkaido_plan, tmp_path / "map.html").read_text(encoding="utf-8")
+    body = re.sub(r"<title>.*?</title>", "", text, flags=re.S)
+    info, _, call = _live_call(body)
+    hospitals = next(d for d in info["facilities"] if d["kind"] == "hospital")
+    assert hospitals["names"][-len(hostile) :] == hostile and hospitals["count"] == 394 + len(hostile)
+    raw = [s for s in _JSON_STRING.findall(call) if set(s) & set("{}%#<>&\u2028\u2029")]
+    assert raw == []
+    assert "評価された" not in body and all(h not in body for h in hostile)
+
+
+def test_facility_columns_are_what_a_page_without_points_needs(base):
+    """The app sends the base without the points and a kind's columns when first shown: together they are
+    the layer as map.html embeds it."""
+    from geo_app.views.livemap import FACILITY_COLUMNS, facility_columns
+
+    cols = facility_columns(base, ["hospital", "no_such_kind"])
+    assert list(cols) == ["hospital"] and tuple(cols["hospital"]) == FACILITY_COLUMNS == ("names", "lat", "lon")
+    layer = next(d for d in base.info["facilities"] if d["kind"] == "hospital")
+    meta = {k: v for k, v in layer.items() if k not in FACILITY_COLUMNS}
+    assert {**meta, **cols["hospital"]} == layer and len(cols["hospital"]["names"]) == 394
+    assert facility_columns(base, []) == {}

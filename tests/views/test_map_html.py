@@ -216,3 +216,124 @@ def test_every_iwate_label_shows_when_there_is_room(tmp_path, browser):
     ]
     assert overlapping == []
     assert blocked == []
+
+
+# ---- facility layers ----------------------------------------------------------------------------------
+_HANDLE = "document.querySelector('.leaflet-container').__geoapp"
+#: Of the kind's points drawn in the view, those with no other of their kind within 12 px, and how many of
+#: those show the kind's fill at their centre on the facility canvas (read back pixel by pixel).
+_CENTRES_JS = f"""kind => {{ const h = {_HANDLE}, f = h.facilities, d = f.layers.find(l => l.kind === kind);
+  const c = f.canvas, ctx = c.getContext('2d'), sx = c.width / c.getBoundingClientRect().width;
+  const mr = h.map.getContainer().getBoundingClientRect(), cr = c.getBoundingClientRect();
+  const rgb = [1, 3, 5].map(i => parseInt(d.fill.slice(i, i + 2), 16)), pts = [];
+  let a = 0, b = 0;
+  for (let i = 0; i < d.lat.length; i++) {{
+    a += d.lat[i]; b += d.lon[i];
+    const p = h.map.latLngToContainerPoint([a * 1e-5, b * 1e-5]);
+    pts.push([(p.x + mr.left - cr.left) * sx, (p.y + mr.top - cr.top) * sx]);
+  }}
+  const inside = pts.filter(([x, y]) => x >= 12 && y >= 12 && x < c.width - 12 && y < c.height - 12);
+  const alone = inside.filter(([x, y]) => pts.every(([u, v]) => (u === x && v === y) || Math.hypot(u - x, v - y) > 12));
+  const filled = alone.filter(([x, y]) => {{
+    const px = ctx.getImageData(Math.floor(x), Math.floor(y), 1, 1).data;
+    return px[3] === 255 && Math.abs(px[0] - rgb[0]) + Math.abs(px[1] - rgb[1]) + Math.abs(px[2] - rgb[2]) <= 6;
+  }});
+  return {{alone: alone.length, filled: filled.length}}; }}"""
+
+
+@pytest.mark.browser
+def test_facility_layers_are_off_until_switched_on(tmp_path, browser, hokkaido, hokkaido_plan, monkeypatch):
+    """map.html for 北海道: three facility layers in Leaflet's layer control, named in Japanese with their
+    number of points, all off; each switched on draws exactly the points of its kind (on one canvas: no
+    element per point), where they are, with a legend naming the source and date; a facility's tooltip
+    gives its name and kind as text, however its name reads."""
+    from geo_app.io import facilities
+    from geo_app.io.facilities import load_facility_points
+    from geo_app.views import livemap
+
+    real = load_facility_points
+    station = "st-0163190036"  # 美瑛訪問看護ステーション, the one point in 美瑛町
+
+    def hostile(codes=None):
+        pts = real(codes)
+        pts.loc[pts["id"] == station, "name"] = XSS + TEMPLATES[0]
+        return pts
+
+    monkeypatch.setattr(livemap, "load_facility_points", hostile)
+    path = write_map_html(hokkaido, hokkaido_plan, tmp_path / "map.html")
+    pts = facilities.load_facility_points(hokkaido_plan.table["code"])
+    expected = pts["kind"].value_counts().to_dict()
+    assert expected == {"home_nursing_station": 636, "hospital": 394, "zaitaku_shien": 129}
+    names = {
+        "home_nursing_station": "訪問看護ステーション（636）",
+        "hospital": "病院（394）",
+        "zaitaku_shien": "在宅療養支援診療所・病院（129）",
+    }
+    blocked: list[str] = []
+    dialogs: list[str] = []
+    page = offline_page(browser, blocked)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_selector(".geoapp-label")
+    container = page.locator(".leaflet-container")
+
+    def shown() -> str:
+        return container.get_attribute("data-geoapp-facilities")
+
+    def switch(name: str, on: bool) -> None:
+        page.locator(".leaflet-control-layers").hover()  # the control opens on hover
+        box = page.get_by_role("checkbox", name=name, exact=True)
+        box.check() if on else box.uncheck()
+        page.mouse.move(5, 5)
+
+    # off by default: unchecked, nothing drawn, no legend
+    page.locator(".leaflet-control-layers").hover()
+    for name in names.values():
+        assert not page.get_by_role("checkbox", name=name, exact=True).is_checked()
+    page.mouse.move(5, 5)
+    assert shown() == "" and page.locator(".geoapp-facilities").count() == 0
+    assert page.evaluate(f"() => getComputedStyle({_HANDLE}.facilities.canvas).display") == "none"
+
+    # every point in view, then each kind alone
+    bounds = [[pts["lat"].min(), pts["lon"].min()], [pts["lat"].max(), pts["lon"].max()]]
+    page.evaluate(f"b => {_HANDLE}.map.fitBounds(b, {{animate: false}})", bounds)
+    for kind, name in names.items():
+        switch(name, True)
+        assert shown() == kind
+        drawn = page.evaluate(f"() => {_HANDLE}.facilities.drawn")
+        assert drawn == {k: (expected[k] if k == kind else 0) for k in names}, kind
+        centres = page.evaluate(_CENTRES_JS, kind)
+        assert centres["alone"] > 20 and centres["filled"] == centres["alone"], (kind, centres)
+        legend = page.locator(".geoapp-facilities").inner_text()
+        assert name in legend and "位置不明などで表示なし" in legend
+        switch(name, False)
+    assert page.locator(".leaflet-marker-pane img, .leaflet-overlay-pane circle").count() == 0  # no DOM per point
+
+    # all three: the legend names each source with its date
+    for name in names.values():
+        switch(name, True)
+    assert shown() == "home_nursing_station,hospital,zaitaku_shien"
+    legend = page.locator(".geoapp-facilities").inner_text()
+    assert "2025年6月1日" in legend and "2025年10月1日" in legend and "介護サービス情報公表" in legend
+    assert "国土数値情報（医療機関データ）（国土交通省）を加工して作成" in legend
+
+    # the station with a hostile name: its tooltip shows the name as text
+    biei = pts.loc[pts["id"] == station].iloc[0]
+    point_under_mouse(page, f"{_HANDLE}.map", biei["lat"], biei["lon"], zoom=14)
+    tip = page.locator(".geoapp-fac-tip")
+    tip.wait_for(timeout=10_000)
+    assert tip.locator(".name").text_content() == XSS + TEMPLATES[0]
+    assert tip.locator(".kind").text_content() == "訪問看護ステーション"
+    assert page.locator("img[src='x']").count() == 0 and dialogs == []
+    hidden = "ts => ts.length > 0 && ts.every(t => getComputedStyle(t).display === 'none')"
+    assert page.locator(".geoapp-tip").evaluate_all(hidden)  # the town's tooltip gives way to the facility's
+    at = page.evaluate(
+        f"([lat, lon]) => {{ const m = {_HANDLE}.map, p = m.latLngToContainerPoint([lat, lon]);"
+        " const r = m.getContainer().getBoundingClientRect(); return {x: p.x + r.left, y: p.y + r.top}; }",
+        [biei["lat"], biei["lon"]],
+    )
+    page.mouse.move(at["x"] + 60, at["y"] + 60)  # off the point, still in 美瑛町 at zoom 14
+    tip.wait_for(state="detached", timeout=10_000)
+    assert page.locator(".geoapp-tip").evaluate("t => getComputedStyle(t).display") == "block"
+    page.close()
+    assert blocked == []

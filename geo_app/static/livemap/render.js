@@ -9,6 +9,13 @@
  *
  * User text (area, municipality and plan names) arrives as JSON and is only ever written with
  * textContent, never as HTML.
+ *
+ * Facility points (base.facilities: one layer per kind, names and delta-encoded coordinates) belong
+ * to the base (the app adds a kind's points to it when first shown): they are drawn on one canvas of
+ * their own, off until switched on (Leaflet's layer control in map.html, showFacilities() from the
+ * app), so 25,000 points cost no DOM element each.
+ * The canvas takes no mouse events (the municipalities under it keep theirs); the point under the
+ * mouse is found here and named in a tooltip written with textContent.
  */
 (function (root) {
   'use strict';
@@ -78,7 +85,8 @@
 
   // `view` ({center, zoom}): where the user left this map; otherwise the data's first view. Set here
   // without animation (a fitBounds animating from folium's zoom_start would end after, and undo, a view set meanwhile).
-  function attach(map, layer, topology, base, view) {
+  function attach(map, layer, topology, base, view, opts) {
+    opts = opts || {};
     if (view) {
       map.setView(view.center, view.zoom, {animate: false});
     } else {
@@ -114,9 +122,14 @@
     });
     h.labels.addTo(map);
     overlays[base.layerNames.labels] = h.labels;
+    h.facilities = facilities(h);
+    if (opts.facilityControl !== false) {  // map.html: the kinds are switched in Leaflet's layer control
+      h.facilities.layers.forEach(function (d) { overlays[d.name] = h.facilities.groups[d.kind]; });
+    }
     h.control = L.control.layers(null, overlays, {collapsed: true}).addTo(map);
     h.declutter = function () { declutter(h); };
     map.on('zoomend moveend resize', h.declutter);
+    map.getContainer().__geoapp = h;  // the handle, for the page's scripts and tests (map.html has no other)
     return h;
   }
 
@@ -271,9 +284,211 @@
     return h;
   }
 
-  function detach(h) {
-    h.map.off('zoomend moveend resize', h.declutter);
+  // ---- facility points ------------------------------------------------------------------------
+  var SQRT3 = Math.sqrt(3);
+
+  function shapePath(ctx, shape, x, y, r) {
+    ctx.beginPath();
+    if (shape === 'square') {
+      ctx.rect(x - r, y - r, 2 * r, 2 * r);
+    } else if (shape === 'triangle') {  // pointing up, centred on the point
+      ctx.moveTo(x, y - r); ctx.lineTo(x + r * SQRT3 / 2, y + r / 2); ctx.lineTo(x - r * SQRT3 / 2, y + r / 2);
+      ctx.closePath();
+    } else {
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+    }
   }
 
-  root.GeoAppLive = {attach: attach, apply: apply, detach: detach, declutter: declutter};
+  function swatch(d) {  // the layer's marker for the legend, as an SVG element (no markup from strings)
+    var size = 14, c = size / 2, r = d.radius, svg = document.createElementNS(SVGNS, 'svg'), node;
+    svg.setAttribute('width', size); svg.setAttribute('height', size);
+    if (d.shape === 'square') {
+      node = document.createElementNS(SVGNS, 'rect');
+      node.setAttribute('x', c - r); node.setAttribute('y', c - r);
+      node.setAttribute('width', 2 * r); node.setAttribute('height', 2 * r);
+    } else if (d.shape === 'triangle') {
+      node = document.createElementNS(SVGNS, 'polygon');
+      node.setAttribute('points', [[c, c - r], [c + r * SQRT3 / 2, c + r / 2], [c - r * SQRT3 / 2, c + r / 2]].join(' '));
+    } else {
+      node = document.createElementNS(SVGNS, 'circle');
+      node.setAttribute('cx', c); node.setAttribute('cy', c); node.setAttribute('r', r);
+    }
+    node.setAttribute('fill', d.fill);
+    node.setAttribute('stroke', d.stroke === '#ffffff' ? '#555' : d.stroke);  // a white edge would vanish on the box
+    node.setAttribute('stroke-width', Math.min(d.weight, 1.5));
+    svg.appendChild(node);
+    return svg;
+  }
+
+  // The facility layers of a map: empty Leaflet layers that stand for each kind (in a layer control or
+  // switched by showFacilities), one canvas that draws every kind switched on, a tooltip, a legend box.
+  function facilities(h) {
+    var map = h.map, base = h.base, layers = base.facilities || [], q = base.facilityQuantum || 1e-5;
+    // drawn/radii: per kind, the points drawn in the view and their radius now (px), for tests and tools
+    var f = {layers: layers, groups: {}, on: {}, drawn: {}, radii: {}, points: {}, proj: {}, hits: [], tip: null, box: null};
+    if (!layers.length) { return f; }
+    var pane = map.getPane('geoappFacilities') || map.createPane('geoappFacilities');
+    pane.style.zIndex = 450;  // above the areas and borders (400), below labels and tooltips
+    pane.style.pointerEvents = 'none';
+    var canvas = el('canvas', 'geoapp-facility-canvas');
+    canvas.style.position = 'absolute';
+    canvas.style.pointerEvents = 'none';
+    pane.appendChild(canvas);
+    f.canvas = canvas;
+
+    function decoded(d) {  // delta-encoded integers → degrees, once per layer
+      if (!f.points[d.kind]) {
+        var n = d.lat.length, lat = new Float64Array(n), lon = new Float64Array(n), a = 0, b = 0;
+        for (var i = 0; i < n; i++) { a += d.lat[i]; b += d.lon[i]; lat[i] = a * q; lon[i] = b * q; }
+        f.points[d.kind] = {lat: lat, lon: lon};
+      }
+      return f.points[d.kind];
+    }
+
+    function projected(d, z) {  // absolute pixels at zoom z, once per layer and zoom
+      var p = f.proj[d.kind];
+      if (!p || p.z !== z) {
+        var pts = decoded(d), n = pts.lat.length, x = new Float64Array(n), y = new Float64Array(n);
+        for (var i = 0; i < n; i++) {
+          var pt = map.project([pts.lat[i], pts.lon[i]], z); x[i] = pt.x; y[i] = pt.y;
+        }
+        p = f.proj[d.kind] = {z: z, x: x, y: y};
+      }
+      return p;
+    }
+
+    function radius(d) {  // smaller when zoomed out, where the points crowd
+      var z = map.getZoom();
+      return d.radius * (z >= 9 ? 1 : z >= 7 ? 0.8 : 0.6);
+    }
+
+    function redraw() {
+      var size = map.getSize(), dpr = window.devicePixelRatio || 1, any = false;
+      f.hits = [];
+      layers.forEach(function (d) { f.drawn[d.kind] = 0; any = any || !!f.on[d.kind]; });
+      canvas.style.display = any ? '' : 'none';
+      if (any) {
+        canvas.width = Math.round(size.x * dpr); canvas.height = Math.round(size.y * dpr);
+        canvas.style.width = size.x + 'px'; canvas.style.height = size.y + 'px';
+        L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+        var ctx = canvas.getContext('2d'), z = map.getZoom(), tl = map.getPixelBounds().min;
+        ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+        ctx.clearRect(0, 0, size.x, size.y);
+        layers.forEach(function (d, k) {  // in the base's order: the rarest kind last, on top
+          if (!f.on[d.kind] || !d.lat) { return; }  // (the app sends a kind's points when first shown)
+          var p = projected(d, z), r = f.radii[d.kind] = radius(d), n = 0;
+          ctx.fillStyle = d.fill; ctx.strokeStyle = d.stroke; ctx.lineWidth = d.weight;
+          for (var i = 0; i < p.x.length; i++) {
+            var x = p.x[i] - tl.x, y = p.y[i] - tl.y;
+            if (x < -r || y < -r || x > size.x + r || y > size.y + r) { continue; }
+            shapePath(ctx, d.shape, x, y, r);
+            ctx.fill(); ctx.stroke();
+            f.hits.push([x, y, k, i, r]);
+            n++;
+          }
+          f.drawn[d.kind] = n;
+        });
+      }
+      canvas.style.visibility = '';
+      var shown = layers.filter(function (d) { return f.on[d.kind]; }).map(function (d) { return d.kind; });
+      map.getContainer().setAttribute('data-geoapp-facilities', shown.join(','));
+      legend(shown);
+    }
+
+    function legend(shown) {
+      if (!shown.length) {
+        if (f.box) { f.box.remove(); f.box = null; }
+        return;
+      }
+      if (!f.box) {
+        f.box = L.control({position: 'bottomright'});
+        f.box.onAdd = function () {
+          var div = el('div', 'geoapp-box geoapp-facilities');
+          L.DomEvent.disableClickPropagation(div);
+          return div;
+        };
+        f.box.addTo(map);
+      }
+      var div = f.box.getContainer(), sources = [];
+      div.replaceChildren(el('div', 'geoapp-title', '施設'));
+      layers.forEach(function (d) {
+        if (!f.on[d.kind]) { return; }
+        var row = el('div', 'row'), text = el('div');
+        row.appendChild(swatch(d));
+        text.appendChild(el('div', 'name', d.name));
+        text.appendChild(el('div', 'note', d.note));
+        row.appendChild(text);
+        div.appendChild(row);
+        d.sources.forEach(function (s) { if (sources.indexOf(s) < 0) { sources.push(s); } });
+      });
+      sources.forEach(function (s) { div.appendChild(el('div', 'src', s)); });
+    }
+
+    function hit(pt) {  // the point under the mouse: the last drawn (topmost) within its radius + 3 px
+      for (var j = f.hits.length - 1; j >= 0; j--) {
+        var c = f.hits[j], dx = c[0] - pt.x, dy = c[1] - pt.y, r = c[4] + 3;
+        if (dx * dx + dy * dy <= r * r) { return c; }
+      }
+      return null;
+    }
+
+    function show(e) {
+      var c = f.hits.length ? hit(e.containerPoint) : null, box = map.getContainer();
+      if (!c) {
+        box.classList.remove('geoapp-fac-hover');
+        if (f.tip) { map.closeTooltip(f.tip); }
+        return;
+      }
+      var d = layers[c[2]], pts = decoded(d), content = el('div');
+      content.appendChild(el('div', 'name', d.names[c[3]]));
+      content.appendChild(el('div', 'kind', d.label));
+      if (!f.tip) {
+        f.tip = L.tooltip({direction: 'top', offset: [0, -6], className: 'geoapp-fac-tip', opacity: 0.95});
+      }
+      f.tip.setLatLng([pts.lat[c[3]], pts.lon[c[3]]]).setContent(content);
+      if (!map.hasLayer(f.tip)) { map.openTooltip(f.tip); }
+      box.classList.add('geoapp-fac-hover');
+    }
+
+    layers.forEach(function (d) {
+      var g = f.groups[d.kind] = L.layerGroup();
+      g.on('add', function () { f.on[d.kind] = true; redraw(); });
+      g.on('remove', function () { f.on[d.kind] = false; redraw(); if (f.tip) { map.closeTooltip(f.tip); } });
+    });
+    f.redraw = redraw;
+    f.onZoomStart = function () { canvas.style.visibility = 'hidden'; };  // no stale scale while Leaflet animates
+    f.onMove = show;
+    f.onOut = function () { map.getContainer().classList.remove('geoapp-fac-hover'); if (f.tip) { map.closeTooltip(f.tip); } };
+    map.on('zoomstart', f.onZoomStart);
+    map.on('moveend zoomend resize viewreset', redraw);
+    map.on('mousemove click', show);
+    map.on('mouseout', f.onOut);
+    redraw();
+    return f;
+  }
+
+  // Switch the facility layers to exactly `kinds` (the app's control); the others are taken off.
+  function showFacilities(h, kinds) {
+    var f = h.facilities, want = {};
+    (kinds || []).forEach(function (k) { want[k] = true; });
+    f.layers.forEach(function (d) {
+      var g = f.groups[d.kind], has = h.map.hasLayer(g);
+      if (want[d.kind] && !has) { g.addTo(h.map); }
+      if (!want[d.kind] && has) { h.map.removeLayer(g); }
+    });
+    return h;
+  }
+
+  function detach(h) {
+    h.map.off('zoomend moveend resize', h.declutter);
+    var f = h.facilities;
+    if (f && f.redraw) {
+      h.map.off('zoomstart', f.onZoomStart);
+      h.map.off('moveend zoomend resize viewreset', f.redraw);
+      h.map.off('mousemove click', f.onMove);
+      h.map.off('mouseout', f.onOut);
+    }
+  }
+
+  root.GeoAppLive = {attach: attach, apply: apply, detach: detach, declutter: declutter, showFacilities: showFacilities};
 })(typeof window !== 'undefined' ? window : this);
