@@ -19,13 +19,15 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from geo_app.app.workspace import MapCache, Workspace
+from geo_app.app.workspace import MapCache, Workspace, plan_signature
+from geo_app.core.plan import Plan
 from geo_app.views.livemap import FACILITY_COLUMNS, MAP_CSS, MapBase, facility_columns, folium_base_map
 from geo_app.views.webmap import drop_cdn_links
 
-__all__ = ["COMPONENT", "MapCache", "base_payload", "workspace_base", "show_map", "clicked_code"]
+__all__ = ["COMPONENT", "MapCache", "base_payload", "workspace_base", "workspace_hubs", "show_map", "clicked_code"]
 
 #: "<project name>.<component name>" as declared in pyproject.toml (Streamlit finds its files by it).
 COMPONENT = "geo-app.livemap"
@@ -67,6 +69,17 @@ def workspace_base(ws: Workspace, basemap: str) -> dict[str, Any]:
     """`base_payload` of the workspace's data, built once per data set and basemap for all sessions."""
     base = ws.data.base
     return ws.maps.get(("map-base", base.key, basemap), lambda: base_payload(base, basemap))
+
+
+def workspace_hubs(ws: Workspace, plan: Plan, signature: str | None = None) -> pd.DataFrame:
+    """The plan's hubs where every view places them (`io.plans.plan_hub_points`), for its map state:
+    cached by the plan's table (`signature`: its `plan_signature`, when the caller has it), since a hub
+    given by a facility id is looked up among all of Japan's facility points (0.15–0.5 s here) and a rerun
+    that changed nothing else would pay that again."""
+    from geo_app.io.plans import plan_hub_points
+
+    key = signature or plan_signature(plan)
+    return ws.maps.get(("hubs", key), lambda: plan_hub_points(plan))
 
 
 def show_map(

@@ -7,7 +7,7 @@ from typing import cast
 import pandas as pd
 import streamlit as st
 
-from geo_app.app.mapview import show_map
+from geo_app.app.mapview import show_map, workspace_hubs
 from geo_app.app.state import LEVEL_OPTIONS, get_store, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape
 from geo_app.core.compare import PlanDiff, compare_plans
@@ -202,6 +202,7 @@ def render() -> None:
                 highlight_codes=moved_codes,
                 title=f"{plan_b.name}（赤: 案Aから移る市町村）",
                 serial=f"{plan_signature(plan_b)[:12]}-{plan_signature(plan_a)[:12]}-{level}",
+                hubs=workspace_hubs(ws, plan_b),
             )
             show_map(ws, state, key=COMPARE_KEY)
         except GeoAppError as exc:

@@ -17,7 +17,7 @@ import streamlit as st
 
 from geo_app.app import workspace as ops
 from geo_app.app.charts import pyramid_chart, sex_pyramid_chart
-from geo_app.app.mapview import show_map, workspace_base
+from geo_app.app.mapview import show_map, workspace_base, workspace_hubs
 from geo_app.app.state import DEFAULT_PLAN, LEVEL_OPTIONS, flash, open_plan, plan_signature, show_flash, workspace
 from geo_app.app.text import md_escape, plain_text
 from geo_app.core.codes import city_of
@@ -602,6 +602,7 @@ def show_plan_map(ws, level: str, metric: str, basemap: str, facilities: list[st
 
     plan = ws.titled_plan  # the title on the map is the saved name and version, as on every export
     sel = st.session_state.get("sel_muni")
+    signature = plan_signature(plan)
     state = map_state(
         ws.data.base,
         plan,
@@ -610,7 +611,8 @@ def show_plan_map(ws, level: str, metric: str, basemap: str, facilities: list[st
         metric=metric,
         highlight_codes=[sel] if sel else [],
         focus=_focus(ws, level),
-        serial=f"{plan_signature(plan)[:12]}-{level}-{metric}",
+        serial=f"{signature[:12]}-{level}-{metric}",
+        hubs=workspace_hubs(ws, plan, signature),  # they change with an edit: in the state, not the base
     )
     show_map(ws, state, key=MAP_KEY, basemap=basemap, on_click=_on_map_click, facilities=facilities or [])
 

@@ -34,6 +34,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -65,7 +66,7 @@ __all__ = [
 #: Population tolerances tried for a part's seed and chain, smallest first (a share of the mean).
 EPSILONS: tuple[float, ...] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99)
 #: Spanning trees drawn for one split before a larger tolerance is tried (or another pair in ReCom).
-_MAX_ATTEMPTS = 200
+_MAX_ATTEMPTS = 50
 #: Tries of the last, unbounded tolerance: GerryChain 1.0 can fail on a subgraph's node numbering
 #: (KeyError in `_calc_pops`) for some roots; another root and tree succeeds.
 _WIDE_TRIES = 20
@@ -302,8 +303,8 @@ def make_problem(
             "確定した圏域も引き直すよう指定してください。"
         )
     if rows["secondary"].isna().any():
-        names = "、".join(rows.loc[rows["secondary"].isna(), "name"].astype(str).head(5))
-        raise InputError(f"二次医療圏が空の市町村があります（{names} など）。区域表で二次医療圏を入れてください。")
+        empty = "、".join(rows.loc[rows["secondary"].isna(), "name"].astype(str).head(5))
+        raise InputError(f"二次医療圏が空の市町村があります（{empty} など）。区域表で二次医療圏を入れてください。")
     pop = munis.set_index(munis["code"].astype(str))["population"]
     names = dict(zip(munis["code"].astype(str), munis["name"].astype(str), strict=True))
     codes = rows["code"].astype(str).tolist()
@@ -334,11 +335,11 @@ def make_problem(
             raise InputError(
                 f"まとめる市町村の {_named(group, names)} は隣り合っていないため、それだけで1つにまとめられません。"
             )
-        name = "+".join(sorted(group))
+        unit = "+".join(sorted(group))
         for c in group:
             if unit_of[c] != c:
                 raise InputError(f"まとめる市町村に {_named([c], names)} が2回あります。1つのまとまりにしてください。")
-            unit_of[c] = name
+            unit_of[c] = unit
     members: dict[str, list[str]] = {}
     for c in codes:
         members.setdefault(unit_of[c], []).append(c)
@@ -454,7 +455,6 @@ def _chain_part(problem: Problem, part: Part, steps: int, rng: random.Random) ->
     """The best plan of `part` into `part.k` areas that a ReCom chain visits (labels 0 … k-1)."""
     from gerrychain import Graph, MarkovChain, Partition
     from gerrychain.partition.initial_partition_generators import recursive_tree_part
-    from gerrychain.proposals import recom
     from gerrychain.tree import bipartition_tree
     from gerrychain.updaters import Tally
 
@@ -490,7 +490,7 @@ def _chain_part(problem: Problem, part: Part, steps: int, rng: random.Random) ->
     arrays = _part_arrays(problem, units)
     start = Partition(graph, assignment, {"population": Tally("population", alias="population")})
     chain = MarkovChain(
-        partial(recom, pop_col="population", pop_target=target, epsilon=eps, bipartition_tree_fn=split),
+        partial(_recom_or_stay, pop_col="population", pop_target=target, epsilon=eps, bipartition_tree_fn=split),
         constraints=[],
         initial_partition=start,
         total_steps=steps + 1,  # the first state is the seed itself
@@ -510,6 +510,22 @@ def _chain_part(problem: Problem, part: Part, steps: int, rng: random.Random) ->
         if best is None or key < best:
             best, best_labels = key, dict(zip(units, labels.tolist(), strict=True))
     return best_labels, eps
+
+
+def _recom_or_stay(partition: Any, **kwargs: Any) -> Any:
+    """One ReCom step, or the same plan again when no pair of areas can be split within the tolerance
+    (a rejected proposal: the chain stays where it is, as Metropolis chains do).
+
+    GerryChain raises MetagraphError when every adjacent pair fails, RuntimeError when it gives up
+    drawing trees, and (1.0) KeyError in `_calc_pops` for some subgraph roots: all three mean "no
+    step from here this time", not a bad plan."""
+    from gerrychain.proposals import recom
+    from gerrychain.proposals.tree_proposals import MetagraphError
+
+    try:
+        return recom(partition, **kwargs)
+    except (MetagraphError, RuntimeError, KeyError):
+        return partition
 
 
 def _steps_per_part(parts: Sequence[Part], steps: int) -> list[int]:

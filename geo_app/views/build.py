@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
+import pandas as pd
 
 from geo_app.core.plan import LEVEL_JA, LEVELS, Plan
 from geo_app.core.rules import Finding
@@ -41,8 +42,10 @@ def write_map_html(
     basemap: str = "none",
     simplify_tolerance: float | None = HTML_SIMPLIFY_TOLERANCE,
     areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    hubs: pd.DataFrame | None = None,
 ) -> Path:
-    """The standalone HTML map. `areas` (level → Areas): computed once by `build_outputs`."""
+    """The standalone HTML map. `areas` (level → Areas) and `hubs` (`core.hubs.hub_points`): computed
+    once by `build_outputs`, so the HTML map marks each hub where the print map does."""
     from geo_app.views.webmap import area_map, standalone_html
 
     fmap = area_map(
@@ -53,6 +56,7 @@ def write_map_html(
         basemap=basemap,
         areas=areas.get(level) if areas else None,
         simplify_tolerance=simplify_tolerance,
+        hubs=hubs,
     )
     title = f"{plan.title} {LEVEL_JA[level]}"
     path.write_text(standalone_html(fmap, title=title), encoding="utf-8")
@@ -102,7 +106,7 @@ def build_outputs(
     areas: dict[str, gpd.GeoDataFrame] = {lv: dissolve(munis, plan, lv) for lv in LEVELS}
     assigned = assign(munis, plan)
     progress("地図（HTML）を作成中")
-    write_map_html(munis, plan, target["map.html"], level=level, metric=metric, basemap=basemap, areas=areas)
+    write_map_html(munis, plan, target["map.html"], level=level, metric=metric, basemap=basemap, areas=areas, hubs=hubs)
     progress("印刷用の地図（PNG・PDF）を作成中")
     write_print_map(
         munis,

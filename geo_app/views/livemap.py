@@ -8,9 +8,10 @@ A map has two parts with different lives:
   Built once per set of municipalities; the app sends it to a browser once, the HTML map embeds
   it once.
 * `map_state`: everything a plan, level, metric or highlight decides (which municipality is in
-  which area at each level, fill colours, labels and their positions, legend, title), a few
-  kilobytes for Hokkaido. `geo_app/static/livemap/render.js` applies it to the layers already
-  drawn, so an edit repaints without redrawing the geometry or moving the user's view.
+  which area at each level, fill colours, labels and their positions, legend, title, the plan's
+  hubs: 在宅医療連携拠点, which an edit or `set_hub` changes), a few kilobytes for Hokkaido.
+  `geo_app/static/livemap/render.js` applies it to the layers already drawn, so an edit repaints
+  without redrawing the geometry or moving the user's view.
 
 folium builds the base map (controls, tiles, the TopoJson layer of municipalities); user text
 never passes through folium or a template: it travels in the state and base JSON and the
@@ -64,6 +65,9 @@ __all__ = [
     "map_base",
     "map_geometry",
     "map_state",
+    "hub_markers",
+    "HUB_STYLE",
+    "HUB_LABEL",
     "folium_base_map",
     "LiveScript",
     "BORDER_STYLE",
@@ -105,6 +109,11 @@ FACILITY_COLUMNS = ("names", "lat", "lon")
 #: difference from the previous point of its layer (points of one town lie together: short numbers).
 FACILITY_QUANTUM = 1e-5
 
+#: The hub marker, as on the print map (views.printmap.HUB_COLOR): a blue star with a black edge in a white
+#: halo, dark in greyscale and clear of the YlOrRd fills. The renderer draws it; the legend says what it is.
+HUB_STYLE = {"fill": "#1f4e9a", "stroke": "#000000", "halo": "#ffffff"}
+HUB_LABEL = "在宅医療連携拠点"
+
 GSI_PALE = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
 GSI_ATTR = '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">地理院タイル</a>（淡色地図）'
 
@@ -125,6 +134,13 @@ MAP_CSS = """
 .geoapp-facilities .row{display:flex;align-items:flex-start;gap:6px;margin-top:2px}
 .geoapp-facilities svg{flex:none;margin-top:2px}
 .geoapp-facilities .note,.geoapp-facilities .src{font-size:10px;color:#444;max-width:320px}
+.geoapp-legend svg{display:inline-block;margin:0 6px 0 2px;vertical-align:middle}
+.geoapp-legend .note{font-size:11px;color:#333;max-width:300px}
+.geoapp-hubs-off .geoapp-hub-key{display:none}
+.geoapp-hub{background:none;border:none;cursor:pointer}
+.geoapp-hub svg{display:block;overflow:visible}
+.leaflet-tooltip.geoapp-hub-tip{white-space:normal;width:max-content;max-width:300px}
+.geoapp-hub-tip .name{font-weight:700}.geoapp-hub-tip .kind{font-size:11px;color:#444}
 """  # noqa: E501
 
 #: Leaflet's texts that have no option, in Japanese through its public API and DOM: the credit keeps
@@ -298,11 +314,13 @@ def map_base(
         "layerNames": {
             "fill": "圏域の塗り（市町村）",
             "labels": "圏域名",
+            "hubs": HUB_LABEL,
             **{lv: f"{LEVEL_JA.get(lv, '市町村')}の境界" for lv in BORDER_STYLE},
         },
         "bounds": [[miny, minx], [maxy, maxx]],
         "facilities": facility_layers(munis_map["code"]) if facilities else [],
         "facilityQuantum": FACILITY_QUANTUM,
+        "hubStyle": HUB_STYLE,
     }
     topology = _topology(munis_map)
     digest = hashlib.sha1(json.dumps([topology, info["codes"], info["bounds"]]).encode("utf-8")).hexdigest()[:16]
@@ -319,6 +337,37 @@ def _ids(base: MapBase, plan: Plan, level: str) -> tuple[list[int], list[str]]:
     return [int(i) for i in idx], [str(n) for n in names]
 
 
+def _text(value: object) -> str | None:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def hub_markers(hubs: pd.DataFrame) -> tuple[list[dict[str, Any]], int]:
+    """The located hubs of `hubs` (`core.hubs.hub_points`) as the renderer's markers, and how many named
+    hubs have no known location (each hub once, however many areas it serves: as the print map counts).
+
+    One marker per hub and place, with the home-care areas it serves (とかち's one hub serves four):
+    name, areas, lat, lon (degrees, as hub_points gives them), `by` ("facility" | "point") and, for a
+    facility, its name and kind as people read them. Names are data: JSON only, written as text.
+    """
+    located = hubs[hubs["lat"].notna() & hubs["lon"].notna()]
+    unknown = hubs[hubs["lat"].isna() | hubs["lon"].isna()]
+    unlocated = len(unknown[["hub", "hub_facility"]].astype(str).drop_duplicates())
+    markers: dict[tuple[object, ...], dict[str, Any]] = {}
+    for row in located.itertuples(index=False):
+        name, by = str(row.hub), str(row.located_by)
+        key = (name, float(row.lat), float(row.lon), by)
+        if key in markers:
+            markers[key]["areas"].append(str(row.homecare))
+            continue
+        marker: dict[str, Any] = {"name": name, "areas": [str(row.homecare)], "lat": key[1], "lon": key[2], "by": by}
+        if by == "facility":
+            kind = _text(row.facility_kind)
+            marker["facility"] = _text(row.facility_name)
+            marker["kind"] = KIND_LABELS.get(kind, kind) if kind is not None else None
+        markers[key] = marker
+    return list(markers.values()), unlocated
+
+
 def map_state(
     base: MapBase,
     plan: Plan,
@@ -331,12 +380,16 @@ def map_state(
     focus: Iterable[str] = (),
     credits: list[str] | None = None,
     serial: str = "",
+    hubs: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The state the renderer applies: small (no geometry), built in milliseconds per plan view.
 
     `areas`: the `level` areas with their figures (live or dissolved) and shapes (for the label
     points); `focus`: areas whose labels come first (the ones just edited), so they are the
-    last to give way when labels crowd.
+    last to give way when labels crowd. `hubs` (`core.hubs.hub_points` of `plan`): its hubs,
+    looked up here when not given (`io.plans.plan_hub_points`: pass them when they are at hand,
+    the facility lookup costs a few tenths of a second). A plan that names no hub gets a state
+    without any hub key, the same as before hubs existed.
     """
     if metric not in MAP_METRICS:
         raise ValueError(f"unknown metric {metric}")
@@ -368,6 +421,16 @@ def map_state(
     ]
     if any(hatch):
         legend.append({"colour": "#fff", "hatch": True, "text": "未確定の圏域"})
+    if hubs is None:
+        from geo_app.io.plans import plan_hub_points
+
+        hubs = plan_hub_points(plan)
+    markers, unlocated = hub_markers(hubs)
+    notes: list[str] = []
+    if markers:
+        legend.append({"hub": True, "text": HUB_LABEL})
+    if unlocated:
+        notes.append(f"場所の分からない拠点{unlocated}か所は地図に描いていません")
     assigned = int((np.asarray(ids[level]) >= 0).sum())
     population = REGISTRY["population"].format(total(areas).get("population"))  # unknown stays unknown
     head = [f"{LEVEL_JA[level]} {len(areas)}圏域・市町村 {assigned}・人口 {population}"]
@@ -380,6 +443,7 @@ def map_state(
             "title": f"{LEVEL_JA[level]}の{m_def.label}",
             "swatches": legend,
             "lines": ["境界線: 太=三次医療圏 中=二次医療圏 細=在宅医療圏 極細=市町村"],
+            **({"notes": notes} if notes else {}),
         },
         {
             "position": "topleft",
@@ -391,7 +455,7 @@ def map_state(
     if credits:
         boxes.append({"position": "bottomleft", "cls": "geoapp-credit", "lines": list(credits)})
     highlight = [int(i) for i in base.codes.get_indexer(list(highlight_codes)) if i >= 0]
-    return {
+    state: dict[str, Any] = {
         "serial": serial,
         "level": level,
         "ids": ids,
@@ -404,6 +468,10 @@ def map_state(
         "boxes": boxes,
         "highlight": highlight,
     }
+    if len(hubs):  # only a plan that names a hub: the state of any other is unchanged
+        state["hubs"] = markers
+        state["hubsUnlocated"] = unlocated
+    return state
 
 
 def folium_base_map(

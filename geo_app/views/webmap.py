@@ -16,6 +16,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import pandas as pd
 from branca.element import Element, Figure
 
 from geo_app.core.dissolve import dissolve
@@ -61,6 +62,7 @@ def area_map(
     height: str | int = "100%",
     view_bounds: tuple[float, float, float, float] | None = None,
     base: MapBase | None = None,
+    hubs: pd.DataFrame | None = None,
 ) -> folium.Map:
     """A choropleth of `level` areas coloured by `metric`, with every level's borders, labels,
     tooltips, legend and title: folium's base map plus one renderer state (views.livemap).
@@ -68,7 +70,8 @@ def area_map(
     `areas`: the `level` areas with their figures (computed once by `geo-app build`); dissolved
     here otherwise. The geometry drawn is the municipalities' coverage, simplified with
     `simplify_tolerance` (topology-preserving, so neighbours still share every border), or `base`
-    when the caller has built it (many maps of the same municipalities).
+    when the caller has built it (many maps of the same municipalities). `hubs`
+    (`core.hubs.hub_points`): the hubs to mark, else looked up by `map_state`.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric}")
@@ -87,6 +90,7 @@ def area_map(
         title=title,
         highlight_codes=highlight_codes,
         credits=source_credits(munis, plan).all() if credits else None,
+        hubs=hubs,
     )
     fmap.add_child(LiveScript(layer, base.info, state))
     return fmap

@@ -184,3 +184,20 @@ def test_input_problems_are_said_in_japanese(hokkaido, kwargs, message):
         return
     with pytest.raises(InputError, match=message):
         make_problem(munis, plan, graph, **kwargs)
+
+
+def test_a_recom_step_with_no_balanced_split_stays_put():
+    """ReCom on a path 1,000 – 10 – 1,000 in two areas within 0.1 %: no split exists, the chain stays."""
+    import networkx as nx
+    from gerrychain import Graph, Partition
+    from gerrychain.updaters import Tally
+
+    from geo_app.core.propose import _recom_or_stay
+
+    h = nx.path_graph(3)
+    nx.set_node_attributes(h, {0: 1000, 1: 10, 2: 1000}, "population")
+    start = Partition(Graph.from_networkx(h), {0: 0, 1: 0, 2: 1}, {"population": Tally("population")})
+    same = _recom_or_stay(start, pop_col="population", pop_target=1005, epsilon=0.001, rng=1)
+    assert same is start
+    moved = _recom_or_stay(start, pop_col="population", pop_target=1005, epsilon=0.5, rng=1)
+    assert moved is not start and sorted(moved["population"].values()) == [1000, 1010]

@@ -5,7 +5,9 @@ municipality by its row, so a shuffled id would paint the wrong town), and a key
 drawings apart from changed ones (the app sends the base once per key). `map_state` must say, per
 row, which area it belongs to at each level, and carry labels whose figures are the members' sums
 (「不明」 when one is missing, never a partial total) in a few kilobytes. In the standalone HTML a
-typed name must travel only inside JSON that no template engine can read (views.jsdata).
+typed name must travel only inside JSON that no template engine can read (views.jsdata). The plan's
+hubs (在宅医療連携拠点) change with an edit, so they travel in the state, exactly where `hub_points`
+places them; a plan that names no hub has the state it had before hubs existed.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from hostile import NAMES, PLAN_STEM, SECONDARY, hostile_plan_frame
 from shapely import affinity
 
 from geo_app.core.dissolve import dissolve
-from geo_app.core.edits import move
-from geo_app.core.plan import UNCONFIRMED, Plan
+from geo_app.core.edits import move, set_hub
+from geo_app.core.hubs import hub_points
+from geo_app.core.plan import HUB_COLUMNS, UNCONFIRMED, Plan
 from geo_app.io.plans import plan_from_frame
 from geo_app.io.provenance import credits as source_credits
 from geo_app.views.build import HTML_SIMPLIFY_TOLERANCE, write_map_html
@@ -32,6 +35,8 @@ from geo_app.views.jsdata import script_json
 from geo_app.views.livemap import OBJECT, map_base, map_geometry, map_state
 
 BIEI = "01459"  # 美瑛町, in 上川 on hokkaido-2024
+BIEI_AT = (43.5886, 142.4675)  # a point inside 美瑛町
+KITAMI_ID = "0165090010"  # 北見地域訪問看護ステーション (北見市): its source's id (介護保険事業所番号)
 TOLERANCE = 0.001  # the app's MAP_SIMPLIFY and build's HTML_SIMPLIFY_TOLERANCE
 STATE_BUDGET = 20_000  # bytes of JSON per edit: what travels to the browser each time
 
@@ -372,3 +377,122 @@ def test_facility_columns_are_what_a_page_without_points_needs(base):
     meta = {k: v for k, v in layer.items() if k not in FACILITY_COLUMNS}
     assert {**meta, **cols["hospital"]} == layer and len(cols["hospital"]["names"]) == 394
     assert facility_columns(base, []) == {}
+
+
+# ---- hubs (在宅医療連携拠点): in the per-edit state ------------------------------------------------------
+#: The state's keys before hubs existed: a plan that names no hub gets exactly these.
+STATE_KEYS = {
+    *("serial", "level", "ids", "names", "fill", "hatch"),
+    *("statusNames", "status", "labels", "boxes", "highlight"),
+}
+HUB_KEYS = {"hubs", "hubsUnlocated"}
+
+
+@pytest.fixture(scope="module")
+def hub_plan(hokkaido_plan):
+    """北見's hub given by a facility id (a station in 北見市), 上川's by a point in 美瑛町; とかち's hub
+    (one hub named for four areas) keeps the built-in plan's unknown location."""
+    plan = set_hub(hokkaido_plan, "北見", "北見の拠点", facility=KITAMI_ID)
+    return set_hub(plan, "上川", "美瑛町役場", lat=str(BIEI_AT[0]), lon=str(BIEI_AT[1]))
+
+
+def _without_hubs(state: dict) -> dict:
+    """`state` without what hubs add: their keys, the legend's star and its note on unlocated hubs."""
+    out = {k: v for k, v in json.loads(json.dumps(state)).items() if k not in HUB_KEYS}
+    legend = out["boxes"][0]
+    legend.pop("notes", None)
+    legend["swatches"] = [s for s in legend["swatches"] if not s.get("hub")]
+    return out
+
+
+def test_state_carries_each_located_hub_where_hub_points_puts_it(base, hokkaido, hub_plan):
+    from geo_app.io.facilities import load_facility_points
+    from geo_app.io.plans import plan_hub_points
+
+    points = load_facility_points()
+    station = points[points["id"].str.endswith(KITAMI_ID) & (points["code"] == "01208")]
+    assert len(station) == 1
+    station = station.iloc[0]
+    assert 43.7 < station["lat"] < 43.9 and 143.8 < station["lon"] < 144.0  # 北見市's town centre
+    areas = dissolve(hokkaido, hub_plan, "homecare")
+    state = _state(base, hub_plan, areas)  # map_state looks the hubs up itself
+    assert state["hubs"] == [
+        {
+            "name": "北見の拠点",
+            "areas": ["北見"],
+            "lat": station["lat"],
+            "lon": station["lon"],
+            "by": "facility",
+            "facility": station["name"],
+            "kind": "訪問看護ステーション",
+        },
+        {"name": "美瑛町役場", "areas": ["上川"], "lat": BIEI_AT[0], "lon": BIEI_AT[1], "by": "point"},
+    ]
+    # the same coordinates as hub_points with the raw facility table (every view places them there)
+    expected = hub_points(hub_plan, points).set_index("homecare")
+    for d in state["hubs"]:
+        assert (d["lat"], d["lon"]) == tuple(expected.loc[d["areas"][0], ["lat", "lon"]]), d
+    assert state["hubsUnlocated"] == 1  # とかち's hub: named for four areas, one hub, no location
+    legend = state["boxes"][0]
+    assert legend["swatches"][-1] == {"hub": True, "text": "在宅医療連携拠点"}
+    assert legend["notes"] == ["場所の分からない拠点1か所は地図に描いていません"]
+    # the app passes the hubs it cached: the same state; JSON keeps every coordinate exactly
+    assert _state(base, hub_plan, areas, hubs=plan_hub_points(hub_plan)) == state
+    # the stars are drawn at every level, as on the print map
+    secondary = _state(base, hub_plan, dissolve(hokkaido, hub_plan, "secondary"), level="secondary")
+    assert (secondary["hubs"], secondary["hubsUnlocated"]) == (state["hubs"], 1)
+    assert json.loads(json.dumps(state))["hubs"] == state["hubs"]
+
+
+def test_built_in_plan_draws_no_hub_and_says_two_are_unlocated(base, hokkaido, hokkaido_plan):
+    state = _state(base, hokkaido_plan, dissolve(hokkaido, hokkaido_plan, "homecare"))
+    assert set(state) == STATE_KEYS | HUB_KEYS
+    assert state["hubs"] == [] and state["hubsUnlocated"] == 2  # 北見's and とかち's (one for four areas)
+    legend = state["boxes"][0]
+    assert not any(s.get("hub") for s in legend["swatches"])  # no star in the legend: none is drawn
+    assert legend["notes"] == ["場所の分からない拠点2か所は地図に描いていません"]
+
+
+def test_a_hub_for_several_areas_is_one_marker(base, hokkaido, hokkaido_plan):
+    """とかち's one hub, placed for two of its four areas: one star serving both; the other two still
+    name it without a place, so it is also counted (once) among the unlocated, with 北見's."""
+    tokachi = hokkaido_plan.hubs()["北十勝"]
+    plan = hokkaido_plan
+    for area in ("北十勝", "西十勝"):
+        plan = set_hub(plan, area, tokachi, lat="42.9236", lon="143.1966")  # in 帯広市
+    state = _state(base, plan, dissolve(hokkaido, plan, "homecare"))
+    assert state["hubs"] == [
+        {"name": tokachi, "areas": ["北十勝", "西十勝"], "lat": 42.9236, "lon": 143.1966, "by": "point"}
+    ]
+    assert state["hubsUnlocated"] == 2
+
+
+def test_a_plan_without_hubs_has_the_state_it_had(base, hokkaido, moved, moved_areas, hub_plan):
+    """No hub named: none of the hub keys, no star, no note; the hubs of a plan add only those parts."""
+    bare = Plan.from_table(moved.table.drop(columns=list(HUB_COLUMNS)), name=moved.name)
+    assert bare.hubs() == {} and hub_points(bare, None).empty
+    kw = {"focus": ["富良野"], "highlight_codes": [BIEI], "credits": source_credits(hokkaido, moved).all()}
+    state = _state(base, bare, moved_areas, **kw)
+    assert set(state) == STATE_KEYS
+    assert "notes" not in state["boxes"][0] and not any(s.get("hub") for s in state["boxes"][0]["swatches"])
+    text = json.dumps(state, ensure_ascii=False)
+    assert text == json.dumps(_state(base, bare, moved_areas, hubs=hub_points(bare, None), **kw), ensure_ascii=False)
+    assert "拠点" not in text
+    # the same municipalities with hubs: the state differs by the hub parts only
+    with_hubs = _state(base, Plan.from_table(moved.table, name=moved.name), moved_areas, **kw)
+    assert set(with_hubs) == STATE_KEYS | HUB_KEYS and _without_hubs(with_hubs) == json.loads(text)
+
+
+def test_state_with_a_hub_in_every_area_fits_the_budget(base, hokkaido, moved, moved_areas):
+    """33 located hubs with long names (a facility's name is up to ~60 characters): still a small state."""
+    t = moved.table.copy()
+    spots = moved_areas.set_index("area").geometry.representative_point()
+    t["hub"] = "社会福祉法人北海道在宅医療連携支援センター　" + t["homecare"] + "在宅医療・介護連携拠点"
+    t["hub_lat"] = t["homecare"].map(lambda a: f"{spots[a].y:.7f}")
+    t["hub_lon"] = t["homecare"].map(lambda a: f"{spots[a].x:.7f}")
+    plan = Plan.from_table(t, name=moved.name)
+    state = _state(base, plan, moved_areas, credits=source_credits(hokkaido, plan).all(), highlight_codes=[BIEI])
+    assert len(state["hubs"]) == 33 and state["hubsUnlocated"] == 0 and "notes" not in state["boxes"][0]
+    size = len(json.dumps(state, ensure_ascii=False).encode())
+    print(f"state with 33 hubs: {size:,} bytes")
+    assert size < STATE_BUDGET, size

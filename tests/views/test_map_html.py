@@ -1,4 +1,4 @@
-"""The shared HTML map: opens offline in Chromium, draws the areas, and never runs a typed name."""
+"""The shared HTML map: opens offline in Chromium, draws the areas and the hubs, and never runs a typed name."""
 
 from __future__ import annotations
 
@@ -66,6 +66,10 @@ def test_map_renders_offline_in_chromium(tmp_path, browser, hokkaido, hokkaido_p
     assert any("札幌市" in t and "1,973,395 人" in t for t in labels)
     assert "在宅医療圏の人口" in page.locator(".geoapp-legend").inner_text()
     assert "国土数値情報" in page.locator(".geoapp-credit").inner_text()
+    # the built-in plan names two hubs and places neither: no star, no star in the legend, a line saying so
+    legend = page.locator(".geoapp-legend").inner_text()
+    assert page.locator(".geoapp-hub").count() == 0 and "在宅医療連携拠点" not in legend
+    assert "場所の分からない拠点2か所は地図に描いていません" in legend
     assert blocked == []
     page.screenshot(path=str(tmp_path / "map.png"))
 
@@ -335,5 +339,114 @@ def test_facility_layers_are_off_until_switched_on(tmp_path, browser, hokkaido, 
     page.mouse.move(at["x"] + 60, at["y"] + 60)  # off the point, still in 美瑛町 at zoom 14
     tip.wait_for(state="detached", timeout=10_000)
     assert page.locator(".geoapp-tip").evaluate("t => getComputedStyle(t).display") == "block"
+    page.close()
+    assert blocked == []
+
+
+# ---- hubs (在宅医療連携拠点) ------------------------------------------------------------------------------
+KITAMI_ID = "0165090010"  # 北見地域訪問看護ステーション (北見市), the source's id
+BIEI_AT = (43.5886, 142.4675)  # a point inside 美瑛町
+HUB_FILL = (0x1F, 0x4E, 0x9A)  # the print map's star (views.printmap.HUB_COLOR)
+#: Each hub star drawn: its name, the centre of its element and of the map's own projection of [lat, lon]
+#: (screen pixels), and whether the star is the element on top there (above the fills and borders).
+_STARS_JS = f"""where => {{ const h = {_HANDLE}, r = h.map.getContainer().getBoundingClientRect();
+  return h.hubs.markers.map(m => {{ const e = m.getElement(), b = e.getBoundingClientRect();
+    const d = m.geoappHub, p = h.map.latLngToContainerPoint(where[d.name]);
+    const x = (b.left + b.right) / 2, y = (b.top + b.bottom) / 2;
+    return {{name: d.name, x, y, px: p.x + r.left, py: p.y + r.top,
+            top: !!document.elementFromPoint(x, y).closest('.geoapp-hub') }}; }}); }}"""
+
+
+def _hub_plan_file(tmp_path, plan, hostile: str):
+    """The built-in plan as a user's CSV with two located hubs: 北見's by a facility id, 上川's by a point
+    with a hostile name (とかち's hub stays as published: named, no location)."""
+    from geo_app.core.plan import HUB_LABELS
+
+    df = plan.to_japanese_frame()
+    for col in ("hub_facility", "hub_lat", "hub_lon"):
+        df[HUB_LABELS[col]] = ""
+    area = df["在宅医療圏"]
+    df.loc[area == "北見", [HUB_LABELS["hub"], HUB_LABELS["hub_facility"]]] = ["北見の拠点", KITAMI_ID]
+    df.loc[area == "上川", [HUB_LABELS["hub"], HUB_LABELS["hub_lat"], HUB_LABELS["hub_lon"]]] = [
+        hostile,
+        str(BIEI_AT[0]),
+        str(BIEI_AT[1]),
+    ]
+    path = tmp_path / "拠点つきの案.csv"
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+@pytest.mark.browser
+def test_hubs_are_stars_where_they_are_with_their_names_as_text(tmp_path, browser, hokkaido, hokkaido_plan):
+    """A plan file with two located hubs: map.html draws a star at each (the map's own projection of the hub's
+    point, on top of the fills and borders, in the print map's blue), with a tooltip that names it, its area
+    and how it is located, as text however it reads; the legend shows the star and the unlocated one."""
+    import io
+
+    from PIL import Image
+
+    from geo_app import load_plan
+    from geo_app.io.facilities import load_facility_points
+    from geo_app.io.plans import plan_hub_points
+
+    hostile = XSS + TEMPLATES[0]
+    plan = load_plan(_hub_plan_file(tmp_path, hokkaido_plan, hostile))
+    hubs = plan_hub_points(plan).set_index("homecare")
+    station = load_facility_points(["01208"]).set_index("name")
+    station = station[station["id"].str.endswith(KITAMI_ID)]
+    assert len(station) == 1
+    assert (hubs.loc["北見", "lat"], hubs.loc["北見", "lon"]) == tuple(station.iloc[0][["lat", "lon"]])
+    assert (hubs.loc["上川", "lat"], hubs.loc["上川", "lon"]) == BIEI_AT
+    path = write_map_html(hokkaido, plan, tmp_path / "map.html")
+    text = path.read_text(encoding="utf-8")
+    assert XSS not in text and TEMPLATES[0] not in text.replace("<title>", "")  # only as inert JSON escapes
+
+    blocked: list[str] = []
+    dialogs: list[str] = []
+    page = offline_page(browser, blocked)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_selector(".geoapp-hub")
+    page.wait_for_selector(".geoapp-label")
+    where = {hubs.loc[a, "hub"]: [hubs.loc[a, "lat"], hubs.loc[a, "lon"]] for a in ("北見", "上川")}
+    stars = page.evaluate(_STARS_JS, where)
+    assert sorted(d["name"] for d in stars) == sorted(where)
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    for d in stars:
+        assert abs(d["x"] - d["px"]) <= 1 and abs(d["y"] - d["py"]) <= 1, d  # centred on the hub's point
+        assert d["top"], d  # above the municipalities' fills and borders
+        pixel = shot.getpixel((round(d["x"]), round(d["y"])))
+        assert sum(abs(a - b) for a, b in zip(pixel, HUB_FILL, strict=True)) <= 12, (d["name"], pixel)
+    legend = page.locator(".geoapp-legend").inner_text()
+    assert "在宅医療連携拠点" in legend and "場所の分からない拠点1か所は地図に描いていません" in legend
+    assert page.locator(".geoapp-legend .geoapp-hub-key svg polygon").count() == 2  # halo + star
+
+    def tip_at(name: str) -> list[str]:
+        d = next(d for d in stars if d["name"] == name)
+        page.mouse.move(d["x"], d["y"])
+        tip = page.locator(".geoapp-hub-tip")
+        tip.wait_for(timeout=10_000)
+        lines = tip.locator("div > div").evaluate_all("ds => ds.map(d => d.textContent)")
+        page.mouse.move(5, 5)
+        tip.wait_for(state="detached", timeout=10_000)
+        return lines
+
+    assert tip_at(hostile) == [hostile, "在宅医療連携拠点", "在宅医療圏: 上川", "地点: 北緯43.58860・東経142.46750"]
+    facility = f"施設: {station.index[0]}（訪問看護ステーション）"
+    assert tip_at("北見の拠点") == ["北見の拠点", "在宅医療連携拠点", "在宅医療圏: 北見", facility]
+    assert page.locator("img[src='x']").count() == 0 and dialogs == []
+
+    # the layer control switches the stars (and their legend entry) off and on
+    def switch(on: bool) -> None:
+        page.locator(".leaflet-control-layers").hover()
+        box = page.get_by_role("checkbox", name="在宅医療連携拠点", exact=True)
+        box.check() if on else box.uncheck()
+        page.mouse.move(5, 5)
+
+    switch(False)
+    assert page.locator(".geoapp-hub").count() == 0 and not page.locator(".geoapp-hub-key").is_visible()
+    switch(True)
+    assert page.locator(".geoapp-hub").count() == 2 and page.locator(".geoapp-hub-key").is_visible()
     page.close()
     assert blocked == []

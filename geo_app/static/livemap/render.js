@@ -16,11 +16,16 @@
  * app), so 25,000 points cost no DOM element each.
  * The canvas takes no mouse events (the municipalities under it keep theirs); the point under the
  * mouse is found here and named in a tooltip written with textContent.
+ *
+ * Hubs (在宅医療連携拠点) change with the plan, so they come in the state (state.hubs: name, areas,
+ * lat, lon, how located): a star each (the print map's: blue, black edge, white halo), in a pane above
+ * the fills, borders and facility points and under the labels, with a tooltip written with textContent.
  */
 (function (root) {
   'use strict';
   var LEVELS = ['tertiary', 'secondary', 'homecare'];
   var SVGNS = 'http://www.w3.org/2000/svg';
+  var HUB_SIZE = 24;  // px: a hub marker's box (the star's points reach 0.42 of it from the centre)
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -122,6 +127,7 @@
     });
     h.labels.addTo(map);
     overlays[base.layerNames.labels] = h.labels;
+    h.hubs = hubLayer(h);
     h.facilities = facilities(h);
     if (opts.facilityControl !== false) {  // map.html: the kinds are switched in Leaflet's layer control
       h.facilities.layers.forEach(function (d) { overlays[d.name] = h.facilities.groups[d.kind]; });
@@ -196,7 +202,7 @@
     return {left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy};
   }
   function declutter(h) {
-    var view = h.map.getBounds(), items = [];
+    var view = h.map.getBounds(), items = [], stars = hubRects(h);
     h.labels.getLayers().forEach(function (m) {
       var e = m.getElement(); if (!e) { return; }
       var box = e.firstChild;
@@ -216,11 +222,21 @@
       var cx = (it.r.left + it.r.right) / 2, cy = (it.r.top + it.r.bottom) / 2;
       var w2 = (it.n.right - it.n.left) / 2, h2 = (it.n.bottom - it.n.top) / 2;
       var shapes = [[it.r, false], [{left: cx - w2, right: cx + w2, top: cy - h2, bottom: cy + h2}, true]];
-      for (var s = 0; s < shapes.length && !it.place; s++) {
-        var r = shapes[s][0], wd = r.right - r.left, ht = r.bottom - r.top;
-        for (var n = 0; n < NUDGES.length; n++) {
-          var dx = NUDGES[n][0] * (wd / 2 + 2), dy = NUDGES[n][1] * (ht / 2 + 2), c = shifted(r, dx, dy);
-          if (!overlaps(c, shown)) { it.place = [dx, dy, shapes[s][1]]; shown.push(c); break; }
+      // first clear of the hub stars too (as on the print map): at its point or nudged, then, when only
+      // a star was in the way, nudged past the star; a label that fits only over a star still shows
+      // there (the star stays visible under its text): labels that meet no star are placed as before
+      var tries = stars.length ? [[false, 2], [false, 2 + HUB_SIZE], [true, 2]] : [[true, 2]], byStar = false;
+      for (var t = 0; t < tries.length && !it.place; t++) {
+        var free = tries[t][0], gap = tries[t][1];
+        if (t === 1 && !byStar) { continue; }
+        for (var s = 0; s < shapes.length && !it.place; s++) {
+          var r = shapes[s][0], wd = r.right - r.left, ht = r.bottom - r.top;
+          for (var n = 0; n < NUDGES.length; n++) {
+            var dx = NUDGES[n][0] * (wd / 2 + gap), dy = NUDGES[n][1] * (ht / 2 + gap), c = shifted(r, dx, dy);
+            if (overlaps(c, shown)) { continue; }
+            if (!free && overlaps(c, stars)) { byStar = true; continue; }
+            it.place = [dx, dy, shapes[s][1]]; shown.push(c); break;
+          }
         }
       }
     });
@@ -256,10 +272,18 @@
       if (b.title) { div.appendChild(el('div', 'geoapp-title', b.title)); }
       (b.lines || []).forEach(function (t) { div.appendChild(el('div', '', t)); });
       (b.swatches || []).forEach(function (s) {
-        var row = el('div'), i = el('i');
-        i.style.background = s.hatch ? 'repeating-linear-gradient(45deg,#555 0 2px,#fff 2px 6px)' : s.colour;
-        row.appendChild(i); row.appendChild(document.createTextNode(s.text)); div.appendChild(row);
+        var row = el('div');
+        if (s.hub) {  // hidden with the hubs' layer (.geoapp-hubs-off)
+          row.className = 'geoapp-hub-key';
+          row.appendChild(starSvg(hubStyle(h), 16));
+        } else {
+          var i = el('i');
+          i.style.background = s.hatch ? 'repeating-linear-gradient(45deg,#555 0 2px,#fff 2px 6px)' : s.colour;
+          row.appendChild(i);
+        }
+        row.appendChild(document.createTextNode(s.text)); div.appendChild(row);
       });
+      (b.notes || []).forEach(function (t) { div.appendChild(el('div', 'note', t)); });
     });
     Object.keys(h.boxes).forEach(function (cls) {
       if (!seen[cls]) { h.boxes[cls].remove(); delete h.boxes[cls]; }
@@ -276,12 +300,107 @@
     var idsKey = JSON.stringify(s.ids);
     if (!prev || idsKey !== h.idsKey) { drawBorders(h); }
     h.idsKey = idsKey;
+    var hubsKey = JSON.stringify(s.hubs || []), hubsChanged = !prev || hubsKey !== h.hubsKey;
+    if (hubsChanged) { drawHubs(h); }  // before the labels: they keep clear of the stars
+    h.hubsKey = hubsKey;
     var labelsKey = JSON.stringify(s.labels);
-    if (!prev || labelsKey !== h.labelsKey) { drawLabels(h); }
+    if (!prev || labelsKey !== h.labelsKey) {
+      drawLabels(h);
+    } else if (hubsChanged) {
+      declutter(h);
+    }
     h.labelsKey = labelsKey;
     drawBoxes(h);
     h.map.getContainer().setAttribute('data-geoapp-state', String(s.serial));
     return h;
+  }
+
+  // ---- hubs (在宅医療連携拠点) --------------------------------------------------------------------
+  function hubStyle(h) {  // the base's (views.livemap.HUB_STYLE); a base cached before hubs existed has none
+    return h.base.hubStyle || {fill: '#1f4e9a', stroke: '#000000', halo: '#ffffff'};
+  }
+
+  function starPoints(c, R) {  // a five-pointed star centred at (c, c), pointing up
+    var pts = [];
+    for (var k = 0; k < 10; k++) {
+      var a = -Math.PI / 2 + k * Math.PI / 5, rad = k % 2 ? R * 0.45 : R;
+      pts.push((c + rad * Math.cos(a)).toFixed(2) + ',' + (c + rad * Math.sin(a)).toFixed(2));
+    }
+    return pts.join(' ');
+  }
+
+  // The star as SVG elements (no markup from strings): a white halo under a blue star with a black edge.
+  function starSvg(style, size) {
+    var svg = document.createElementNS(SVGNS, 'svg'), pts = starPoints(size / 2, size * 0.42);
+    svg.setAttribute('width', size); svg.setAttribute('height', size);
+    svg.setAttribute('viewBox', '0 0 ' + size + ' ' + size);
+    [[style.halo, style.halo, Math.max(2, size / 6)], [style.fill, style.stroke, 1]].forEach(function (p) {
+      var poly = document.createElementNS(SVGNS, 'polygon');
+      poly.setAttribute('points', pts);
+      poly.setAttribute('fill', p[0]); poly.setAttribute('stroke', p[1]);
+      poly.setAttribute('stroke-width', p[2]); poly.setAttribute('stroke-linejoin', 'round');
+      svg.appendChild(poly);
+    });
+    return svg;
+  }
+
+  function hubLayer(h) {
+    var map = h.map, pane = map.getPane('geoappHubs') || map.createPane('geoappHubs');
+    pane.style.zIndex = 460;  // above the areas, borders (400) and facility points (450), under the labels (600)
+    var g = L.layerGroup();
+    g.on('add', function () { map.getContainer().classList.remove('geoapp-hubs-off'); });
+    g.on('remove', function () { map.getContainer().classList.add('geoapp-hubs-off'); });
+    g.addTo(map);
+    return {group: g, markers: [], inControl: false};
+  }
+
+  function hubTip(h, d) {
+    var box = el('div'), how;
+    if (d.by === 'facility') {  // the facility's name once when the hub is named after it (the app's default)
+      var named = d.facility && d.facility !== d.name;
+      how = '施設: ' + (named ? d.facility + (d.kind ? '（' + d.kind + '）' : '') : (d.kind || ''));
+    } else {
+      how = '地点: 北緯' + d.lat.toFixed(5) + '・東経' + d.lon.toFixed(5);
+    }
+    box.appendChild(el('div', 'name', d.name));
+    box.appendChild(el('div', 'kind', h.base.layerNames.hubs || '在宅医療連携拠点'));
+    box.appendChild(el('div', 'area', h.base.levelLabels.homecare + ': ' + d.areas.join('・')));
+    box.appendChild(el('div', 'how', how));
+    return box;
+  }
+
+  function drawHubs(h) {
+    var hb = h.hubs, list = h.state.hubs || [], style = hubStyle(h);
+    hb.group.clearLayers();
+    hb.markers = list.map(function (d) {
+      var icon = L.divIcon({
+        className: 'geoapp-hub', html: starSvg(style, HUB_SIZE),
+        iconSize: [HUB_SIZE, HUB_SIZE], iconAnchor: [HUB_SIZE / 2, HUB_SIZE / 2]
+      });
+      var m = L.marker([d.lat, d.lon], {icon: icon, pane: 'geoappHubs', keyboard: false});
+      m.bindTooltip(function () { return hubTip(h, d); },
+        {direction: 'top', offset: [0, -HUB_SIZE / 2], className: 'geoapp-hub-tip', opacity: 0.95});
+      m.geoappHub = d;
+      return m.addTo(hb.group);
+    });
+    // the layer control lists the hubs only while the plan has some to draw
+    var name = h.base.layerNames.hubs || '在宅医療連携拠点';
+    if (list.length && !hb.inControl) { h.control.addOverlay(hb.group, name); hb.inControl = true; }
+    if (!list.length && hb.inControl) { h.control.removeLayer(hb.group); hb.inControl = false; }
+    h.map.getContainer().setAttribute('data-geoapp-hubs', String(list.length));
+  }
+
+  function hubRects(h) {  // the stars shown, as screen boxes (the labels' obstacles)
+    var hb = h.hubs;
+    if (!hb || !h.map.hasLayer(hb.group)) { return []; }
+    var out = [];
+    hb.markers.forEach(function (m) {
+      var e = m.getElement();
+      if (!e) { return; }
+      var r = e.getBoundingClientRect(), k = HUB_SIZE * 0.08;  // the star's points, not its box's corners
+      out.push({left: r.left + k, right: r.right - k, top: r.top + k, bottom: r.bottom - k});
+    });
+    return out;
   }
 
   // ---- facility points ------------------------------------------------------------------------
@@ -433,7 +552,8 @@
     }
 
     function show(e) {
-      var c = f.hits.length ? hit(e.containerPoint) : null, box = map.getContainer();
+      var t = e.originalEvent && e.originalEvent.target, onHub = t && t.closest && t.closest('.geoapp-hub');
+      var c = f.hits.length && !onHub ? hit(e.containerPoint) : null, box = map.getContainer();
       if (!c) {
         box.classList.remove('geoapp-fac-hover');
         if (f.tip) { map.closeTooltip(f.tip); }
