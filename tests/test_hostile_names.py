@@ -964,6 +964,14 @@ def app_run(plan_frame, chromium, tmp_path_factory, hokkaido) -> dict:
             _idle(page)
             page.get_by_role("tab", name=re.compile(r"^編集の記録")).click()
             _idle(page)
+            from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+            try:  # the tab's body may still be the one drawn before the move: wait for the run that fills it
+                page.wait_for_function(
+                    "() => !document.body.innerText.includes('まだ編集していません')", timeout=15_000
+                )
+            except PlaywrightTimeout:
+                pass  # the assertion on the log entry says what is shown
             rec["pages"]["移動"] = _snapshot(page)
             # the moved town's tooltip on the map names its new area
             row = hokkaido.loc[hokkaido["name"] == FUKAGAWA].iloc[0]

@@ -576,7 +576,7 @@ def facility_switch(ws) -> list[str]:
     layers = ws.data.base.info.get("facilities") or []
     if not layers:
         return []
-    names = {str(d["kind"]): str(d["name"]) for d in layers}
+    names = {str(d["kind"]): str(d["short"]) for d in layers}
     current = st.session_state.get(FACILITY_KEY)
     if current is None:  # first run of this page in the session, or back from another page
         st.session_state[FACILITY_KEY] = [k for k in st.session_state.get(_FACILITIES_KEPT, []) if k in names]
@@ -589,7 +589,7 @@ def facility_switch(ws) -> list[str]:
         key=FACILITY_KEY,
         format_func=lambda k: names.get(k, k),
         on_change=_keep_facilities,
-        help="かっこ内は地図に表示する施設の数です。"
+        help="訪問看護ステーション、病院、在宅療養支援診療所・病院。かっこ内は地図に表示する施設の数です。"
         + "".join(f"{d['label']}: {d['note']}。" for d in layers)
         + "出典と時点は地図の凡例に表示します。",
     )

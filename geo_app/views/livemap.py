@@ -256,6 +256,7 @@ def facility_layers(codes: Iterable[str]) -> list[dict[str, Any]]:
                 "kind": kind,
                 "label": KIND_LABELS[kind],
                 "name": f"{KIND_LABELS[kind]}（{len(pts):,}）",
+                "short": f"{REGISTRY[KIND_COLUMN[kind]].short}（{len(pts):,}）",  # the app's switch: a narrow column
                 "count": len(pts),
                 "counted": counted,
                 "note": _layer_note(kind, len(pts), counted),

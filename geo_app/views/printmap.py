@@ -725,24 +725,23 @@ def write_print_map(
         for a in [*bar_artists, *arrow_artists]:
             placer.occupy(a.get_window_extent(renderer))
         hub_size = 10.0 * k**0.5  # points
+        # a blue star with a black edge and a white halo: legible in colour and in greyscale (map and legend)
+        hub_marker: dict[str, Any] = {
+            "linestyle": "none",
+            "marker": "*",
+            "markersize": hub_size,
+            "markerfacecolor": HUB_COLOR,
+            "markeredgecolor": "black",
+            "markeredgewidth": 0.6,
+            "path_effects": [pe.withStroke(linewidth=3.0, foreground="white")],
+        }
 
         def draw_hubs(a, bounds: np.ndarray, view: int) -> None:
             """Stars for the hubs inside `bounds`, not yet drawn; the labels placed later keep clear of them."""
             for i, (x, y) in enumerate(zip(sites["x"], sites["y"], strict=True)):
                 if sites.at[i, "view"] is not None or not (bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]):
                     continue
-                (star,) = a.plot(
-                    [x],
-                    [y],
-                    linestyle="none",
-                    marker="*",
-                    markersize=hub_size,
-                    markerfacecolor=HUB_COLOR,
-                    markeredgecolor="black",
-                    markeredgewidth=0.6,
-                    path_effects=[pe.withStroke(linewidth=3.0, foreground="white")],
-                    zorder=28,
-                )
+                (star,) = a.plot([x], [y], **hub_marker, zorder=28)
                 sites.at[i, "view"] = view
                 sites.at[i, "artist"] = star
                 cx, cy = a.transData.transform((x, y))
@@ -767,19 +766,7 @@ def write_print_map(
             handles.append(Line2D([0, 1], [0, 0], color=col, linewidth=lw * k))
             labels.append(f"{LEVEL_JA.get(lv, '市町村')}の境界" if lv != "municipality" else "市町村の境界")
         if len(sites):  # the legend is drawn before the insets: a hub only on an inset is listed too
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    linestyle="none",
-                    marker="*",
-                    markersize=hub_size,
-                    markerfacecolor=HUB_COLOR,
-                    markeredgecolor="black",
-                    markeredgewidth=0.6,
-                    path_effects=[pe.withStroke(linewidth=3.0, foreground="white")],
-                )
-            )
+            handles.append(Line2D([], [], **hub_marker))
             labels.append(HUB_LABEL)
         legend_title = f"{level_ja}の{metric_ja}{f'（{unit}）' if unit else ''}\n（　）内は圏域数"
         leg = lax.legend(

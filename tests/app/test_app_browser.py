@@ -8,6 +8,7 @@ server restarted, and the edit must still be there after a reload.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import time
@@ -258,6 +259,26 @@ def no_markup_leaks(page) -> None:
     )
     assert found == []
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+@contextlib.contextmanager
+def app_page(browser, tmp_path: Path):
+    """`geo-app app` on a free port with its own database, and a page on its map with every non-local
+    request refused: yields (page, dialogs). Stops the server, then checks nothing needed the network."""
+    port = free_port()
+    proc = start_server(port, tmp_path / "plans.sqlite3", tmp_path / "server.log")
+    blocked: list[str] = []
+    dialogs: list[str] = []
+    try:
+        page = offline_page(browser, blocked)
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"http://localhost:{port}/")
+        wait_for_map(page)
+        settle(page)
+        yield page, dialogs
+    finally:
+        stop_server(proc)
+    assert blocked == [], f"requests that needed the network: {blocked[:5]}"
 
 
 def settle(page) -> None:

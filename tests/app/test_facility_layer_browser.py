@@ -14,15 +14,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import ROOT, start_server, stop_server
+from conftest import ROOT
 from test_app_browser import (
     BIEI,
     COMPARE_MAP,
     MAIN_MAP,
+    app_page,
     click_button,
     click_municipality,
-    free_port,
-    offline_page,
     settle,
     wait_for_map,
 )
@@ -74,21 +73,11 @@ def drawn_in_view(page, kind: str) -> int:
 
 
 def test_facility_layer_survives_an_edit(data_copy, tmp_path, browser):
-    port = free_port()
-    proc = start_server(port, tmp_path / "plans.sqlite3", tmp_path / "server.log")
-    blocked: list[str] = []
-    dialogs: list[str] = []
-    try:
-        page = offline_page(browser, blocked)
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"http://localhost:{port}/")
-        wait_for_map(page)
-        settle(page)
-
+    with app_page(browser, tmp_path) as (page, dialogs):
         # off by default; one switch per kind, labelled with its number of points in 北海道
         assert page.evaluate(_SHOWN_JS) == ""
         assert page.locator(PILLS).get_by_text("施設を表示").count() == 1
-        for label in ("訪問看護ステーション（636）", "病院（394）", "在宅療養支援診療所・病院（129）"):
+        for label in ("訪問看護（636）", "病院（394）", "在宅療養支援（129）"):  # short: the map's column is narrow
             assert pill(page, label).count() == 1, label
         assert page.locator(f"{PILLS} button[aria-pressed='true']").count() == 0
 
@@ -99,7 +88,7 @@ def test_facility_layer_survives_an_edit(data_copy, tmp_path, browser):
             list(BIEI_AT),
         )
         start = view(page)
-        pill(page, "訪問看護ステーション（636）").click()
+        pill(page, "訪問看護（636）").click()
         page.wait_for_function(f"() => ({_SHOWN_JS})() === 'home_nursing_station'", timeout=30_000)
         settle(page)
         assert view(page) == start  # zoom, centre, the same Leaflet object, the same state
@@ -142,7 +131,7 @@ def test_facility_layer_survives_an_edit(data_copy, tmp_path, browser):
         )
         assert page.evaluate(_SHOWN_JS) == "home_nursing_station"  # still on after the edit
         assert page.evaluate(f"() => {_HANDLE}.facilities.drawn") == drawn
-        assert pill(page, "訪問看護ステーション（636）").get_attribute("aria-pressed") == "true"
+        assert pill(page, "訪問看護（636）").get_attribute("aria-pressed") == "true"
 
         # another page and back: the map is drawn anew, with the layer the user left on
         sidebar = page.locator("[data-testid='stSidebar']")
@@ -151,7 +140,7 @@ def test_facility_layer_survives_an_edit(data_copy, tmp_path, browser):
         sidebar.get_by_text("地図と編集", exact=True).click()
         wait_for_map(page)
         page.wait_for_function(f"() => ({_SHOWN_JS})() === 'home_nursing_station'", timeout=30_000)
-        assert pill(page, "訪問看護ステーション（636）").get_attribute("aria-pressed") == "true"
+        assert pill(page, "訪問看護（636）").get_attribute("aria-pressed") == "true"
         assert page.evaluate(f"() => {_HANDLE}.facilities.drawn") == drawn  # its points drawn again, same view
 
         # points lost in the page (as when the run that carried them was cut short by the next one): the
@@ -170,11 +159,8 @@ def test_facility_layer_survives_an_edit(data_copy, tmp_path, browser):
         assert view(page)["serial"] != serial and page.evaluate(_SHOWN_JS) == "home_nursing_station"
 
         # and off again
-        pill(page, "訪問看護ステーション（636）").click()
+        pill(page, "訪問看護（636）").click()
         page.wait_for_function(f"() => ({_SHOWN_JS})() === ''", timeout=30_000)
         assert page.locator(".geoapp-live .geoapp-facilities").count() == 0
         assert dialogs == []
         page.close()
-    finally:
-        stop_server(proc)
-    assert blocked == [], f"requests that needed the network: {blocked[:5]}"

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import start_server, stop_server
-from test_app_browser import MAIN_MAP, alert, click_button, free_port, offline_page, settle, wait_for_map
+from test_app_browser import MAIN_MAP, alert, app_page, click_button, settle, wait_for_map
 
 pytestmark = pytest.mark.browser
 
@@ -34,16 +33,7 @@ def legend(page) -> str:
 
 
 def test_a_hub_set_on_the_plans_page_is_a_star_that_undo_removes(tmp_path, browser):
-    port = free_port()
-    proc = start_server(port, tmp_path / "plans.sqlite3", tmp_path / "server.log")
-    blocked: list[str] = []
-    dialogs: list[str] = []
-    try:
-        page = offline_page(browser, blocked)
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"http://localhost:{port}/")
-        wait_for_map(page)
-        settle(page)
+    with app_page(browser, tmp_path) as (page, dialogs):
         sidebar = page.locator("[data-testid='stSidebar']")
 
         # the built-in plan: two hubs named, neither located: no star, and the legend says so
@@ -107,6 +97,3 @@ def test_a_hub_set_on_the_plans_page_is_a_star_that_undo_removes(tmp_path, brows
         assert "場所の分からない拠点2か所は地図に描いていません" in legend(page)
         assert dialogs == []
         page.close()
-    finally:
-        stop_server(proc)
-    assert blocked == [], f"requests that needed the network: {blocked[:5]}"
