@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 import warnings
+from functools import partial
 
 import pandas as pd
 
 warnings.filterwarnings("ignore", message="Numba not installed")
+
+from bench_dissolve import interleaved  # noqa: E402  (this folder: one way to time alternatives)
 
 from geo_app import load_plan  # noqa: E402
 from geo_app.core.adjacency import build_adjacency  # noqa: E402
@@ -40,24 +42,12 @@ from geo_app.io.municipalities import municipalities_for_plan  # noqa: E402
 from geo_app.io.plans import plan_from_frame  # noqa: E402
 
 
-def timed(fn, runs: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
 def workers_case(label: str, problem, candidates: int, steps: int, runs: int) -> None:
-    """1 and 2 workers in turn, run after run, so that a noisy neighbour slows both alike."""
-    times: dict[int, list[float]] = {1: [], 2: []}
-    plans: dict[int, list] = {}
-    for _ in range(runs):
-        for workers in (1, 2):
-            t0 = time.perf_counter()
-            plans[workers] = run_candidates(problem, candidates=candidates, seed=1, steps=steps, workers=workers)
-            times[workers].append(time.perf_counter() - t0)
+    """1 and 2 workers in turn, run after run (`bench_dissolve.interleaved`): a noisy neighbour slows both alike."""
+    times, plans = interleaved(
+        {w: partial(run_candidates, problem, candidates=candidates, seed=1, steps=steps, workers=w) for w in (1, 2)},
+        runs,
+    )
     one, two = statistics.median(times[1]), statistics.median(times[2])
     same = [c.assignment for c in plans[1]] == [c.assignment for c in plans[2]]
     print(
@@ -67,8 +57,8 @@ def workers_case(label: str, problem, candidates: int, steps: int, runs: int) ->
 
 
 def per_thousand(label: str, problem, steps: int, runs: int) -> None:
-    full, _ = timed(lambda: run_candidate(problem, 0, 1, steps), runs)
-    seeds, _ = timed(lambda: run_candidate(problem, 0, 1, 0), runs)
+    times, _ = interleaved({n: partial(run_candidate, problem, 0, 1, n) for n in (steps, 0)}, runs)
+    full, seeds = statistics.median(times[steps]), statistics.median(times[0])
     print(
         f"{label}: {len(problem.codes)} municipalities, K = {problem.k}: "
         f"one candidate {full:.2f} s with {steps} steps, "

@@ -389,13 +389,13 @@ def cmd_propose(args: argparse.Namespace) -> int:
     names = dict(zip(munis["code"].astype(str), munis["name"].astype(str), strict=True))
     checks = ValidationOptions(rules=["unassigned", "multipart", "crosses_secondary"], graph=graph, **kwargs)
     files = []
+    mine = set(problem.codes)
     for no, cand in enumerate(ranked, start=1):
         proposal = candidate_plan(plan, problem, cand, no, names)
         path = out / f"提案{no}.csv"
         write_plan_csv(proposal, path)
         print(terminal_text(str(path)))
         files.append(path.name)
-        mine = set(problem.codes)
         findings = [f for f in validate(munis, proposal, checks) if f.severity != "info" and mine & set(f.codes or ())]
         if findings:  # a proposal must be contiguous and nested: anything else is ours to fix
             raise AssertionError(f"提案{no} に所見があります: {[f.message for f in findings]}")

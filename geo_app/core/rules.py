@@ -850,9 +850,13 @@ def _located(row: pd.Series) -> str | None:
     return None if v is None or v is pd.NA else str(v)
 
 
-def _hub_area(rows: pd.DataFrame) -> str | None:
-    """The finding's area: the one area a hub serves (None when it serves several: all are named)."""
-    return str(rows["homecare"].iloc[0]) if len(rows) == 1 else None
+def _hub_finding(
+    ctx: ValidationContext, rows: pd.DataFrame, rule_name: str, severity: str, message: str, codes: list[str]
+) -> Finding:
+    """A hub rule's finding, at the home-care level: on the one area the hub serves, or on none when it
+    serves several (the message names them all)."""
+    area = str(rows["homecare"].iloc[0]) if len(rows) == 1 else None
+    return ctx.finding(rule_name, severity, message, codes, area=area, level="homecare")
 
 
 def _where(lat: float, lon: float) -> str:
@@ -888,13 +892,13 @@ def _hub_unlocated(ctx: ValidationContext) -> Iterator[Finding]:
             why = "組み込みの区域案の出典には拠点の所在地がないため、場所は入れていません（推測では入れません）。"
         else:
             why = "区域表に拠点の場所（施設ID または 緯度・経度）が入っていません。"
-        yield ctx.finding(
+        yield _hub_finding(
+            ctx,
+            rows,
             "hub_unlocated",
             "info",
             f"{_hub_label(rows)}は場所が分からないため、地図に拠点の印を描けません。{why}場所が分かれば、{_HUB_HOW}",
             codes,
-            area=_hub_area(rows),
-            level="homecare",
         )
 
 
@@ -911,7 +915,9 @@ def _hub_unknown_facility(ctx: ValidationContext) -> Iterator[Finding]:
             if _located(row) == "point"
             else "場所が分からないため、地図に拠点の印を描けません。"
         )
-        yield ctx.finding(
+        yield _hub_finding(
+            ctx,
+            rows,
             "hub_unknown_facility",
             "warning",
             f"{_hub_label(rows)}の施設ID「{row['hub_facility']}」は内蔵の施設の一覧"
@@ -919,8 +925,6 @@ def _hub_unknown_facility(ctx: ValidationContext) -> Iterator[Finding]:
             "ID を確かめてください。"
             "一覧にない施設なら、ID を消して「拠点の緯度」「拠点の経度」に地点を入れてください。",
             codes,
-            area=_hub_area(rows),
-            level="homecare",
         )
 
 
@@ -932,15 +936,15 @@ def _hub_location_conflict(ctx: ValidationContext) -> Iterator[Finding]:
         row = rows.iloc[0]
         if not row["conflict_m"] > CONFLICT_M:
             continue
-        yield ctx.finding(
+        yield _hub_finding(
+            ctx,
+            rows,
             "hub_location_conflict",
             "warning",
             f"{_hub_label(rows)}の{_facility_text(row)}の位置（{_where(row['lat'], row['lon'])}）と、"
             f"区域表の緯度・経度（{_where(row['point_lat'], row['point_lon'])}）が{_km(row['conflict_m'] / 1000)}"
             "離れています。地図には施設の位置に描いています。どちらかを直すか、要らないほうを消してください。",
             codes,
-            area=_hub_area(rows),
-            level="homecare",
         )
 
 
@@ -982,15 +986,15 @@ def _hub_outside_area(ctx: ValidationContext) -> Iterator[Finding]:
         else:
             where = "どの市町村の中でもなく（海上など）、"
         how = _facility_text(row) if _located(row) == "facility" else "区域表の緯度・経度"
-        yield ctx.finding(
+        yield _hub_finding(
+            ctx,
+            rows,
             "hub_outside_area",
             "warning",
             f"{_hub_label(rows)}の位置（{_where(row['lat'], row['lon'])}、{how}）は、"
             f"{where}担当する圏域の市町村から{_km(metres / 1000)}離れています。"
             "位置が正しいか確かめてください。圏域の外にある拠点が意図どおりなら、そのままで構いません。",
             codes,
-            area=_hub_area(rows),
-            level="homecare",
         )
 
 
